@@ -1,0 +1,193 @@
+"""Registration, sign-in and sign-out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.auth import BEARER_PREFIX, new_token, token_hash
+from forum.broker import Broker, user_channel
+from forum.db.base import utcnow
+from forum.db.engine import write_transaction
+from forum.db.models import AuthSession, User
+from forum.db.queries import get_user_by_email
+from forum.domain.regions import region_of
+from forum.domain.vocabulary import Family
+from forum.errors import ErrorCode, ForumError
+from forum.limits import RateLimiter, rate_limited
+from forum.passwords import (
+    check_password_policy,
+    hash_password_async,
+    needs_rehash,
+    verify_password_async,
+)
+from forum.text import clean_line
+
+security_log = logging.getLogger("forum.security")
+
+# Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
+# mail server's to judge, not a regular expression's.
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    display_name: str
+    family: Family
+    organization: str
+    country: str
+    region: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    token: str  # shown once: the cookie's or the API client's secret
+    session_id: int
+    kind: str
+    csrf_token: str  # rotated at every sign-in
+
+
+def normalize_email(email: str) -> str:
+    return unicodedata.normalize("NFC", email.strip()).lower()
+
+
+def check_register(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    family: str,
+    organization: str,
+    country: str,
+) -> Registration:
+    email = normalize_email(email)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise ForumError(ErrorCode.VALIDATION, "This is not an email address.", field="email")
+    try:
+        family_value = Family(family)
+    except ValueError:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            "Unknown stakeholder family; use one of: " + ", ".join(f.value for f in Family) + ".",
+            field="family",
+        ) from None
+    country = country.strip().upper()
+    region = region_of(country)
+    if region is None:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            "Unknown country; use its two-letter ISO 3166 code, such as KE or BR.",
+            field="country",
+        )
+    name = clean_line(display_name, field="display_name", max_chars=100)
+    org = clean_line(organization, field="organization", max_chars=200)
+    check_password_policy(password, email=email, name=name)
+    return Registration(email, password, name, family_value, org, country, region)
+
+
+async def do_register(session: AsyncSession, registration: Registration) -> User:
+    password_hash = await hash_password_async(registration.password)
+    user = User(
+        email=registration.email,
+        password_hash=password_hash,
+        display_name=registration.display_name,
+        family=registration.family,
+        organization=registration.organization,
+        country=registration.country,
+        region=registration.region,
+    )
+    try:
+        async with write_transaction(session):
+            if await get_user_by_email(session, registration.email) is not None:
+                raise _email_taken()
+            session.add(user)
+    except IntegrityError:
+        # Two registrations with one address raced past the check: the index decides.
+        raise _email_taken() from None
+    return user
+
+
+def _email_taken() -> ForumError:
+    return ForumError(
+        ErrorCode.EMAIL_TAKEN,
+        "An account with this email exists already; sign in instead.",
+        field="email",
+    )
+
+
+async def do_login(
+    session: AsyncSession,
+    limiter: RateLimiter,
+    *,
+    email: str,
+    password: str,
+    client_ip: str,
+    kind: str,
+    max_age: int,
+    attempts: int = 5,
+    window: float = 900.0,
+) -> SignIn:
+    """Check a password and open a session.
+
+    Unknown email and wrong password answer alike and cost alike (one argon2 hash each).
+    Failures are counted per account and per address; once over the limit, even the
+    right password is refused until the window passes.
+    """
+    email = normalize_email(email)
+    keys = (f"login:email:{email}", f"login:ip:{client_ip}")
+    for key in keys:
+        retry_after = await limiter.peek(key, attempts, window)
+        if retry_after is not None:
+            security_log.warning(
+                "login refused: rate limited", extra={"ip": client_ip, "code": "rate_limited"}
+            )
+            raise rate_limited(retry_after, "sign-in attempts")
+    user = await get_user_by_email(session, email) if len(email) <= 254 else None
+    await session.rollback()  # end the read: the write below is its own transaction
+    ok = await verify_password_async(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        for key in keys:
+            await limiter.hit(key, attempts, window)
+        security_log.warning(
+            "login refused: invalid credentials",
+            extra={"ip": client_ip, "code": "invalid_credentials"},
+        )
+        raise ForumError(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
+    await limiter.reset(keys[0])
+    token = (BEARER_PREFIX if kind == "bearer" else "") + new_token()
+    rehash = await hash_password_async(password) if needs_rehash(user.password_hash) else None
+    async with write_transaction(session):
+        if rehash is not None:
+            user.password_hash = rehash
+            session.add(user)
+        auth_session = AuthSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            kind=kind,
+            expires_at=utcnow() + timedelta(seconds=max_age),
+        )
+        session.add(auth_session)
+    return SignIn(
+        user=user, token=token, session_id=auth_session.id, kind=kind, csrf_token=new_token()
+    )
+
+
+async def do_logout(
+    session: AsyncSession, broker: Broker, *, user_id: int, session_id: int
+) -> None:
+    """End a session on the server; its open WebSockets close on the published event."""
+    async with write_transaction(session):
+        await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+    await broker.publish(
+        user_channel(user_id), {"type": "session", "op": "ended", "session_id": session_id}
+    )

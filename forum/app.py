@@ -1,0 +1,69 @@
+"""The application: `create_app(settings)` wires storage, broker and routes together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from forum.broker import create_broker
+from forum.db.engine import create_engine, make_sessionmaker
+from forum.db.migrate import upgrade
+from forum.db.seed import seed_structure
+from forum.errors import ForumError
+from forum.limits import MemoryRateLimiter, RateLimiter
+from forum.settings import Settings
+from forum.state import AppState
+from forum.web.errors import forum_error, http_error
+from forum.web.routes import build_routes
+from forum.web.security import SecurityHeadersMiddleware
+from forum.web.templates import make_templates
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, limiter: RateLimiter | None = None
+) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.database_url)
+        await upgrade(engine)
+        sessionmaker = make_sessionmaker(engine)
+        if settings.seed:
+            async with sessionmaker() as session:
+                added = await seed_structure(session)
+            if added:
+                log.info("seeded %d rows of the WSIS structure", added)
+        broker = create_broker(settings.broker_url)
+        await broker.start()
+        try:
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": sessionmaker,
+                "broker": broker,
+                "limiter": limiter or MemoryRateLimiter(),
+                "hub": None,
+            }
+        finally:
+            await broker.close()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=build_routes(),
+        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],
+        exception_handlers={ForumError: forum_error, HTTPException: http_error},
+        lifespan=lifespan,
+    )
+    app.state.templates = make_templates()
+    app.state.settings = settings
+    return app

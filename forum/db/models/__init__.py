@@ -1,0 +1,21 @@
+"""Every table of the forum. Import models from here so that all are registered."""
+
+from forum.db.base import Base
+from forum.db.models.accounts import AuthSession, User
+from forum.db.models.rooms import Attendance, Presence, Room, RoomEvent, RoomSession
+from forum.db.models.structure import ActionLine, Group, GroupActionLine, Membership
+
+__all__ = [
+    "ActionLine",
+    "Attendance",
+    "AuthSession",
+    "Base",
+    "Group",
+    "GroupActionLine",
+    "Membership",
+    "Presence",
+    "Room",
+    "RoomEvent",
+    "RoomSession",
+    "User",
+]

@@ -1,0 +1,112 @@
+"""Reads shared by the HTTP and WebSocket layers. Nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.db.models import ActionLine, Group, GroupActionLine, Membership, User
+from forum.domain.vocabulary import Role
+
+
+async def list_action_lines(session: AsyncSession, kind: str | None = None) -> Sequence[ActionLine]:
+    query = select(ActionLine).order_by(ActionLine.position, ActionLine.code)
+    if kind is not None:
+        query = query.where(ActionLine.kind == kind)
+    return (await session.scalars(query)).all()
+
+
+async def get_action_line(session: AsyncSession, code: str) -> ActionLine | None:
+    return await session.scalar(select(ActionLine).where(ActionLine.code == code))
+
+
+async def list_groups(
+    session: AsyncSession,
+    *,
+    kind: str | None = None,
+    family: str | None = None,
+    action_line: str | None = None,
+) -> Sequence[Group]:
+    query = select(Group).order_by(Group.kind, Group.name)
+    if kind is not None:
+        query = query.where(Group.kind == kind)
+    if family is not None:
+        query = query.where(Group.family == family)
+    if action_line is not None:
+        query = (
+            query.join(GroupActionLine, GroupActionLine.group_id == Group.id)
+            .join(ActionLine, ActionLine.id == GroupActionLine.action_line_id)
+            .where(ActionLine.code == action_line)
+        )
+    return (await session.scalars(query)).all()
+
+
+async def get_group(session: AsyncSession, slug: str) -> Group | None:
+    return await session.scalar(select(Group).where(Group.slug == slug))
+
+
+async def get_group_by_id(session: AsyncSession, group_id: int) -> Group | None:
+    return await session.get(Group, group_id)
+
+
+async def group_action_line_codes(
+    session: AsyncSession, group_ids: Sequence[int]
+) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(GroupActionLine.group_id, ActionLine.code)
+        .join(ActionLine, ActionLine.id == GroupActionLine.action_line_id)
+        .where(GroupActionLine.group_id.in_(group_ids))
+        .order_by(ActionLine.position)
+    )
+    codes: dict[int, list[str]] = {group_id: [] for group_id in group_ids}
+    for group_id, code in rows.tuples():
+        codes[group_id].append(code)
+    return codes
+
+
+async def member_counts(session: AsyncSession, group_ids: Sequence[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(Membership.group_id, func.count())
+        .where(Membership.group_id.in_(group_ids))
+        .group_by(Membership.group_id)
+    )
+    counts = dict.fromkeys(group_ids, 0)
+    counts.update(dict(rows.tuples().all()))
+    return counts
+
+
+async def list_members(session: AsyncSession, group_id: int) -> Sequence[tuple[Membership, User]]:
+    rows = await session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == group_id)
+        .order_by(Membership.created_at, Membership.id)
+    )
+    return rows.tuples().all()
+
+
+async def get_membership(session: AsyncSession, group_id: int, user_id: int) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
+    )
+
+
+async def role_in(session: AsyncSession, group_id: int, user_id: int) -> Role | None:
+    membership = await get_membership(session, group_id, user_id)
+    return Role(membership.role) if membership else None
+
+
+async def memberships_of(session: AsyncSession, user_id: int) -> Sequence[tuple[Membership, Group]]:
+    rows = await session.execute(
+        select(Membership, Group)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Group.name)
+    )
+    return rows.tuples().all()
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email))

@@ -1,0 +1,77 @@
+"""Load the WSIS structure (`seed/wsis.yaml`) into the database, idempotently.
+
+Rows are matched by their natural key (action line code, group slug): a second run adds
+nothing, and an edited data file updates titles and descriptions in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.db.engine import write_transaction
+from forum.db.models import ActionLine, Group, GroupActionLine
+from forum.domain.vocabulary import ActionLineKind, Family, GroupKind
+
+SEED_FILE = Path(__file__).parent / "seed" / "wsis.yaml"
+
+
+def load_seed_file(path: Path = SEED_FILE) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top")
+    return data
+
+
+async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = None) -> int:
+    """Insert or update the structure; returns how many rows were added."""
+    data = load_seed_file() if data is None else data
+    added = 0
+    async with write_transaction(session):
+        lines = {a.code: a for a in (await session.scalars(select(ActionLine))).all()}
+        entries = [(e, ActionLineKind.ACTION_LINE) for e in data.get("action_lines", [])] + [
+            (e, ActionLineKind.THEME) for e in data.get("themes", [])
+        ]
+        for position, (entry, kind) in enumerate(entries):
+            line = lines.get(entry["code"])
+            if line is None:
+                line = lines[entry["code"]] = ActionLine(code=entry["code"])
+                session.add(line)
+                added += 1
+            line.kind = kind
+            line.title = entry["title"]
+            line.description = entry.get("description", "").strip()
+            line.facilitators = list(entry.get("facilitators", []))
+            line.position = position
+        await session.flush()
+
+        groups = {g.slug: g for g in (await session.scalars(select(Group))).all()}
+        links = set(
+            (
+                await session.execute(
+                    select(GroupActionLine.group_id, GroupActionLine.action_line_id)
+                )
+            ).tuples()
+        )
+        for entry in data.get("groups", []):
+            group = groups.get(entry["slug"])
+            if group is None:
+                group = groups[entry["slug"]] = Group(slug=entry["slug"])
+                session.add(group)
+                added += 1
+            group.name = entry["name"]
+            group.kind = GroupKind(entry["kind"])
+            group.family = Family(entry["family"])
+            group.region = entry.get("region")
+            group.description = entry.get("description", "").strip()
+            await session.flush()
+            for code in entry.get("action_lines", []):
+                key = (group.id, lines[code].id)
+                if key not in links:
+                    session.add(GroupActionLine(group_id=group.id, action_line_id=lines[code].id))
+                    links.add(key)
+    return added

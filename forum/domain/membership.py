@@ -1,0 +1,66 @@
+"""Who may join a group, in which role, and who may change someone's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forum.domain.vocabulary import Family, GroupKind, Role
+from forum.errors import ErrorCode, ForumError
+
+# Roles that speak for a group: post its positions, co-sign, chair its room.
+LEADING_ROLES = frozenset({Role.CHAIR, Role.COORDINATOR})
+# Groups whose membership is appointed, never taken by oneself.
+APPOINTED_KINDS = frozenset({GroupKind.BUREAU, GroupKind.TEAM})
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    kind: GroupKind
+    family: Family
+
+
+def self_join_role(group: GroupFacts, family: Family) -> Role:
+    """The role a person gets by joining on their own: member of their own family's
+    groups, observer of the others' (the silent presence the seeds ask for)."""
+    if group.kind in APPOINTED_KINDS:
+        raise ForumError(
+            ErrorCode.FORBIDDEN,
+            f"Members of a {group.kind.replace('_', ' ')} are appointed by the secretariat.",
+        )
+    return Role.MEMBER if family == group.family else Role.OBSERVER
+
+
+def check_self_join(group: GroupFacts, family: Family, requested: Role | None) -> Role:
+    role = self_join_role(group, family)
+    if requested is None or requested == role:
+        return role
+    if requested == Role.OBSERVER:
+        return Role.OBSERVER  # anyone may choose to only observe
+    raise ForumError(
+        ErrorCode.FORBIDDEN,
+        f"You may join this group as {role}; other roles are given by its chair "
+        "or the secretariat.",
+        field="role",
+    )
+
+
+def check_assign_role(
+    *, is_secretariat: bool, actor_role: Role | None, new_role: Role, current_role: Role | None
+) -> None:
+    """The secretariat assigns any role; a chair manages the group except its chairs."""
+    if is_secretariat:
+        return
+    if actor_role != Role.CHAIR:
+        raise ForumError(
+            ErrorCode.FORBIDDEN, "Only the group's chair or the secretariat may manage members."
+        )
+    if Role.CHAIR in (new_role, current_role):
+        raise ForumError(ErrorCode.FORBIDDEN, "Only the secretariat appoints or removes a chair.")
+
+
+def can_manage(*, is_secretariat: bool, actor_role: Role | None) -> bool:
+    return is_secretariat or actor_role == Role.CHAIR
+
+
+def speaks_for(role: Role | None) -> bool:
+    return role in LEADING_ROLES

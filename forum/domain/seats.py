@@ -1,0 +1,134 @@
+"""Seats: how a person sits in a room, and the observer seat policy.
+
+Who may take which seat:
+
+| person                                          | participant | remote | observer |
+| ----------------------------------------------- | ----------- | ------ | -------- |
+| chair, coordinator, member, contact point       | yes         | yes    | no       |
+| secretariat (members or not)                    | yes         | yes    | no       |
+| observer member, non-member                     | no          | no     | by policy|
+
+Members join to take part; one who only wants to listen stays silent on a participant
+seat rather than take one of the few observer seats. Observer seats are for people
+with no speaking right in the group (a non-member of a governmental working group, for
+instance): they see and hear everything, the room shows them, and they never speak.
+
+The room's observer policy says how many observer seats each stakeholder family has.
+The default is the one the seeds ask for: "the silent presence of one civil society
+observer".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from forum.domain.vocabulary import Family, Role, Seat
+from forum.errors import ErrorCode, ForumError
+
+SEATS_PER_FAMILY_MAX = 1000
+
+_SPEAKING_ROLES = frozenset({Role.CHAIR, Role.COORDINATOR, Role.MEMBER, Role.CONTACT_POINT})
+_SPEAKING_SEATS = frozenset({Seat.PARTICIPANT, Seat.REMOTE})
+_OBSERVER_SEATS = frozenset({Seat.OBSERVER})
+
+
+@dataclass(frozen=True, slots=True)
+class ObserverPolicy:
+    seats: Mapping[Family, int] = field(default_factory=lambda: {Family.CIVIL_SOCIETY: 1})
+
+    def seats_for(self, family: Family) -> int:
+        return self.seats.get(family, 0)
+
+    def to_json(self) -> dict[str, int]:
+        return {str(family): self.seats[family] for family in Family if self.seats.get(family)}
+
+
+DEFAULT_OBSERVER_POLICY = ObserverPolicy()
+
+
+def parse_observer_policy(data: Any) -> ObserverPolicy:
+    """Read a policy from JSON: `{"civil_society": 1, "private_sector": 2}`."""
+    if not isinstance(data, dict):
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            "The policy maps stakeholder families to seat counts.",
+            field="observer_seats",
+        )
+    seats: dict[Family, int] = {}
+    for key, count in data.items():
+        try:
+            family = Family(key)
+        except ValueError:
+            raise ForumError(
+                ErrorCode.VALIDATION,
+                f"Unknown stakeholder family {key!r}.",
+                field="observer_seats",
+            ) from None
+        if (
+            not isinstance(count, int)
+            or isinstance(count, bool)
+            or not 0 <= count <= SEATS_PER_FAMILY_MAX
+        ):
+            raise ForumError(
+                ErrorCode.VALIDATION,
+                f"Seat counts are whole numbers from 0 to {SEATS_PER_FAMILY_MAX}.",
+                field="observer_seats",
+            )
+        if count:
+            seats[family] = count
+    return ObserverPolicy(seats)
+
+
+def seats_for(role: Role | None, *, is_secretariat: bool) -> frozenset[Seat]:
+    """The seats open to someone with this membership role (None: not a member)."""
+    if is_secretariat or role in _SPEAKING_ROLES:
+        return _SPEAKING_SEATS
+    return _OBSERVER_SEATS
+
+
+def check_set_observer_policy(*, is_chair: bool) -> None:
+    if not is_chair:
+        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may change the observer seats.")
+
+
+def check_take_seat(
+    seat: Seat,
+    *,
+    user_id: int,
+    family: Family,
+    role: Role | None,
+    is_secretariat: bool,
+    policy: ObserverPolicy,
+    observers: Mapping[int, Family],
+) -> None:
+    """Whether this person may sit on `seat` now.
+
+    `observers` maps the people already on an observer seat to their family. Someone
+    already seated (a second tab, a reconnect) keeps their seat.
+    """
+    allowed = seats_for(role, is_secretariat=is_secretariat)
+    if seat not in allowed:
+        if seat is Seat.OBSERVER:
+            raise ForumError(
+                ErrorCode.FORBIDDEN, "Members take part from a participant or remote seat."
+            )
+        raise ForumError(
+            ErrorCode.FORBIDDEN,
+            "Only members of this group may take part; you may ask for an observer seat.",
+        )
+    if seat is not Seat.OBSERVER or user_id in observers:
+        return
+    total = policy.seats_for(family)
+    if total == 0:
+        raise ForumError(
+            ErrorCode.FORBIDDEN, f"This room has no observer seats for {family.value}."
+        )
+    taken = sum(1 for other in observers.values() if other is family)
+    if taken >= total:
+        raise ForumError(
+            ErrorCode.NO_SEAT,
+            f"All {total} observer seat(s) for {family.value} are taken; try again later.",
+            seats=total,
+        )

@@ -1,0 +1,91 @@
+"""Sessions of a room: who may run them, their formats, and their lifecycle.
+
+A session is scheduled, then opened, then closed; only one session of a room is open
+at a time. The room's chair runs it. The secretariat, which keeps the structure of the
+forum, may stand in for an absent chair. In a caucus the coordinator leads, so the
+roles that lead a group (chair and coordinator) both chair its room.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from forum.domain.membership import LEADING_ROLES
+from forum.domain.vocabulary import Role
+from forum.errors import ErrorCode, ForumError
+
+TITLE_MAX_CHARS = 200
+AGENDA_MAX_CHARS = 20_000
+LONGEST_SESSION = timedelta(hours=24)
+
+
+class SessionFormat(StrEnum):
+    OPEN_DEBATE = "open_debate"
+    STATEMENTS = "statements"
+    BRIEFING = "briefing"
+    DRAFTING = "drafting"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def can_chair(role: Role | None, *, is_secretariat: bool) -> bool:
+    """Whether someone runs the room: schedules, opens and closes, gives the floor."""
+    return role in LEADING_ROLES or is_secretariat
+
+
+def _require_chair(is_chair: bool, what: str) -> None:
+    if not is_chair:
+        raise ForumError(ErrorCode.FORBIDDEN, f"Only the chair may {what}.")
+
+
+def check_schedule_session(
+    *, is_chair: bool, title: str, agenda: str, starts_at: datetime, ends_at: datetime
+) -> str:
+    """Validate a new session; returns the title with its outer blanks removed."""
+    _require_chair(is_chair, "schedule a session")
+    title = title.strip()
+    if not title:
+        raise ForumError(ErrorCode.VALIDATION, "A session needs a title.", field="title")
+    if len(title) > TITLE_MAX_CHARS:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            f"Titles are at most {TITLE_MAX_CHARS} characters.",
+            field="title",
+        )
+    if len(agenda) > AGENDA_MAX_CHARS:
+        raise ForumError(
+            ErrorCode.TOO_LARGE,
+            f"Agendas are at most {AGENDA_MAX_CHARS} characters.",
+            field="agenda",
+        )
+    for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ForumError(
+                ErrorCode.VALIDATION, "Times must carry a time zone offset.", field=field
+            )
+    if ends_at <= starts_at:
+        raise ForumError(ErrorCode.VALIDATION, "A session ends after it starts.", field="ends_at")
+    if ends_at - starts_at > LONGEST_SESSION:
+        raise ForumError(ErrorCode.VALIDATION, "A session lasts at most 24 hours.", field="ends_at")
+    return title
+
+
+def check_open_session(*, is_chair: bool, status: SessionStatus, another_open: bool) -> None:
+    _require_chair(is_chair, "open a session")
+    if status is not SessionStatus.SCHEDULED:
+        raise ForumError(ErrorCode.CONFLICT, f"This session is {status}, not scheduled.")
+    if another_open:
+        raise ForumError(
+            ErrorCode.CONFLICT, "Another session is open in this room; close it first."
+        )
+
+
+def check_close_session(*, is_chair: bool, status: SessionStatus) -> None:
+    _require_chair(is_chair, "close a session")
+    if status is not SessionStatus.OPEN:
+        raise ForumError(ErrorCode.SESSION_NOT_OPEN, f"This session is {status}, not open.")

@@ -1,0 +1,118 @@
+"""Configuration: one frozen dataclass read from FORUM_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_or_create_secret(data_dir: Path) -> str:
+    """A key made once per installation, kept beside the database, never in the code."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    secret_key: str = ""
+    data_dir: Path = DEFAULT_DATA_DIR
+    broker_url: str = "memory://"
+    # Origins allowed to open a WebSocket or post a form. Empty: the request's own origin.
+    allowed_origins: tuple[str, ...] = ()
+    # Cookies get `Secure` when the forum is served over HTTPS (behind a proxy too).
+    secure_cookies: bool = False
+    session_max_age: int = 14 * 24 * 3600
+    seed: bool = True
+    # WebSocket limits, passed to uvicorn explicitly: its defaults (16 MiB frames,
+    # 20 s pings) are too loose for a room of people on slow links.
+    ws_max_size: int = 16 * 1024
+    ws_ping_interval: float = 10.0
+    ws_ping_timeout: float = 10.0
+    ws_send_queue: int = 256
+    # Requests a client may make: bodies, logins, posts.
+    max_request_bytes: int = 256 * 1024
+    login_attempts: int = 5
+    login_window: float = 15 * 60
+    register_attempts: int = 10
+    register_window: float = 3600
+    post_limit: int = 20
+    post_window: float = 60
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(overrides.pop("data_dir", env.get("FORUM_DATA_DIR", DEFAULT_DATA_DIR)))
+        database_url = (
+            overrides.pop("database_url", None)
+            or env.get("FORUM_DATABASE_URL")
+            or (f"sqlite+aiosqlite:///{data_dir / 'agora.db'}")
+        )
+        secret_key = (
+            overrides.pop("secret_key", None)
+            or env.get("FORUM_SECRET_KEY")
+            or _load_or_create_secret(data_dir)
+        )
+        origins = env.get("FORUM_ALLOWED_ORIGINS", "")
+        values: dict[str, Any] = {
+            "database_url": normalize_database_url(database_url),
+            "secret_key": secret_key,
+            "data_dir": data_dir,
+            "broker_url": env.get("FORUM_BROKER_URL", "memory://"),
+            "allowed_origins": tuple(
+                o.strip().rstrip("/") for o in origins.split(",") if o.strip()
+            ),
+            "secure_cookies": _bool(env.get("FORUM_SECURE_COOKIES", "0")),
+            "seed": _bool(env.get("FORUM_SEED", "1")),
+        }
+        for name, kind in (
+            ("ws_max_size", int),
+            ("ws_ping_interval", float),
+            ("ws_ping_timeout", float),
+        ):
+            raw = env.get(f"FORUM_{name.upper()}")
+            if raw:
+                values[name] = kind(raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the plain URLs people paste and pick the async driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

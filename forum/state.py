@@ -1,0 +1,21 @@
+"""What the application's lifespan hands to every request and WebSocket."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from forum.broker import Broker
+from forum.limits import RateLimiter
+from forum.settings import Settings
+
+
+class AppState(TypedDict):
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    broker: Broker
+    limiter: RateLimiter
+    # The WebSocket hub of this worker; typed loosely so that no layer imports `ws`.
+    hub: Any

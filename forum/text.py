@@ -1,0 +1,251 @@
+"""Markdown to safe HTML, and validation of the text people write.
+
+A body is validated by `clean_body`, rendered once by `render_markdown` when it is
+written, and the HTML is stored: readers never pay for rendering, and the renderer's
+rules are the only way HTML reaches a page. Names, titles and organizations are
+single lines checked by `clean_line`, which refuses the invisible characters that
+could make one name pass for another.
+
+The renderer is markdown-it's CommonMark with tables, strikethrough and linkify,
+raw HTML off, and these rules on top:
+
+- links only to `http`, `https`, `mailto` or relative URLs; anything else is text;
+- every link carries `rel="nofollow ugc noopener"`;
+- images become links to their source, so no third party learns who read a post;
+- paragraphs, list items, headings, table cells and blockquotes carry `dir="auto"`;
+- headings are shifted so that the highest is `<h3>`: the page owns `<h1>` and `<h2>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Sequence
+from html import unescape
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLinkText
+from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core.state_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from forum.errors import ErrorCode, ForumError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_TITLE_CHARS = 200
+
+_LINK_REL = "nofollow ugc noopener"
+
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# Everything a browser skips or a reader cannot see when it reads a URL's scheme.
+_URL_INVISIBLE_RE = re.compile(
+    "[\x00-\x20\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+# A colon before any `/`, `?` or `#` makes the URL absolute, whatever precedes it.
+_SCHEME_RE = re.compile(r"([^/?#]*?):")
+
+# Stripped from bodies before rendering: C0 and C1 controls other than tab and
+# newlines, and the bidi embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069). Those have no visible form and can reorder the text around them,
+# even inside code, so that it reads as something other than what it is; showing
+# them as escapes would litter right-to-left posts. Writers of Arabic and Hebrew
+# keep what they need: `dir="auto"` on each block and the marks U+200E, U+200F and
+# U+061C, which are left alone.
+_BODY_STRIP_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BODY_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+_LINE_FORBIDDEN = frozenset(
+    "\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2028\u2029"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+    # Hangul fillers: they render as blanks, which would allow an invisible name.
+    "\u115f\u1160\u3164\uffa0"
+)
+
+_DIR_AUTO_TOKENS = frozenset(
+    {
+        "paragraph_open",
+        "list_item_open",
+        "heading_open",
+        "th_open",
+        "td_open",
+        "blockquote_open",
+    }
+)
+_TOP_HEADING = 3
+_BOTTOM_HEADING = 6
+_ALIGN_RE = re.compile(r"text-align:(left|center|right)")
+_LANG_RE = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
+
+
+def _is_safe_url(url: str) -> bool:
+    """Whether `url` may be a link target: http, https, mailto or relative.
+
+    The scheme is read the way a lenient browser would: after percent-decoding and
+    entity-decoding (repeatedly, for doubly encoded input), compatibility
+    normalization (fullwidth letters), removing whitespace, controls and invisible
+    characters, and lowercasing. Anything that still looks like a scheme must be on
+    the allowlist.
+    """
+    candidate = url
+    for _ in range(4):
+        decoded = unescape(unquote(candidate))
+        if decoded == candidate:
+            break
+        candidate = decoded
+    candidate = _URL_INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", candidate)).lower()
+    match = _SCHEME_RE.match(candidate)
+    return match is None or match.group(1) in _SAFE_SCHEMES
+
+
+class _ForumMarkdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # noqa: N802
+        return _is_safe_url(url)
+
+
+class _ForumRenderer(RendererHTML):
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children, options, env).strip()
+        src = str(token.attrGet("src") or "")
+        if token.meta.get("in_link") or not src or not _is_safe_url(src):
+            return escapeHtml(alt)
+        attrs = f' href="{escapeHtml(src)}" rel="{_LINK_REL}"'
+        title = token.attrGet("title")
+        if title:
+            attrs += f' title="{escapeHtml(str(title))}"'
+        label = alt or normalizeLinkText(src)
+        return f"<a{attrs}>{escapeHtml(label)}</a>"
+
+    def html_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return escapeHtml(tokens[idx].content)
+
+    def html_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return escapeHtml(tokens[idx].content)
+
+
+def _decorate(state: StateCore) -> None:
+    """Core rule: heading shift, `dir`, link `rel`, table alignment, code language."""
+    levels = [int(t.tag[1]) for t in state.tokens if t.type == "heading_open"]
+    shift = _TOP_HEADING - min(levels) if levels else 0
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(_BOTTOM_HEADING, int(token.tag[1]) + shift)}"
+        if token.type in _DIR_AUTO_TOKENS:
+            token.attrSet("dir", "auto")
+        if token.type in ("th_open", "td_open"):
+            _align(token)
+        elif token.type == "fence":
+            _code_language(token)
+        elif token.type == "inline" and token.children:
+            _decorate_inline(token.children)
+
+
+def _decorate_inline(children: list[Token]) -> None:
+    depth = 0
+    for child in children:
+        if child.type == "link_open":
+            child.attrSet("rel", _LINK_REL)
+            depth += 1
+        elif child.type == "link_close":
+            depth -= 1
+        elif child.type == "image" and depth > 0:
+            child.meta["in_link"] = True
+
+
+def _align(cell: Token) -> None:
+    # Inline styles would need `style-src 'unsafe-inline'`; `align` needs nothing.
+    style = cell.attrs.pop("style", None)
+    if isinstance(style, str) and (match := _ALIGN_RE.fullmatch(style)):
+        cell.attrSet("align", match.group(1))
+
+
+def _code_language(fence: Token) -> None:
+    words = unescapeAll(fence.info).split(maxsplit=1)
+    fence.info = words[0] if words and _LANG_RE.fullmatch(words[0]) else ""
+
+
+def _build() -> MarkdownIt:
+    md = _ForumMarkdown(
+        "commonmark",
+        {"html": False, "linkify": True, "typographer": False, "xhtmlOut": False},
+        renderer_cls=_ForumRenderer,
+    )
+    md.enable(["linkify", "table", "strikethrough"])
+    md.disable(["html_block", "html_inline"])
+    md.core.ruler.push("forum_decorate", _decorate)
+    return md
+
+
+# One parser for the process: rendering keeps its state per call, so threads share it.
+_MD = _build()
+
+
+def render_markdown(source: str) -> str:
+    """Markdown -> safe HTML. Called once at write time; the HTML is stored."""
+    html: str = _MD.render(_BODY_STRIP_RE.sub("", source))
+    return html
+
+
+async def render_markdown_async(source: str) -> str:
+    """Same as render_markdown, run off the event loop (asyncio.to_thread)."""
+    return await asyncio.to_thread(render_markdown, source)
+
+
+def _refuse(message: str, field: str) -> ForumError:
+    return ForumError(ErrorCode.VALIDATION, message, field=field)
+
+
+def clean_body(source: str, *, field: str = "body", max_bytes: int = MAX_BODY_BYTES) -> str:
+    """Validate a Markdown body: str, not blank after strip, UTF-8 size <= max_bytes
+    (ForumError TOO_LARGE), no NUL or other C0 controls except \\n \\r \\t (VALIDATION).
+    Normalizes newlines to \\n and returns it."""
+    if not isinstance(source, str):
+        raise _refuse(f"{field} must be text", field)
+    too_large = ForumError(
+        ErrorCode.TOO_LARGE, f"{field} is larger than {max_bytes} bytes", field=field
+    )
+    # Each character is at least one byte: skip encoding what is surely too large.
+    if len(source) > max_bytes:
+        raise too_large
+    try:
+        size = len(source.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _refuse(f"{field} is not valid Unicode", field) from None
+    if size > max_bytes:
+        raise too_large
+    if _BODY_CONTROL_RE.search(source):
+        raise _refuse(f"{field} contains control characters", field)
+    if not source.strip():
+        raise _refuse(f"{field} must not be blank", field)
+    return source.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def clean_line(
+    value: str, *, field: str, max_chars: int = MAX_TITLE_CHARS, min_chars: int = 1
+) -> str:
+    """Validate a one-line text: names, titles, organizations. Strips, NFC-normalizes,
+    refuses (VALIDATION, with field) empty/too long, any control char or newline,
+    bidi controls U+202A-U+202E and U+2066-U+2069, U+200E/U+200F, U+061C, and zero-width
+    chars (U+200B-U+200D, U+2060, U+FEFF, U+180E). Hangul fillers, which render as
+    blanks, are refused too. Length is counted in code points after normalization."""
+    if not isinstance(value, str):
+        raise _refuse(f"{field} must be text", field)
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text:
+        raise _refuse(f"{field} must not be empty", field)
+    for char in text:
+        if char in _LINE_FORBIDDEN or unicodedata.category(char) in ("Cc", "Cs"):
+            raise _refuse(f"{field} contains an invisible or control character", field)
+    if len(text) < min_chars:
+        raise _refuse(f"{field} must be at least {min_chars} characters", field)
+    if len(text) > max_chars:
+        raise _refuse(f"{field} must be at most {max_chars} characters", field)
+    return text

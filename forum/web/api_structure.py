@@ -1,0 +1,247 @@
+"""The WSIS structure over JSON: action lines, themes, groups and memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
+from forum.db.models import Group
+from forum.db.queries import (
+    get_action_line,
+    get_group,
+    group_action_line_codes,
+    list_action_lines,
+    list_groups,
+    list_members,
+    member_counts,
+)
+from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
+from forum.errors import ErrorCode, ForumError
+from forum.web.http import app_state, db, json_response, read_json, require_principal
+from forum.web.openapi import ApiRouter
+from forum.web.schemas import (
+    ActionLineList,
+    ActionLineOut,
+    GroupDetail,
+    GroupList,
+    Health,
+    JoinBody,
+    MembershipOut,
+    RoleBody,
+)
+
+router = ApiRouter(tag="structure")
+operations = ApiRouter(tag="operations", prefix="")
+
+
+def _enum_param(request: Request, name: str, allowed: type[Any]) -> str | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value not in {item.value for item in allowed}:
+        raise ForumError(ErrorCode.VALIDATION, f"Unknown {name} '{value}'.", field=name)
+    return value
+
+
+@operations.route("GET", "/healthz", summary="Up, with the database reachable", response=Health)
+async def health(request: Request) -> Response:
+    async with db(request) as session:
+        await session.execute(text("SELECT 1"))
+    return json_response({"status": "ok"})
+
+
+@router.route(
+    "GET",
+    "/action-lines",
+    summary="Action lines C1-C11 and cross-cutting themes",
+    response=ActionLineList,
+    query=[("kind", "action_line or theme")],
+)
+async def action_lines(request: Request) -> Response:
+    kind = _enum_param(request, "kind", ActionLineKind)
+    async with db(request) as session:
+        lines = await list_action_lines(session, kind)
+    return json_response({"action_lines": [line.wire() for line in lines]})
+
+
+@router.route(
+    "GET",
+    "/action-lines/{code}",
+    summary="One action line or theme",
+    response=ActionLineOut,
+    errors=(404,),
+)
+async def action_line(request: Request) -> Response:
+    async with db(request) as session:
+        line = await get_action_line(session, request.path_params["code"])
+    if line is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+    return json_response(line.wire())
+
+
+async def _groups_json(session: AsyncSession, groups: Sequence[Group]) -> list[dict[str, Any]]:
+    ids = [g.id for g in groups]
+    codes = await group_action_line_codes(session, ids)
+    counts = await member_counts(session, ids)
+    return [
+        {
+            "slug": g.slug,
+            "name": g.name,
+            "kind": g.kind,
+            "family": g.family,
+            "region": g.region,
+            "description": g.description,
+            "action_lines": codes[g.id],
+            "member_count": counts[g.id],
+        }
+        for g in groups
+    ]
+
+
+@router.route(
+    "GET",
+    "/groups",
+    summary="Groups: working groups, caucuses, bureaus, teams",
+    response=GroupList,
+    query=[
+        ("kind", "group kind"),
+        ("family", "stakeholder family"),
+        ("action_line", "code of an action line or theme the group follows"),
+    ],
+)
+async def groups(request: Request) -> Response:
+    kind = _enum_param(request, "kind", GroupKind)
+    family = _enum_param(request, "family", Family)
+    line = request.query_params.get("action_line")
+    async with db(request) as session:
+        found = await list_groups(session, kind=kind, family=family, action_line=line)
+        return json_response({"groups": await _groups_json(session, found)})
+
+
+async def _group_or_404(session: AsyncSession, slug: str) -> Group:
+    group = await get_group(session, slug)
+    if group is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such group.")
+    return group
+
+
+@router.route(
+    "GET", "/groups/{slug}", summary="A group and its members", response=GroupDetail, errors=(404,)
+)
+async def group_detail(request: Request) -> Response:
+    async with db(request) as session:
+        group = await _group_or_404(session, request.path_params["slug"])
+        [data] = await _groups_json(session, [group])
+        members = await list_members(session, group.id)
+    data["members"] = [{"user": user.public(), "role": m.role} for m, user in members]
+    return json_response(data)
+
+
+@router.route(
+    "POST",
+    "/groups/{slug}/join",
+    summary="Join a group (member of one's own family's groups, observer of others')",
+    body=JoinBody,
+    response=MembershipOut,
+    status=201,
+    auth="required",
+    errors=(404, 409),
+)
+async def join(request: Request) -> Response:
+    caller = await require_principal(request)
+    body = await read_json(request, JoinBody)
+    async with db(request) as session:
+        group = await _group_or_404(session, request.path_params["slug"])
+        await session.rollback()
+        membership = await do_join_group(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            group=group,
+            role=Role(body.role) if body.role else None,
+        )
+    return json_response(
+        {"group": group.slug, "user_id": caller.user.id, "role": membership.role}, status=201
+    )
+
+
+@router.route(
+    "POST",
+    "/groups/{slug}/leave",
+    summary="Leave a group",
+    status=204,
+    auth="required",
+    errors=(404,),
+)
+async def leave(request: Request) -> Response:
+    caller = await require_principal(request)
+    async with db(request) as session:
+        group = await _group_or_404(session, request.path_params["slug"])
+        await session.rollback()
+        await do_leave_group(session, app_state(request)["broker"], user=caller.user, group=group)
+    return Response(status_code=204)
+
+
+def _user_id(request: Request) -> int:
+    raw = request.path_params["user_id"]
+    if not str(raw).isdigit() or len(str(raw)) > 18:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such person.")
+    return int(raw)
+
+
+@router.route(
+    "PUT",
+    "/groups/{slug}/members/{user_id}",
+    summary="Add a member or change a role (secretariat, or the group's chair)",
+    body=RoleBody,
+    response=MembershipOut,
+    auth="required",
+    errors=(404, 409),
+)
+async def set_member(request: Request) -> Response:
+    caller = await require_principal(request)
+    body = await read_json(request, RoleBody)
+    user_id = _user_id(request)
+    async with db(request) as session:
+        group = await _group_or_404(session, request.path_params["slug"])
+        await session.rollback()
+        await do_set_member_role(
+            session,
+            app_state(request)["broker"],
+            actor=caller.user,
+            group=group,
+            user_id=user_id,
+            role=body.role,
+        )
+    return json_response({"group": group.slug, "user_id": user_id, "role": body.role})
+
+
+@router.route(
+    "DELETE",
+    "/groups/{slug}/members/{user_id}",
+    summary="Remove a member (secretariat, or the group's chair)",
+    status=204,
+    auth="required",
+    errors=(404, 409),
+)
+async def remove_member(request: Request) -> Response:
+    caller = await require_principal(request)
+    user_id = _user_id(request)
+    async with db(request) as session:
+        group = await _group_or_404(session, request.path_params["slug"])
+        await session.rollback()
+        await do_set_member_role(
+            session,
+            app_state(request)["broker"],
+            actor=caller.user,
+            group=group,
+            user_id=user_id,
+            role=None,
+        )
+    return Response(status_code=204)

@@ -1,0 +1,67 @@
+"""Errors handled in one place: every refusal is `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.templating import Jinja2Templates
+
+from forum.errors import ErrorCode, ForumError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.BAD_REQUEST,
+    413: ErrorCode.TOO_LARGE,
+}
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(request: Request, error: ForumError) -> Response:
+    headers = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))
+    if _wants_html(request):
+        templates = cast(Jinja2Templates, request.app.state.templates)
+        return templates.TemplateResponse(
+            request, "error.html", {"error": error}, status_code=error.status, headers=headers
+        )
+    return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
+
+
+async def forum_error(request: Request, exc: Exception) -> Response:
+    return error_response(request, cast(ForumError, exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    exc = cast(HTTPException, exc)
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    message = "Not found." if exc.status_code == 404 else str(exc.detail)
+    error = ForumError(code, message, status=exc.status_code)
+    response = error_response(request, error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_html(request):
+        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+    return JSONResponse(
+        {"error": {"code": "server_error", "message": "Something went wrong on our side."}},
+        status_code=500,
+    )

@@ -1,0 +1,205 @@
+"""JSON endpoints declared once: the route, its request and response models, and the
+OpenAPI 3 document built from them (`GET /openapi.json`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum import __version__
+from forum.errors import ErrorCode
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+Auth = Literal["none", "optional", "required"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    endpoint: Endpoint
+    summary: str
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: Auth
+    tag: str
+    errors: tuple[int, ...]
+    query: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class ApiRouter:
+    """Collects a module's JSON endpoints; `routes` feeds Starlette, `operations` OpenAPI."""
+
+    tag: str
+    prefix: str = "/api"
+    operations: list[Operation] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: Auth = "none",
+        errors: Sequence[int] = (),
+        query: Sequence[tuple[str, str]] = (),
+    ) -> Callable[[Endpoint], Endpoint]:
+        def register(endpoint: Endpoint) -> Endpoint:
+            self.operations.append(
+                Operation(
+                    method.upper(),
+                    self.prefix + path,
+                    endpoint,
+                    summary,
+                    body,
+                    response,
+                    status,
+                    auth,
+                    self.tag,
+                    tuple(errors),
+                    tuple(query),
+                )
+            )
+            return endpoint
+
+        return register
+
+    @property
+    def routes(self) -> list[Route]:
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for op in self.operations:
+            by_path.setdefault(op.path, {})[op.method] = op.endpoint
+        return [_method_route(path, methods) for path, methods in by_path.items()]
+
+
+def _method_route(path: str, methods: dict[str, Endpoint]) -> Route:
+    if len(methods) == 1:
+        [(method, endpoint)] = methods.items()
+        return Route(path, endpoint, methods=[method])
+
+    async def dispatch(request: Request) -> Response:
+        return await methods[request.method](request)
+
+    return Route(path, dispatch, methods=list(methods))
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": [c.value for c in ErrorCode]},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "retry_after_ms": {"type": "integer"},
+            },
+        }
+    },
+}
+
+
+def openapi_document(routers: Sequence[ApiRouter]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    for router in routers:
+        for op in router.operations:
+            path = op.path.replace(":int}", "}").replace(":path}", "}")
+            entry: dict[str, Any] = {
+                "summary": op.summary,
+                "operationId": f"{op.method.lower()}_{op.endpoint.__name__}",
+                "tags": [op.tag],
+                "responses": {},
+            }
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _path_params(path)
+            ] + [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": text,
+                }
+                for name, text in op.query
+            ]
+            if parameters:
+                entry["parameters"] = parameters
+            if op.body is not None:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref(op.body)}},
+                }
+            ok: dict[str, Any] = {"description": "Success"}
+            if op.response is not None:
+                ok["content"] = {"application/json": {"schema": ref(op.response)}}
+            entry["responses"][str(op.status)] = ok
+            codes = set(op.errors) | ({400, 413, 415, 422} if op.body else set())
+            if op.auth == "required":
+                codes |= {401, 403}
+                entry["security"] = [{"session": []}, {"bearer": []}]
+            elif op.auth == "optional":
+                entry["security"] = [{}, {"session": []}, {"bearer": []}]
+            for code in sorted(codes):
+                entry["responses"][str(code)] = {
+                    "description": _ERROR_DESCRIPTIONS.get(code, "Refused"),
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+            paths.setdefault(path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Agora API",
+            "version": __version__,
+            "description": "The open virtual multi-stakeholder forum. See docs/api.md.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "forum_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Not signed in, or wrong credentials",
+    403: "Not allowed, or CSRF check failed",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Too large",
+    415: "Not JSON",
+    422: "Invalid field",
+    423: "Locked",
+    429: "Rate limited (see Retry-After)",
+}

@@ -1,0 +1,31 @@
+"""Every HTTP route of the forum, in one list; each module owns its own routes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from forum.web import api_accounts, api_structure, pages
+from forum.web.openapi import ApiRouter, openapi_document
+from forum.web.templates import STATIC_DIR
+
+API_ROUTERS: list[ApiRouter] = [
+    api_structure.operations,
+    api_accounts.router,
+    api_structure.router,
+]
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(API_ROUTERS))
+
+
+def build_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route("/openapi.json", openapi, methods=["GET"])]
+    for router in API_ROUTERS:
+        routes.extend(router.routes)
+    routes.extend(pages.routes)
+    routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
+    return routes

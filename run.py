@@ -1,0 +1,58 @@
+"""Start Agora: `python run.py` serves on http://127.0.0.1:8000 with embedded SQLite."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import uvicorn
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the Agora forum.")
+    parser.add_argument("--host", default=os.environ.get("FORUM_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FORUM_PORT", "8000")))
+    parser.add_argument("--db", help="database URL (default: SQLite in ./var/agora.db)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (more than one needs PostgreSQL and Redis)",
+    )
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["FORUM_DATABASE_URL"] = args.db
+
+    from forum.settings import Settings
+
+    settings = Settings.from_env()
+    if args.workers > 1 and (settings.is_sqlite or settings.broker_url.startswith("memory")):
+        parser.error(
+            "--workers > 1 needs FORUM_DATABASE_URL (PostgreSQL) and "
+            "FORUM_BROKER_URL (Redis): workers share no memory"
+        )
+    os.environ.setdefault("FORUM_SECRET_KEY", settings.secret_key)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(
+        "forum.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        proxy_headers=True,
+        # Explicit WebSocket limits: uvicorn's defaults are 16 MiB frames and 20 s pings.
+        ws="websockets",
+        ws_max_size=settings.ws_max_size,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+    )
+
+
+if __name__ == "__main__":
+    main()

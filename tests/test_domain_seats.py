@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from forum.domain.seats import (
+    DEFAULT_OBSERVER_POLICY,
+    SEATS_PER_FAMILY_MAX,
+    ObserverPolicy,
+    check_set_observer_policy,
+    check_take_seat,
+    parse_observer_policy,
+    seats_for,
+)
+from forum.domain.vocabulary import Family, Role, Seat
+from forum.errors import ErrorCode, ForumError
+
+GOV, CS, PS, IO = (
+    Family.GOVERNMENT, Family.CIVIL_SOCIETY, Family.PRIVATE_SECTOR, Family.INTERNATIONAL_ORG
+)
+SPEAKING = {Seat.PARTICIPANT, Seat.REMOTE}
+
+
+@pytest.mark.parametrize(
+    ("role", "secretariat", "expected"),
+    [
+        (Role.CHAIR, False, SPEAKING),
+        (Role.COORDINATOR, False, SPEAKING),
+        (Role.MEMBER, False, SPEAKING),
+        (Role.CONTACT_POINT, False, SPEAKING),
+        (Role.OBSERVER, False, {Seat.OBSERVER}),
+        (None, False, {Seat.OBSERVER}),
+        (None, True, SPEAKING),
+        (Role.OBSERVER, True, SPEAKING),
+    ],
+)
+def test_seats_for(role: Role | None, secretariat: bool, expected: set[Seat]) -> None:
+    assert seats_for(role, is_secretariat=secretariat) == expected
+
+
+def take(
+    seat: Seat, *, role: Role | None = None, family: Family = CS, user_id: int = 10,
+    policy: ObserverPolicy = DEFAULT_OBSERVER_POLICY, observers: dict[int, Family] | None = None,
+    secretariat: bool = False,
+) -> ErrorCode | None:
+    try:
+        check_take_seat(
+            seat, user_id=user_id, family=family, role=role, is_secretariat=secretariat,
+            policy=policy, observers=observers or {},
+        )
+    except ForumError as error:
+        return error.code
+    return None
+
+
+ROLES: list[Role | None] = [*Role, None]
+
+
+def seat_matrix() -> list[tuple[Role | None, Seat, ErrorCode | None]]:
+    cases: list[tuple[Role | None, Seat, ErrorCode | None]] = []
+    for role in ROLES:
+        member = role not in (Role.OBSERVER, None)
+        for seat in Seat:
+            if seat is Seat.OBSERVER:
+                cases.append((role, seat, ErrorCode.FORBIDDEN if member else None))
+            else:
+                cases.append((role, seat, None if member else ErrorCode.FORBIDDEN))
+    return cases
+
+
+@pytest.mark.parametrize(("role", "seat", "expected"), seat_matrix())
+def test_role_by_seat(role: Role | None, seat: Seat, expected: ErrorCode | None) -> None:
+    assert take(seat, role=role) == expected
+
+
+def test_secretariat_sits_as_participant() -> None:
+    assert take(Seat.REMOTE, secretariat=True) is None
+    assert take(Seat.OBSERVER, secretariat=True) is ErrorCode.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    ("family", "policy", "observers", "expected"),
+    [
+        (CS, DEFAULT_OBSERVER_POLICY, {}, None),
+        (CS, DEFAULT_OBSERVER_POLICY, {11: CS}, ErrorCode.NO_SEAT),
+        (CS, DEFAULT_OBSERVER_POLICY, {10: CS}, None),  # already seated: keeps the seat
+        (GOV, DEFAULT_OBSERVER_POLICY, {}, ErrorCode.FORBIDDEN),
+        (PS, ObserverPolicy({CS: 1, PS: 2}), {11: CS, 12: PS}, None),
+        (PS, ObserverPolicy({CS: 1, PS: 2}), {12: PS, 13: PS}, ErrorCode.NO_SEAT),
+        (CS, ObserverPolicy({CS: 1, PS: 2}), {12: PS, 13: PS}, None),
+        (CS, ObserverPolicy({}), {}, ErrorCode.FORBIDDEN),
+    ],
+)
+def test_observer_quota(
+    family: Family, policy: ObserverPolicy, observers: dict[int, Family],
+    expected: ErrorCode | None,
+) -> None:
+    assert take(Seat.OBSERVER, family=family, policy=policy, observers=observers) == expected
+
+
+def test_no_seat_refusal_says_how_many() -> None:
+    with pytest.raises(ForumError) as caught:
+        check_take_seat(
+            Seat.OBSERVER, user_id=2, family=CS, role=None, is_secretariat=False,
+            policy=DEFAULT_OBSERVER_POLICY, observers={1: CS},
+        )
+    assert caught.value.status == 409
+    assert caught.value.body()["seats"] == 1
+
+
+def test_default_policy_is_one_civil_society_seat() -> None:
+    assert DEFAULT_OBSERVER_POLICY.to_json() == {"civil_society": 1}
+    assert DEFAULT_OBSERVER_POLICY.seats_for(CS) == 1
+    assert DEFAULT_OBSERVER_POLICY.seats_for(GOV) == 0
+
+
+def test_parse_policy_round_trips() -> None:
+    policy = parse_observer_policy({"private_sector": 2, "civil_society": 1, "government": 0})
+    assert policy.seats == {PS: 2, CS: 1}
+    assert policy.to_json() == {"civil_society": 1, "private_sector": 2}
+    assert parse_observer_policy(policy.to_json()) == policy
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [], "civil_society", None, {"martians": 1}, {"civil_society": -1},
+        {"civil_society": SEATS_PER_FAMILY_MAX + 1}, {"civil_society": "1"},
+        {"civil_society": True}, {"civil_society": 1.5},
+    ],
+)
+def test_parse_policy_refuses(data: Any) -> None:
+    with pytest.raises(ForumError) as caught:
+        parse_observer_policy(data)
+    assert caught.value.code is ErrorCode.VALIDATION
+    assert caught.value.field == "observer_seats"
+
+
+def test_only_the_chair_sets_the_policy() -> None:
+    check_set_observer_policy(is_chair=True)
+    with pytest.raises(ForumError) as caught:
+        check_set_observer_policy(is_chair=False)
+    assert caught.value.code is ErrorCode.FORBIDDEN

@@ -1,0 +1,474 @@
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from forum.errors import ErrorCode, ForumError
+from forum.text import (
+    MAX_BODY_BYTES,
+    MAX_TITLE_CHARS,
+    clean_body,
+    clean_line,
+    render_markdown,
+    render_markdown_async,
+)
+
+REL = "nofollow ugc noopener"
+
+VECTORS = [
+    block.strip("\n")
+    for block in (Path(__file__).parent / "data" / "xss_vectors.txt")
+    .read_text(encoding="utf-8")
+    .split("\n----\n")
+]
+
+# Vectors a text file does not hold well: NUL and other raw control characters.
+CONTROL_VECTORS = [
+    "[x](java\x00script:alert(1))",
+    "<scr\x00ipt>alert(1)</script>",
+    "[x](\x01javascript:alert(1))",
+    "[x](<java\x0bscript:alert(1)>)",
+    "[x](java\x1bscript:alert(1))",
+    "[x](javascript\x7f:alert(1))",
+    "[x](\x85javascript:alert(1))",
+    "<java\x0cscript:alert(1)>",
+]
+
+# Each vector is also tried inside the block structures that have their own rules.
+CONTEXTS = [
+    "{}",
+    "- {}",
+    "> {}",
+    "| a |\n|---|\n| {} |",
+    "1. **{}**",
+]
+
+ALLOWED_TAGS = {
+    "p", "a", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote",
+    "h3", "h4", "h5", "h6", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+    "del", "s",
+}  # fmt: skip
+ALLOWED_ATTRS = {"href", "rel", "title", "dir", "start", "align", "class"}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+FORBIDDEN_MARKUP = [
+    "<script", "<iframe", "<svg", "<math", "<style", "<object", "<embed", "<form", "<img",
+]  # fmt: skip
+DANGEROUS_PREFIXES = ("javascript:", "vbscript:", "data:")
+BIDI_CONTROLS = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def _squash(value: str) -> str:
+    """A URL as a lenient browser reads its scheme: decoded, no blanks, lowercase."""
+    for _ in range(4):
+        value = unquote(value)
+    return re.sub(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]", "", value)
+
+
+def _href_is_safe(href: str) -> bool:
+    squashed = _squash(href).lower()
+    scheme = re.match(r"([^/?#]*?):", squashed)
+    return scheme is None or scheme.group(1) in SAFE_SCHEMES
+
+
+def assert_safe(html: str) -> None:
+    lowered = html.lower()
+    for markup in FORBIDDEN_MARKUP:
+        assert markup not in lowered, markup
+    for tag in re.findall(r"<[^>]*>", html):
+        # Attribute values are always double-quoted with `"` escaped inside, so what is
+        # left once they are removed is tag and attribute names only.
+        outside_values = re.sub(r'"[^"]*"', '""', tag)
+        assert not re.search(r"\son\w+\s*=", outside_values, re.IGNORECASE), tag
+    for bidi in BIDI_CONTROLS:
+        assert bidi not in html
+    for tag, attrs in _tags(html):
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attrs:
+            assert name in ALLOWED_ATTRS, (tag, name)
+            assert value is not None
+            assert not _squash(value).lower().startswith(DANGEROUS_PREFIXES), (tag, name)
+            if name == "href":
+                assert tag == "a"
+                assert _href_is_safe(value), value
+            elif name == "rel":
+                assert value == REL
+            elif name == "dir":
+                assert value == "auto"
+            elif name == "start":
+                assert value.isdigit()
+            elif name == "align":
+                assert tag in ("th", "td")
+                assert value in ("left", "center", "right")
+            elif name == "class":
+                assert tag == "code"
+                assert re.fullmatch(r"language-[A-Za-z0-9_+#.-]+", value), value
+        if tag == "a":
+            assert dict(attrs).get("rel") == REL
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(VECTORS) >= 60
+    assert all(VECTORS)
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("vector", VECTORS + CONTROL_VECTORS)
+def test_xss_vector_renders_safely(vector: str, context: str) -> None:
+    assert_safe(render_markdown(context.format(vector)))
+
+
+def test_linkify_makes_links_with_rel() -> None:
+    html = render_markdown("see https://example.org and www.example.com/page")
+    assert html == (
+        '<p dir="auto">see <a href="https://example.org" rel="nofollow ugc noopener">'
+        "https://example.org</a> and "
+        '<a href="http://www.example.com/page" rel="nofollow ugc noopener">'
+        "www.example.com/page</a></p>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "href"),
+    [
+        ("[a](https://example.org/x?q=1#f)", "https://example.org/x?q=1#f"),
+        ("[a](HTTP://EXAMPLE.ORG)", "HTTP://EXAMPLE.ORG"),
+        ("[a](mailto:chair@example.org)", "mailto:chair@example.org"),
+        ("[a](/rooms/1)", "/rooms/1"),
+        ("[a](../up)", "../up"),
+        ("[a](#agenda)", "#agenda"),
+        ("[a](?page=2)", "?page=2"),
+        ("[a](//example.org/x)", "//example.org/x"),
+        ("[a](notes/a:b)", "notes/a:b"),
+        ("<https://example.org>", "https://example.org"),
+        ("<chair@example.org>", "mailto:chair@example.org"),
+        ("[a][r]\n\n[r]: https://example.org", "https://example.org"),
+    ],
+)
+def test_allowed_links(source: str, href: str) -> None:
+    tags = [attrs for tag, attrs in _tags(render_markdown(source)) if tag == "a"]
+    assert tags == [[("href", href), ("rel", REL)]]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<ms-msdt:/id PCWDiagnostic>",
+        "[help](ms-msdt:/id)",
+        "<intent://example.org#Intent;end>",
+        "[app](intent://example.org#Intent;end)",
+        "[a](tel:+123)",
+        "[a](ftp://example.org)",
+        "[a](file:///etc/passwd)",
+        "[a](data:image/png;base64,AAAA)",
+        "<skype:someone?call>",
+        "[a](a:b)",
+    ],
+)
+def test_other_schemes_render_as_text(source: str) -> None:
+    html = render_markdown(source)
+    assert "<a " not in html
+    assert html.startswith('<p dir="auto">')
+
+
+def test_image_becomes_link_to_source() -> None:
+    html = render_markdown('![the chart](https://example.org/c.png "Q3")')
+    assert html == (
+        '<p dir="auto"><a href="https://example.org/c.png" rel="nofollow ugc noopener"'
+        ' title="Q3">the chart</a></p>\n'
+    )
+
+
+def test_image_without_alt_shows_its_source() -> None:
+    html = render_markdown("![](https://example.org/c.png)")
+    assert '<a href="https://example.org/c.png" rel="nofollow ugc noopener">' in html
+    assert ">https://example.org/c.png</a>" in html
+
+
+def test_image_inside_link_is_its_alt_text() -> None:
+    html = render_markdown("[![logo](https://example.org/l.png)](https://example.org)")
+    assert html == (
+        '<p dir="auto"><a href="https://example.org" rel="nofollow ugc noopener">logo</a></p>\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("*em* **strong** `code`", "<p dir=\"auto\"><em>em</em> <strong>strong</strong>"
+         " <code>code</code></p>\n"),
+        ("~~gone~~", '<p dir="auto"><s>gone</s></p>\n'),
+        ("- one\n- two", '<ul>\n<li dir="auto">one</li>\n<li dir="auto">two</li>\n</ul>\n'),
+        ("3. three\n4. four",
+         '<ol start="3">\n<li dir="auto">three</li>\n<li dir="auto">four</li>\n</ol>\n'),
+        ("> quoted", '<blockquote dir="auto">\n<p dir="auto">quoted</p>\n</blockquote>\n'),
+        ("```python\nx = 1\n```", '<pre><code class="language-python">x = 1\n</code></pre>\n'),
+        ("```\nx < 1\n```", "<pre><code>x &lt; 1\n</code></pre>\n"),
+        ("    indented", "<pre><code>indented\n</code></pre>\n"),
+        ("a\\\nb", '<p dir="auto">a<br>\nb</p>\n'),
+        ("---", "<hr>\n"),
+        ("<b>raw</b>", '<p dir="auto">&lt;b&gt;raw&lt;/b&gt;</p>\n'),
+        ("5 < 6 & 7 > 2", '<p dir="auto">5 &lt; 6 &amp; 7 &gt; 2</p>\n'),
+        ('"quotes" -- ...', '<p dir="auto">&quot;quotes&quot; -- ...</p>\n'),
+        ("مرحبا بالجميع", '<p dir="auto">مرحبا بالجميع</p>\n'),
+        ("a | b\n:-|-:\nx | y", (
+            "<table>\n<thead>\n<tr>\n"
+            '<th dir="auto" align="left">a</th>\n<th dir="auto" align="right">b</th>\n'
+            "</tr>\n</thead>\n<tbody>\n<tr>\n"
+            '<td dir="auto" align="left">x</td>\n<td dir="auto" align="right">y</td>\n'
+            "</tr>\n</tbody>\n</table>\n"
+        )),
+    ],
+)  # fmt: skip
+def test_plain_markdown(source: str, html: str) -> None:
+    assert render_markdown(source) == html
+
+
+@pytest.mark.parametrize(
+    ("source", "tags"),
+    [
+        ("# a\n## b\n### c\n#### d\n##### e\n###### f", ["h3", "h4", "h5", "h6", "h6", "h6"]),
+        ("## b\n### c", ["h3", "h4"]),
+        ("### c\n# a", ["h5", "h3"]),
+        ("a\n===\n\nb\n---", ["h3", "h4"]),
+        ("> # quoted", ["blockquote", "h3"]),
+    ],
+)
+def test_headings_shift_so_the_highest_is_h3(source: str, tags: list[str]) -> None:
+    assert [tag for tag, _ in _tags(render_markdown(source)) if tag != "p"] == tags
+
+
+def test_headings_and_blocks_carry_dir_auto() -> None:
+    for tag, attrs in _tags(render_markdown("# שלום\n\n- עברית\n\n> عربي\n\npara")):
+        if tag in ("h3", "li", "blockquote", "p"):
+            assert ("dir", "auto") in attrs
+
+
+@pytest.mark.parametrize("char", BIDI_CONTROLS)
+def test_bidi_controls_are_stripped_from_bodies(char: str) -> None:
+    html = render_markdown(f"abc{char}def `x{char}y`\n\n```\n{char}z\n```")
+    assert char not in html
+    assert "abcdef" in html
+    assert "<code>xy</code>" in html
+
+
+def test_bidi_marks_are_kept_in_bodies() -> None:
+    html = render_markdown("\u05e9\u200f \u200e x \u061c")
+    assert "\u200f" in html
+    assert "\u200e" in html
+    assert "\u061c" in html
+
+
+def test_fence_language_cannot_inject_attributes() -> None:
+    html = render_markdown('```py" onclick="x\ncode\n```')
+    assert html == "<pre><code>code\n</code></pre>\n"
+
+
+async def test_render_markdown_async_matches() -> None:
+    source = "# t\n\nhttps://example.org *x*"
+    assert await render_markdown_async(source) == render_markdown(source)
+    results = await asyncio.gather(
+        *(render_markdown_async(f"{i} www.example.org") for i in range(8))
+    )
+    assert results == [render_markdown(f"{i} www.example.org") for i in range(8)]
+
+
+# ---- clean_body
+
+
+def _refusal(excinfo: pytest.ExceptionInfo[ForumError], code: ErrorCode, field: str) -> None:
+    assert excinfo.value.code is code
+    assert excinfo.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("unit", "count"),
+    [("a", MAX_BODY_BYTES), ("é", MAX_BODY_BYTES // 2), ("€", MAX_BODY_BYTES // 3),
+     ("😀", MAX_BODY_BYTES // 4 - 1)],
+)  # fmt: skip
+def test_clean_body_size_limit_counts_bytes(unit: str, count: int) -> None:
+    body = unit * count
+    body += "a" * (MAX_BODY_BYTES - len(body.encode()))
+    assert len(body.encode()) == MAX_BODY_BYTES
+    assert clean_body(body) == body
+    with pytest.raises(ForumError) as excinfo:
+        clean_body(body + "a")
+    _refusal(excinfo, ErrorCode.TOO_LARGE, "body")
+    assert excinfo.value.status == 413
+    # The same number of characters, one byte more.
+    widened = body[:-1] + {"a": "é", "é": "€"}[body[-1]]
+    assert len(widened) == len(body) <= MAX_BODY_BYTES
+    with pytest.raises(ForumError) as excinfo:
+        clean_body(widened)
+    _refusal(excinfo, ErrorCode.TOO_LARGE, "body")
+
+
+def test_clean_body_max_bytes_and_field() -> None:
+    assert clean_body("abcd", max_bytes=4, field="agenda") == "abcd"
+    with pytest.raises(ForumError) as excinfo:
+        clean_body("abcé", max_bytes=4, field="agenda")
+    _refusal(excinfo, ErrorCode.TOO_LARGE, "agenda")
+
+
+@pytest.mark.parametrize("body", ["", " ", "\n\n", " \t\r\n ", "\u3000"])
+def test_clean_body_refuses_blank(body: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_body(body)
+    _refusal(excinfo, ErrorCode.VALIDATION, "body")
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"])
+def test_clean_body_refuses_c0_controls(char: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_body(f"hello{char}world")
+    _refusal(excinfo, ErrorCode.VALIDATION, "body")
+    assert excinfo.value.status == 422
+
+
+@pytest.mark.parametrize("body", [b"not text", None, 42, "\ud800 lone surrogate"])
+def test_clean_body_refuses_non_text(body: object) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_body(body)  # type: ignore[arg-type]
+    _refusal(excinfo, ErrorCode.VALIDATION, "body")
+
+
+def test_clean_body_normalizes_newlines_and_keeps_tabs() -> None:
+    assert clean_body("a\r\nb\rc\n\td") == "a\nb\nc\n\td"
+    assert clean_body("  indented code\n") == "  indented code\n"
+
+
+# ---- clean_line
+
+LINE_FORBIDDEN = [
+    *BIDI_CONTROLS, "\u200e", "\u200f", "\u061c",
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u180e",
+    "\x00", "\x07", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u3164",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        template.format(char)
+        for char in LINE_FORBIDDEN
+        # Whitespace at either end is stripped, not refused.
+        for template in (["Al{}ice"] if char.isspace() else ["{}Alice", "Al{}ice", "Alice{}"])
+    ],
+)
+def test_clean_line_refuses_invisible_and_control(value: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_line(value, field="display_name")
+    _refusal(excinfo, ErrorCode.VALIDATION, "display_name")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["مرحبا بالعالم", "שלום עולם", "中华人民共和国代表团", "José Müller", "Zoë Ångström",
+     "Nguyễn Thị Minh Khai", "Ελληνικά", "O'Brien-Smith & Co.", "日本語 (にほんご)"],
+)  # fmt: skip
+def test_clean_line_accepts_scripts(value: str) -> None:
+    assert clean_line(value, field="name") == value
+
+
+def test_clean_line_strips_and_normalizes() -> None:
+    assert clean_line("  Jose\u0301  \n", field="name") == "José"
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t\n"])
+def test_clean_line_refuses_empty(value: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_line(value, field="title")
+    _refusal(excinfo, ErrorCode.VALIDATION, "title")
+
+
+def test_clean_line_length_in_characters_after_normalization() -> None:
+    assert clean_line("é" * MAX_TITLE_CHARS, field="title") == "é" * MAX_TITLE_CHARS
+    assert clean_line("e\u0301" * MAX_TITLE_CHARS, field="title") == "é" * MAX_TITLE_CHARS
+    with pytest.raises(ForumError) as excinfo:
+        clean_line("é" * (MAX_TITLE_CHARS + 1), field="title")
+    _refusal(excinfo, ErrorCode.VALIDATION, "title")
+
+
+def test_clean_line_custom_bounds() -> None:
+    assert clean_line("abc", field="code", min_chars=3, max_chars=3) == "abc"
+    for value in ("ab", "abcd"):
+        with pytest.raises(ForumError) as excinfo:
+            clean_line(value, field="code", min_chars=3, max_chars=3)
+        _refusal(excinfo, ErrorCode.VALIDATION, "code")
+
+
+def test_clean_line_refuses_non_text() -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_line(None, field="name")  # type: ignore[arg-type]
+    _refusal(excinfo, ErrorCode.VALIDATION, "name")
+
+
+# ---- bounded rendering
+
+
+def _fill(unit: str) -> str:
+    """`unit` repeated to exactly MAX_BODY_BYTES bytes of UTF-8."""
+    body = unit * (MAX_BODY_BYTES // len(unit.encode()))
+    return body + "a" * (MAX_BODY_BYTES - len(body.encode()))
+
+
+PATHOLOGICAL = {
+    "nested_quotes": _fill(">"),
+    "nested_quotes_spaced": _fill("> "),
+    "open_brackets": _fill("["),
+    "balanced_brackets": "[" * (MAX_BODY_BYTES // 2) + "]" * (MAX_BODY_BYTES // 2),
+    "open_images": _fill("!["),
+    "open_links": _fill("[a]("),
+    "mixed_emphasis": _fill("*a **a "),
+    "underscore_emphasis": _fill("_a __a "),
+    "emphasis_runs": _fill("*a"),
+    "delimiter_pairs": "**" * (MAX_BODY_BYTES // 4) + "**" * (MAX_BODY_BYTES // 4),
+    "strikethrough": _fill("~~a "),
+    "backtick_runs": _fill("".join("`" * n + "a" for n in range(1, 200))),
+    "long_backticks": _fill("`" * 100 + "a "),
+    "nested_lists": _fill("- "),
+    "indented_lists": _fill("".join("  " * n + "- a\n" for n in range(200))),
+    "table_cells": _fill("|x|y|\n|-|-|\n" + "|x|y|\n" * 5000),
+    "autolink_opens": _fill("<"),
+    "entities": _fill("&#"),
+    "linkify_schemes": _fill("http://"),
+    "linkify_fuzzy": _fill("www.a."),
+    "emails": _fill("a@"),
+    "setext": _fill("a\n=\n"),
+    "references": _fill("[x]: /u\n[x]"),
+}
+
+
+@pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_input_renders_in_bounded_time(source: str) -> None:
+    body = clean_body(source)
+    # CPU time, so that other work on the machine does not count against the renderer.
+    started = time.process_time()
+    html = render_markdown(body)
+    elapsed = time.process_time() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert_safe(html)
