@@ -45,12 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         log_level=args.log_level,
         proxy_headers=True,
-        # Explicit WebSocket limits: uvicorn's defaults are 16 MiB frames and 20 s pings.
-        ws="websockets",
-        ws_max_size=settings.ws_max_size,
-        ws_per_message_deflate=False,
-        ws_ping_interval=settings.ws_ping_interval,
-        ws_ping_timeout=settings.ws_ping_timeout,
+        **settings.uvicorn_ws_options(),
     )
 
 

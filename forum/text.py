@@ -96,6 +96,8 @@ def _is_safe_url(url: str) -> bool:
         if decoded == candidate:
             break
         candidate = decoded
+    else:
+        return False  # encoded deeper than any honest link is
     candidate = _URL_INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", candidate)).lower()
     match = _SCHEME_RE.match(candidate)
     return match is None or match.group(1) in _SAFE_SCHEMES

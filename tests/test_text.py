@@ -187,6 +187,7 @@ def test_allowed_links(source: str, href: str) -> None:
         "[a](data:image/png;base64,AAAA)",
         "<skype:someone?call>",
         "[a](a:b)",
+        "[a](%2525252525252541)",
     ],
 )
 def test_other_schemes_render_as_text(source: str) -> None:

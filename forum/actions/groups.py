@@ -39,7 +39,7 @@ async def _check_bureaus_after(
         )
         .group_by(Membership.group_id)
     )
-    counted = dict(rows.tuples().all())
+    counted = dict(rows.all())
     sizes: dict[Family, int] = {}
     for bureau in bureaus:
         size = counted.get(bureau.id, 0)
@@ -58,7 +58,7 @@ async def _check_bureaus_after(
         )
         .group_by(Group.family)
     )
-    for family, count in others.tuples():
+    for family, count in others:
         sizes[Family(family)] = sizes.get(Family(family), 0) + count
     check_bureau_sizes(sizes)
 

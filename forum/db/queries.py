@@ -61,7 +61,7 @@ async def group_action_line_codes(
         .order_by(ActionLine.position)
     )
     codes: dict[int, list[str]] = {group_id: [] for group_id in group_ids}
-    for group_id, code in rows.tuples():
+    for group_id, code in rows:
         codes[group_id].append(code)
     return codes
 
@@ -73,7 +73,7 @@ async def member_counts(session: AsyncSession, group_ids: Sequence[int]) -> dict
         .group_by(Membership.group_id)
     )
     counts = dict.fromkeys(group_ids, 0)
-    counts.update(dict(rows.tuples().all()))
+    counts.update(dict(rows.all()))
     return counts
 
 
@@ -84,7 +84,7 @@ async def list_members(session: AsyncSession, group_id: int) -> Sequence[tuple[M
         .where(Membership.group_id == group_id)
         .order_by(Membership.created_at, Membership.id)
     )
-    return rows.tuples().all()
+    return rows.all()
 
 
 async def get_membership(session: AsyncSession, group_id: int, user_id: int) -> Membership | None:
@@ -105,7 +105,7 @@ async def memberships_of(session: AsyncSession, user_id: int) -> Sequence[tuple[
         .where(Membership.user_id == user_id)
         .order_by(Group.name)
     )
-    return rows.tuples().all()
+    return rows.all()
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -50,13 +50,10 @@ async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = No
         await session.flush()
 
         groups = {g.slug: g for g in (await session.scalars(select(Group))).all()}
-        links = set(
-            (
-                await session.execute(
-                    select(GroupActionLine.group_id, GroupActionLine.action_line_id)
-                )
-            ).tuples()
+        rows = await session.execute(
+            select(GroupActionLine.group_id, GroupActionLine.action_line_id)
         )
+        links = {(group_id, line_id) for group_id, line_id in rows}
         for entry in data.get("groups", []):
             group = groups.get(entry["slug"])
             if group is None:

@@ -1,0 +1,259 @@
+"""The speaker queue, the floor and interventions.
+
+A refusal raises `ForumError` inside the transaction: nothing is written, no `seq` is
+taken, nothing is published.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.db.engine import write_transaction
+from forum.db.events import append_event
+from forum.db.models import Room, RoomEvent, RoomSession, User
+from forum.domain import speaking as rules
+from forum.domain.sessions import SessionFormat
+from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
+from forum.domain.vocabulary import Family, Seat
+from forum.actions.rooms import (
+    floor_wire,
+    locked,
+    member_of,
+    queue_names,
+    queue_of,
+    room_channel,
+    set_queue,
+    spoken_of,
+    turn_of,
+)
+
+
+async def _publish(broker: Broker, event: RoomEvent) -> RoomEvent:
+    await broker.publish(room_channel(event.room_id), event.wire())
+    return event
+
+
+def _next_raised(room: Room) -> int:
+    return max((item["raised"] for item in room.queue), default=-1) + 1
+
+
+async def do_set_queue_policy(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, policy: QueuePolicy
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        rules.check_set_policy(is_chair=actor.is_chair)
+        room.queue_policy = policy.value
+        set_queue(room, queue_of(room), queue_names(room))
+        event = await append_event(
+            session, room, "room", "policy", {"queue_policy": policy.value, "queue": room.queue},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)
+
+
+async def do_raise_hand(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        queue = queue_of(room)
+        turn = turn_of(room)
+        rules.check_raise_hand(
+            seat, session_open=room.open_session_id is not None,
+            already_in_queue=rules.find(queue, user.id) is not None,
+            holds_floor=turn is not None and turn.user_id == user.id,
+            queue_size=len(queue),
+        )
+        entry = QueueEntry(
+            user_id=user.id, family=Family(user.family), seat=seat, raised=_next_raised(room)
+        )
+        set_queue(room, rules.raise_hand(queue, entry),
+                  {**queue_names(room), user.id: user.display_name})
+        event = await append_event(
+            session, room, "queue", "raise", {"user_id": user.id, "queue": room.queue},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)
+
+
+async def do_lower_hand(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, target_id: int | None
+) -> RoomEvent:
+    target = user.id if target_id is None else target_id
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        queue = queue_of(room)
+        rules.check_lower_hand(
+            user_id=user.id, target_id=target, is_chair=actor.is_chair,
+            in_queue=rules.find(queue, target) is not None,
+        )
+        set_queue(room, rules.lower_hand(queue, target), queue_names(room))
+        event = await append_event(
+            session, room, "queue", "lower", {"user_id": target, "queue": room.queue},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)
+
+
+async def do_move_in_queue(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, target_id: int,
+    position: int,
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        queue = queue_of(room)
+        rules.check_move(
+            is_chair=actor.is_chair, in_queue=rules.find(queue, target_id) is not None,
+            position=position, queue_size=len(queue),
+        )
+        set_queue(room, rules.move(queue, target_id, position), queue_names(room))
+        event = await append_event(
+            session, room, "queue", "move",
+            {"user_id": target_id, "position": position, "queue": room.queue},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)
+
+
+async def do_give_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User,
+    target_id: int | None, limit_s: int | None,
+) -> RoomEvent:
+    """Give the floor to `target_id`, or to whoever the policy calls next when None."""
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        queue = queue_of(room)
+        spoken = spoken_of(room)
+        if target_id is None:
+            chosen = rules.next_speaker(QueuePolicy(room.queue_policy), queue, spoken)
+        else:
+            chosen = rules.find(queue, target_id)
+        rules.check_give_floor(
+            is_chair=actor.is_chair, session_open=room.open_session_id is not None,
+            in_queue=chosen is not None, limit_s=limit_s,
+        )
+        assert chosen is not None  # noqa: S101 - check_give_floor refuses an empty choice
+        names = queue_names(room)
+        previous = room.floor
+        turn = Turn(
+            user_id=chosen.user_id, family=chosen.family, started_at=utcnow(), limit_s=limit_s
+        )
+        spoken[chosen.family] = spoken.get(chosen.family, 0) + 1
+        room.spoken = {family.value: count for family, count in spoken.items()}
+        set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
+        # The event's own seq names the turn, so that a timer cannot end a later one.
+        event = await append_event(
+            session, room, "floor", "give", {}, actor_id=user.id,
+            session_id=room.open_session_id,
+        )
+        room.floor = floor_wire(turn, name=names[chosen.user_id], turn_seq=event.seq)
+        event.data = {
+            "floor": room.floor, "queue": room.queue, "spoken": room.spoken,
+            "previous": previous["user_id"] if previous else None,
+        }
+    return await _publish(broker, event)
+
+
+async def do_take_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        rules.check_take_floor(is_chair=actor.is_chair, turn=turn_of(room))
+        event = await _end_turn(session, room, reason="chair", actor_id=user.id)
+    return await _publish(broker, event)
+
+
+async def _end_turn(
+    session: AsyncSession, room: Room, *, reason: str, actor_id: int | None
+) -> RoomEvent:
+    floor = room.floor or {}
+    room.floor = None
+    return await append_event(
+        session, room, "floor", "take",
+        {"floor": None, "user_id": floor.get("user_id"), "name": floor.get("name"),
+         "reason": reason},
+        actor_id=actor_id, session_id=room.open_session_id,
+    )
+
+
+async def do_extend_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seconds: int
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        turn = turn_of(room)
+        rules.check_extend_floor(is_chair=actor.is_chair, turn=turn, seconds=seconds)
+        assert turn is not None and room.floor is not None  # noqa: S101 - checked above
+        room.floor = floor_wire(
+            turn.extend(seconds), name=room.floor["name"], turn_seq=room.floor["turn"]
+        )
+        event = await append_event(
+            session, room, "floor", "extend", {"floor": room.floor, "seconds": seconds},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)
+
+
+async def do_expire_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, turn_seq: int,
+    now: datetime | None = None,
+) -> RoomEvent | None:
+    """Return the floor to the chair when turn `turn_seq`'s time has run out.
+
+    Every worker with a connection in the room may call this when its timer fires;
+    the first one ends the turn and the others find nothing to do.
+    """
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        turn = turn_of(room)
+        if (
+            turn is None
+            or room.floor is None
+            or room.floor["turn"] != turn_seq
+            or not turn.expired(now or utcnow())
+        ):
+            return None
+        event = await _end_turn(session, room, reason="expired", actor_id=None)
+    return await _publish(broker, event)
+
+
+async def do_intervene(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat, body: str
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        open_session = (
+            await session.get(RoomSession, room.open_session_id)
+            if room.open_session_id is not None
+            else None
+        )
+        turn = turn_of(room)
+        text = rules.check_intervene(
+            seat,
+            SessionFormat(open_session.format) if open_session else SessionFormat.OPEN_DEBATE,
+            user_id=user.id, is_chair=actor.is_chair, session_open=open_session is not None,
+            turn=turn, now=utcnow(), body=body,
+        )
+        event = await append_event(
+            session, room, "intervention", "post",
+            {
+                "user_id": user.id, "name": user.display_name, "family": user.family,
+                "seat": seat.value, "body": text,
+                "on_floor": turn is not None and turn.user_id == user.id,
+            },
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    return await _publish(broker, event)

@@ -1,0 +1,164 @@
+"""Fixtures: databases (SQLite always; PostgreSQL when reachable, and required in CI),
+settings, and a live uvicorn server per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.db.engine import create_engine, make_sessionmaker
+from forum.db.migrate import upgrade
+from forum.db.seed import seed_structure
+from forum.limits import MemoryRateLimiter
+from forum.settings import Settings
+from tests.support import Client, LiveServer, client, live_server
+
+POSTGRES_URL = os.environ.get(
+    "FORUM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEMPLATE_DB = "agora_test_template"
+
+
+class FakeClock:
+    """A clock tests move by hand, for rate-limit windows."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def _prepare(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with make_sessionmaker(engine)() as session:
+        await seed_structure(session)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "agora.db"
+    asyncio.run(_prepare(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+def _admin_url(database: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_admin(*statements: str) -> None:
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated, seeded template database; each test gets a copy (CREATE ... TEMPLATE)."""
+    try:
+        asyncio.run(_pg_admin(
+            f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)",
+            f"CREATE DATABASE {TEMPLATE_DB}",
+        ))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    asyncio.run(_prepare(_admin_url(TEMPLATE_DB)))
+    yield TEMPLATE_DB
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated and seeded database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "agora.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"agora_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield _admin_url(name)
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only, for tests of the transport rather than of the storage."""
+    path = tmp_path / "agora.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(clock: FakeClock) -> MemoryRateLimiter:
+    return MemoryRateLimiter(clock=clock)
+
+
+def make_settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=url, secret_key="test-secret-key-" + "x" * 32, data_dir=tmp_path,
+        seed=True,
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def server(settings: Settings, limiter: MemoryRateLimiter) -> AsyncIterator[LiveServer]:
+    """A real uvicorn server on a free port, on SQLite and on PostgreSQL."""
+    async with live_server(settings, limiter=limiter) as live:
+        yield live
+
+
+@pytest.fixture
+async def sqlite_server(sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+                        ) -> AsyncIterator[LiveServer]:
+    """A real uvicorn server on SQLite only."""
+    async with live_server(make_settings(sqlite_url, tmp_path), limiter=limiter) as live:
+        yield live
+
+
+@pytest.fixture
+async def http(server: LiveServer) -> AsyncIterator[Client]:
+    async with client(server) as c:
+        yield c
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A database session straight on the storage, without a server."""
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            yield s
+    finally:
+        await engine.dispose()

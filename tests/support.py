@@ -1,0 +1,134 @@
+"""What tests share: a real uvicorn server on a free port, and an HTTP client that
+signs in and sends the CSRF token like a browser's script would."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from forum.app import create_app
+from forum.limits import RateLimiter
+from forum.settings import Settings
+from forum.state import AppState
+
+PASSWORD = "correct horse battery"
+_emails = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ws_url: str
+    app: Starlette
+    server: uvicorn.Server
+
+    @property
+    def state(self) -> AppState:
+        return cast(AppState, self.server.lifespan.state)
+
+    @property
+    def origin(self) -> str:
+        return self.url
+
+
+@asynccontextmanager
+async def live_server(settings: Settings, *, limiter: RateLimiter | None = None
+                      ) -> AsyncIterator[LiveServer]:
+    """uvicorn serving the app on 127.0.0.1 in this event loop, with the same WebSocket
+    settings as run.py."""
+    app = create_app(settings, limiter=limiter)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+        **settings.uvicorn_ws_options(),
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        if not server.started:
+            if task.done():
+                task.result()
+            raise RuntimeError("the test server did not start")
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, server)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+class Client(httpx.AsyncClient):
+    """A browser-like client: keeps cookies, and sends X-CSRF-Token once signed in."""
+
+    csrf: str | None = None
+    user: dict[str, Any] | None = None
+
+    async def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        if self.csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRF-Token", self.csrf)
+            kwargs["headers"] = headers
+        return await super().request(method, url, **kwargs)
+
+    async def register(self, **fields: Any) -> dict[str, Any]:
+        body = registration(**fields)
+        response = await self.post("/api/accounts", json=body)
+        assert response.status_code == 201, response.text
+        self.user = {**response.json(), "password": body["password"]}
+        return self.user
+
+    async def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = await self.post("/api/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        self.csrf = response.json()["csrf_token"]
+        return cast(dict[str, Any], response.json()["user"])
+
+    async def signup(self, **fields: Any) -> dict[str, Any]:
+        """Register and sign in; returns the account as /api/me shows it."""
+        user = await self.register(**fields)
+        return await self.login(user["email"], user["password"])
+
+
+def registration(**fields: Any) -> dict[str, Any]:
+    n = next(_emails)
+    body = {
+        "email": f"person{n}@example.org",
+        "password": PASSWORD,
+        "display_name": f"Person {n}",
+        "family": "civil_society",
+        "organization": "Association for Progressive Communications",
+        "country": "KE",
+    }
+    body.update(fields)
+    return body
+
+
+def client(server: LiveServer, **kwargs: Any) -> Client:
+    return Client(base_url=server.url, timeout=10, **kwargs)
+
+
+async def make_secretariat(server: LiveServer, user_id: int) -> None:
+    """The secretariat is appointed by an operator, not through the API."""
+    from sqlalchemy import update
+
+    from forum.db.models import User
+
+    async with server.state["sessionmaker"]() as session, session.begin():
+        await session.execute(update(User).where(User.id == user_id).values(is_secretariat=True))
