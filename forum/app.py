@@ -22,8 +22,14 @@ from forum.web.errors import forum_error, http_error
 from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
+from forum.ws.endpoint import routes as ws_routes
+from forum.ws.hub import Hub
 
 log = logging.getLogger(__name__)
+# The drivers log every statement with its bound values at DEBUG: password hashes and
+# session token hashes among them. Keep them quiet whatever the root level.
+for _name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def create_app(
@@ -45,6 +51,8 @@ def create_app(
                 log.info("seeded %d rows of the WSIS structure", added)
         broker = create_broker(settings.broker_url)
         await broker.start()
+        hub = Hub(sessionmaker, broker, send_queue=settings.ws_send_queue)
+        await hub.start()
         try:
             yield {
                 "settings": settings,
@@ -52,14 +60,15 @@ def create_app(
                 "sessionmaker": sessionmaker,
                 "broker": broker,
                 "limiter": limiter or MemoryRateLimiter(),
-                "hub": None,
+                "hub": hub,
             }
         finally:
+            await hub.stop()
             await broker.close()
             await engine.dispose()
 
     app = Starlette(
-        routes=build_routes(),
+        routes=[*build_routes(), *ws_routes()],
         middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],
         exception_handlers={ForumError: forum_error, HTTPException: http_error},
         lifespan=lifespan,

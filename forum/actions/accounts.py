@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.auth import BEARER_PREFIX, new_token, token_hash
 from forum.broker import Broker, user_channel
 from forum.db.base import utcnow
-from forum.db.engine import write_transaction
+from forum.db.engine import end_read, write_transaction
 from forum.db.models import AuthSession, User
 from forum.db.queries import get_user_by_email
 from forum.domain.regions import region_of
@@ -153,7 +153,7 @@ async def do_login(
             )
             raise rate_limited(retry_after, "sign-in attempts")
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
-    await session.rollback()  # end the read: the write below is its own transaction
+    await end_read(session)
     ok = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         for key in keys:

@@ -62,3 +62,14 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     async with session.begin():
         await session.connection(execution_options={_WRITE: True})
         yield session
+
+
+async def end_read(session: AsyncSession) -> None:
+    """End the transaction a lookup began, keeping what it loaded.
+
+    A handler reads (the group, the thread) before the action writes, and the write
+    must be the outermost transaction. Committing a read changes nothing and, unlike a
+    rollback, does not expire the loaded objects (`expire_on_commit=False`).
+    """
+    if session.in_transaction():
+        await session.commit()

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
+from forum.db.engine import end_read
 from forum.db.models import Group
 from forum.db.queries import (
     get_action_line,
@@ -158,7 +159,7 @@ async def join(request: Request) -> Response:
     body = await read_json(request, JoinBody)
     async with db(request) as session:
         group = await _group_or_404(session, request.path_params["slug"])
-        await session.rollback()
+        await end_read(session)
         membership = await do_join_group(
             session,
             app_state(request)["broker"],
@@ -183,7 +184,7 @@ async def leave(request: Request) -> Response:
     caller = await require_principal(request)
     async with db(request) as session:
         group = await _group_or_404(session, request.path_params["slug"])
-        await session.rollback()
+        await end_read(session)
         await do_leave_group(session, app_state(request)["broker"], user=caller.user, group=group)
     return Response(status_code=204)
 
@@ -210,7 +211,7 @@ async def set_member(request: Request) -> Response:
     user_id = _user_id(request)
     async with db(request) as session:
         group = await _group_or_404(session, request.path_params["slug"])
-        await session.rollback()
+        await end_read(session)
         await do_set_member_role(
             session,
             app_state(request)["broker"],
@@ -235,7 +236,7 @@ async def remove_member(request: Request) -> Response:
     user_id = _user_id(request)
     async with db(request) as session:
         group = await _group_or_404(session, request.path_params["slug"])
-        await session.rollback()
+        await end_read(session)
         await do_set_member_role(
             session,
             app_state(request)["broker"],
