@@ -1,0 +1,101 @@
+"""Security headers on every kind of response, error bodies, and OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import Client, LiveServer
+
+
+def check_headers(headers: object) -> None:
+    from httpx import Headers
+
+    assert isinstance(headers, Headers)
+    policy = {
+        part.strip().split(" ", 1)[0]: part.strip()
+        for part in headers["content-security-policy"].split(";")
+    }
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "'unsafe-eval'" not in policy["script-src"]
+    assert policy["object-src"] == "object-src 'none'"
+    assert policy["base-uri"] == "base-uri 'none'"
+    assert policy["frame-ancestors"] == "frame-ancestors 'none'"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        ("/login", 200),
+        ("/api/action-lines", 200),
+        ("/api/groups/nowhere", 404),
+        ("/nowhere", 404),
+        ("/static/forum.css", 200),
+        ("/openapi.json", 200),
+        ("/healthz", 200),
+        ("/api/me", 401),
+    ],
+)
+async def test_every_response_carries_the_security_headers(
+    sqlite_server: LiveServer, path: str, status: int
+) -> None:
+    async with Client(base_url=sqlite_server.url) as http:
+        response = await http.get(path)
+    assert response.status_code == status
+    check_headers(response.headers)
+
+
+async def test_server_errors_carry_the_headers_and_no_details(sqlite_server: LiveServer) -> None:
+    from starlette.routing import Route
+
+    async def boom(request: object) -> None:
+        raise RuntimeError("secret internals")
+
+    sqlite_server.app.router.routes.append(Route("/boom", boom))
+    async with Client(base_url=sqlite_server.url) as http:
+        response = await http.get("/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert "secret internals" not in response.text
+    check_headers(response.headers)
+
+
+async def test_not_found_and_wrong_method_are_json_errors(sqlite_server: LiveServer) -> None:
+    async with Client(base_url=sqlite_server.url) as http:
+        missing = await http.get("/api/nothing-here")
+        wrong = await http.delete("/api/action-lines")
+        page = await http.get("/nothing-here", headers={"accept": "text/html"})
+    assert missing.json()["error"]["code"] == "not_found"
+    assert wrong.status_code == 405 and wrong.json()["error"]["message"]
+    assert page.status_code == 404 and "<html" in page.text
+
+
+async def test_openapi_lists_every_json_endpoint(sqlite_server: LiveServer) -> None:
+    from starlette.routing import Route
+
+    async with Client(base_url=sqlite_server.url) as http:
+        document = (await http.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    for route in sqlite_server.app.routes:
+        if isinstance(route, Route) and route.path.startswith("/api/"):
+            assert route.path in paths, route.path
+            for method in (route.methods or set()) - {"HEAD"}:
+                operation = paths[route.path][method.lower()]
+                assert operation["summary"] and operation["responses"]
+    register = paths["/api/accounts"]["post"]
+    schema_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
+    assert {"email", "password", "family", "country"} <= set(schema["required"])
+    assert "422" in register["responses"] and "409" in register["responses"]
+
+
+def test_openapi_document_is_valid() -> None:
+    import openapi_spec_validator
+
+    from forum.web.openapi import openapi_document
+    from forum.web.routes import API_ROUTERS
+
+    openapi_spec_validator.validate(openapi_document(API_ROUTERS))
