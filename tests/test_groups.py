@@ -3,6 +3,9 @@ members, paragraph 27a, and CSRF — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import func, select
 from starlette.routing import Route
 
@@ -153,7 +156,10 @@ async def test_paragraph_27a_bureaus_never_outnumber_the_governmental_bureau(
         assert await appoint("cs-bureau", cs3, "member") == 409
 
 
-async def test_cookie_writes_need_this_sessions_csrf_token(server: LiveServer) -> None:
+async def test_cookie_writes_need_this_sessions_csrf_token(
+    server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="forum.security")
     async with client(server) as alice, client(server) as bob:
         await alice.signup()
         await bob.signup()
@@ -167,6 +173,10 @@ async def test_cookie_writes_need_this_sessions_csrf_token(server: LiveServer) -
             assert response.json()["error"]["code"] == "csrf_failed"
         assert await memberships(server) == 0
         assert (await alice.post("/api/groups/africa-caucus/join", json={})).status_code == 201
+    refusals = [r for r in caplog.records if getattr(r, "code", None) == "csrf_failed"]
+    assert len(refusals) == 3
+    assert "ip='127.0.0.1'" in refusals[0].getMessage()
+    assert "path='/api/groups/africa-caucus/join'" in refusals[0].getMessage()
 
 
 async def test_html_forms_need_the_csrf_field(server: LiveServer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.audit import log_refusal
 from forum.auth import BEARER_PREFIX, new_token, token_hash
 from forum.broker import Broker, user_channel
 from forum.db.base import utcnow
@@ -29,8 +29,6 @@ from forum.passwords import (
     verify_password_async,
 )
 from forum.text import clean_line
-
-security_log = logging.getLogger("forum.security")
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge, not a regular expression's.
@@ -148,9 +146,7 @@ async def do_login(
     for key in keys:
         retry_after = await limiter.peek(key, attempts, window)
         if retry_after is not None:
-            security_log.warning(
-                "login refused: rate limited", extra={"ip": client_ip, "code": "rate_limited"}
-            )
+            log_refusal("rate_limited", ip=client_ip, path="login")
             raise rate_limited(retry_after, "sign-in attempts")
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
     await end_read(session)
@@ -158,9 +154,8 @@ async def do_login(
     if user is None or not ok or not user.is_active:
         for key in keys:
             await limiter.hit(key, attempts, window)
-        security_log.warning(
-            "login refused: invalid credentials",
-            extra={"ip": client_ip, "code": "invalid_credentials"},
+        log_refusal(
+            "invalid_credentials", ip=client_ip, path="login", user_id=user.id if user else None
         )
         raise ForumError(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
     await limiter.reset(keys[0])

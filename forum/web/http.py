@@ -4,7 +4,6 @@ the CSRF check, and request bodies parsed into models with clear errors."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from forum.audit import log_refusal
 from forum.auth import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -26,7 +26,6 @@ from forum.errors import ErrorCode, ForumError
 from forum.state import AppState
 
 M = TypeVar("M", bound=BaseModel)
-security_log = logging.getLogger("forum.security")
 _UNSET = object()
 
 
@@ -70,14 +69,11 @@ async def principal(request: Request) -> Principal | None:
 def check_csrf(request: Request, given: str | None) -> None:
     """Double-submit check: the token sent must be this browser's CSRF cookie."""
     if not csrf_matches(request.cookies.get(CSRF_COOKIE), given):
-        security_log.warning(
-            "csrf refused",
-            extra={
-                "ip": client_ip(request),
-                "origin": request.headers.get("origin"),
-                "path": request.url.path,
-                "code": "csrf_failed",
-            },
+        log_refusal(
+            "csrf_failed",
+            ip=client_ip(request),
+            origin=request.headers.get("origin"),
+            path=request.url.path,
         )
         raise ForumError(
             ErrorCode.CSRF,
