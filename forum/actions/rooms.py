@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.engine import write_transaction
+from forum.db.engine import end_read, write_transaction
 from forum.db.events import append_event, lock_room
 from forum.db.models import (
     Attendance,
@@ -90,7 +90,7 @@ async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     room = await session.scalar(select(Room).where(Room.group_id == group.id))
     if room is not None:
         return group, room
-    await session.rollback()
+    await end_read(session)
     try:
         async with write_transaction(session):
             session.add(Room(group_id=group.id))
@@ -109,7 +109,8 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
     ).first()
     if row is None:
         raise ForumError(ErrorCode.NOT_FOUND, "No such room.")
-    return row.tuple()
+    group, room = row
+    return group, room
 
 
 async def locked(session: AsyncSession, room_id: int) -> Room:
@@ -298,7 +299,7 @@ async def do_open_session(
             .where(Presence.room_id == room.id)
             .distinct()
         )
-        for user_id, seat, family in present.tuples():
+        for user_id, seat, family in present:
             session.add(Attendance(session_id=row.id, user_id=user_id, seat=seat, family=family))
         event = await append_event(
             session, room, "session", "open",
@@ -373,7 +374,7 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
         .group_by(Attendance.family, Attendance.seat)
     )
     attendance: dict[str, dict[str, int]] = {}
-    for family, seat, count in counts.tuples():
+    for family, seat, count in counts:
         attendance.setdefault(family, {})[seat] = count
     people = await session.scalar(
         select(func.count(func.distinct(Attendance.user_id))).where(

@@ -10,15 +10,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.broker import Broker
-from forum.db.base import utcnow
-from forum.db.engine import write_transaction
-from forum.db.events import append_event
-from forum.db.models import Room, RoomEvent, RoomSession, User
-from forum.domain import speaking as rules
-from forum.domain.sessions import SessionFormat
-from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
-from forum.domain.vocabulary import Family, Seat
 from forum.actions.rooms import (
     floor_wire,
     locked,
@@ -30,6 +21,15 @@ from forum.actions.rooms import (
     spoken_of,
     turn_of,
 )
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.db.engine import write_transaction
+from forum.db.events import append_event
+from forum.db.models import Room, RoomEvent, RoomSession, User
+from forum.domain import speaking as rules
+from forum.domain.sessions import SessionFormat
+from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
+from forum.domain.vocabulary import Family, Seat
 
 
 async def _publish(broker: Broker, event: RoomEvent) -> RoomEvent:

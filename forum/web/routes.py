@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from forum.web import api_accounts, api_structure, pages
+from forum.web import api_accounts, api_rooms, api_structure, pages, pages_rooms
 from forum.web.openapi import ApiRouter, openapi_document
 from forum.web.templates import STATIC_DIR
 
@@ -15,6 +15,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_structure.operations,
     api_accounts.router,
     api_structure.router,
+    api_rooms.router,
 ]
 
 
@@ -27,5 +28,6 @@ def build_routes() -> list[BaseRoute]:
     for router in API_ROUTERS:
         routes.extend(router.routes)
     routes.extend(pages.routes)
+    routes.extend(pages_rooms.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     return routes

@@ -1,0 +1,202 @@
+"""Seats and presence: who is in a room, on which seat, seen from every worker.
+
+Presence lives in the database, one row per open connection, so that observer seats
+are counted across workers. It is not part of the numbered event log: it changes with
+every connection, and a room in which hundreds join at once would otherwise send each
+of them every other's arrival. Instead each change bumps the room's `presence_ver`
+and is published as a presence update carrying that version; hubs coalesce updates,
+and a client applies an update only when its version is newer than what it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.actions.rooms import locked, member_of, observer_policy_of, person, room_channel
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.db.engine import write_transaction
+from forum.db.events import append_event
+from forum.db.models import Attendance, Presence, Room, RoomEvent, User
+from forum.domain.seats import check_set_observer_policy, check_take_seat, parse_observer_policy
+from forum.domain.vocabulary import Family, Seat
+
+STALE_AFTER = timedelta(seconds=30)
+
+
+def presence_entry(user: User, seat: str, ver: int) -> dict[str, Any]:
+    return {
+        **person(user),
+        "seat": seat,
+        "remote": seat == Seat.REMOTE.value,
+        "observer": seat == Seat.OBSERVER.value,
+        "ver": ver,
+    }
+
+
+async def _seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | None:
+    """The seat a person shows in the room: that of their latest connection."""
+    return await session.scalar(
+        select(Presence.seat)
+        .where(Presence.room_id == room_id, Presence.user_id == user_id)
+        .order_by(Presence.joined_at.desc())
+        .limit(1)
+    )
+
+
+async def _publish_presence(
+    broker: Broker, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
+) -> None:
+    if users or left:
+        await broker.publish(
+            room_channel(room_id),
+            {"type": "presence", "op": "update", "room": room_id, "users": users, "left": left},
+        )
+
+
+async def do_take_seat(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat,
+    connection_id: str, worker: str,
+) -> None:
+    """Seat a connection in the room, or refuse (no row, nothing published)."""
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        observers = await session.execute(
+            select(Presence.user_id, Presence.family)
+            .where(Presence.room_id == room.id, Presence.seat == Seat.OBSERVER.value)
+            .distinct()
+        )
+        check_take_seat(
+            seat, user_id=user.id, family=Family(user.family), role=actor.role,
+            is_secretariat=user.is_secretariat, policy=observer_policy_of(room),
+            observers={user_id: Family(family) for user_id, family in observers},
+        )
+        before = await _seat_of(session, room.id, user.id)
+        now = utcnow()
+        session.add(Presence(
+            id=connection_id, room_id=room.id, user_id=user.id, seat=seat.value,
+            family=user.family, worker=worker, joined_at=now, seen_at=now,
+        ))
+        if room.open_session_id is not None:
+            attended = await session.get(Attendance, (room.open_session_id, user.id, seat.value))
+            if attended is None:
+                session.add(Attendance(
+                    session_id=room.open_session_id, user_id=user.id, seat=seat.value,
+                    family=user.family, first_seen=now,
+                ))
+        changed = before != seat.value
+        if changed:
+            room.presence_ver += 1
+        ver = room.presence_ver
+    if changed:
+        await _publish_presence(broker, room_id, [presence_entry(user, seat.value, ver)], [])
+
+
+async def do_leave_seat(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, connection_id: str
+) -> None:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        gone = await session.execute(delete(Presence).where(Presence.id == connection_id))
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            return
+        users, left = await _after_removal(session, room, [user.id])
+    await _publish_presence(broker, room_id, users, left)
+
+
+async def _after_removal(
+    session: AsyncSession, room: Room, user_ids: Sequence[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, int]]]:
+    """Presence updates for people who lost a connection: gone, or on another seat."""
+    users: list[dict[str, Any]] = []
+    left: list[dict[str, int]] = []
+    for user_id in sorted(set(user_ids)):
+        room.presence_ver += 1
+        seat = await _seat_of(session, room.id, user_id)
+        if seat is None:
+            left.append({"user_id": user_id, "ver": room.presence_ver})
+        else:
+            user = await session.get(User, user_id)
+            assert user is not None  # noqa: S101 - presence rows cascade with users
+            users.append(presence_entry(user, seat, room.presence_ver))
+    return users, left
+
+
+async def do_touch_presence(session: AsyncSession, *, worker: str) -> None:
+    """Mark this worker's connections as alive."""
+    async with write_transaction(session):
+        await session.execute(
+            update(Presence).where(Presence.worker == worker).values(seen_at=utcnow())
+        )
+
+
+async def do_sweep_presence(
+    session: AsyncSession, broker: Broker, *, stale_after: timedelta = STALE_AFTER
+) -> int:
+    """Remove connections whose worker stopped refreshing them (it died)."""
+    cutoff = utcnow() - stale_after
+    async with session.begin():
+        stale = (
+            await session.execute(
+                select(Presence.room_id).where(Presence.seen_at < cutoff).distinct()
+            )
+        ).scalars().all()
+    removed = 0
+    for room_id in stale:
+        async with write_transaction(session):
+            room = await locked(session, room_id)
+            rows = (
+                await session.execute(
+                    delete(Presence)
+                    .where(Presence.room_id == room_id, Presence.seen_at < cutoff)
+                    .returning(Presence.user_id)
+                )
+            ).scalars().all()
+            users, left = await _after_removal(session, room, rows)
+        removed += len(rows)
+        await _publish_presence(broker, room_id, users, left)
+    return removed
+
+
+async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
+    """Everyone in the room now, with the version the snapshot is at.
+
+    The version is read first: an update that lands between the two reads has a
+    higher version and is applied again by the client, which changes nothing.
+    """
+    ver = await session.scalar(select(Room.presence_ver).where(Room.id == room_id))
+    rows = await session.execute(
+        select(Presence.user_id, Presence.seat, User)
+        .join(User, User.id == Presence.user_id)
+        .where(Presence.room_id == room_id)
+        .order_by(Presence.joined_at)
+    )
+    users: dict[int, dict[str, Any]] = {}
+    for user_id, seat, user in rows:
+        users[user_id] = presence_entry(user, seat, ver or 0)  # the latest connection wins
+    return {"ver": ver or 0, "users": list(users.values())}
+
+
+async def do_set_observer_policy(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seats: Any
+) -> RoomEvent:
+    """Change the observer seats. People already seated keep their seats; the new
+    numbers apply to the next who ask."""
+    policy = parse_observer_policy(seats)
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        check_set_observer_policy(is_chair=actor.is_chair)
+        room.observer_seats = policy.to_json()
+        event = await append_event(
+            session, room, "room", "seats", {"observer_seats": room.observer_seats},
+            actor_id=user.id, session_id=room.open_session_id,
+        )
+    await broker.publish(room_channel(room_id), event.wire())
+    return event

@@ -1,0 +1,199 @@
+"""Rooms over JSON: schedule, open and close sessions; room state; observer seats;
+transcripts of closed sessions (public)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.actions.rooms import (
+    SessionDraft,
+    do_close_session,
+    do_open_session,
+    do_schedule_session,
+    get_room_state,
+    get_transcript,
+    list_sessions,
+    room_for,
+    session_wire,
+)
+from forum.actions.seats import do_set_observer_policy, get_presence
+from forum.db.engine import end_read
+from forum.domain.sessions import SessionFormat, SessionStatus
+from forum.errors import ErrorCode, ForumError
+from forum.web.http import app_state, db, json_response, read_json, require_principal
+from forum.web.openapi import ApiRouter
+
+router = ApiRouter(tag="rooms")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleBody(_Strict):
+    title: str = Field(max_length=1000)
+    agenda: str = Field(default="", max_length=20_000)
+    starts_at: datetime
+    ends_at: datetime
+    format: SessionFormat = SessionFormat.STATEMENTS
+
+
+class ObserverSeatsBody(_Strict):
+    observer_seats: dict[str, int]
+
+
+class SessionOut(BaseModel):
+    id: int
+    room: int
+    title: str
+    agenda: str
+    agenda_html: str
+    format: SessionFormat
+    status: SessionStatus
+    starts_at: datetime
+    ends_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class RoomStateOut(BaseModel):
+    room: int
+    group: str
+    name: str
+    seq: int
+    session: SessionOut | None
+    queue_policy: str
+    observer_seats: dict[str, int]
+    queue: list[dict[str, Any]]
+    floor: dict[str, Any] | None
+    spoken: dict[str, int]
+    presence: dict[str, Any]
+
+
+class TranscriptOut(BaseModel):
+    session: SessionOut
+    group: dict[str, str]
+    attendance: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def _session_id(request: Request) -> int:
+    raw = request.path_params["session_id"]
+    if not raw.isdigit() or len(raw) > 15:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such session.")
+    return int(raw)
+
+
+@router.route(
+    "GET", "/rooms/{slug}", summary="A room's live state (signed in)", response=RoomStateOut,
+    auth="required", errors=(401, 404),
+)
+async def room_state(request: Request) -> Response:
+    await require_principal(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        state = await get_room_state(session, room.id)
+        state["presence"] = await get_presence(session, room.id)
+    return json_response(state)
+
+
+@router.route(
+    "GET", "/rooms/{slug}/sessions", summary="A room's sessions, newest first",
+    response=SessionList, errors=(404,), query=[("status", "scheduled, open or closed")],
+)
+async def sessions(request: Request) -> Response:
+    status = request.query_params.get("status")
+    if status is not None and status not in {s.value for s in SessionStatus}:
+        raise ForumError(ErrorCode.VALIDATION, f"Unknown status '{status}'.", field="status")
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        rows = await list_sessions(
+            session, room.id, status=SessionStatus(status) if status else None
+        )
+    return json_response({"sessions": [session_wire(row) for row in rows]})
+
+
+@router.route(
+    "POST", "/rooms/{slug}/sessions", summary="Schedule a session (chair)", body=ScheduleBody,
+    response=SessionOut, status=201, auth="required", errors=(401, 403, 404, 422),
+)
+async def schedule(request: Request) -> Response:
+    caller = await require_principal(request)
+    body = await read_json(request, ScheduleBody)
+    state = app_state(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        await end_read(session)
+        row = await do_schedule_session(
+            session, state["broker"], room.id, user=caller.user,
+            draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
+        )
+    return json_response(session_wire(row), status=201)
+
+
+async def _lifecycle(request: Request, opening: bool) -> Response:
+    caller = await require_principal(request)
+    session_id = _session_id(request)
+    state = app_state(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        await end_read(session)
+        action = do_open_session if opening else do_close_session
+        row = await action(
+            session, state["broker"], room.id, user=caller.user, session_id=session_id
+        )
+    return json_response(session_wire(row))
+
+
+@router.route(
+    "POST", "/rooms/{slug}/sessions/{session_id}/open", summary="Open a session (chair)",
+    response=SessionOut, auth="required", errors=(401, 403, 404, 409),
+)
+async def open_session(request: Request) -> Response:
+    return await _lifecycle(request, opening=True)
+
+
+@router.route(
+    "POST", "/rooms/{slug}/sessions/{session_id}/close", summary="Close a session (chair)",
+    response=SessionOut, auth="required", errors=(401, 403, 404, 409),
+)
+async def close_session(request: Request) -> Response:
+    return await _lifecycle(request, opening=False)
+
+
+@router.route(
+    "PUT", "/rooms/{slug}/observer-seats", summary="Set observer seats per family (chair)",
+    body=ObserverSeatsBody, response=ObserverSeatsBody, auth="required",
+    errors=(401, 403, 404, 422),
+)
+async def observer_seats(request: Request) -> Response:
+    caller = await require_principal(request)
+    body = await read_json(request, ObserverSeatsBody)
+    state = app_state(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        await end_read(session)
+        event = await do_set_observer_policy(
+            session, state["broker"], room.id, user=caller.user, seats=body.observer_seats
+        )
+    return json_response({"observer_seats": event.data["observer_seats"]})
+
+
+@router.route(
+    "GET", "/sessions/{session_id}/transcript",
+    summary="The public transcript of a closed session", response=TranscriptOut,
+    errors=(404,),
+)
+async def transcript(request: Request) -> Response:
+    async with db(request) as session:
+        document = await get_transcript(session, _session_id(request))
+    return json_response(document)

@@ -1,0 +1,40 @@
+"""Public archive pages of the live rooms: readable without an account or JavaScript."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from forum.actions.rooms import get_transcript, list_sessions, room_for
+from forum.domain.sessions import SessionStatus
+from forum.errors import ErrorCode, ForumError
+from forum.web.http import db
+from forum.web.pages import page_context
+from forum.web.templates import render
+
+
+async def archive_page(request: Request) -> Response:
+    async with db(request) as session:
+        group, room = await room_for(session, request.path_params["slug"])
+        closed = await list_sessions(session, room.id, status=SessionStatus.CLOSED)
+        upcoming = await list_sessions(session, room.id, status=SessionStatus.SCHEDULED)
+    return render(
+        request, "rooms/archive.html",
+        await page_context(request, group=group, closed=closed, upcoming=upcoming),
+    )
+
+
+async def transcript_page(request: Request) -> Response:
+    raw = request.path_params["session_id"]
+    if not raw.isdigit() or len(raw) > 15:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such closed session.")
+    async with db(request) as session:
+        document = await get_transcript(session, int(raw))
+    return render(request, "rooms/transcript.html", await page_context(request, t=document))
+
+
+routes = [
+    Route("/rooms/{slug}/archive", archive_page, methods=["GET"]),
+    Route("/sessions/{session_id}/transcript", transcript_page, methods=["GET"]),
+]

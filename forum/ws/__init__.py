@@ -1,0 +1,1 @@
+"""The live rooms over WebSocket: endpoint, protocol frames, and this worker's hub."""

@@ -1,0 +1,292 @@
+"""`/ws`: the room protocol's endpoint (docs/protocol.md).
+
+The handshake checks the Origin (cross-site WebSocket hijacking: a wrong one gets 403,
+never 101) and the credentials (session cookie or bearer token). After that every
+frame is rate limited, parsed, and handed to an action; a refusal is an error frame
+and the connection stays open.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from forum.actions import speaking
+from forum.actions.rooms import get_room_state, room_for
+from forum.actions.seats import do_take_seat, get_presence
+from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
+from forum.db.base import utcnow
+from forum.db.events import events_after
+from forum.db.models import Room
+from forum.domain.vocabulary import Seat
+from forum.errors import ErrorCode, ForumError
+from forum.limits import rate_limited
+from forum.settings import Settings
+from forum.state import AppState
+from forum.ws.hub import Connection, Hub
+from forum.ws.protocol import (
+    CLOSE_FLOOD,
+    CLOSE_UNAUTHENTICATED,
+    FLOOD_TOLERANCE,
+    FRAME_WINDOW_S,
+    FRAMES_PER_WINDOW,
+    MAX_REPLAY,
+    ClientFrame,
+    ExtendFloor,
+    GiveFloor,
+    Join,
+    Leave,
+    LowerHand,
+    MoveInQueue,
+    Ping,
+    RaiseHand,
+    SetPolicy,
+    Speak,
+    TakeFloor,
+    encode,
+    error_frame,
+    parse_frame,
+)
+
+security_log = logging.getLogger("forum.security")
+CLOSE_UNSUPPORTED_DATA = 1003
+
+
+def allowed_origin(websocket: WebSocket, settings: Settings) -> bool:
+    """Browsers always send Origin; a client that sends none is not a browser and
+    cannot be hijacked. Anything else must be one of ours, exactly."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if settings.allowed_origins:
+        return origin in settings.allowed_origins
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    host = websocket.headers.get("host", "")
+    return bool(host) and origin == f"{scheme}://{host}"
+
+
+async def room_endpoint(websocket: WebSocket) -> None:
+    state = cast(AppState, websocket.scope["state"])
+    settings = state["settings"]
+    client = websocket.client.host if websocket.client else "unknown"
+    if not allowed_origin(websocket, settings):
+        security_log.warning(
+            "websocket refused: origin",
+            extra={"ip": client, "origin": websocket.headers.get("origin"), "code": "forbidden"},
+        )
+        await websocket.close()  # before accept: uvicorn answers 403
+        return
+    cookie = cookies_from_header(websocket.headers.get("cookie")).get(SESSION_COOKIE)
+    authorization = websocket.headers.get("authorization")
+    async with state["sessionmaker"]() as session:
+        principal = await authenticate(
+            session, settings.secret_key, cookie=cookie, authorization=authorization
+        )
+    await websocket.accept()
+    if principal is None and (cookie or bearer_token(authorization)):
+        security_log.warning(
+            "websocket refused: credentials", extra={"ip": client, "code": "unauthenticated"}
+        )
+        await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
+        return
+    hub: Hub = state["hub"]
+    connection = hub.connection(websocket, principal)
+    await hub.connect(connection)
+    try:
+        connection.push({
+            "type": "hello",
+            "user": principal.user.public() if principal else None,
+            "server_time": utcnow().isoformat(),
+            "max_frame_bytes": settings.ws_max_size,
+        })
+        await Session(state, hub, connection, principal, client).run()
+    finally:
+        await hub.disconnect(connection)
+
+
+class Session:
+    """The receive loop of one connection."""
+
+    def __init__(
+        self, state: AppState, hub: Hub, connection: Connection, principal: Principal | None,
+        client: str,
+    ) -> None:
+        self.state = state
+        self.hub = hub
+        self.connection = connection
+        self.principal = principal
+        self.client = client
+        self.refused_in_a_row = 0
+
+    async def run(self) -> None:
+        websocket = self.connection.websocket
+        while not self.connection.closing:
+            try:
+                message = await websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                await websocket.close(CLOSE_UNSUPPORTED_DATA, "frames are JSON text")
+                return
+            await self.handle(text)
+
+    async def handle(self, text: str) -> None:
+        ref: Any = None
+        try:
+            await self.check_rate()
+            frame = parse_frame(text)
+            ref = frame.ref
+            await self.dispatch(frame)
+        except ForumError as error:
+            self.connection.push(error_frame(error, ref))
+            self.refused_in_a_row += 1
+            if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
+                security_log.warning(
+                    "websocket closed: flood", extra={"ip": self.client, "code": "rate_limited"}
+                )
+                self.connection.close_soon(CLOSE_FLOOD, "too many frames")
+            return
+        self.refused_in_a_row = 0
+
+    async def check_rate(self) -> None:
+        limiter = self.state["limiter"]
+        retry_after = await limiter.hit(
+            f"ws:{self.connection.id}", FRAMES_PER_WINDOW, FRAME_WINDOW_S
+        )
+        if retry_after is not None:
+            raise rate_limited(retry_after, "frames")
+
+    def ack(self, ref: Any, seq: int | None = None) -> None:
+        frame: dict[str, Any] = {"type": "ack"}
+        if ref is not None:
+            frame["ref"] = ref
+        if seq is not None:
+            frame["seq"] = seq
+        self.connection.push(frame)
+
+    def seated(self) -> tuple[int, Principal, Seat]:
+        if self.principal is None:
+            raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to take part.")
+        if self.connection.room_id is None or self.connection.seat is None:
+            raise ForumError(ErrorCode.CONFLICT, "Join a room first.")
+        return self.connection.room_id, self.principal, self.connection.seat
+
+    async def dispatch(self, frame: ClientFrame) -> None:
+        if isinstance(frame, Ping):
+            self.connection.push({"type": "pong", **({"ref": frame.ref} if frame.ref else {})})
+            return
+        if isinstance(frame, Join):
+            await self.join(frame)
+            return
+        if isinstance(frame, Leave):
+            room_id, _, _ = self.seated()
+            await self.hub.leave(self.connection)
+            self.connection.push({"type": "left", "room": room_id})
+            self.ack(frame.ref)
+            return
+        room_id, principal, seat = self.seated()
+        user = principal.user
+        broker = self.state["broker"]
+        async with self.state["sessionmaker"]() as session:
+            if isinstance(frame, Speak):
+                await self.check_speak_rate(user.id)
+                event = await speaking.do_intervene(
+                    session, broker, room_id, user=user, seat=seat, body=frame.body
+                )
+            elif isinstance(frame, RaiseHand):
+                event = await speaking.do_raise_hand(
+                    session, broker, room_id, user=user, seat=seat
+                )
+            elif isinstance(frame, LowerHand):
+                event = await speaking.do_lower_hand(
+                    session, broker, room_id, user=user, target_id=frame.user_id
+                )
+            elif isinstance(frame, MoveInQueue):
+                event = await speaking.do_move_in_queue(
+                    session, broker, room_id, user=user, target_id=frame.user_id,
+                    position=frame.position,
+                )
+            elif isinstance(frame, GiveFloor):
+                event = await speaking.do_give_floor(
+                    session, broker, room_id, user=user, target_id=frame.user_id,
+                    limit_s=frame.limit_s,
+                )
+            elif isinstance(frame, TakeFloor):
+                event = await speaking.do_take_floor(session, broker, room_id, user=user)
+            elif isinstance(frame, ExtendFloor):
+                event = await speaking.do_extend_floor(
+                    session, broker, room_id, user=user, seconds=frame.seconds
+                )
+            else:
+                assert isinstance(frame, SetPolicy)  # noqa: S101 - the union is exhausted
+                event = await speaking.do_set_queue_policy(
+                    session, broker, room_id, user=user, policy=frame.policy
+                )
+        self.ack(frame.ref, event.seq)
+
+    async def check_speak_rate(self, user_id: int) -> None:
+        settings = self.state["settings"]
+        retry_after = await self.state["limiter"].hit(
+            f"speak:{user_id}", settings.post_limit, settings.post_window
+        )
+        if retry_after is not None:
+            raise rate_limited(retry_after, "interventions")
+
+    async def join(self, frame: Join) -> None:
+        if self.principal is None:
+            raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to join a room.")
+        user = self.principal.user
+        sessionmaker = self.state["sessionmaker"]
+        broker = self.state["broker"]
+        async with sessionmaker() as session:
+            _group, room = await room_for(session, frame.room)
+        if self.connection.room_id is not None:
+            await self.hub.leave(self.connection)
+        async with sessionmaker() as session:
+            await do_take_seat(
+                session, broker, room.id, user=user, seat=frame.seat,
+                connection_id=self.connection.id, worker=self.hub.worker,
+            )
+        self.connection.seat = frame.seat
+        # Subscribe before reading: whatever commits from here on arrives live, and
+        # what was committed before is in the reads below. Overlaps are dropped by seq.
+        self.connection.holding = []
+        await self.hub.enter(self.connection, room.id)
+        async with sessionmaker() as session:
+            room_row = await session.get(Room, room.id)
+            assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
+            last_seq = room_row.last_seq
+            since = frame.since
+            replay = []
+            if since is not None and since <= last_seq:
+                replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
+            resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
+            state = await get_room_state(session, room.id) if resync else None
+            presence = await get_presence(session, room.id)
+        if state is not None:
+            replay = []
+            upto = int(state["seq"])
+        else:
+            assert since is not None  # noqa: S101 - resync covers a missing since
+            upto = replay[-1].seq if replay else since
+        joined: dict[str, Any] = {
+            "type": "joined", "room": room.id, "seat": frame.seat.value, "seq": upto,
+            "state": state, "presence": presence, "replay": len(replay),
+        }
+        if frame.ref is not None:
+            joined["ref"] = frame.ref
+        first: list[tuple[int | None, str]] = [(None, encode(joined))]
+        first.extend((event.seq, encode(event.wire())) for event in replay)
+        self.connection.release(first, upto)
+
+
+def routes() -> list[WebSocketRoute]:
+    return [WebSocketRoute("/ws", room_endpoint)]
+

@@ -1,0 +1,396 @@
+"""This worker's connections, and the fan-out of room events to them.
+
+One broker subscription per room per worker, however many connections it has there.
+Each event is encoded once and the same string queued to every connection in the
+room. Every connection has a bounded send queue drained by its own task, so a slow
+client never slows the room: when its queue is full it is closed with
+CLOSE_SLOW_CONSUMER and resumes from its last `seq`.
+
+Events of a room may reach the broker out of order (two writers commit 5 then 6 and
+publish 6 then 5). The hub delivers them in `seq` order; a gap that the broker does not
+fill within GAP_WAIT_S is filled from the database. A connection drops any `seq` it
+already has, so replay on join plus live delivery never doubles an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket, WebSocketState
+
+from forum.actions.rooms import room_channel
+from forum.actions.seats import do_leave_seat, do_sweep_presence, do_touch_presence
+from forum.actions.speaking import do_expire_floor
+from forum.auth import Principal
+from forum.broker import Broker, Listener, Message, user_channel
+from forum.db.base import utcnow
+from forum.db.events import events_after
+from forum.db.models import Room
+from forum.domain.vocabulary import Seat
+from forum.ws.protocol import CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHENTICATED, encode
+
+log = logging.getLogger(__name__)
+
+GAP_WAIT_S = 0.5
+PRESENCE_FLUSH_S = 0.1
+HEARTBEAT_S = 10.0
+Item = tuple[int | None, str]
+
+
+class Connection:
+    """One WebSocket: who is on it, which room and seat, and its send queue."""
+
+    def __init__(
+        self, websocket: WebSocket, principal: Principal | None, *, queue_size: int,
+        hub: Hub,
+    ) -> None:
+        self.id = str(uuid.uuid4())
+        self.websocket = websocket
+        self.principal = principal
+        self.room_id: int | None = None
+        self.seat: Seat | None = None
+        self.last_seq = 0
+        self.closing = False
+        # While joining, live frames wait here until the snapshot and replay are queued.
+        self.holding: list[Item] | None = None
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=queue_size)
+        self._queue_size = queue_size
+        self._hub = hub
+        self._sender: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
+
+    def offer(self, seq: int | None, text: str) -> None:
+        """Queue a frame (never blocks). `seq` frames this connection has are dropped."""
+        if self.closing:
+            return
+        if self.holding is not None:
+            self.holding.append((seq, text))
+            if len(self.holding) > self._queue_size:
+                self.overflow()
+            return
+        if seq is not None:
+            if seq <= self.last_seq:
+                return
+            self.last_seq = seq
+        try:
+            self._queue.put_nowait((seq, text))
+        except asyncio.QueueFull:
+            self.overflow()
+
+    def push(self, frame: dict[str, Any]) -> None:
+        """Queue a frame of this connection's own (hello, ack, error, snapshot)."""
+        self.offer(None, encode(frame))
+
+    def release(self, first: list[Item], last_seq: int) -> None:
+        """End the join: queue `first` (snapshot, replay), then what waited meanwhile.
+
+        The client has everything up to `last_seq` once `first` is sent, so held
+        frames at or below it are dropped.
+        """
+        held, self.holding = self.holding or [], None
+        for seq, text in first:
+            self.offer(seq, text)
+        self.last_seq = max(self.last_seq, last_seq)
+        for seq, text in held:
+            self.offer(seq, text)
+
+    def overflow(self) -> None:
+        log.info("closing slow connection %s", self.id)
+        self.close_soon(CLOSE_SLOW_CONSUMER, "too slow: resume with since")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if not self.closing:
+            self.closing = True
+            self._hub.spawn(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        await self.stop_sender()
+        if self.websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code, reason)
+
+    async def stop_sender(self) -> None:
+        if self._sender is not None and self._sender is not asyncio.current_task():
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                _seq, text = await self._queue.get()
+                await self.websocket.send_text(text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the peer is gone; the receive loop ends the rest
+            self.closing = True
+
+
+@dataclass
+class RoomFanout:
+    """This worker's share of one room: its connections and the order of its events."""
+
+    room_id: int
+    next_seq: int = 1
+    connections: set[Connection] = field(default_factory=set)
+    pending: dict[int, Message] = field(default_factory=dict)
+    gap_timer: asyncio.TimerHandle | None = None
+    presence: dict[int, dict[str, Any]] = field(default_factory=dict)
+    presence_timer: asyncio.TimerHandle | None = None
+    floor_timer: asyncio.TimerHandle | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    listener: Listener | None = None
+
+
+class Hub:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], broker: Broker, *,
+        send_queue: int,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.broker = broker
+        self.send_queue = send_queue
+        self.worker = str(uuid.uuid4())
+        self.rooms: dict[int, RoomFanout] = {}
+        self.users: dict[int, set[Connection]] = {}
+        self.connections: set[Connection] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat")
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        for connection in list(self.connections):
+            await self.disconnect(connection)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("hub task failed", exc_info=task.exception())
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                async with self.sessionmaker() as session:
+                    await do_touch_presence(session, worker=self.worker)
+                    await do_sweep_presence(session, self.broker)
+            except Exception:  # noqa: BLE001 - try again next beat
+                log.exception("presence heartbeat failed")
+
+    # -- connections ----------------------------------------------------------------
+
+    def connection(self, websocket: WebSocket, principal: Principal | None) -> Connection:
+        return Connection(websocket, principal, queue_size=self.send_queue, hub=self)
+
+    async def connect(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        connection.start()
+        if connection.principal is None:
+            return
+        user_id = connection.principal.user.id
+        first = user_id not in self.users
+        self.users.setdefault(user_id, set()).add(connection)
+        if first:
+            await self.broker.subscribe(user_channel(user_id), self._on_user)
+
+    async def disconnect(self, connection: Connection) -> None:
+        """Forget a connection: leave its room (and seat), stop its sender."""
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        connection.closing = True
+        await self.leave(connection)
+        await connection.stop_sender()
+        if connection.principal is not None:
+            user_id = connection.principal.user.id
+            mine = self.users.get(user_id)
+            if mine is not None:
+                mine.discard(connection)
+                if not mine:
+                    del self.users[user_id]
+                    await self.broker.unsubscribe(user_channel(user_id), self._on_user)
+
+    def _on_user(self, channel: str, message: Message) -> None:
+        if message.get("type") != "session" or message.get("op") != "ended":
+            return
+        user_id = int(channel.split(":", 1)[1])
+        for connection in list(self.users.get(user_id, ())):
+            assert connection.principal is not None  # noqa: S101 - only signed-in ones here
+            if connection.principal.session_id == message.get("session_id"):
+                connection.close_soon(CLOSE_UNAUTHENTICATED, "signed out")
+
+    # -- rooms ----------------------------------------------------------------------
+
+    async def enter(self, connection: Connection, room_id: int) -> None:
+        """Start delivering the room's events to `connection` (held until released)."""
+        fanout = self.rooms.get(room_id)
+        if fanout is None:
+            fanout = self.rooms[room_id] = RoomFanout(room_id)
+            try:
+                await self._subscribe(fanout)
+            finally:
+                fanout.ready.set()
+        await fanout.ready.wait()
+        connection.room_id = room_id
+        fanout.connections.add(connection)
+
+    async def _subscribe(self, fanout: RoomFanout) -> None:
+        async with self.sessionmaker() as session:
+            room = await session.get(Room, fanout.room_id)
+        if room is not None:
+            fanout.next_seq = room.last_seq + 1
+            if room.floor and room.floor.get("ends_at"):
+                self._arm_floor_timer(fanout, room.floor)
+
+        def listener(channel: str, message: Message) -> None:
+            self._on_room(fanout, message)
+
+        fanout.listener = listener
+        await self.broker.subscribe(room_channel(fanout.room_id), listener)
+
+    async def leave(self, connection: Connection) -> None:
+        room_id = connection.room_id
+        if room_id is None:
+            return
+        connection.room_id = None
+        fanout = self.rooms.get(room_id)
+        if fanout is not None:
+            fanout.connections.discard(connection)
+            if not fanout.connections and self.rooms.get(room_id) is fanout:
+                del self.rooms[room_id]
+                for timer in (fanout.gap_timer, fanout.presence_timer, fanout.floor_timer):
+                    if timer is not None:
+                        timer.cancel()
+                if fanout.listener is not None:
+                    await self.broker.unsubscribe(room_channel(room_id), fanout.listener)
+        if connection.principal is not None and connection.seat is not None:
+            connection.seat = None
+            async with self.sessionmaker() as session:
+                await do_leave_seat(
+                    session, self.broker, room_id, user=connection.principal.user,
+                    connection_id=connection.id,
+                )
+
+    def _on_room(self, fanout: RoomFanout, message: Message) -> None:
+        seq = message.get("seq")
+        if seq is None:
+            self._merge_presence(fanout, message)
+            return
+        if seq < fanout.next_seq:
+            return
+        if seq > fanout.next_seq:
+            fanout.pending[seq] = message
+            if fanout.gap_timer is None:
+                fanout.gap_timer = asyncio.get_running_loop().call_later(
+                    GAP_WAIT_S, lambda: self.spawn(self._fill_gap(fanout))
+                )
+            return
+        self._deliver(fanout, message)
+        while fanout.next_seq in fanout.pending:
+            self._deliver(fanout, fanout.pending.pop(fanout.next_seq))
+        if not fanout.pending and fanout.gap_timer is not None:
+            fanout.gap_timer.cancel()
+            fanout.gap_timer = None
+
+    def _deliver(self, fanout: RoomFanout, message: Message) -> None:
+        seq = int(message["seq"])
+        fanout.next_seq = seq + 1
+        text = encode(dict(message))
+        for connection in fanout.connections:
+            connection.offer(seq, text)
+        if message.get("type") in {"floor", "session"}:
+            floor = message.get("floor")
+            if fanout.floor_timer is not None:
+                fanout.floor_timer.cancel()
+                fanout.floor_timer = None
+            if floor and floor.get("ends_at"):
+                self._arm_floor_timer(fanout, floor)
+
+    async def _fill_gap(self, fanout: RoomFanout) -> None:
+        fanout.gap_timer = None
+        if not fanout.pending:
+            return
+        upto = max(fanout.pending)
+        async with self.sessionmaker() as session:
+            events = await events_after(
+                session, fanout.room_id, fanout.next_seq - 1, limit=upto - fanout.next_seq + 1,
+                upto=upto,
+            )
+        for event in events:
+            if event.seq >= fanout.next_seq:
+                fanout.pending.pop(event.seq, None)
+                self._deliver(fanout, event.wire())
+        for seq in [seq for seq in fanout.pending if seq < fanout.next_seq]:
+            del fanout.pending[seq]
+
+    def _merge_presence(self, fanout: RoomFanout, message: Message) -> None:
+        for entry in message.get("users", ()):
+            self._keep_newer(fanout, entry)
+        for entry in message.get("left", ()):
+            self._keep_newer(fanout, {**entry, "left": True})
+        if fanout.presence_timer is None:
+            fanout.presence_timer = asyncio.get_running_loop().call_later(
+                PRESENCE_FLUSH_S, self._flush_presence, fanout
+            )
+
+    @staticmethod
+    def _keep_newer(fanout: RoomFanout, entry: dict[str, Any]) -> None:
+        known = fanout.presence.get(entry["user_id"])
+        if known is None or known["ver"] < entry["ver"]:
+            fanout.presence[entry["user_id"]] = entry
+
+    def _flush_presence(self, fanout: RoomFanout) -> None:
+        fanout.presence_timer = None
+        entries, fanout.presence = list(fanout.presence.values()), {}
+        frame = {
+            "type": "presence",
+            "op": "update",
+            "room": fanout.room_id,
+            "users": [entry for entry in entries if not entry.get("left")],
+            "left": [
+                {"user_id": entry["user_id"], "ver": entry["ver"]}
+                for entry in entries
+                if entry.get("left")
+            ],
+        }
+        text = encode(frame)
+        for connection in fanout.connections:
+            connection.offer(None, text)
+
+    def _arm_floor_timer(self, fanout: RoomFanout, floor: dict[str, Any]) -> None:
+        ends_at = datetime.fromisoformat(floor["ends_at"])
+        delay = max(0.0, (ends_at - utcnow()).total_seconds()) + 0.05
+        turn = int(floor["turn"])
+        fanout.floor_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: self.spawn(self._expire(fanout.room_id, turn))
+        )
+
+    async def _expire(self, room_id: int, turn: int) -> None:
+        async with self.sessionmaker() as session:
+            await do_expire_floor(session, self.broker, room_id, turn_seq=turn)

@@ -1,0 +1,149 @@
+"""The frames of the room protocol (docs/protocol.md) and its close codes.
+
+Client frames are JSON objects with a `type`; each may carry a `ref` the server echoes
+in the `ack` or `error` that answers it. Server frames are JSON objects with a `type`
+too; room events also carry `op` and the room's `seq`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from forum.domain.speaking import QueuePolicy
+from forum.domain.vocabulary import Seat
+from forum.errors import ErrorCode, ForumError
+
+# Close codes. 1xxx are the standard ones the server also uses:
+# 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
+# 1012 server restarting. Ours, in 4000-4999:
+CLOSE_SLOW_CONSUMER = 4000
+"""The client fell behind its send queue. Reconnect and join with `since`."""
+CLOSE_UNAUTHENTICATED = 4401
+"""Credentials missing where needed, expired, or the session ended (sign-out)."""
+CLOSE_FLOOD = 4429
+"""The client went on sending after being told it was rate limited."""
+
+FRAMES_PER_WINDOW = 40
+FRAME_WINDOW_S = 10.0
+# Refused frames in a row before the connection is closed with CLOSE_FLOOD.
+FLOOD_TOLERANCE = 50
+MAX_REPLAY = 5000
+REF_MAX = 64
+
+Ref = Annotated[str, Field(max_length=REF_MAX)] | Annotated[int, Field(ge=0, le=2**53)]
+UserId = Annotated[int, Field(ge=1, le=2**53)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: Ref | None = None
+
+
+class Join(_Frame):
+    type: Literal["join"]
+    room: Annotated[str, Field(min_length=1, max_length=80)]
+    seat: Seat
+    since: Annotated[int, Field(ge=0, le=2**53)] | None = None
+
+
+class Leave(_Frame):
+    type: Literal["leave"]
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+class RaiseHand(_Frame):
+    type: Literal["raise_hand"]
+
+
+class LowerHand(_Frame):
+    type: Literal["lower_hand"]
+    user_id: UserId | None = None
+
+
+class MoveInQueue(_Frame):
+    type: Literal["move"]
+    user_id: UserId
+    position: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class GiveFloor(_Frame):
+    type: Literal["give_floor"]
+    user_id: UserId | None = None
+    limit_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
+
+
+class TakeFloor(_Frame):
+    type: Literal["take_floor"]
+
+
+class ExtendFloor(_Frame):
+    type: Literal["extend_floor"]
+    seconds: Annotated[int, Field(ge=0, le=86_400)]
+
+
+class SetPolicy(_Frame):
+    type: Literal["set_policy"]
+    policy: QueuePolicy
+
+
+class Speak(_Frame):
+    type: Literal["speak"]
+    body: Annotated[str, Field(max_length=16_384)]
+
+
+ClientFrame = Annotated[
+    Join | Leave | Ping | RaiseHand | LowerHand | MoveInQueue | GiveFloor | TakeFloor
+    | ExtendFloor | SetPolicy | Speak,
+    Field(discriminator="type"),
+]
+FRAME_TYPES = frozenset(
+    {"join", "leave", "ping", "raise_hand", "lower_hand", "move", "give_floor", "take_floor",
+     "extend_floor", "set_policy", "speak"}
+)
+_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+def parse_frame(text: str) -> ClientFrame:
+    """A client frame, or a ForumError naming what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ForumError(ErrorCode.INVALID_JSON, "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ForumError(ErrorCode.INVALID_JSON, "A frame is a JSON object.")
+    ref = data.get("ref")
+    echo: dict[str, Any] = (
+        {"ref": ref} if isinstance(ref, str | int) and not isinstance(ref, bool) else {}
+    )
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in FRAME_TYPES:
+        raise ForumError(
+            ErrorCode.BAD_REQUEST, f"Unknown frame type {str(kind)[:40]!r}.", field="type",
+            **echo,
+        )
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"][1:]) or None
+        raise ForumError(
+            ErrorCode.VALIDATION, f"Bad field {field!r}: {first['msg']}.", field=field,
+            **echo,
+        ) from None
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_frame(error: ForumError, ref: Any = None) -> dict[str, Any]:
+    body = error.body()
+    if ref is not None:
+        body["ref"] = ref
+    return {"type": "error", **body}

@@ -1,0 +1,144 @@
+"""The live room end to end: a real uvicorn server and real `websockets` clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from forum.db.models import RoomEvent
+from tests.rooms_support import GROUP, api, peer, person, schedule_and_open
+from tests.support import LiveServer, client
+
+
+async def event_count(server: LiveServer) -> int:
+    async with server.state["sessionmaker"]() as session:
+        return int(await session.scalar(select(func.count()).select_from(RoomEvent)) or 0)
+
+
+async def test_a_session_with_four_stakeholders(sqlite_server: LiveServer) -> None:
+    server = sqlite_server
+    chair = await person(server, role="chair", name="Chair Markus")
+    remote = await person(server, role="member", name="Remote Ama")
+    business = await person(server, family="private_sector", role="member", name="Biz Kim")
+    observer = await person(server, family="civil_society", name="Observer Rosa")
+    second_observer = await person(server, family="civil_society", name="Observer Two")
+    await schedule_and_open(chair)
+
+    async with (
+        peer(server, chair) as c, peer(server, remote) as r, peer(server, business) as b,
+        peer(server, observer) as o, peer(server, second_observer) as o2,
+    ):
+        joined = await c.join("participant")
+        assert joined["type"] == "joined"
+        assert joined["state"]["session"]["status"] == "open"
+        assert (await r.join("remote"))["seat"] == "remote"
+        assert (await b.join("participant"))["type"] == "joined"
+        assert (await o.join("observer"))["seat"] == "observer"
+        # The one civil society observer seat is taken: a clear refusal, still connected.
+        refused = await o2.join("observer")
+        assert refused["type"] == "error" and refused["code"] == "no_seat_available"
+        assert (await o2.call({"type": "ping"}))["type"] == "pong"
+
+        # Everyone sees everyone, with flags for remote participants and observers.
+        state = await api(chair, "GET", f"/api/rooms/{GROUP}")
+        people = {p["user_id"]: p for p in state.json()["presence"]["users"]}
+        assert set(people) == {chair.id, remote.id, business.id, observer.id}
+        assert people[remote.id]["remote"] and people[observer.id]["observer"]
+        assert people[observer.id]["family"] == "civil_society"
+
+        # Observers cannot raise a hand or speak: error frame, connection stays open.
+        before = await event_count(server)
+        for frame in ({"type": "raise_hand"}, {"type": "speak", "body": "May I?"}):
+            answer = await o.call(frame)
+            assert answer["code"] == "observer_cannot_speak"
+        assert await event_count(server) == before
+        assert (await o.call({"type": "ping"}))["type"] == "pong"
+
+        # Hands: the government member first, then private sector.
+        assert (await r.call({"type": "raise_hand"}))["type"] == "ack"
+        assert (await b.call({"type": "raise_hand"}))["type"] == "ack"
+        raised = await o.expect("queue", op="raise", user_id=business.id)
+        assert [e["user_id"] for e in raised["queue"]] == [remote.id, business.id]
+
+        # First come, first served: the remote participant gets the floor.
+        given = await c.call({"type": "give_floor", "limit_s": 120})
+        assert given["type"] == "ack"
+        floor = await o.expect("floor", op="give")
+        assert floor["floor"]["user_id"] == remote.id and floor["floor"]["limit_s"] == 120
+        # Only the floor holder (and the chair) speaks in a statements session.
+        refused = await b.call({"type": "speak", "body": "Out of turn"})
+        assert refused["code"] == "floor_held"
+        said = await r.call({"type": "speak", "body": "Our statement on C7."})
+        assert said["type"] == "ack"
+        heard = await o.expect("intervention", op="post", user_id=remote.id)
+        assert heard["body"] == "Our statement on C7." and heard["seat"] == "remote"
+
+        # Rotation: government has spoken once; raise another government hand before
+        # the private sector one and still the private sector is called first.
+        assert (await c.call({"type": "take_floor"}))["type"] == "ack"
+        assert (await c.call({"type": "set_policy", "policy": "rotation"}))["type"] == "ack"
+        assert (await r.call({"type": "raise_hand"}))["type"] == "ack"
+        queue = (await c.expect("queue", op="raise", user_id=remote.id))["queue"]
+        assert [e["user_id"] for e in queue] == [business.id, remote.id]
+        assert (await c.call({"type": "give_floor"}))["type"] == "ack"
+        floor = await o.expect("floor", op="give")
+        assert floor["floor"]["user_id"] == business.id
+        assert floor["spoken"] == {"government": 1, "private_sector": 1}
+        assert (await b.call({"type": "speak", "body": "Industry view."}))["type"] == "ack"
+        assert (await c.call({"type": "take_floor"}))["type"] == "ack"
+        taken = await o.expect("floor", op="take")
+        assert taken["floor"] is None and taken["reason"] == "chair"
+
+    # Close; the transcript is public, to people without an account.
+    sessions = (await api(chair, "GET", f"/api/rooms/{GROUP}/sessions")).json()["sessions"]
+    closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{sessions[0]['id']}/close")
+    assert closed.status_code == 200
+    async with client(server) as anonymous:
+        document = (await anonymous.get(f"/api/sessions/{sessions[0]['id']}/transcript")).json()
+        bodies = [e["body"] for e in document["events"] if e["type"] == "intervention"]
+        assert bodies == ["Our statement on C7.", "Industry view."]
+        gives = [e["user_id"] for e in document["events"] if e["type"] == "floor"
+                 and e["op"] == "give"]
+        assert gives == [remote.id, business.id]
+        assert document["attendance"]["by_family"] == {
+            "government": {"participant": 1, "remote": 1},
+            "private_sector": {"participant": 1},
+            "civil_society": {"observer": 1},
+        }
+        page = await anonymous.get(f"/sessions/{sessions[0]['id']}/transcript")
+        assert page.status_code == 200
+        assert "Industry view." in page.text and "Remote Ama" in page.text
+        assert "<script" not in page.text
+
+
+async def test_resume_after_a_cut_has_no_gap_and_no_duplicate(sqlite_server: LiveServer
+                                                               ) -> None:
+    server = sqlite_server
+    chair = await person(server, role="chair")
+    member = await person(server, role="member")
+    await schedule_and_open(chair, fmt="open_debate")
+    async with peer(server, chair) as c:
+        await c.join("participant")
+        async with peer(server, member) as m:
+            joined = await m.join("remote")
+            seen = [joined["seq"]]
+            for n in range(3):
+                await c.call({"type": "speak", "body": f"before {n}"})
+                seen.append((await m.expect("intervention", body=f"before {n}"))["seq"])
+            last = seen[-1]
+        # The member is cut off; the room goes on.
+        for n in range(5):
+            await c.call({"type": "speak", "body": f"missed {n}"})
+        async with peer(server, member) as m:
+            resumed = await m.join("remote", since=last)
+            assert resumed["state"] is None and resumed["replay"] == 5
+            replayed = [await m.expect("intervention") for _ in range(5)]
+            assert [f["body"] for f in replayed] == [f"missed {n}" for n in range(5)]
+            await c.call({"type": "speak", "body": "live"})
+            live = await m.expect("intervention", body="live")
+            seqs = [f["seq"] for f in replayed] + [live["seq"]]
+            assert seqs == list(range(last + 1, last + 7))
+            await asyncio.sleep(0.2)
+            bodies = [f["body"] for f in m.seen if f.get("type") == "intervention"]
+            assert bodies == [f"missed {n}" for n in range(5)] + ["live"]
