@@ -162,3 +162,11 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
             yield s
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    from tests.browser import chromium
+
+    async with chromium() as instance:
+        yield instance
