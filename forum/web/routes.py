@@ -7,7 +7,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from forum.web import api_accounts, api_rooms, api_structure, pages, pages_rooms
+from forum.web import (
+    api_accounts,
+    api_discussions,
+    api_rooms,
+    api_structure,
+    pages,
+    pages_discussions,
+    pages_rooms,
+    sse,
+)
 from forum.web.openapi import ApiRouter, openapi_document
 from forum.web.templates import STATIC_DIR
 
@@ -16,6 +25,8 @@ API_ROUTERS: list[ApiRouter] = [
     api_accounts.router,
     api_structure.router,
     api_rooms.router,
+    api_discussions.router,
+    sse.router,
 ]
 
 
@@ -29,5 +40,6 @@ def build_routes() -> list[BaseRoute]:
         routes.extend(router.routes)
     routes.extend(pages.routes)
     routes.extend(pages_rooms.routes)
+    routes.extend(pages_discussions.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     return routes

@@ -2,6 +2,7 @@
 
 from forum.db.base import Base
 from forum.db.models.accounts import AuthSession, User
+from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.rooms import Attendance, Presence, Room, RoomEvent, RoomSession
 from forum.db.models.structure import ActionLine, Group, GroupActionLine, Membership
 
@@ -10,12 +11,17 @@ __all__ = [
     "Attendance",
     "AuthSession",
     "Base",
+    "Board",
+    "Cosignature",
     "Group",
     "GroupActionLine",
     "Membership",
+    "Post",
+    "PostRevision",
     "Presence",
     "Room",
     "RoomEvent",
     "RoomSession",
+    "Thread",
     "User",
 ]
