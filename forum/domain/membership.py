@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forum.domain.permissions import Action, allowed, may, standing
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
 
@@ -48,19 +49,18 @@ def check_assign_role(
     *, is_secretariat: bool, actor_role: Role | None, new_role: Role, current_role: Role | None
 ) -> None:
     """The secretariat assigns any role; a chair manages the group except its chairs."""
-    if is_secretariat:
-        return
-    if actor_role != Role.CHAIR:
+    held = standing(actor_role, is_secretariat=is_secretariat)
+    if not allowed(Action.MANAGE_MEMBERS, held):
         raise ForumError(
             ErrorCode.FORBIDDEN, "Only the group's chair or the secretariat may manage members."
         )
-    if Role.CHAIR in (new_role, current_role):
+    if Role.CHAIR in (new_role, current_role) and not allowed(Action.APPOINT_CHAIR, held):
         raise ForumError(ErrorCode.FORBIDDEN, "Only the secretariat appoints or removes a chair.")
 
 
 def can_manage(*, is_secretariat: bool, actor_role: Role | None) -> bool:
-    return is_secretariat or actor_role == Role.CHAIR
+    return may(Action.MANAGE_MEMBERS, actor_role, is_secretariat=is_secretariat)
 
 
 def speaks_for(role: Role | None) -> bool:
-    return role in LEADING_ROLES
+    return may(Action.POST_POSITION, role)
