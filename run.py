@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         log_level=args.log_level,
         proxy_headers=True,
+        # Open live streams would hold a restart forever; clients resume from their seq.
+        timeout_graceful_shutdown=5,
         **settings.uvicorn_ws_options(),
     )
 

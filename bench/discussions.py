@@ -1,0 +1,375 @@
+"""Load test of the discussions: reading a 200-post thread (JSON and HTML) and posting,
+against a bare Starlette endpoint measured in the same run.
+
+    .venv/bin/python -m bench.discussions [--requests 2000] [--concurrency 16]
+                                          [--seconds 15] [--write-docs]
+
+Both servers run `uvicorn` in their own process on a free port of 127.0.0.1: Agora is
+`run.py` on a fresh SQLite database in a temporary directory, with the product's
+defaults (rate limits included). Its accounts and their bearer tokens, and the
+200-post thread, are written through the product's own actions before it starts. The
+bare server (`bench/discussions_bare.py`) serves the bytes Agora answered for the
+thread, and parses posts without storing them.
+
+The client is one `httpx.AsyncClient` driving `--concurrency` tasks; each scenario
+stops after `--requests` requests or `--seconds` seconds, whichever comes first.
+Posts rotate over enough accounts that the per-account limit (20 a minute) is never
+the bottleneck: a 429 would count as an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from forum.actions.posts import PostThrottle, do_open_thread, do_reply
+from forum.auth import BEARER_PREFIX, token_hash
+from forum.broker.memory import MemoryBroker
+from forum.db.base import utcnow
+from forum.db.engine import create_engine, make_sessionmaker
+from forum.db.migrate import upgrade
+from forum.db.models import AuthSession, User
+from forum.db.seed import seed_structure
+from forum.limits import MemoryRateLimiter
+
+ROOT = Path(__file__).resolve().parent.parent
+THREAD_POSTS = 200
+POSTS_PER_ACCOUNT_MINUTE = 20  # Settings.post_limit per Settings.post_window
+BODY = (
+    "The **Tunis Agenda** asks for an open, inclusive process. Community networks and "
+    "[public access points](https://example.org/access) need spectrum, backhaul and "
+    "local content:\n\n- licences for community radio\n- universal service funds\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def prepare(database_url: str, accounts: int) -> tuple[int, list[str]]:
+    """Accounts with bearer tokens, and a thread of THREAD_POSTS posts, nested."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    sessionmaker = make_sessionmaker(engine)
+    async with sessionmaker() as session:
+        await seed_structure(session)
+    tokens: list[str] = []
+    users: list[User] = []
+    async with sessionmaker() as session, session.begin():
+        for n in range(accounts):
+            user = User(
+                email=f"bench{n}@example.org",
+                password_hash="!",  # noqa: S106 - no password signs in: tokens only
+                display_name=f"Bench {n}",
+                family="civil_society",
+                organization="Benchmark",
+                country="KE",
+                region="africa",
+            )
+            session.add(user)
+            users.append(user)
+        await session.flush()
+        for user in users:
+            token = f"{BEARER_PREFIX}{secrets.token_urlsafe(32)}"
+            session.add(
+                AuthSession(
+                    token_hash=token_hash(token),
+                    user_id=user.id,
+                    kind="bearer",
+                    expires_at=utcnow() + timedelta(days=1),
+                )
+            )
+            tokens.append(token)
+    broker = MemoryBroker()
+    throttle = PostThrottle(MemoryRateLimiter(), THREAD_POSTS + 1, 60)
+    async with sessionmaker() as session:
+        thread, first = await do_open_thread(
+            session, broker, throttle, user=users[0], line_code="C3", title="Bench", body=BODY
+        )
+        parents = [first.post.id]
+        for n in range(THREAD_POSTS - 1):
+            # A realistic shape: a third answer the thread, the rest answer a recent post.
+            parent = None if n % 3 == 0 else parents[-1 - n % 5 if len(parents) > 5 else -1]
+            _, view = await do_reply(
+                session,
+                broker,
+                throttle,
+                user=users[n % len(users)],
+                thread_id=thread.thread.id,
+                body=f"{BODY}\nReply {n}.",
+                parent_id=parent,
+            )
+            parents.append(view.post.id)
+    await engine.dispose()
+    return thread.thread.id, tokens
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+
+async def load(
+    name: str,
+    client: httpx.AsyncClient,
+    make_request: object,
+    *,
+    total: int,
+    seconds: float,
+    concurrency: int,
+    expect: int,
+) -> Result:
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    send = make_request
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            n = next(counter)
+            if n >= total:
+                return
+            started = time.perf_counter()
+            response = await send(client, n)  # type: ignore[operator]
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != expect:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, len(latencies), errors, time.perf_counter() - started, latencies)
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    for _ in range(600):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[1]} exited with {process.returncode}") from None
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{command[1]} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
+    workdir = Path(tempfile.mkdtemp(prefix="agora-bench-"))
+    database_url = f"sqlite+aiosqlite:///{workdir / 'agora.db'}"
+    # Enough accounts that no account posts more than its limit in a minute.
+    accounts = max(4, args.requests // (POSTS_PER_ACCOUNT_MINUTE - 2) + 1)
+    thread_id, tokens = await prepare(database_url, accounts)
+
+    agora_port, bare_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "FORUM_DATABASE_URL": database_url,
+        "FORUM_DATA_DIR": str(workdir),
+        "FORUM_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    agora = start(
+        [sys.executable, "run.py", "--port", str(agora_port), "--log-level", "warning"],
+        env,
+        agora_port,
+    )
+    captured = workdir / "captured"
+    captured.mkdir()
+    results: list[tuple[Result, Result]] = []
+    try:
+        agora_url = f"http://127.0.0.1:{agora_port}"
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        limits = httpx.Limits(max_connections=args.concurrency)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            thread_json = await client.get(f"{agora_url}/api/threads/{thread_id}")
+            assert len(thread_json.json()["posts"]) == THREAD_POSTS
+            thread_html = await client.get(f"{agora_url}/threads/{thread_id}")
+            assert len(re.findall('class="post ', thread_html.text)) == THREAD_POSTS
+            (captured / "thread.json").write_bytes(thread_json.content)
+            (captured / "thread.html").write_bytes(thread_html.content)
+            bare = start(
+                [
+                    sys.executable,
+                    "bench/discussions_bare.py",
+                    "--port",
+                    str(bare_port),
+                    "--captured",
+                    str(captured),
+                ],
+                env,
+                bare_port,
+            )
+            try:
+                options = {
+                    "total": args.requests,
+                    "seconds": args.seconds,
+                    "concurrency": args.concurrency,
+                }
+
+                def get(url: str) -> object:
+                    return lambda c, n: c.get(url)
+
+                def post(url: str, *, auth: bool) -> object:
+                    def send(c: httpx.AsyncClient, n: int) -> object:
+                        headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+                        return c.post(
+                            url,
+                            json={"body": f"{BODY}\nLoad {n}."},
+                            headers=headers if auth else {},
+                        )
+
+                    return send
+
+                scenarios = [
+                    (
+                        "read 200-post thread, JSON",
+                        get(f"{agora_url}/api/threads/{thread_id}"),
+                        get(f"{bare_url}/thread.json"),
+                        200,
+                    ),
+                    (
+                        "read 200-post thread, HTML",
+                        get(f"{agora_url}/threads/{thread_id}"),
+                        get(f"{bare_url}/thread.html"),
+                        200,
+                    ),
+                    (
+                        "post a reply",
+                        post(f"{agora_url}/api/threads/{thread_id}/posts", auth=True),
+                        post(f"{bare_url}/posts", auth=False),
+                        201,
+                    ),
+                ]
+                for name, agora_request, bare_request, status in scenarios:
+                    ours = await load(name, client, agora_request, expect=status, **options)
+                    reference = await load(name, client, bare_request, expect=status, **options)
+                    results.append((ours, reference))
+            finally:
+                stop(bare)
+    finally:
+        stop(agora)
+    return results
+
+
+def table(results: list[tuple[Result, Result]], args: argparse.Namespace) -> str:
+    lines = [
+        "| scenario | Agora req/s | Agora p50 ms | Agora p99 ms | bare req/s | bare p99 ms "
+        "| req/s ratio (Agora / bare) | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for ours, bare in results:
+        lines.append(
+            f"| {ours.name} | {ours.rps:.0f} | {ours.p50:.1f} | {ours.pct(0.99):.1f} "
+            f"| {bare.rps:.0f} | {bare.pct(0.99):.1f} | {ours.rps / bare.rps:.2f} "
+            f"| {ours.errors} / {bare.errors} |"
+        )
+    return "\n".join(lines)
+
+
+SECTION = """## Discussions
+
+Reading a 200-post thread (JSON API and HTML page) and posting a reply, against a bare
+Starlette endpoint in the same run (`bench/discussions_bare.py`: the same response
+bytes from memory; posts parsed, not stored). Both on uvicorn in their own process on
+127.0.0.1, one Python client (`httpx`, {concurrency} concurrent requests, at most
+{requests} requests or {seconds} s per scenario). Agora runs `run.py` with its defaults
+on SQLite; a post is validated, rendered, written with its revision and search entry,
+and published.
+
+Command:
+
+    .venv/bin/python -m bench.discussions --requests {requests} \\
+        --concurrency {concurrency} --seconds {seconds} --write-docs
+
+{table}
+
+Measured {when} on {cpus} CPUs, with other work running on the machine. The client
+shares the machine: its own cost bounds the bare server's figures. Reading is
+dominated by loading 200 ORM rows with their authors and groups and serializing them
+(about 20 ms of CPU a read); the posting tail is SQLite's lock: 16 writers at once
+queue on `BEGIN IMMEDIATE`, and SQLite's busy handler waits in steps of up to 100 ms.
+"""
+
+
+def write_docs(text: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    # Replace our section only, up to the next "## " heading; others stay as they are.
+    pattern = re.compile(r"^## Discussions\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text + "\n", current)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text
+    path.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    text = table(results, args)
+    print(text)
+    if args.write_docs:
+        write_docs(
+            SECTION.format(
+                concurrency=args.concurrency,
+                requests=args.requests,
+                seconds=f"{args.seconds:g}",
+                table=text,
+                when=time.strftime("%Y-%m-%d", time.gmtime()),
+                cpus=os.cpu_count(),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,526 @@
+"""Writing in the discussions: open a thread, reply, edit, delete, lock.
+
+Each action validates what it can without the database (body, title), renders the
+Markdown off the event loop, then in one write transaction: takes the board's next
+`seq` (which also serializes writers of the board), reads the rows it checks fresh,
+applies the domain rule, counts the post against the rate limit, writes. Events go
+out after the commit, on the thread's channel and the board's: a refusal writes
+nothing and publishes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.db.discussions_queries import PostView, ThreadView, board_roles
+from forum.db.engine import write_transaction
+from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
+from forum.db.models.discussions import path_segment
+from forum.db.queries import role_in
+from forum.domain.discussions import (
+    MAX_DEPTH,
+    Actor,
+    board_actor,
+    check_delete_post,
+    check_edit_post,
+    check_lock_thread,
+    check_open_thread,
+    check_post_position,
+    check_reply,
+    reply_depth,
+)
+from forum.domain.vocabulary import Role
+from forum.errors import ErrorCode, ForumError
+from forum.limits import RateLimiter, enforce
+from forum.text import clean_body, clean_line, render_markdown_async
+
+
+def thread_channel(thread_id: int) -> str:
+    return f"thread:{thread_id}"
+
+
+def board_channel(action_line_id: int) -> str:
+    return f"board:{action_line_id}"
+
+
+@dataclass(frozen=True)
+class PostThrottle:
+    """How many posts an account may write in a window."""
+
+    limiter: RateLimiter
+    limit: int
+    window: float
+
+    async def count(self, user: User) -> None:
+        await enforce(self.limiter, f"post:user:{user.id}", self.limit, self.window, "posts")
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "li", "br", "h3", "h4", "h5", "h6", "pre", "blockquote", "tr", "td", "th", "hr"}
+)
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """The words a reader sees in rendered HTML: what search indexes and excerpts."""
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    html: str
+    plain: str
+
+
+async def render_body(body: str) -> Rendered:
+    source = clean_body(body)
+    html = await render_markdown_async(source)
+    return Rendered(source, html, plain_text(html))
+
+
+def clean_title(title: str) -> str:
+    return clean_line(title, field="title")
+
+
+# Inside the write transaction
+
+
+async def next_seq(session: AsyncSession, action_line_id: int) -> int:
+    """The board's next change number; the row lock it takes serializes the board."""
+    bump = (
+        update(Board)
+        .where(Board.action_line_id == action_line_id)
+        .values(last_seq=Board.last_seq + 1)
+        .returning(Board.last_seq)
+    )
+    seq = await session.scalar(bump)
+    if seq is None:
+        # The board's first change: create its row (another writer may race us to it).
+        insert = (
+            postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        await session.execute(
+            insert(Board).values(action_line_id=action_line_id, last_seq=0).on_conflict_do_nothing()
+        )
+        seq = await session.scalar(bump)
+    if seq is None:
+        raise RuntimeError(f"no board row for action line {action_line_id}")
+    return seq
+
+
+async def actor_on_board(session: AsyncSession, user: User, action_line_id: int) -> Actor:
+    roles = await board_roles(session, action_line_id, user.id)
+    return board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
+
+
+async def locked_thread(session: AsyncSession, thread_id: int) -> tuple[Thread, User]:
+    """The thread and its author, read fresh and locked for this transaction."""
+    row = (
+        await session.execute(
+            select(Thread, User)
+            .join(User, User.id == Thread.author_id)
+            .where(Thread.id == thread_id)
+            .with_for_update(of=Thread)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+    return row[0], row[1]
+
+
+async def thread_line_id(session: AsyncSession, thread_id: int) -> int:
+    line_id = await session.scalar(select(Thread.action_line_id).where(Thread.id == thread_id))
+    if line_id is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+    return line_id
+
+
+async def post_location(session: AsyncSession, post_id: int) -> tuple[int, int]:
+    """(thread id, action line id) of a post."""
+    row = (
+        await session.execute(
+            select(Post.thread_id, Thread.action_line_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Post.id == post_id)
+        )
+    ).first()
+    if row is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+    return row[0], row[1]
+
+
+async def locked_post(session: AsyncSession, post_id: int) -> Post:
+    post = await session.scalar(
+        select(Post)
+        .where(Post.id == post_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if post is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+    return post
+
+
+async def role_for(session: AsyncSession, group: Group, user: User) -> Role | None:
+    return await role_in(session, group.id, user.id)
+
+
+def _append_post(
+    session: AsyncSession,
+    *,
+    thread: Thread,
+    parent: Post | None,
+    author: User,
+    text: Rendered,
+    group: Group | None,
+    title: str,
+    seq: int,
+) -> Post:
+    now = utcnow()
+    thread.last_number += 1
+    number = thread.last_number
+    # Answering the opening post is answering the thread: such replies sit at the top
+    # level, as the thread's direct replies do, and nest only under later posts.
+    under = parent if parent is not None and parent.number > 1 else None
+    if under is None:
+        path = path_segment(number)
+    elif under.depth < MAX_DEPTH:
+        path = f"{under.path}.{path_segment(number)}"
+    else:
+        # At the deepest level a reply is shown beside what it answers.
+        path = f"{under.path.rsplit('.', 1)[0]}.{path_segment(number)}"
+    post = Post(
+        thread_id=thread.id,
+        number=number,
+        parent_id=parent.id if parent else None,
+        depth=reply_depth(under.depth if under else None),
+        path=path,
+        author_id=author.id,
+        kind="position" if group is not None else "comment",
+        group_id=group.id if group is not None else None,
+        title=title,
+        body=text.body,
+        html=text.html,
+        plain=text.plain,
+        created_at=now,
+        revision_count=1,
+        seq=seq,
+    )
+    session.add(post)
+    thread.last_post_at = now
+    thread.seq = seq
+    if number > 1:
+        thread.reply_count += 1
+    if group is not None:
+        thread.position_count += 1
+    return post
+
+
+async def _add_first_revision(session: AsyncSession, post: Post) -> None:
+    await session.flush()
+    session.add(
+        PostRevision(
+            post_id=post.id,
+            number=1,
+            body=post.body,
+            html=post.html,
+            editor_id=post.author_id,
+            created_at=post.created_at,
+        )
+    )
+
+
+async def publish_post(
+    broker: Broker, op: str, view: PostView, thread: ThreadView, *, board_op: str = "update"
+) -> None:
+    seq = view.post.seq
+    await broker.publish(
+        thread_channel(thread.thread.id),
+        {"type": "post", "op": op, "seq": seq, "thread": thread.thread.id, "post": view.wire()},
+    )
+    await broker.publish(
+        board_channel(thread.line.id),
+        {"type": "thread", "op": board_op, "seq": seq, "thread": thread.wire()},
+    )
+
+
+async def open_thread(
+    session: AsyncSession,
+    broker: Broker,
+    throttle: PostThrottle,
+    *,
+    user: User,
+    line_code: str,
+    title: str,
+    body: str,
+    group: Group | None,
+) -> tuple[ThreadView, PostView]:
+    clean = clean_title(title)
+    text = await render_body(body)
+    async with write_transaction(session):
+        line = await session.scalar(select(ActionLine).where(ActionLine.code == line_code))
+        if line is None:
+            raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+        seq = await next_seq(session, line.id)
+        actor = await actor_on_board(session, user, line.id)
+        if group is None:
+            check_open_thread(actor)
+        else:
+            role = await role_for(session, group, user)
+            check_post_position(actor, role_in_group=role, locked=False)
+        await throttle.count(user)
+        thread = Thread(
+            action_line_id=line.id,
+            title=clean,
+            author_id=user.id,
+            last_number=0,
+            reply_count=0,
+            position_count=0,
+        )
+        session.add(thread)
+        await session.flush()
+        post = _append_post(
+            session,
+            thread=thread,
+            parent=None,
+            author=user,
+            text=text,
+            group=group,
+            title=clean,
+            seq=seq,
+        )
+        await _add_first_revision(session, post)
+    thread_view = ThreadView(thread, line, user)
+    view = PostView(post, user, group)
+    await publish_post(broker, "new", view, thread_view, board_op="new")
+    return thread_view, view
+
+
+async def reply(
+    session: AsyncSession,
+    broker: Broker,
+    throttle: PostThrottle,
+    *,
+    user: User,
+    thread_id: int,
+    parent_id: int | None,
+    body: str,
+    group: Group | None,
+) -> tuple[ThreadView, PostView]:
+    text = await render_body(body)
+    async with write_transaction(session):
+        line_id = await thread_line_id(session, thread_id)
+        seq = await next_seq(session, line_id)
+        thread, thread_author = await locked_thread(session, thread_id)
+        line = await session.get_one(ActionLine, line_id)
+        actor = await actor_on_board(session, user, line_id)
+        if group is None:
+            check_reply(actor, locked=thread.locked)
+        else:
+            role = await role_for(session, group, user)
+            check_post_position(actor, role_in_group=role, locked=thread.locked)
+        parent = None
+        if parent_id is not None:
+            parent = await session.get(Post, parent_id)
+            if parent is None or parent.thread_id != thread.id:
+                raise ForumError(
+                    ErrorCode.VALIDATION,
+                    "The post you reply to is not in this thread.",
+                    field="parent_id",
+                )
+        await throttle.count(user)
+        post = _append_post(
+            session,
+            thread=thread,
+            parent=parent,
+            author=user,
+            text=text,
+            group=group,
+            title="",
+            seq=seq,
+        )
+        await _add_first_revision(session, post)
+    thread_view = ThreadView(thread, line, thread_author)
+    view = PostView(post, user, group, parent.number if parent else None)
+    await publish_post(broker, "new", view, thread_view)
+    return thread_view, view
+
+
+async def do_open_thread(
+    session: AsyncSession,
+    broker: Broker,
+    throttle: PostThrottle,
+    *,
+    user: User,
+    line_code: str,
+    title: str,
+    body: str,
+) -> tuple[ThreadView, PostView]:
+    """Open a thread under an action line or theme; its opening post is a comment."""
+    return await open_thread(
+        session,
+        broker,
+        throttle,
+        user=user,
+        line_code=line_code,
+        title=title,
+        body=body,
+        group=None,
+    )
+
+
+async def do_reply(
+    session: AsyncSession,
+    broker: Broker,
+    throttle: PostThrottle,
+    *,
+    user: User,
+    thread_id: int,
+    body: str,
+    parent_id: int | None = None,
+) -> tuple[ThreadView, PostView]:
+    """Reply to the thread (no parent) or to one of its posts."""
+    return await reply(
+        session,
+        broker,
+        throttle,
+        user=user,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        body=body,
+        group=None,
+    )
+
+
+async def _author_and_group(session: AsyncSession, post: Post) -> tuple[User, Group | None]:
+    author = await session.get_one(User, post.author_id)
+    group = await session.get(Group, post.group_id) if post.group_id is not None else None
+    return author, group
+
+
+async def do_edit_post(
+    session: AsyncSession, broker: Broker, *, user: User, post_id: int, body: str
+) -> PostView:
+    """Replace a post's text; the previous versions stay readable as revisions."""
+    text = await render_body(body)
+    async with write_transaction(session):
+        thread_id, line_id = await post_location(session, post_id)
+        seq = await next_seq(session, line_id)
+        thread, thread_author = await locked_thread(session, thread_id)
+        post = await locked_post(session, post_id)
+        actor = await actor_on_board(session, user, line_id)
+        check_edit_post(actor, author_id=post.author_id, deleted=post.deleted, locked=thread.locked)
+        line = await session.get_one(ActionLine, line_id)
+        author, group = await _author_and_group(session, post)
+        parent_number = await _parent_number(session, post)
+        changed = text.body != post.body
+        if changed:
+            now = utcnow()
+            post.revision_count += 1
+            session.add(
+                PostRevision(
+                    post_id=post.id,
+                    number=post.revision_count,
+                    body=text.body,
+                    html=text.html,
+                    editor_id=user.id,
+                    created_at=now,
+                )
+            )
+            post.body, post.html, post.plain = text.body, text.html, text.plain
+            post.edited_at = now
+            post.seq = thread.seq = seq
+    view = PostView(post, author, group, parent_number)
+    if changed:  # saving the same text again is not a revision
+        await publish_post(broker, "edit", view, ThreadView(thread, line, thread_author))
+    return view
+
+
+async def _parent_number(session: AsyncSession, post: Post) -> int | None:
+    if post.parent_id is None:
+        return None
+    return await session.scalar(select(Post.number).where(Post.id == post.parent_id))
+
+
+async def do_delete_post(
+    session: AsyncSession, broker: Broker, *, user: User, post_id: int
+) -> PostView:
+    """Leave a tombstone: the post keeps its place; its text is kept for the secretariat."""
+    async with write_transaction(session):
+        thread_id, line_id = await post_location(session, post_id)
+        seq = await next_seq(session, line_id)
+        thread, thread_author = await locked_thread(session, thread_id)
+        post = await locked_post(session, post_id)
+        actor = await actor_on_board(session, user, line_id)
+        check_delete_post(
+            actor, author_id=post.author_id, deleted=post.deleted, locked=thread.locked
+        )
+        post.deleted_at = utcnow()
+        post.deleted_by = user.id
+        post.seq = thread.seq = seq
+        if post.number > 1:
+            thread.reply_count -= 1
+        if post.kind == "position":
+            thread.position_count -= 1
+        line = await session.get_one(ActionLine, line_id)
+        author, group = await _author_and_group(session, post)
+        parent_number = await _parent_number(session, post)
+    view = PostView(post, author, group, parent_number)
+    await publish_post(broker, "delete", view, ThreadView(thread, line, thread_author))
+    return view
+
+
+async def do_lock_thread(
+    session: AsyncSession, broker: Broker, *, user: User, thread_id: int, locked: bool = True
+) -> ThreadView:
+    """Lock (or unlock) a thread: a moderator's decision, effective at once."""
+    async with write_transaction(session):
+        line_id = await thread_line_id(session, thread_id)
+        seq = await next_seq(session, line_id)
+        thread, thread_author = await locked_thread(session, thread_id)
+        check_lock_thread(await actor_on_board(session, user, line_id))
+        if locked and thread.locked_at is None:
+            thread.locked_at, thread.locked_by = utcnow(), user.id
+        elif not locked:
+            thread.locked_at, thread.locked_by = None, None
+        thread.seq = seq
+        line = await session.get_one(ActionLine, line_id)
+    view = ThreadView(thread, line, thread_author)
+    message = {
+        "type": "thread",
+        "op": "lock" if locked else "unlock",
+        "seq": seq,
+        "thread": view.wire(),
+    }
+    await broker.publish(thread_channel(thread_id), message)
+    await broker.publish(board_channel(line_id), message)
+    return view

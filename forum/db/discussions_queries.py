@@ -1,0 +1,428 @@
+"""Reads of the discussions: boards, thread trees, positions, revisions, feeds, replay.
+
+Every read loads what a page needs in a fixed number of queries, whatever the number
+of posts: a thread page is the thread, one join for its posts with their authors,
+groups and parents, and one for the co-signatures of the positions among them.
+Lists are paginated by keyset (a cursor naming the last row seen), so page 1000 costs
+what page 1 does and a post arriving meanwhile never shifts a page.
+
+The views returned here (`PostView`, `ThreadView`) are what every reader gets: the
+JSON API, the pages, the feeds and the live events all use their `wire()` form.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from forum.db.models import (
+    ActionLine,
+    Board,
+    Cosignature,
+    Group,
+    GroupActionLine,
+    Membership,
+    Post,
+    PostRevision,
+    Thread,
+    User,
+)
+from forum.domain.vocabulary import Role
+from forum.errors import ErrorCode, ForumError
+
+THREAD_PAGE = 200
+THREAD_PAGE_MAX = 500
+BOARD_PAGE = 30
+BOARD_PAGE_MAX = 100
+POSITIONS_MAX = 500
+REPLAY_MAX = 500
+
+
+def group_ref(group: Group | None) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    return {"slug": group.slug, "name": group.name, "kind": group.kind, "family": group.family}
+
+
+@dataclass(frozen=True)
+class CosignView:
+    group: Group
+    signed_by: int
+    signed_at: datetime
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "group": group_ref(self.group),
+            "signed_by": self.signed_by,
+            "signed_at": self.signed_at.isoformat(),
+        }
+
+
+@dataclass
+class PostView:
+    post: Post
+    author: User
+    group: Group | None = None
+    parent_number: int | None = None
+    cosigners: list[CosignView] = field(default_factory=list)
+    # The secretariat keeps deleted content; everyone else sees a tombstone.
+    show_deleted: bool = False
+
+    @property
+    def visible(self) -> bool:
+        return not self.post.deleted or self.show_deleted
+
+    @property
+    def html(self) -> str:
+        return self.post.html if self.visible else ""
+
+    def wire(self) -> dict[str, Any]:
+        post = self.post
+        return {
+            "id": post.id,
+            "thread_id": post.thread_id,
+            "number": post.number,
+            "parent_id": post.parent_id,
+            "parent_number": self.parent_number,
+            "depth": post.depth,
+            "path": post.path,
+            "kind": post.kind,
+            "author": self.author.public(),
+            "group": group_ref(self.group),
+            "title": post.title,
+            "body": post.body if self.visible else None,
+            "html": self.html if self.visible else None,
+            "created_at": post.created_at.isoformat(),
+            "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+            "revision_count": post.revision_count,
+            "deleted": post.deleted,
+            "deleted_at": post.deleted_at.isoformat() if post.deleted_at else None,
+            "cosigners": [c.wire() for c in self.cosigners],
+            "seq": post.seq,
+        }
+
+
+@dataclass
+class ThreadView:
+    thread: Thread
+    line: ActionLine
+    author: User
+
+    def wire(self) -> dict[str, Any]:
+        thread = self.thread
+        return {
+            "id": thread.id,
+            "action_line": self.line.code,
+            "title": thread.title,
+            "author": self.author.public(),
+            "created_at": thread.created_at.isoformat(),
+            "last_post_at": thread.last_post_at.isoformat(),
+            "reply_count": thread.reply_count,
+            "position_count": thread.position_count,
+            "locked": thread.locked,
+            "locked_at": thread.locked_at.isoformat() if thread.locked_at else None,
+            "seq": thread.seq,
+        }
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# Cursors are opaque to clients: a base64 of the keyset values.
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    parts = raw.split("|")
+    if len(parts) != count or not all(parts):
+        raise ForumError(ErrorCode.VALIDATION, "The cursor is not valid.", field="cursor")
+    return parts
+
+
+# Boards and threads
+
+
+async def get_board_line(session: AsyncSession, code: str) -> ActionLine:
+    line = await session.scalar(select(ActionLine).where(ActionLine.code == code))
+    if line is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+    return line
+
+
+async def board_seq(session: AsyncSession, action_line_id: int) -> int:
+    seq = await session.scalar(select(Board.last_seq).where(Board.action_line_id == action_line_id))
+    return seq or 0
+
+
+def _threads() -> Select[Thread, ActionLine, User]:
+    return (
+        select(Thread, ActionLine, User)
+        .join(ActionLine, ActionLine.id == Thread.action_line_id)
+        .join(User, User.id == Thread.author_id)
+    )
+
+
+async def list_board(
+    session: AsyncSession, line: ActionLine, *, cursor: str | None, limit: int = BOARD_PAGE
+) -> Page[ThreadView]:
+    """Threads by latest activity, newest first."""
+    query = _threads().where(Thread.action_line_id == line.id)
+    if cursor is not None:
+        at, thread_id = decode_cursor(cursor, 2)
+        try:
+            key = (datetime.fromisoformat(at), int(thread_id))
+        except ValueError:
+            raise ForumError(
+                ErrorCode.VALIDATION, "The cursor is not valid.", field="cursor"
+            ) from None
+        query = query.where(tuple_(Thread.last_post_at, Thread.id) < key)
+    rows = (
+        await session.execute(
+            query.order_by(Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
+        )
+    ).all()
+    views = [ThreadView(thread, line_, author) for thread, line_, author in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = views[-1].thread
+        next_cursor = encode_cursor(last.last_post_at.isoformat(), str(last.id))
+    return Page(views, next_cursor)
+
+
+async def get_thread(session: AsyncSession, thread_id: int) -> ThreadView:
+    row = (await session.execute(_threads().where(Thread.id == thread_id))).first()
+    if row is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+    thread, line, author = row
+    return ThreadView(thread, line, author)
+
+
+def _posts() -> Select[Post, User, Group, int]:
+    parent = aliased(Post)
+    return (
+        select(Post, User, Group, parent.number)
+        .join(User, User.id == Post.author_id)
+        .outerjoin(Group, Group.id == Post.group_id)
+        .outerjoin(parent, parent.id == Post.parent_id)
+    )
+
+
+async def _with_cosigners(
+    session: AsyncSession,
+    rows: Sequence[Any],
+    *,
+    show_deleted: bool,
+) -> list[PostView]:
+    views = [
+        PostView(post, author, group, parent_number, show_deleted=show_deleted)
+        for post, author, group, parent_number in rows
+    ]
+    positions = {v.post.id: v for v in views if v.post.kind == "position"}
+    if positions:
+        signatures = await session.execute(
+            select(Cosignature, Group)
+            .join(Group, Group.id == Cosignature.group_id)
+            .where(Cosignature.post_id.in_(positions))
+            .order_by(Cosignature.signed_at, Group.name)
+        )
+        for signature, group in signatures:
+            positions[signature.post_id].cosigners.append(
+                CosignView(group, signature.signed_by, signature.signed_at)
+            )
+    return views
+
+
+async def list_thread_posts(
+    session: AsyncSession,
+    thread_id: int,
+    *,
+    cursor: str | None = None,
+    start_path: str | None = None,
+    limit: int = THREAD_PAGE,
+    show_deleted: bool = False,
+) -> Page[PostView]:
+    """A page of the thread's tree, depth-first in reply order.
+
+    `cursor` continues after the last post of the previous page; `start_path` starts
+    the page at a given post (a permalink into a long thread).
+    """
+    query = _posts().where(Post.thread_id == thread_id)
+    if cursor is not None:
+        [after] = decode_cursor(cursor, 1)
+        query = query.where(Post.path > after)
+    elif start_path is not None:
+        query = query.where(Post.path >= start_path)
+    rows = (await session.execute(query.order_by(Post.path).limit(limit + 1))).all()
+    views = await _with_cosigners(session, rows[:limit], show_deleted=show_deleted)
+    next_cursor = encode_cursor(views[-1].post.path) if len(rows) > limit else None
+    return Page(views, next_cursor)
+
+
+async def get_post(session: AsyncSession, post_id: int, *, show_deleted: bool = False) -> PostView:
+    rows = (await session.execute(_posts().where(Post.id == post_id))).all()
+    if not rows:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+    [view] = await _with_cosigners(session, rows, show_deleted=show_deleted)
+    return view
+
+
+async def list_revisions(
+    session: AsyncSession, post_id: int
+) -> Sequence[tuple[PostRevision, User]]:
+    rows = await session.execute(
+        select(PostRevision, User)
+        .join(User, User.id == PostRevision.editor_id)
+        .where(PostRevision.post_id == post_id)
+        .order_by(PostRevision.number)
+    )
+    return rows.all()
+
+
+@dataclass
+class PositionView:
+    view: PostView
+    thread: Thread
+
+
+async def list_positions(session: AsyncSession, line: ActionLine) -> list[PositionView]:
+    """Every standing position on an action line, by group, oldest first in each."""
+    rows = (
+        await session.execute(
+            select(Post, User, Group, Thread)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(User, User.id == Post.author_id)
+            .join(Group, Group.id == Post.group_id)
+            .where(
+                Thread.action_line_id == line.id,
+                Post.kind == "position",
+                Post.deleted_at.is_(None),
+            )
+            .order_by(Group.name, Post.created_at, Post.id)
+            .limit(POSITIONS_MAX)
+        )
+    ).all()
+    views = await _with_cosigners(
+        session, [(post, user, group, None) for post, user, group, _ in rows], show_deleted=False
+    )
+    return [PositionView(view, thread) for view, (*_, thread) in zip(views, rows, strict=True)]
+
+
+# Feeds
+
+
+@dataclass
+class FeedEntry:
+    view: PostView
+    thread: Thread
+    line: ActionLine
+
+
+async def _feed(session: AsyncSession, condition: Any, limit: int) -> list[FeedEntry]:
+    rows = (
+        await session.execute(
+            select(Post, User, Group, Thread, ActionLine)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(ActionLine, ActionLine.id == Thread.action_line_id)
+            .join(User, User.id == Post.author_id)
+            .outerjoin(Group, Group.id == Post.group_id)
+            .where(condition, Post.deleted_at.is_(None))
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    views = await _with_cosigners(
+        session, [(post, user, group, None) for post, user, group, *_ in rows], show_deleted=False
+    )
+    return [
+        FeedEntry(view, thread, line) for view, (*_, thread, line) in zip(views, rows, strict=True)
+    ]
+
+
+async def line_feed(session: AsyncSession, line: ActionLine, limit: int = 50) -> list[FeedEntry]:
+    return await _feed(session, Thread.action_line_id == line.id, limit)
+
+
+async def group_positions_feed(
+    session: AsyncSession, group: Group, limit: int = 50
+) -> list[FeedEntry]:
+    return await _feed(session, and_(Post.group_id == group.id, Post.kind == "position"), limit)
+
+
+# Live replay: what changed on a board or in a thread after a given seq.
+
+
+async def thread_changes(
+    session: AsyncSession, thread_id: int, after_seq: int, *, limit: int = REPLAY_MAX
+) -> list[PostView]:
+    rows = (
+        await session.execute(
+            _posts()
+            .where(Post.thread_id == thread_id, Post.seq > after_seq)
+            .order_by(Post.seq, Post.id)
+            .limit(limit)
+        )
+    ).all()
+    return await _with_cosigners(session, rows, show_deleted=False)
+
+
+async def board_changes(
+    session: AsyncSession, line_id: int, after_seq: int, *, limit: int = REPLAY_MAX
+) -> list[ThreadView]:
+    rows = (
+        await session.execute(
+            _threads()
+            .where(Thread.action_line_id == line_id, Thread.seq > after_seq)
+            .order_by(Thread.seq)
+            .limit(limit)
+        )
+    ).all()
+    return [ThreadView(thread, line, author) for thread, line, author in rows]
+
+
+# Who someone is on a board
+
+
+async def board_roles(session: AsyncSession, line_id: int, user_id: int) -> set[Role]:
+    """The person's roles in the groups that follow an action line."""
+    roles = await session.scalars(
+        select(Membership.role)
+        .join(GroupActionLine, GroupActionLine.group_id == Membership.group_id)
+        .where(GroupActionLine.action_line_id == line_id, Membership.user_id == user_id)
+    )
+    return {Role(role) for role in roles}
+
+
+async def groups_spoken_for(session: AsyncSession, user_id: int) -> Sequence[Group]:
+    """The groups a person may post positions for and co-sign with."""
+    return (
+        await session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(
+                Membership.user_id == user_id,
+                or_(Membership.role == Role.CHAIR, Membership.role == Role.COORDINATOR),
+            )
+            .order_by(Group.name)
+        )
+    ).all()

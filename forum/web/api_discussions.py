@@ -1,0 +1,470 @@
+"""Discussions over JSON: boards, threads, posts, positions, revisions, search.
+
+Everything is readable without an account; writes need a signed-in caller (and, with
+a cookie, the CSRF header).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.actions.positions import do_cosign, do_post_position
+from forum.actions.posts import (
+    PostThrottle,
+    do_delete_post,
+    do_edit_post,
+    do_lock_thread,
+    do_open_thread,
+    do_reply,
+)
+from forum.db.discussions_queries import (
+    BOARD_PAGE,
+    BOARD_PAGE_MAX,
+    THREAD_PAGE,
+    THREAD_PAGE_MAX,
+    board_seq,
+    get_board_line,
+    get_post,
+    get_thread,
+    group_ref,
+    list_board,
+    list_positions,
+    list_revisions,
+    list_thread_posts,
+)
+from forum.db.engine import end_read
+from forum.db.models import Group
+from forum.db.queries import get_group
+from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
+from forum.domain.vocabulary import Family
+from forum.errors import ErrorCode, ForumError
+from forum.web.http import app_state, db, json_response, principal, query_int, read_json
+from forum.web.http import require_principal as require_caller
+from forum.web.openapi import ApiRouter
+from forum.web.schemas_discussions import (
+    BoardOut,
+    CosignBody,
+    EditBody,
+    LockBody,
+    OpenThreadBody,
+    PositionsOut,
+    PostOut,
+    ReplyBody,
+    RevisionList,
+    SearchOut,
+    ThreadCreated,
+    ThreadDetail,
+    ThreadOut,
+)
+
+router = ApiRouter(tag="discussions")
+SEARCH_OFFSET_MAX = 1000
+
+
+def throttle(request: Request) -> PostThrottle:
+    state = app_state(request)
+    settings = state["settings"]
+    return PostThrottle(state["limiter"], settings.post_limit, settings.post_window)
+
+
+async def group_by_slug(session: AsyncSession, slug: str) -> Group:
+    group = await get_group(session, slug)
+    if group is None:
+        raise ForumError(ErrorCode.NOT_FOUND, f"No group '{slug}'.", field="group")
+    return group
+
+
+async def sees_deleted(request: Request) -> bool:
+    """The secretariat keeps deleted content; everyone else reads tombstones."""
+    caller = await principal(request)
+    return caller is not None and caller.user.is_secretariat
+
+
+@router.route(
+    "GET",
+    "/action-lines/{code}/threads",
+    summary="A board: the threads of an action line or theme, latest activity first",
+    response=BoardOut,
+    errors=(404, 422),
+    query=[("cursor", "next_cursor of the previous page"), ("limit", f"1-{BOARD_PAGE_MAX}")],
+)
+async def board(request: Request) -> Response:
+    limit = query_int(request, "limit", BOARD_PAGE, low=1, high=BOARD_PAGE_MAX)
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+        seq = await board_seq(session, line.id)
+        page = await list_board(
+            session, line, cursor=request.query_params.get("cursor"), limit=limit
+        )
+    return json_response(
+        {
+            "action_line": line.code,
+            "seq": seq,
+            "threads": [view.wire() for view in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.route(
+    "POST",
+    "/action-lines/{code}/threads",
+    summary="Open a thread (a comment, or a position for a group given in `group`)",
+    body=OpenThreadBody,
+    response=ThreadCreated,
+    status=201,
+    auth="required",
+    errors=(404, 429),
+)
+async def open_thread(request: Request) -> Response:
+    caller = await require_caller(request)
+    body = await read_json(request, OpenThreadBody)
+    broker = app_state(request)["broker"]
+    async with db(request) as session:
+        if body.group is None:
+            thread, post = await do_open_thread(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                line_code=request.path_params["code"],
+                title=body.title,
+                body=body.body,
+            )
+        else:
+            group = await group_by_slug(session, body.group)
+            await end_read(session)
+            thread, post = await do_post_position(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                group=group,
+                line_code=request.path_params["code"],
+                title=body.title,
+                body=body.body,
+            )
+    return json_response({"thread": thread.wire(), "post": post.wire()}, status=201)
+
+
+@router.route(
+    "GET",
+    "/threads/{thread_id:int}",
+    summary="A thread and a page of its posts, as a tree in reply order",
+    response=ThreadDetail,
+    errors=(404, 422),
+    query=[
+        ("cursor", "next_cursor of the previous page"),
+        ("at", "id of a post to start the page at (permalinks into long threads)"),
+        ("limit", f"1-{THREAD_PAGE_MAX}"),
+    ],
+)
+async def thread_detail(request: Request) -> Response:
+    limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
+    at = query_int(request, "at", 0, low=0, high=2**62)
+    show_deleted = await sees_deleted(request)
+    async with db(request) as session:
+        view = await get_thread(session, request.path_params["thread_id"])
+        start = None
+        if at:
+            anchor = await get_post(session, at)
+            if anchor.post.thread_id != view.thread.id:
+                raise ForumError(ErrorCode.NOT_FOUND, "No such post in this thread.")
+            start = anchor.post.path
+        page = await list_thread_posts(
+            session,
+            view.thread.id,
+            cursor=request.query_params.get("cursor"),
+            start_path=start,
+            limit=limit,
+            show_deleted=show_deleted,
+        )
+        seq = await board_seq(session, view.line.id)
+    return json_response(
+        {
+            "thread": view.wire(),
+            "seq": seq,
+            "posts": [post.wire() for post in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@router.route(
+    "POST",
+    "/threads/{thread_id:int}/posts",
+    summary="Reply in a thread, to the thread or to one of its posts",
+    body=ReplyBody,
+    response=PostOut,
+    status=201,
+    auth="required",
+    errors=(404, 423, 429),
+)
+async def reply(request: Request) -> Response:
+    caller = await require_caller(request)
+    body = await read_json(request, ReplyBody)
+    broker = app_state(request)["broker"]
+    async with db(request) as session:
+        if body.group is None:
+            _, post = await do_reply(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                thread_id=request.path_params["thread_id"],
+                parent_id=body.parent_id,
+                body=body.body,
+            )
+        else:
+            group = await group_by_slug(session, body.group)
+            await end_read(session)
+            _, post = await do_post_position(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                group=group,
+                thread_id=request.path_params["thread_id"],
+                parent_id=body.parent_id,
+                body=body.body,
+            )
+    return json_response(post.wire(), status=201)
+
+
+@router.route(
+    "PUT",
+    "/threads/{thread_id:int}/lock",
+    summary="Lock or unlock a thread (chairs of groups following the action line, secretariat)",
+    body=LockBody,
+    response=ThreadOut,
+    auth="required",
+    errors=(404,),
+)
+async def lock(request: Request) -> Response:
+    caller = await require_caller(request)
+    body = await read_json(request, LockBody)
+    async with db(request) as session:
+        view = await do_lock_thread(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            thread_id=request.path_params["thread_id"],
+            locked=body.locked,
+        )
+    return json_response(view.wire())
+
+
+@router.route(
+    "GET",
+    "/posts/{post_id:int}",
+    summary="One post (its permalink)",
+    response=PostOut,
+    errors=(404,),
+)
+async def post_detail(request: Request) -> Response:
+    show_deleted = await sees_deleted(request)
+    async with db(request) as session:
+        view = await get_post(session, request.path_params["post_id"], show_deleted=show_deleted)
+    return json_response(view.wire())
+
+
+@router.route(
+    "PATCH",
+    "/posts/{post_id:int}",
+    summary="Edit one's own post; the previous text stays readable as a revision",
+    body=EditBody,
+    response=PostOut,
+    auth="required",
+    errors=(404, 409, 423),
+)
+async def edit(request: Request) -> Response:
+    caller = await require_caller(request)
+    body = await read_json(request, EditBody)
+    async with db(request) as session:
+        view = await do_edit_post(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            post_id=request.path_params["post_id"],
+            body=body.body,
+        )
+    return json_response(view.wire())
+
+
+@router.route(
+    "DELETE",
+    "/posts/{post_id:int}",
+    summary="Delete a post (its author or a moderator), leaving a tombstone",
+    response=PostOut,
+    auth="required",
+    errors=(404, 409, 423),
+)
+async def delete(request: Request) -> Response:
+    caller = await require_caller(request)
+    async with db(request) as session:
+        view = await do_delete_post(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            post_id=request.path_params["post_id"],
+        )
+    return json_response(view.wire())
+
+
+@router.route(
+    "GET",
+    "/posts/{post_id:int}/revisions",
+    summary="Every version of a post, the first included",
+    response=RevisionList,
+    errors=(404,),
+)
+async def revisions(request: Request) -> Response:
+    show_deleted = await sees_deleted(request)
+    post_id = request.path_params["post_id"]
+    async with db(request) as session:
+        view = await get_post(session, post_id, show_deleted=show_deleted)
+        rows = await list_revisions(session, post_id) if view.visible else []
+    return json_response(
+        {
+            "post_id": post_id,
+            "revisions": [
+                {
+                    "number": revision.number,
+                    "body": revision.body,
+                    "html": revision.html,
+                    "editor": editor.public(),
+                    "created_at": revision.created_at.isoformat(),
+                }
+                for revision, editor in rows
+            ],
+        }
+    )
+
+
+@router.route(
+    "POST",
+    "/posts/{post_id:int}/cosignatures",
+    summary="Co-sign a position for a group (its chair or coordinator)",
+    body=CosignBody,
+    response=PostOut,
+    status=201,
+    auth="required",
+    errors=(404, 409),
+)
+async def cosign(request: Request) -> Response:
+    caller = await require_caller(request)
+    body = await read_json(request, CosignBody)
+    async with db(request) as session:
+        group = await group_by_slug(session, body.group)
+        await end_read(session)
+        view = await do_cosign(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            post_id=request.path_params["post_id"],
+            group=group,
+        )
+    return json_response(view.wire(), status=201)
+
+
+@router.route(
+    "GET",
+    "/action-lines/{code}/positions",
+    summary="Every position on an action line, by group, with its co-signers",
+    response=PositionsOut,
+    errors=(404,),
+)
+async def positions(request: Request) -> Response:
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+        found = await list_positions(session, line)
+    groups: dict[int, dict[str, Any]] = {}
+    for item in found:
+        group = item.view.group
+        if group is None:  # a position always has a group; its row may have gone
+            continue
+        entry = groups.setdefault(group.id, {"group": group_ref(group), "positions": []})
+        entry["positions"].append({**item.view.wire(), "thread_title": item.thread.title})
+    return json_response({"action_line": line.code, "groups": list(groups.values())})
+
+
+def _date_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            f"'{name}' must be a date (YYYY-MM-DD) or ISO 8601 time.",
+            field=name,
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def search_query(request: Request, *, limit: int = 20) -> SearchQuery:
+    """The search form's fields, from the query string, validated."""
+    params = request.query_params
+    family = params.get("family") or None
+    if family is not None and family not in {f.value for f in Family}:
+        raise ForumError(ErrorCode.VALIDATION, f"Unknown family '{family}'.", field="family")
+    kind = params.get("kind") or None
+    if kind is not None and kind not in {"comment", "position"}:
+        raise ForumError(ErrorCode.VALIDATION, "kind is comment or position.", field="kind")
+    until = _date_param(request, "until")
+    if until is not None and len(params.get("until", "").strip()) == 10:
+        until = until.replace(hour=23, minute=59, second=59, microsecond=999_999)
+    return SearchQuery(
+        text=params.get("q", "").strip(),
+        action_line=params.get("action_line") or None,
+        family=family,
+        group=params.get("group") or None,
+        kind=kind,
+        since=_date_param(request, "since"),
+        until=until,
+        limit=query_int(request, "limit", limit, low=1, high=SEARCH_MAX),
+        offset=query_int(request, "offset", 0, low=0, high=SEARCH_OFFSET_MAX),
+    )
+
+
+@router.route(
+    "GET",
+    "/search",
+    summary="Full-text search over posts and thread titles, ranked, with excerpts",
+    response=SearchOut,
+    errors=(422,),
+    query=[
+        ("q", 'words, "a phrase", -excluded, OR'),
+        ("action_line", "code of an action line or theme"),
+        ("family", "stakeholder family of the author"),
+        ("group", "slug of the group a position speaks for"),
+        ("kind", "comment or position"),
+        ("since", "from this date (YYYY-MM-DD) or time"),
+        ("until", "up to this date (inclusive) or time"),
+        ("limit", f"1-{SEARCH_MAX}"),
+        ("offset", f"0-{SEARCH_OFFSET_MAX}"),
+    ],
+)
+async def search(request: Request) -> Response:
+    query = search_query(request)
+    if not query.text:
+        raise ForumError(ErrorCode.VALIDATION, "Type something to search for.", field="q")
+    async with db(request) as session:
+        hits = await search_posts(session, query)
+    more = len(hits) == query.limit and query.offset + query.limit <= SEARCH_OFFSET_MAX
+    return json_response(
+        {
+            "query": query.text,
+            "hits": [hit.wire() for hit in hits],
+            "next_offset": query.offset + query.limit if more else None,
+        }
+    )

@@ -1,0 +1,134 @@
+"""Atom feeds (RFC 4287): the posts of an action line, and a group's positions.
+
+Feeds are how the mailing-list archives this forum replaces were followed: any feed
+reader can subscribe without an account. The document is built with ElementTree, so
+every text and attribute is escaped by the serializer; post bodies travel as the
+stored, already safe HTML inside `<content type="html">`.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - we build XML, never parse it
+from collections.abc import Sequence
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.db.base import utcnow
+from forum.db.discussions_queries import (
+    FeedEntry,
+    get_board_line,
+    group_positions_feed,
+)
+from forum.db.discussions_queries import line_feed as line_entries
+from forum.db.queries import get_group
+from forum.errors import ErrorCode, ForumError
+from forum.web.http import db
+
+ATOM = "http://www.w3.org/2005/Atom"
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+# Characters XML 1.0 cannot carry at all; the rest of Unicode passes through.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _xml_text(text)
+    return element
+
+
+def entry_title(entry: FeedEntry) -> str:
+    title = entry.thread.title
+    if entry.view.group is not None:
+        return f"Position of {entry.view.group.name}: {title}"
+    return title if entry.view.post.number == 1 else f"Re: {title}"
+
+
+def entry_html(entry: FeedEntry) -> str:
+    html = entry.view.html
+    if entry.view.cosigners:
+        names = ", ".join(escape(c.group.name) for c in entry.view.cosigners)
+        html += f"<p>Co-signed by {names}.</p>"
+    return html
+
+
+def atom_document(
+    *,
+    base: str,
+    feed_id: str,
+    title: str,
+    subtitle: str,
+    alternate: str,
+    entries: Sequence[FeedEntry],
+) -> bytes:
+    feed = ET.Element("feed", {"xmlns": ATOM})
+    _sub(feed, "id", base + feed_id)
+    _sub(feed, "title", title)
+    _sub(feed, "subtitle", subtitle)
+    updated = max(
+        (e.view.post.edited_at or e.view.post.created_at for e in entries), default=utcnow()
+    )
+    _sub(feed, "updated", updated.isoformat())
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=base + feed_id)
+    _sub(feed, "link", rel="alternate", type="text/html", href=base + alternate)
+    _sub(feed, "generator", "Agora")
+    for entry in entries:
+        post = entry.view.post
+        item = _sub(feed, "entry")
+        url = f"{base}/posts/{post.id}"
+        _sub(item, "id", url)
+        _sub(item, "title", entry_title(entry))
+        _sub(item, "published", post.created_at.isoformat())
+        _sub(item, "updated", (post.edited_at or post.created_at).isoformat())
+        author = _sub(item, "author")
+        _sub(author, "name", entry.view.author.display_name)
+        _sub(item, "link", rel="alternate", type="text/html", href=url)
+        _sub(item, "category", term=entry.line.code, label=entry.line.title)
+        _sub(item, "category", term=post.kind)
+        _sub(item, "content", entry_html(entry), type="html")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+async def line_feed(request: Request) -> Response:
+    code = request.path_params["code"]
+    async with db(request) as session:
+        line = await get_board_line(session, code)
+        entries = await line_entries(session, line)
+    document = atom_document(
+        base=_base(request),
+        feed_id=f"/action-lines/{line.code}/feed.atom",
+        title=f"{line.code}: {line.title}",
+        subtitle=f"Every post in the discussion of {line.code} on Agora",
+        alternate=f"/action-lines/{line.code}",
+        entries=entries,
+    )
+    return Response(document, media_type=MEDIA_TYPE)
+
+
+async def positions_feed(request: Request) -> Response:
+    async with db(request) as session:
+        group = await get_group(session, request.path_params["slug"])
+        if group is None:
+            raise ForumError(ErrorCode.NOT_FOUND, "No such group.")
+        entries = await group_positions_feed(session, group)
+    document = atom_document(
+        base=_base(request),
+        feed_id=f"/groups/{group.slug}/positions.atom",
+        title=f"Positions of {group.name}",
+        subtitle=f"The positions {group.name} posted on Agora, with their co-signers",
+        alternate=f"/groups/{group.slug}",
+        entries=entries,
+    )
+    return Response(document, media_type=MEDIA_TYPE)

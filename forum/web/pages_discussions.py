@@ -1,0 +1,411 @@
+"""Discussion pages: boards, threads, permalinks, positions, revisions and search.
+
+Every page reads without an account and without JavaScript; `thread.js` only adds
+live updates. Forms post with the CSRF field and redirect (303) after a write; a
+refused form is shown again with its text and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from forum.actions.positions import do_cosign, do_post_position
+from forum.actions.posts import (
+    do_delete_post,
+    do_edit_post,
+    do_lock_thread,
+    do_open_thread,
+    do_reply,
+)
+from forum.db.discussions_queries import (
+    THREAD_PAGE,
+    PostView,
+    board_roles,
+    board_seq,
+    get_board_line,
+    get_post,
+    get_thread,
+    groups_spoken_for,
+    list_board,
+    list_positions,
+    list_revisions,
+    list_thread_posts,
+)
+from forum.db.engine import end_read
+from forum.db.models import Post
+from forum.db.queries import list_action_lines, list_groups
+from forum.db.search import search_posts
+from forum.domain.discussions import board_actor
+from forum.errors import ErrorCode, ForumError
+from forum.web import feeds
+from forum.web.api_discussions import group_by_slug, search_query, sees_deleted, throttle
+from forum.web.http import app_state, db, principal
+from forum.web.pages import field, page_context, read_form
+from forum.web.templates import render
+
+
+def _id(request: Request, name: str) -> int:
+    value = request.path_params[name]
+    return int(value)
+
+
+async def _viewer(request: Request, line_id: int) -> dict[str, Any]:
+    """What the signed-in reader may do on this board (nothing, when signed out)."""
+    caller = await principal(request)
+    if caller is None:
+        return {"can_post": False, "moderates": False, "speaks_for": [], "me_id": None}
+    user = caller.user
+    async with db(request) as session:
+        roles = await board_roles(session, line_id, user.id)
+        groups = await groups_spoken_for(session, user.id)
+    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
+    return {
+        "can_post": not actor.observer,
+        "moderates": actor.moderates,
+        "speaks_for": list(groups),
+        "me_id": user.id,
+    }
+
+
+async def board_page(
+    request: Request, *, form: dict[str, str] | None = None, error: ForumError | None = None
+) -> Response:
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+        seq = await board_seq(session, line.id)
+        page = await list_board(session, line, cursor=request.query_params.get("cursor"))
+    context = await page_context(
+        request,
+        line=line,
+        seq=seq,
+        threads=page.items,
+        next_cursor=page.next_cursor,
+        first_page=request.query_params.get("cursor") is None,
+        form=form or {},
+        error=error,
+        **await _viewer(request, line.id),
+    )
+    return render(request, "discussions/board.html", context, status=error.status if error else 200)
+
+
+async def board_post(request: Request) -> Response:
+    form = await read_form(request)
+    values = {name: field(form, name) for name in ("title", "body", "group")}
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to open a thread.")
+    broker = app_state(request)["broker"]
+    try:
+        async with db(request) as session:
+            if values["group"]:
+                group = await group_by_slug(session, values["group"])
+                await end_read(session)
+                thread, _ = await do_post_position(
+                    session,
+                    broker,
+                    throttle(request),
+                    user=caller.user,
+                    group=group,
+                    line_code=request.path_params["code"],
+                    title=values["title"],
+                    body=values["body"],
+                )
+            else:
+                thread, _ = await do_open_thread(
+                    session,
+                    broker,
+                    throttle(request),
+                    user=caller.user,
+                    line_code=request.path_params["code"],
+                    title=values["title"],
+                    body=values["body"],
+                )
+    except ForumError as error:
+        if error.code in {ErrorCode.NOT_FOUND} and error.field is None:
+            raise
+        return await board_page(request, form=values, error=error)
+    return RedirectResponse(f"/threads/{thread.thread.id}", status_code=303)
+
+
+async def thread_page(
+    request: Request, *, form: dict[str, str] | None = None, error: ForumError | None = None
+) -> Response:
+    thread_id = _id(request, "thread_id")
+    show_deleted = await sees_deleted(request)
+    reply_to = request.query_params.get("reply_to", "")
+    at = request.query_params.get("at", "")
+    async with db(request) as session:
+        view = await get_thread(session, thread_id)
+        start = None
+        if at.isdigit() and len(at) < 18:
+            anchor = await get_post(session, int(at))
+            if anchor.post.thread_id == thread_id:
+                start = anchor.post.path
+        page = await list_thread_posts(
+            session,
+            thread_id,
+            cursor=request.query_params.get("cursor"),
+            start_path=start,
+            show_deleted=show_deleted,
+        )
+        seq = await board_seq(session, view.line.id)
+        parent = None
+        if reply_to.isdigit() and len(reply_to) < 18:
+            candidate = await get_post(session, int(reply_to))
+            if candidate.post.thread_id == thread_id:
+                parent = candidate
+    if form is not None and parent is None and form.get("parent_id", "").isdigit():
+        async with db(request) as session:
+            candidate = await get_post(session, int(form["parent_id"]))
+        parent = candidate if candidate.post.thread_id == thread_id else None
+    viewer = await _viewer(request, view.line.id)
+    context = await page_context(
+        request,
+        view=view,
+        thread=view.thread,
+        line=view.line,
+        posts=page.items,
+        next_cursor=page.next_cursor,
+        partial=start is not None or request.query_params.get("cursor") is not None,
+        seq=seq,
+        parent=parent,
+        form=form or {},
+        error=error,
+        **viewer,
+    )
+    return render(
+        request, "discussions/thread.html", context, status=error.status if error else 200
+    )
+
+
+async def _post_url(request: Request, view: PostView) -> str:
+    """Where a post is shown in its thread: the first page, or a page starting at it."""
+    async with db(request) as session:
+        before = await session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.thread_id == view.post.thread_id, Post.path < view.post.path)
+        )
+    thread = f"/threads/{view.post.thread_id}"
+    if (before or 0) < THREAD_PAGE:
+        return f"{thread}#post-{view.post.id}"
+    return f"{thread}?at={view.post.id}#post-{view.post.id}"
+
+
+async def thread_post(request: Request) -> Response:
+    form = await read_form(request)
+    values = {name: field(form, name) for name in ("body", "parent_id", "group")}
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to reply.")
+    thread_id = _id(request, "thread_id")
+    parent_id = int(values["parent_id"]) if values["parent_id"].isdigit() else None
+    broker = app_state(request)["broker"]
+    try:
+        async with db(request) as session:
+            if values["group"]:
+                group = await group_by_slug(session, values["group"])
+                await end_read(session)
+                _, post = await do_post_position(
+                    session,
+                    broker,
+                    throttle(request),
+                    user=caller.user,
+                    group=group,
+                    thread_id=thread_id,
+                    parent_id=parent_id,
+                    body=values["body"],
+                )
+            else:
+                _, post = await do_reply(
+                    session,
+                    broker,
+                    throttle(request),
+                    user=caller.user,
+                    thread_id=thread_id,
+                    parent_id=parent_id,
+                    body=values["body"],
+                )
+    except ForumError as error:
+        if error.code is ErrorCode.NOT_FOUND and error.field is None:
+            raise
+        return await thread_page(request, form=values, error=error)
+    return RedirectResponse(await _post_url(request, post), status_code=303)
+
+
+async def lock_post(request: Request) -> Response:
+    form = await read_form(request)
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+    thread_id = _id(request, "thread_id")
+    async with db(request) as session:
+        await do_lock_thread(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            thread_id=thread_id,
+            locked=field(form, "locked") == "1",
+        )
+    return RedirectResponse(f"/threads/{thread_id}", status_code=303)
+
+
+async def post_page(request: Request) -> Response:
+    show_deleted = await sees_deleted(request)
+    async with db(request) as session:
+        view = await get_post(session, _id(request, "post_id"), show_deleted=show_deleted)
+        thread = await get_thread(session, view.post.thread_id)
+    viewer = await _viewer(request, thread.line.id)
+    context = await page_context(
+        request,
+        post=view,
+        view=thread,
+        thread=thread.thread,
+        line=thread.line,
+        thread_url=await _post_url(request, view),
+        **viewer,
+    )
+    return render(request, "discussions/post.html", context)
+
+
+async def edit_page(request: Request) -> Response:
+    post_id = _id(request, "post_id")
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to edit your posts.")
+    error: ForumError | None = None
+    body: str | None = None
+    if request.method == "POST":
+        form = await read_form(request)
+        body = field(form, "body")
+        try:
+            async with db(request) as session:
+                view = await do_edit_post(
+                    session,
+                    app_state(request)["broker"],
+                    user=caller.user,
+                    post_id=post_id,
+                    body=body,
+                )
+            return RedirectResponse(await _post_url(request, view), status_code=303)
+        except ForumError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                raise
+            error = exc
+    async with db(request) as session:
+        view = await get_post(session, post_id)
+        thread = await get_thread(session, view.post.thread_id)
+    if view.post.author_id != caller.user.id:
+        raise ForumError(ErrorCode.FORBIDDEN, "Only the author may edit a post.")
+    context = await page_context(
+        request,
+        post=view,
+        thread=thread.thread,
+        line=thread.line,
+        body=view.post.body if body is None else body,
+        error=error,
+    )
+    return render(request, "discussions/edit.html", context, status=error.status if error else 200)
+
+
+async def delete_post(request: Request) -> Response:
+    await read_form(request)
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+    async with db(request) as session:
+        view = await do_delete_post(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            post_id=_id(request, "post_id"),
+        )
+    return RedirectResponse(await _post_url(request, view), status_code=303)
+
+
+async def cosign_post(request: Request) -> Response:
+    form = await read_form(request)
+    caller = await principal(request)
+    if caller is None:
+        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+    async with db(request) as session:
+        group = await group_by_slug(session, field(form, "group"))
+        await end_read(session)
+        view = await do_cosign(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            post_id=_id(request, "post_id"),
+            group=group,
+        )
+    return RedirectResponse(await _post_url(request, view), status_code=303)
+
+
+async def revisions_page(request: Request) -> Response:
+    show_deleted = await sees_deleted(request)
+    async with db(request) as session:
+        view = await get_post(session, _id(request, "post_id"), show_deleted=show_deleted)
+        thread = await get_thread(session, view.post.thread_id)
+        revisions = await list_revisions(session, view.post.id) if view.visible else []
+    context = await page_context(
+        request, post=view, thread=thread.thread, line=thread.line, revisions=revisions
+    )
+    return render(request, "discussions/revisions.html", context)
+
+
+async def positions_page(request: Request) -> Response:
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+        found = await list_positions(session, line)
+    by_group: dict[int, dict[str, Any]] = {}
+    for item in found:
+        if item.view.group is not None:
+            entry = by_group.setdefault(item.view.group.id, {"group": item.view.group, "items": []})
+            entry["items"].append(item)
+    context = await page_context(request, line=line, groups=list(by_group.values()))
+    return render(request, "discussions/positions.html", context)
+
+
+async def search_page(request: Request) -> Response:
+    query = search_query(request)
+    async with db(request) as session:
+        hits = await search_posts(session, query) if query.text else []
+        lines = await list_action_lines(session)
+        groups = await list_groups(session)
+    params = {k: v for k, v in request.query_params.items() if k != "offset"}
+    more = None
+    if len(hits) == query.limit:
+        more = {**params, "offset": str(query.offset + query.limit)}
+    context = await page_context(
+        request,
+        query=query,
+        hits=hits,
+        lines=lines,
+        groups=groups,
+        more=more,
+        params=request.query_params,
+    )
+    return render(request, "discussions/search.html", context)
+
+
+routes = [
+    Route("/action-lines/{code}", board_page, methods=["GET"]),
+    Route("/action-lines/{code}", board_post, methods=["POST"]),
+    Route("/action-lines/{code}/positions", positions_page, methods=["GET"]),
+    Route("/action-lines/{code}/feed.atom", feeds.line_feed, methods=["GET"]),
+    Route("/groups/{slug}/positions.atom", feeds.positions_feed, methods=["GET"]),
+    Route("/threads/{thread_id:int}", thread_page, methods=["GET"]),
+    Route("/threads/{thread_id:int}", thread_post, methods=["POST"]),
+    Route("/threads/{thread_id:int}/lock", lock_post, methods=["POST"]),
+    Route("/posts/{post_id:int}", post_page, methods=["GET"]),
+    Route("/posts/{post_id:int}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/posts/{post_id:int}/delete", delete_post, methods=["POST"]),
+    Route("/posts/{post_id:int}/cosign", cosign_post, methods=["POST"]),
+    Route("/posts/{post_id:int}/revisions", revisions_page, methods=["GET"]),
+    Route("/search", search_page, methods=["GET"]),
+]

@@ -1,0 +1,183 @@
+"""Live updates for readers of a thread or a board, as server-sent events.
+
+A reader needs nothing from the server but "something changed", so a one-way stream
+over plain HTTP is enough: it passes every proxy, needs no account, and the browser's
+`EventSource` reconnects by itself, sending the id of the last event it received.
+
+Every event's id is the board's `seq` of the change it reports. The stream subscribes
+to the broker first, then replays from the database every change after the reader's
+last id (`Last-Event-ID`, or `?after=` on a first connection, from the page it
+loaded), then forwards live messages, skipping those the replay already sent: nothing
+is missed, nothing is doubled. A reader too slow to drain its queue, or too far
+behind to replay, is told to `reset` (reload) or simply cut off to reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from forum.actions.posts import board_channel, thread_channel
+from forum.broker import Message
+from forum.db.discussions_queries import (
+    REPLAY_MAX,
+    board_changes,
+    get_board_line,
+    get_thread,
+    thread_changes,
+)
+from forum.web.http import app_state, db
+from forum.web.openapi import ApiRouter
+
+router = ApiRouter(tag="live")
+
+KEEPALIVE_S = 15.0
+# Streams end after a while; EventSource reconnects with its last id. This bounds how
+# long a restart waits for open streams and spreads readers over workers.
+LIFETIME_S = 300.0
+QUEUE_MAX = 256
+RETRY_MS = 2000
+
+Replay = Callable[[int], Awaitable[list[tuple[int, str, dict[str, Any]]]]]
+
+
+def frame(seq: int | None, event: str, data: Any) -> str:
+    head = f"id: {seq}\n" if seq is not None else ""
+    # json.dumps never emits a raw newline, so the data is always one `data:` line.
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def last_event_id(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or ""
+    raw = raw.strip()
+    if raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
+def _setting(request: Request, name: str, default: float) -> float:
+    return float(app_state(request)["settings"].extra.get(name, default))
+
+
+def event_stream(request: Request, channel: str, after: int | None, replay: Replay) -> Response:
+    state = app_state(request)
+    broker = state["broker"]
+    keepalive = _setting(request, "sse_keepalive_s", KEEPALIVE_S)
+    lifetime = _setting(request, "sse_lifetime_s", LIFETIME_S)
+    queue: asyncio.Queue[Message | None] = asyncio.Queue(QUEUE_MAX)
+
+    def listener(_channel: str, message: Message) -> None:
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # Cut the reader off; it reconnects and replays from its last id.
+            queue.get_nowait()
+            queue.put_nowait(None)
+
+    async def stream() -> AsyncIterator[str]:
+        await broker.subscribe(channel, listener)
+        try:
+            yield f"retry: {RETRY_MS}\n\n"
+            last = after if after is not None else 0
+            if after is not None:
+                changes = await replay(after)
+                if len(changes) >= REPLAY_MAX:
+                    yield frame(None, "reset", {"reason": "too far behind; reload"})
+                    return
+                for seq, event, data in changes:
+                    last = max(last, seq)
+                    yield frame(seq, event, data)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + lifetime
+            while (remaining := deadline - loop.time()) > 0:
+                try:
+                    message = await asyncio.wait_for(queue.get(), min(keepalive, remaining))
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if message is None:
+                    return
+                seq = int(message["seq"])
+                if seq <= last:
+                    continue
+                last = seq
+                yield frame(seq, str(message["type"]), message)
+        finally:
+            await broker.unsubscribe(channel, listener)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+@router.route(
+    "GET",
+    "/threads/{thread_id:int}/events",
+    summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
+    errors=(404,),
+    query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
+)
+async def thread_events(request: Request) -> Response:
+    thread_id = request.path_params["thread_id"]
+    async with db(request) as session:
+        await get_thread(session, thread_id)
+
+    async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
+        async with db(request) as session:
+            view = await get_thread(session, thread_id)
+            posts = await thread_changes(session, thread_id, after)
+        changes: list[tuple[int, str, dict[str, Any]]] = [
+            (
+                post.post.seq,
+                "post",
+                {
+                    "type": "post",
+                    "op": "replay",
+                    "seq": post.post.seq,
+                    "thread": thread_id,
+                    "post": post.wire(),
+                },
+            )
+            for post in posts
+        ]
+        if view.thread.seq > after:
+            message = {"type": "thread", "op": "replay", "seq": view.thread.seq}
+            changes.append((view.thread.seq, "thread", {**message, "thread": view.wire()}))
+        # The thread's own seq may equal its latest post's: send the post first.
+        return sorted(changes, key=lambda change: (change[0], change[1] == "thread"))
+
+    return event_stream(request, thread_channel(thread_id), last_event_id(request), replay)
+
+
+@router.route(
+    "GET",
+    "/action-lines/{code}/events",
+    summary="Server-sent events: threads opened or active on a board",
+    errors=(404,),
+    query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
+)
+async def board_events(request: Request) -> Response:
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+    line_id = line.id
+
+    async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
+        async with db(request) as session:
+            threads = await board_changes(session, line_id, after)
+        return [
+            (
+                view.thread.seq,
+                "thread",
+                {"type": "thread", "op": "replay", "seq": view.thread.seq, "thread": view.wire()},
+            )
+            for view in threads
+        ]
+
+    return event_stream(request, board_channel(line_id), last_event_id(request), replay)

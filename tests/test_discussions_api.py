@@ -1,0 +1,376 @@
+"""Threads, replies, edits, tombstones and locks over the JSON API, on SQLite and
+PostgreSQL; every refusal leaves the rows as they were and publishes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, select
+
+from forum.db.models import Post, PostRevision
+from forum.text import MAX_BODY_BYTES
+from tests.discussions_support import (
+    line_id,
+    open_thread,
+    person,
+    recording,
+    reply,
+    set_role,
+    snapshot,
+)
+from tests.support import Client, LiveServer, client, make_secretariat
+
+
+@pytest.fixture
+async def http(server: LiveServer) -> AsyncIterator[Client]:
+    async with person(server) as author:
+        yield author
+
+
+async def test_replies_nest_and_the_tree_reads_in_order(server: LiveServer, http: Client) -> None:
+    created = await open_thread(http, body="Opening **words**")
+    thread_id, first = created["thread"]["id"], created["post"]
+    assert (
+        first["number"] == 1
+        and first["html"] == '<p dir="auto">Opening <strong>words</strong></p>\n'
+    )
+    a = await reply(http, thread_id, "A answers the thread", first["id"])
+    b = await reply(http, thread_id, "B answers the thread")
+    a1 = await reply(http, thread_id, "A1 answers A", a["id"])
+    a1x = await reply(http, thread_id, "A1x answers A1", a1["id"])
+    a2 = await reply(http, thread_id, "A2 answers A", a["id"])
+    b1 = await reply(http, thread_id, "B1 answers B", b["id"])
+    expected = [first["id"], a["id"], a1["id"], a1x["id"], a2["id"], b["id"], b1["id"]]
+
+    async with client(server) as anonymous:
+        whole = (await anonymous.get(f"/api/threads/{thread_id}")).json()
+        assert [p["id"] for p in whole["posts"]] == expected
+        assert [p["depth"] for p in whole["posts"]] == [0, 0, 1, 2, 1, 0, 1]
+        assert whole["posts"][3]["parent_number"] == a1["number"]
+        assert whole["thread"]["reply_count"] == 6
+        # Keyset pages: two at a time, following next_cursor, give the same order.
+        seen: list[int] = []
+        url = f"/api/threads/{thread_id}?limit=2"
+        while url:
+            page = (await anonymous.get(url)).json()
+            seen += [p["id"] for p in page["posts"]]
+            cursor = page["next_cursor"]
+            url = f"/api/threads/{thread_id}?limit=2&cursor={cursor}" if cursor else ""
+        assert seen == expected
+        # A permalink into a long thread starts the page at the post.
+        at = (await anonymous.get(f"/api/threads/{thread_id}?at={a2['id']}")).json()
+        assert [p["id"] for p in at["posts"]] == expected[4:]
+        bad = await anonymous.get(f"/api/threads/{thread_id}?cursor=%%%")
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
+        board = (await anonymous.get("/api/action-lines/C3/threads")).json()
+        assert [t["id"] for t in board["threads"]] == [thread_id]
+        assert board["seq"] == whole["seq"] == 7
+
+
+async def test_board_pages_by_latest_activity(server: LiveServer, http: Client) -> None:
+    ids = [(await open_thread(http, title=f"Thread {n}"))["thread"]["id"] for n in range(5)]
+    await reply(http, ids[1], "bumps thread 1 to the top")
+    order = [ids[1], ids[4], ids[3], ids[2], ids[0]]
+    seen: list[int] = []
+    url = "/api/action-lines/C3/threads?limit=2"
+    while url:
+        page = (await http.get(url)).json()
+        seen += [t["id"] for t in page["threads"]]
+        url = (
+            f"/api/action-lines/C3/threads?limit=2&cursor={page['next_cursor']}"
+            if page["next_cursor"]
+            else ""
+        )
+    assert seen == order
+    assert (await http.get("/api/action-lines/C4/threads")).json()["threads"] == []
+
+
+async def test_authors_edit_and_every_revision_stays_readable(
+    server: LiveServer, http: Client
+) -> None:
+    created = await open_thread(http, body="First draft")
+    post_id = created["post"]["id"]
+    for text in ("Second draft", "Final *text*"):
+        response = await http.patch(f"/api/posts/{post_id}", json={"body": text})
+        assert response.status_code == 200, response.text
+    edited = response.json()
+    assert edited["revision_count"] == 3 and edited["edited_at"] is not None
+    assert "<em>text</em>" in edited["html"]
+    # Saving the same text again is not a revision.
+    same = await http.patch(f"/api/posts/{post_id}", json={"body": "Final *text*"})
+    assert same.status_code == 200 and same.json()["revision_count"] == 3
+
+    async with client(server) as anonymous:
+        history = (await anonymous.get(f"/api/posts/{post_id}/revisions")).json()
+        assert [r["body"] for r in history["revisions"]] == [
+            "First draft",
+            "Second draft",
+            "Final *text*",
+        ]
+        page = await anonymous.get(f"/posts/{post_id}/revisions")
+        assert page.status_code == 200
+        assert page.text.index("Final") < page.text.index("Second") < page.text.index("First")
+
+    async with person(server) as other:
+        before = await snapshot(server)
+        async with recording(server, threads=(created["thread"]["id"],)) as published:
+            refused = await other.patch(f"/api/posts/{post_id}", json={"body": "Hijacked"})
+        assert refused.status_code == 403
+        assert await snapshot(server) == before
+        assert published.messages == []
+
+
+async def test_deleting_leaves_a_tombstone_kept_for_the_secretariat(
+    server: LiveServer, http: Client
+) -> None:
+    created = await open_thread(http)
+    thread_id = created["thread"]["id"]
+    mine = await reply(http, thread_id, "A regrettable *remark*")
+    deleted = await http.delete(f"/api/posts/{mine['id']}")
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+    again = await http.delete(f"/api/posts/{mine['id']}")
+    assert again.status_code == 409
+
+    async with client(server) as anonymous:
+        posts = (await anonymous.get(f"/api/threads/{thread_id}")).json()["posts"]
+        tombstone = posts[1]
+        assert tombstone["deleted"] and tombstone["body"] is None and tombstone["html"] is None
+        assert (await anonymous.get(f"/api/posts/{mine['id']}/revisions")).json()["revisions"] == []
+        page = await anonymous.get(f"/threads/{thread_id}")
+        assert "This post was deleted" in page.text and "regrettable" not in page.text
+        feed = await anonymous.get("/action-lines/C3/feed.atom")
+        assert "regrettable" not in feed.text
+        found = await anonymous.get("/api/search", params={"q": "regrettable"})
+        assert found.json()["hits"] == []
+
+    async with person(server) as secretariat:
+        await make_secretariat(server, secretariat.user["id"] if secretariat.user else 0)
+        kept = (await secretariat.get(f"/api/posts/{mine['id']}")).json()
+        assert kept["deleted"] and kept["body"] == "A regrettable *remark*"
+        history = (await secretariat.get(f"/api/posts/{mine['id']}/revisions")).json()
+        assert len(history["revisions"]) == 1
+
+
+async def test_moderators_delete_others_posts_and_lock_threads(
+    server: LiveServer, http: Client
+) -> None:
+    author = http.user or {}
+    created = await open_thread(http)
+    thread_id = created["thread"]["id"]
+    target = await reply(http, thread_id, "Off topic")
+    c3 = await line_id(server, "C3")
+
+    async with person(server) as member, person(server) as chair, person(server) as elsewhere:
+        assert member.user and chair.user and elsewhere.user
+        # The Human Rights Caucus follows C3; the Media Caucus does not.
+        await set_role(server, "human-rights-caucus", member.user["id"], "member")
+        await set_role(server, "human-rights-caucus", chair.user["id"], "chair")
+        await set_role(server, "media-caucus", elsewhere.user["id"], "chair")
+        for who in (member, elsewhere):
+            before = await snapshot(server)
+            async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+                assert (await who.delete(f"/api/posts/{target['id']}")).status_code == 403
+                lock = await who.put(f"/api/threads/{thread_id}/lock", json={"locked": True})
+                assert lock.status_code == 403
+            assert await snapshot(server) == before
+            assert published.messages == []
+
+        assert (await chair.delete(f"/api/posts/{target['id']}")).status_code == 200
+        async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+            locked = await chair.put(f"/api/threads/{thread_id}/lock", json={"locked": True})
+        assert locked.status_code == 200 and locked.json()["locked"] is True
+        assert [m["op"] for _, m in published.messages] == ["lock", "lock"]
+
+        # Locked: the author can neither reply nor edit; the moderator can still post.
+        before = await snapshot(server)
+        async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+            refused = await http.post(f"/api/threads/{thread_id}/posts", json={"body": "But!"})
+            edit = await http.patch(f"/api/posts/{created['post']['id']}", json={"body": "x"})
+        assert refused.status_code == 423 and refused.json()["error"]["code"] == "locked"
+        assert edit.status_code == 423
+        assert await snapshot(server) == before and published.messages == []
+        await reply(chair, thread_id, "Locked: please continue in the new thread.")
+
+        unlocked = await chair.put(f"/api/threads/{thread_id}/lock", json={"locked": False})
+        assert unlocked.json()["locked"] is False
+        await reply(http, thread_id, "Thank you")
+    assert author["id"] != 0
+
+
+Attempt = Callable[[], Awaitable[httpx.Response]]
+
+
+async def test_bad_posts_are_refused_and_change_nothing(server: LiveServer, http: Client) -> None:
+    created = await open_thread(http)
+    thread_id = created["thread"]["id"]
+    other = await open_thread(http, title="Another thread")
+    other_post = other["post"]["id"]
+    c3 = await line_id(server, "C3")
+
+    async with (
+        person(server, family="government", country="FR") as observer,
+        client(server) as anonymous,
+    ):
+        joined = await observer.post("/api/groups/human-rights-caucus/join", json={})
+        assert joined.json()["role"] == "observer"
+
+        def post(who: Client, path: str, **body: Any) -> Attempt:
+            return lambda: who.post(path, json=body)
+
+        thread_posts = f"/api/threads/{thread_id}/posts"
+        cases: list[tuple[str, Attempt, int, str]] = [
+            ("signed out", post(anonymous, thread_posts, body="hi"), 401, "unauthenticated"),
+            (
+                "signed out, new thread",
+                post(anonymous, "/api/action-lines/C3/threads", title="t", body="b"),
+                401,
+                "unauthenticated",
+            ),
+            ("observer reply", post(observer, thread_posts, body="hi"), 403, "forbidden"),
+            (
+                "observer thread",
+                post(observer, "/api/action-lines/C3/threads", title="t", body="b"),
+                403,
+                "forbidden",
+            ),
+            ("empty body", post(http, thread_posts, body=""), 422, "validation_error"),
+            ("blank body", post(http, thread_posts, body=" \n\t "), 422, "validation_error"),
+            (
+                "oversized body",
+                post(http, thread_posts, body="x" * (MAX_BODY_BYTES + 1)),
+                413,
+                "too_large",
+            ),
+            (
+                "oversized in UTF-8",
+                post(http, thread_posts, body="é" * (MAX_BODY_BYTES // 2 + 1)),
+                413,
+                "too_large",
+            ),
+            (
+                "reply to another thread's post",
+                post(http, thread_posts, body="hi", parent_id=other_post),
+                422,
+                "validation_error",
+            ),
+            (
+                "reply to no post",
+                post(http, thread_posts, body="hi", parent_id=10**9),
+                422,
+                "validation_error",
+            ),
+            (
+                "unknown action line",
+                post(http, "/api/action-lines/C99/threads", title="t", body="b"),
+                404,
+                "not_found",
+            ),
+            (
+                "unknown thread",
+                post(http, "/api/threads/999999/posts", body="hi"),
+                404,
+                "not_found",
+            ),
+            (
+                "empty title",
+                post(http, "/api/action-lines/C3/threads", title=" ", body="b"),
+                422,
+                "validation_error",
+            ),
+            (
+                "bidi trick in title",
+                post(http, "/api/action-lines/C3/threads", title="abc\u202edcba", body="b"),
+                422,
+                "validation_error",
+            ),
+            (
+                "position for a group one does not lead",
+                post(http, thread_posts, body="We hold", group="human-rights-caucus"),
+                403,
+                "forbidden",
+            ),
+            (
+                "position for no group",
+                post(http, thread_posts, body="We hold", group="no-such-group"),
+                404,
+                "not_found",
+            ),
+        ]
+        for name, attempt, status, code in cases:
+            before = await snapshot(server)
+            async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+                response = await attempt()
+            assert response.status_code == status, (name, response.text)
+            error = response.json()["error"]
+            assert error["code"] == code and error["message"], name
+            assert await snapshot(server) == before, name
+            assert published.messages == [], name
+
+        # The observer's tie is to C3's groups only: elsewhere the forum is theirs.
+        elsewhere = await observer.post(
+            "/api/action-lines/C1/threads", json={"title": "From a government", "body": "Hello"}
+        )
+        assert elsewhere.status_code == 201
+
+
+async def test_a_thread_loads_in_a_fixed_number_of_queries(
+    server: LiveServer, http: Client
+) -> None:
+    async with person(server) as coordinator, person(server) as signer:
+        assert coordinator.user and signer.user
+        await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
+        await set_role(server, "media-caucus", signer.user["id"], "chair")
+        created = await open_thread(http)
+        thread_id = created["thread"]["id"]
+
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        engine = server.state["engine"].sync_engine
+
+        async def queries_to_read() -> int:
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                response = await http.get(f"/api/threads/{thread_id}")
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert response.status_code == 200
+            return len(statements)
+
+        await reply(http, thread_id, "one")
+        small = await queries_to_read()
+        for n in range(12):
+            parent = None if n % 3 else created["post"]["id"]
+            await reply(http, thread_id, f"reply {n}", parent)
+        position = await reply(coordinator, thread_id, "Our position", group="gender-caucus")
+        cosigned = await signer.post(
+            f"/api/posts/{position['id']}/cosignatures", json={"group": "media-caucus"}
+        )
+        assert cosigned.status_code == 201
+        assert await queries_to_read() == small + 1  # + the co-signatures of its positions
+
+
+async def test_revisions_are_rows_and_edits_render_at_write_time(
+    server: LiveServer, http: Client
+) -> None:
+    created = await open_thread(http, body="v1")
+    post_id = created["post"]["id"]
+    await http.patch(f"/api/posts/{post_id}", json={"body": "[v2](https://example.org)"})
+    async with server.state["sessionmaker"]() as session:
+        post = await session.get(Post, post_id)
+        revisions = (
+            await session.scalars(
+                select(PostRevision)
+                .where(PostRevision.post_id == post_id)
+                .order_by(PostRevision.number)
+            )
+        ).all()
+    assert post is not None and 'rel="nofollow ugc noopener"' in post.html
+    assert post.plain == "v2"
+    assert [(r.number, r.body) for r in revisions] == [(1, "v1"), (2, "[v2](https://example.org)")]

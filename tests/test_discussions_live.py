@@ -1,0 +1,167 @@
+"""Readers see new posts live, through server-sent events, and miss nothing when they
+reconnect with the last event id. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from forum.settings import Settings
+from tests.conftest import make_settings
+from tests.discussions_support import open_thread, person, reply
+from tests.support import LiveServer, client
+
+KEEPALIVE_S = 0.2
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path).with_(extra={"sse_keepalive_s": KEEPALIVE_S})
+
+
+@dataclass
+class Event:
+    id: int | None
+    event: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Stream:
+    response: httpx.Response
+    lines: AsyncIterator[str]
+    comments: list[str] = field(default_factory=list)
+
+    async def next(self, wait: float = 5.0) -> Event:
+        """The next event, skipping keepalive comments (kept in `comments`)."""
+        fields: dict[str, str] = {}
+        async with asyncio.timeout(wait):
+            async for line in self.lines:
+                if line == "":
+                    if "event" in fields:
+                        raw_id = fields.get("id")
+                        return Event(
+                            int(raw_id) if raw_id else None,
+                            fields["event"],
+                            json.loads(fields["data"]),
+                        )
+                    fields.clear()
+                    continue
+                if line.startswith(":"):
+                    self.comments.append(line)
+                    continue
+                name, _, value = line.partition(":")
+                fields[name] = value.removeprefix(" ")
+        raise AssertionError("the stream ended")
+
+
+@asynccontextmanager
+async def events(
+    http: httpx.AsyncClient, url: str, *, last_event_id: int | None = None
+) -> AsyncIterator[Stream]:
+    headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+    async with http.stream("GET", url, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield Stream(response, response.aiter_lines())
+
+
+async def test_an_open_thread_receives_new_replies_live(server: LiveServer) -> None:
+    async with person(server) as author, client(server) as reader:
+        created = await open_thread(author)
+        thread_id = created["thread"]["id"]
+        page = await reader.get(f"/threads/{thread_id}")
+        assert '<script type="module" src="/static/thread.js"></script>' in page.text
+        assert f'data-thread-events="/api/threads/{thread_id}/events"' in page.text
+        seq = (await reader.get(f"/api/threads/{thread_id}")).json()["seq"]
+        assert f'data-after="{seq}"' in page.text
+        script = await reader.get("/static/thread.js")
+        assert script.status_code == 200 and "EventSource" in script.text
+        assert "javascript" in script.headers["content-type"]
+
+        async with events(reader, f"/api/threads/{thread_id}/events?after={seq}") as stream:
+            posted = await reply(author, thread_id, "Live *from* Tunis", created["post"]["id"])
+            got = await stream.next()
+            assert got.event == "post" and got.id == posted["seq"] == seq + 1
+            assert got.data["op"] == "new"
+            assert got.data["post"]["id"] == posted["id"]
+            assert got.data["post"]["html"] == posted["html"]
+
+            edited = await author.patch(f"/api/posts/{posted['id']}", json={"body": "Edited"})
+            got = await stream.next()
+            assert (got.event, got.data["op"]) == ("post", "edit")
+            assert got.data["post"]["body"] == "Edited" == edited.json()["body"]
+
+            await author.delete(f"/api/posts/{posted['id']}")
+            got = await stream.next()
+            assert got.data["op"] == "delete" and got.data["post"]["html"] is None
+            assert got.data["post"]["body"] is None
+
+            # Nothing to say for a while: a comment keeps proxies from closing the stream.
+            await asyncio.sleep(KEEPALIVE_S * 2.5)
+            other = await open_thread(author, title="Elsewhere")
+            await reply(author, other["thread"]["id"], "not this thread")
+            reply_here = await reply(author, thread_id, "back here")
+            got = await stream.next()
+            assert got.data["post"]["id"] == reply_here["id"]
+            assert ": keepalive" in stream.comments
+
+
+async def test_a_reader_who_reconnects_misses_nothing(server: LiveServer) -> None:
+    async with person(server) as author, client(server) as reader:
+        created = await open_thread(author)
+        thread_id = created["thread"]["id"]
+        url = f"/api/threads/{thread_id}/events"
+        async with events(reader, url) as stream:
+            first = await reply(author, thread_id, "one")
+            seen = await stream.next()
+            assert seen.data["post"]["id"] == first["id"]
+        # Offline: two replies and an edit of the first happen.
+        second = await reply(author, thread_id, "two")
+        third = await reply(author, thread_id, "three", second["id"])
+        await author.patch(f"/api/posts/{first['id']}", json={"body": "one, edited"})
+        assert seen.id is not None
+        async with events(reader, url, last_event_id=seen.id) as stream:
+            replayed = [await stream.next() for _ in range(4)]
+            kinds = [(e.event, e.data.get("post", {}).get("id")) for e in replayed]
+            assert kinds == [
+                ("post", second["id"]),
+                ("post", third["id"]),
+                ("post", first["id"]),
+                ("thread", None),
+            ]
+            assert replayed[2].data["post"]["body"] == "one, edited"
+            ids = [e.id for e in replayed]
+            assert ids == sorted(ids)
+            # Then live, with nothing doubled.
+            fourth = await reply(author, thread_id, "four")
+            live = await stream.next()
+            assert live.data["post"]["id"] == fourth["id"]
+            assert live.id is not None and replayed[-1].id is not None
+            assert live.id > replayed[-1].id
+
+
+async def test_a_board_shows_new_threads_and_activity(server: LiveServer) -> None:
+    async with person(server) as author, client(server) as reader:
+        board = (await reader.get("/api/action-lines/C8/threads")).json()
+        page = await reader.get("/action-lines/C8")
+        assert 'data-board-events="/api/action-lines/C8/events"' in page.text
+        url = f"/api/action-lines/C8/events?after={board['seq']}"
+        async with events(reader, url) as stream:
+            created = await open_thread(author, code="C8", title="Local content")
+            got = await stream.next()
+            assert (got.event, got.data["op"]) == ("thread", "new")
+            assert got.data["thread"]["title"] == "Local content"
+            await reply(author, created["thread"]["id"], "more")
+            got = await stream.next()
+            assert got.data["op"] == "update" and got.data["thread"]["reply_count"] == 1
+        assert (await reader.get("/api/action-lines/C99/events")).status_code == 404
+        assert (await reader.get("/api/threads/999999/events")).status_code == 404

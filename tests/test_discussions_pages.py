@@ -1,0 +1,166 @@
+"""The discussion pages as a browser without JavaScript uses them: forms with the CSRF
+field, redirects after writes, refusals shown with the text kept; CSRF and the post
+rate limit refuse and store nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from forum.auth import CSRF_COOKIE
+from forum.settings import Settings
+from tests.conftest import FakeClock, make_settings
+from tests.discussions_support import line_id, open_thread, recording, set_role, snapshot
+from tests.support import Client, LiveServer, client
+
+POST_LIMIT = 3
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path).with_(post_limit=POST_LIMIT, post_window=60)
+
+
+def token_in(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the form"
+    return match.group(1)
+
+
+async def test_a_browser_without_javascript_takes_part(server: LiveServer, http: Client) -> None:
+    me = await http.signup()
+    board = await http.get("/action-lines/C3")
+    assert 'action="/action-lines/C3"' in board.text
+    token = token_in(board.text)
+    assert token == http.cookies[CSRF_COOKIE]
+
+    opened = await http.post(
+        "/action-lines/C3",
+        data={"csrf_token": token, "title": "Libraries", "body": "Open *all* day"},
+    )
+    assert opened.status_code == 303
+    thread_url = opened.headers["location"]
+    thread_id = int(thread_url.rsplit("/", 1)[1])
+    page = await http.get(thread_url)
+    assert "<em>all</em>" in page.text and 'id="reply"' in page.text
+
+    first_id = int(re.findall(r'id="post-(\d+)"', page.text)[0])
+    form = await http.get(f"{thread_url}?reply_to={first_id}")
+    assert f'name="parent_id" value="{first_id}"' in form.text
+    replied = await http.post(
+        thread_url,
+        data={"csrf_token": token, "body": "And on Sundays", "parent_id": str(first_id)},
+    )
+    assert replied.status_code == 303 and "#post-" in replied.headers["location"]
+    reply_id = int(replied.headers["location"].rsplit("-", 1)[1])
+
+    # A refused form comes back with the reason and the text typed so far.
+    refused = await http.post(
+        "/action-lines/C3", data={"csrf_token": token, "title": "Kept title", "body": "  "}
+    )
+    assert refused.status_code == 422
+    assert "must not be blank" in refused.text and 'value="Kept title"' in refused.text
+
+    edit_form = await http.get(f"/posts/{reply_id}/edit")
+    assert "And on Sundays" in edit_form.text
+    edited = await http.post(
+        f"/posts/{reply_id}/edit", data={"csrf_token": token, "body": "And on holidays"}
+    )
+    assert edited.status_code == 303
+    history = await http.get(f"/posts/{reply_id}/revisions")
+    assert "And on Sundays" in history.text and "And on holidays" in history.text
+
+    deleted = await http.post(f"/posts/{reply_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303
+    after = await http.get(thread_url)
+    assert "This post was deleted" in after.text and "holidays" not in after.text
+
+    permalink = await http.get(f"/posts/{first_id}")
+    assert permalink.status_code == 200 and "Libraries" in permalink.text
+    assert me["display_name"] in permalink.text
+
+    # The chair of a group following C3 locks the thread from the page.
+    async with client(server) as chair:
+        chair_user = await chair.signup()
+        await set_role(server, "human-rights-caucus", chair_user["id"], "chair")
+        chair_page = await chair.get(thread_url)
+        assert "Lock thread" in chair_page.text
+        locked = await chair.post(
+            f"/threads/{thread_id}/lock",
+            data={"csrf_token": token_in(chair_page.text), "locked": "1"},
+        )
+        assert locked.status_code == 303
+    closed = await http.get(thread_url)
+    assert "locked" in closed.text and 'action="/threads/' not in closed.text
+
+
+async def test_forms_and_cookie_writes_without_the_csrf_token_change_nothing(
+    server: LiveServer, http: Client
+) -> None:
+    await http.signup()
+    created = await open_thread(http)
+    thread_id, post_id = created["thread"]["id"], created["post"]["id"]
+    c3 = await line_id(server, "C3")
+    attempts = [
+        ("/action-lines/C3", {"title": "t", "body": "b"}),
+        (f"/threads/{thread_id}", {"body": "b"}),
+        (f"/posts/{post_id}/edit", {"body": "b"}),
+        (f"/posts/{post_id}/delete", {}),
+        (f"/threads/{thread_id}/lock", {"locked": "1"}),
+        (f"/posts/{post_id}/cosign", {"group": "gender-caucus"}),
+    ]
+    for url, form in attempts:
+        for token in (None, "x" * 43):
+            data = form if token is None else {**form, "csrf_token": token}
+            before = await snapshot(server)
+            async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+                response = await http.post(url, data=data)
+            assert response.status_code == 403, (url, token, response.text)
+            assert await snapshot(server) == before, url
+            assert published.messages == [], url
+
+    # Cookie-authenticated JSON writes need the header as well.
+    for method, url, body in [
+        ("POST", f"/api/threads/{thread_id}/posts", {"body": "b"}),
+        ("PATCH", f"/api/posts/{post_id}", {"body": "b"}),
+        ("DELETE", f"/api/posts/{post_id}", None),
+        ("PUT", f"/api/threads/{thread_id}/lock", {"locked": True}),
+    ]:
+        before = await snapshot(server)
+        response = await http.request(method, url, json=body, headers={"X-CSRF-Token": "wrong"})
+        assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
+        assert await snapshot(server) == before
+
+
+async def test_posting_is_rate_limited_per_account(
+    server: LiveServer, http: Client, clock: FakeClock
+) -> None:
+    await http.signup()
+    created = await open_thread(http)  # the first of POST_LIMIT posts
+    thread_id = created["thread"]["id"]
+    for n in range(POST_LIMIT - 1):
+        ok = await http.post(f"/api/threads/{thread_id}/posts", json={"body": f"post {n}"})
+        assert ok.status_code == 201
+    c3 = await line_id(server, "C3")
+    before = await snapshot(server)
+    async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+        limited = await http.post(f"/api/threads/{thread_id}/posts", json={"body": "one more"})
+        new_thread = await http.post(
+            "/api/action-lines/C3/threads", json={"title": "t", "body": "b"}
+        )
+    assert limited.status_code == 429 and new_thread.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert await snapshot(server) == before and published.messages == []
+
+    # Another account is not held back, and the window passes.
+    async with client(server) as other:
+        await other.signup()
+        assert (
+            await other.post(f"/api/threads/{thread_id}/posts", json={"body": "hi"})
+        ).status_code == 201
+    clock.advance(61)
+    again = await http.post(f"/api/threads/{thread_id}/posts", json={"body": "later"})
+    assert again.status_code == 201
