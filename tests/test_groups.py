@@ -209,5 +209,5 @@ async def test_get_routes_change_nothing(server: LiveServer, http: Client) -> No
         if not isinstance(route, Route) or "{" in path:
             continue
         response = await http.get(path)
-        assert response.status_code in {200, 401, 405}, path
+        assert response.status_code in {200, 401, 405, 422}, path
     assert await memberships(server) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import Client, LiveServer
@@ -81,9 +83,10 @@ async def test_openapi_lists_every_json_endpoint(sqlite_server: LiveServer) -> N
     paths = document["paths"]
     for route in sqlite_server.app.routes:
         if isinstance(route, Route) and route.path.startswith("/api/"):
-            assert route.path in paths, route.path
+            path = re.sub(r":\w+}", "}", route.path)
+            assert path in paths, route.path
             for method in (route.methods or set()) - {"HEAD"}:
-                operation = paths[route.path][method.lower()]
+                operation = paths[path][method.lower()]
                 assert operation["summary"] and operation["responses"]
     register = paths["/api/accounts"]["post"]
     schema_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -8,12 +8,14 @@ takes the lock at BEGIN instead, through `write_transaction`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -59,9 +61,33 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """
     if session.in_transaction():
         raise RuntimeError("write_transaction must be the outermost transaction")
-    async with session.begin():
+    lock = _sqlite_writer_lock(session)
+    if lock is None:
+        async with session.begin():
+            await session.connection(execution_options={_WRITE: True})
+            yield session
+        return
+    # SQLite has one writer at a time. Writers of this process queue here, in order,
+    # instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms and
+    # turns a burst of posts into a long tail. Other processes still meet the busy
+    # handler; that is what `busy_timeout` is for.
+    async with lock, session.begin():
         await session.connection(execution_options={_WRITE: True})
         yield session
+
+
+_writer_locks: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _sqlite_writer_lock(session: AsyncSession) -> asyncio.Lock | None:
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return None
+    engine = bind.sync_engine
+    lock = _writer_locks.get(engine)
+    if lock is None:
+        lock = _writer_locks[engine] = asyncio.Lock()
+    return lock
 
 
 async def end_read(session: AsyncSession) -> None:

@@ -3,6 +3,7 @@ OpenAPI 3 document built from them (`GET /openapi.json`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -124,7 +125,7 @@ def openapi_document(routers: Sequence[ApiRouter]) -> dict[str, Any]:
 
     for router in routers:
         for op in router.operations:
-            path = op.path.replace(":int}", "}").replace(":path}", "}")
+            path = _CONVERTOR.sub("}", op.path)
             entry: dict[str, Any] = {
                 "summary": op.summary,
                 "operationId": f"{op.method.lower()}_{op.endpoint.__name__}",
@@ -132,8 +133,8 @@ def openapi_document(routers: Sequence[ApiRouter]) -> dict[str, Any]:
                 "responses": {},
             }
             parameters = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in _path_params(path)
+                {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+                for name, kind in _path_params(op.path)
             ] + [
                 {
                     "name": name,
@@ -187,8 +188,14 @@ def openapi_document(routers: Sequence[ApiRouter]) -> dict[str, Any]:
     }
 
 
-def _path_params(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+_CONVERTOR = re.compile(r":\w+}")
+_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+
+
+def _path_params(path: str) -> list[tuple[str, str]]:
+    """Path parameters and their JSON types, from Starlette's `{name:convertor}`."""
+    types = {"int": "integer", "float": "number"}
+    return [(name, types.get(convertor, "string")) for name, convertor in _PARAM.findall(path)]
 
 
 _ERROR_DESCRIPTIONS = {
