@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from forum.domain.membership import speaks_for
+from forum.domain.permissions import Action, Standing, allowed, may, standings
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
 
@@ -44,16 +45,18 @@ class Actor:
         return self.user_id is not None
 
     @property
-    def observer(self) -> bool:
-        return (
-            not self.is_secretariat
-            and bool(self.board_roles)
-            and all(role is Role.OBSERVER for role in self.board_roles)
+    def standings(self) -> frozenset[Standing]:
+        return standings(
+            self.board_roles, signed_in=self.signed_in, is_secretariat=self.is_secretariat
         )
 
     @property
+    def observer(self) -> bool:
+        return self.signed_in and not allowed(Action.POST, *self.standings)
+
+    @property
     def moderates(self) -> bool:
-        return self.is_secretariat or Role.CHAIR in self.board_roles
+        return allowed(Action.MODERATE, *self.standings)
 
 
 def board_actor(
@@ -147,7 +150,7 @@ def check_cosign(
         raise ForumError(ErrorCode.CONFLICT, "Only positions can be co-signed.")
     if position.deleted:
         raise ForumError(ErrorCode.CONFLICT, "This position was deleted.")
-    if not speaks_for(role_in_group):
+    if not may(Action.COSIGN, role_in_group):
         raise ForumError(
             ErrorCode.FORBIDDEN,
             "Only the group's chair or coordinator may co-sign on its behalf.",
