@@ -166,3 +166,12 @@ def test_environment_is_not_read_when_given_explicitly(tmp_path: Path) -> None:
     settings = Settings.from_env({"FORUM_DATA_DIR": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40,
                                   "FORUM_BROKER_URL": "memory://", "FORUM_WS_MAX_SIZE": "2048"})
     assert settings.ws_max_size == 2048
+
+
+def test_migrations_form_one_line() -> None:
+    """One head: the next migration has one parent, and `alembic upgrade head` works."""
+    from alembic.script import ScriptDirectory
+
+    from forum.db.migrate import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
