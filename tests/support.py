@@ -47,18 +47,35 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(settings: Settings, *, limiter: RateLimiter | None = None
-                      ) -> AsyncIterator[LiveServer]:
+async def live_server(
+    settings: Settings, *, limiter: RateLimiter | None = None, send_buffer: int | None = None
+) -> AsyncIterator[LiveServer]:
     """uvicorn serving the app on 127.0.0.1 in this event loop, with the same WebSocket
-    settings as run.py."""
+    settings as run.py.
+
+    `send_buffer` fixes the kernel's send buffer of every accepted socket (a slow link):
+    left to itself Linux grows it to megabytes before a reader that stalls blocks the
+    server's writes.
+    """
     app = create_app(settings, limiter=limiter)
-    port = free_port()
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says it is TCP, and without it every response waits ~40 ms.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
         **settings.uvicorn_ws_options(),
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         for _ in range(500):
             if server.started or task.done():
@@ -72,6 +89,7 @@ async def live_server(settings: Settings, *, limiter: RateLimiter | None = None
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
+        sock.close()
 
 
 class Client(httpx.AsyncClient):

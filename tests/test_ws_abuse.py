@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from forum.ws.protocol import CLOSE_UNAUTHENTICATED, FRAMES_PER_WINDOW
+from forum.ws.protocol import (
+    CLOSE_FLOOD,
+    CLOSE_UNAUTHENTICATED,
+    FLOOD_TOLERANCE,
+    FRAMES_PER_WINDOW,
+)
+from tests.conftest import make_settings
 from tests.rooms_support import GROUP, api, peer, person
-from tests.support import LiveServer
+from tests.support import LiveServer, live_server
 
 
 @pytest.mark.parametrize(
@@ -46,8 +54,7 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(
             (json.dumps({"type": "join", "room": GROUP, "seat": "throne"}), "validation_error"),
             (json.dumps({"type": "move", "user_id": 10**30, "position": 0}), "validation_error"),
             (json.dumps({"type": "raise_hand"}), "conflict"),  # not in a room yet
-            (json.dumps({"type": "join", "room": "no-such-room", "seat": "remote"}),
-             "not_found"),
+            (json.dumps({"type": "join", "room": "no-such-room", "seat": "remote"}), "not_found"),
         ]
         for text, code in cases:
             await p.ws.send(text)
@@ -118,3 +125,96 @@ async def test_logout_closes_the_socket_within_two_seconds(sqlite_server: LiveSe
         with pytest.raises(ConnectionClosed):
             await ws.recv()
         assert ws.close_code == CLOSE_UNAUTHENTICATED
+
+
+async def test_origins_listed_in_settings_are_allowed_besides_our_own(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(sqlite_url, tmp_path).with_(allowed_origins=("https://agora.example",))
+    async with live_server(settings) as server:
+        for origin in ("https://agora.example", server.origin):
+            async with connect(server.ws_url + "/ws", additional_headers={"Origin": origin}) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+        for origin in ("https://agora.example.evil", "http://agora.example", "null"):
+            with pytest.raises(InvalidStatus) as caught:
+                async with connect(server.ws_url + "/ws", additional_headers={"Origin": origin}):
+                    pass
+            assert caught.value.response.status_code == 403
+
+
+async def test_invalid_utf8_closes_1007_and_binary_closes_1003(
+    sqlite_server: LiveServer,
+) -> None:
+    async with (
+        peer(sqlite_server) as bad_text,
+        peer(sqlite_server) as binary,
+        peer(sqlite_server) as bystander,
+    ):
+        await bad_text.ws.send(b'{"type": "ping", "ref": "\xff\xfe"}', text=True)
+        await binary.ws.send(b'{"type": "ping"}')
+        for p, code in ((bad_text, 1007), (binary, 1003)):
+            with pytest.raises(ConnectionClosed):
+                await p.next()
+            assert p.ws.close_code == code
+            assert not [f for f in p.seen if f["type"] == "pong"]
+        assert (await bystander.call({"type": "ping"}))["type"] == "pong"
+
+
+async def test_a_flood_past_the_tolerance_closes_4429_and_others_carry_on(
+    sqlite_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    member = await person(sqlite_server, role="member")
+    async with peer(sqlite_server, member) as flooder, peer(sqlite_server) as bystander:
+        for _ in range(FRAMES_PER_WINDOW + FLOOD_TOLERANCE + 1):
+            await flooder.ws.send(json.dumps({"type": "ping"}))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await flooder.next()
+        assert flooder.ws.close_code == CLOSE_FLOOD
+        limited = [f for f in flooder.seen if f.get("code") == "rate_limited"]
+        assert len(limited) == FLOOD_TOLERANCE + 1
+        assert (await bystander.call({"type": "ping"}))["type"] == "pong"
+    floods = [r for r in caplog.records if r.name == "forum.security"]
+    assert len(floods) == 1
+    assert floods[0].forum_code == "rate_limited"  # type: ignore[attr-defined]
+    assert floods[0].forum_user_id == str(member.id)  # type: ignore[attr-defined]
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "forum.security"]
+
+
+async def test_each_refusal_logs_one_line_without_secrets(
+    sqlite_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = sqlite_server
+    caplog.set_level(logging.WARNING, logger="forum.security")
+    evil = "https://evil.example"
+    with pytest.raises(InvalidStatus):
+        async with connect(server.ws_url + "/ws", additional_headers={"Origin": evil}):
+            pass
+    [line] = refusals(caplog)
+    assert line.forum_code == "forbidden"  # type: ignore[attr-defined]
+    assert line.forum_ip == "127.0.0.1" and line.forum_origin == evil  # type: ignore[attr-defined]
+    message = line.getMessage()
+    assert "code='forbidden'" in message and "ip='127.0.0.1'" in message and evil in message
+
+    secrets = ["agora_forged-token-0123456789", "forged-cookie-value-0123456789"]
+    attempts = [
+        {"Authorization": f"Bearer {secrets[0]}"},
+        {"Cookie": f"forum_session={secrets[1]}"},
+    ]
+    for headers in attempts:
+        caplog.clear()
+        headers = {**headers, "Origin": server.origin}
+        async with connect(server.ws_url + "/ws", additional_headers=headers) as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == CLOSE_UNAUTHENTICATED
+        [line] = refusals(caplog)
+        assert line.forum_code == "unauthenticated"  # type: ignore[attr-defined]
+        assert line.forum_ip == "127.0.0.1"  # type: ignore[attr-defined]
+        assert line.forum_origin == server.origin  # type: ignore[attr-defined]
+        for secret in secrets:
+            assert secret not in caplog.text
+            assert all(secret not in str(value) for value in vars(line).values())

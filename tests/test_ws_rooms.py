@@ -16,8 +16,7 @@ async def event_count(server: LiveServer) -> int:
         return int(await session.scalar(select(func.count()).select_from(RoomEvent)) or 0)
 
 
-async def test_a_session_with_four_stakeholders(sqlite_server: LiveServer) -> None:
-    server = sqlite_server
+async def test_a_session_with_four_stakeholders(server: LiveServer) -> None:
     chair = await person(server, role="chair", name="Chair Markus")
     remote = await person(server, role="member", name="Remote Ama")
     business = await person(server, family="private_sector", role="member", name="Biz Kim")
@@ -26,8 +25,11 @@ async def test_a_session_with_four_stakeholders(sqlite_server: LiveServer) -> No
     await schedule_and_open(chair)
 
     async with (
-        peer(server, chair) as c, peer(server, remote) as r, peer(server, business) as b,
-        peer(server, observer) as o, peer(server, second_observer) as o2,
+        peer(server, chair) as c,
+        peer(server, remote) as r,
+        peer(server, business) as b,
+        peer(server, observer) as o,
+        peer(server, second_observer) as o2,
     ):
         joined = await c.join("participant")
         assert joined["type"] == "joined"
@@ -98,8 +100,9 @@ async def test_a_session_with_four_stakeholders(sqlite_server: LiveServer) -> No
         document = (await anonymous.get(f"/api/sessions/{sessions[0]['id']}/transcript")).json()
         bodies = [e["body"] for e in document["events"] if e["type"] == "intervention"]
         assert bodies == ["Our statement on C7.", "Industry view."]
-        gives = [e["user_id"] for e in document["events"] if e["type"] == "floor"
-                 and e["op"] == "give"]
+        gives = [
+            e["user_id"] for e in document["events"] if e["type"] == "floor" and e["op"] == "give"
+        ]
         assert gives == [remote.id, business.id]
         assert document["attendance"]["by_family"] == {
             "government": {"participant": 1, "remote": 1},
@@ -112,9 +115,7 @@ async def test_a_session_with_four_stakeholders(sqlite_server: LiveServer) -> No
         assert "<script" not in page.text
 
 
-async def test_resume_after_a_cut_has_no_gap_and_no_duplicate(sqlite_server: LiveServer
-                                                               ) -> None:
-    server = sqlite_server
+async def test_resume_after_a_cut_has_no_gap_and_no_duplicate(server: LiveServer) -> None:
     chair = await person(server, role="chair")
     member = await person(server, role="member")
     await schedule_and_open(chair, fmt="open_debate")

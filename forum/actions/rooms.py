@@ -7,7 +7,8 @@ transaction, and publish the event after commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,9 +51,21 @@ STATE_KEYS = ("session", "queue_policy", "observer_seats", "queue", "floor", "sp
 TRANSCRIPT_TYPES = ("session", "floor", "intervention")
 TRANSCRIPT_MAX_EVENTS = 20_000
 
+log = logging.getLogger(__name__)
+
 
 def room_channel(room_id: int) -> str:
     return f"room:{room_id}"
+
+
+async def publish(broker: Broker, room_id: int, message: Mapping[str, Any]) -> None:
+    """Publish after commit. A failure is logged, not raised: the change is committed
+    and its event row is there, which hubs fill gaps from; the caller must not answer
+    a done change with an error."""
+    try:
+        await broker.publish(room_channel(room_id), message)
+    except Exception:
+        log.exception("publishing to room %d failed", room_id)
 
 
 @dataclass(frozen=True)
@@ -90,13 +103,16 @@ async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     room = await session.scalar(select(Room).where(Room.group_id == group.id))
     if room is not None:
         return group, room
+    group_id = group.id
     await end_read(session)
     try:
         async with write_transaction(session):
-            session.add(Room(group_id=group.id))
+            session.add(Room(group_id=group_id))
     except IntegrityError:
-        pass  # another request made it first
-    room = await session.scalar(select(Room).where(Room.group_id == group.id))
+        # Another request made it first. The rollback expired what the session had
+        # loaded, and an expired attribute cannot be loaded lazily under asyncio.
+        await session.refresh(group)
+    room = await session.scalar(select(Room).where(Room.group_id == group_id))
     assert room is not None  # noqa: S101 - made above or by the racing request
     return group, room
 
@@ -126,7 +142,9 @@ async def locked(session: AsyncSession, room_id: int) -> Room:
 def queue_of(room: Room) -> list[QueueEntry]:
     return [
         QueueEntry(
-            user_id=item["user_id"], family=Family(item["family"]), seat=Seat(item["seat"]),
+            user_id=item["user_id"],
+            family=Family(item["family"]),
+            seat=Seat(item["seat"]),
             raised=item["raised"],
         )
         for item in room.queue
@@ -142,8 +160,10 @@ def turn_of(room: Room) -> Turn | None:
     if floor is None:
         return None
     return Turn(
-        user_id=floor["user_id"], family=Family(floor["family"]),
-        started_at=datetime.fromisoformat(floor["started_at"]), limit_s=floor["limit_s"],
+        user_id=floor["user_id"],
+        family=Family(floor["family"]),
+        started_at=datetime.fromisoformat(floor["started_at"]),
+        limit_s=floor["limit_s"],
         extended_s=floor["extended_s"],
     )
 
@@ -252,22 +272,36 @@ async def do_schedule_session(
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         title = check_schedule_session(
-            is_chair=actor.is_chair, title=draft.title, agenda=draft.agenda,
-            starts_at=draft.starts_at, ends_at=draft.ends_at,
+            is_chair=actor.is_chair,
+            title=draft.title,
+            agenda=draft.agenda,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
         )
         row = RoomSession(
-            room_id=room.id, title=title, agenda=draft.agenda, agenda_html=agenda_html,
-            format=draft.format.value, status=SessionStatus.SCHEDULED.value,
-            starts_at=draft.starts_at, ends_at=draft.ends_at, created_by=user.id,
+            room_id=room.id,
+            title=title,
+            agenda=draft.agenda,
+            agenda_html=agenda_html,
+            format=draft.format.value,
+            status=SessionStatus.SCHEDULED.value,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            created_by=user.id,
             created_at=utcnow(),
         )
         session.add(row)
         await session.flush()
         event = await append_event(
-            session, room, "session", "schedule", {"scheduled": session_wire(row)},
-            actor_id=user.id, session_id=row.id,
+            session,
+            room,
+            "session",
+            "schedule",
+            {"scheduled": session_wire(row)},
+            actor_id=user.id,
+            session_id=row.id,
         )
-    await broker.publish(room_channel(room_id), event.wire())
+    await publish(broker, room_id, event.wire())
     return row
 
 
@@ -286,7 +320,8 @@ async def do_open_session(
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         check_open_session(
-            is_chair=actor.is_chair, status=SessionStatus(row.status),
+            is_chair=actor.is_chair,
+            status=SessionStatus(row.status),
             another_open=room.open_session_id is not None,
         )
         row.status = SessionStatus.OPEN.value
@@ -302,12 +337,16 @@ async def do_open_session(
         for user_id, seat, family in present:
             session.add(Attendance(session_id=row.id, user_id=user_id, seat=seat, family=family))
         event = await append_event(
-            session, room, "session", "open",
+            session,
+            room,
+            "session",
+            "open",
             {"session": session_wire(row), "queue": [], "floor": None, "spoken": {}},
-            actor_id=user.id, session_id=row.id,
+            actor_id=user.id,
+            session_id=row.id,
         )
         row.open_seq = event.seq
-    await broker.publish(room_channel(room_id), event.wire())
+    await publish(broker, room_id, event.wire())
     return row
 
 
@@ -324,13 +363,22 @@ async def do_close_session(
         room.open_session_id = None
         room.queue, room.floor, room.spoken = [], None, {}
         event = await append_event(
-            session, room, "session", "close",
-            {"session": None, "closed": session_wire(row), "queue": [], "floor": None,
-             "spoken": {}},
-            actor_id=user.id, session_id=row.id,
+            session,
+            room,
+            "session",
+            "close",
+            {
+                "session": None,
+                "closed": session_wire(row),
+                "queue": [],
+                "floor": None,
+                "spoken": {},
+            },
+            actor_id=user.id,
+            session_id=row.id,
         )
         row.close_seq = event.seq
-    await broker.publish(room_channel(room_id), event.wire())
+    await publish(broker, room_id, event.wire())
     return row
 
 
@@ -377,9 +425,7 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
     for family, seat, count in counts:
         attendance.setdefault(family, {})[seat] = count
     people = await session.scalar(
-        select(func.count(func.distinct(Attendance.user_id))).where(
-            Attendance.session_id == row.id
-        )
+        select(func.count(func.distinct(Attendance.user_id))).where(Attendance.session_id == row.id)
     )
     return {
         "session": session_wire(row),
@@ -391,7 +437,10 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
 
 def transcript_entry(event: RoomEvent) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "seq": event.seq, "type": event.type, "op": event.op, "at": event.created_at.isoformat()
+        "seq": event.seq,
+        "type": event.type,
+        "op": event.op,
+        "at": event.created_at.isoformat(),
     }
     data = event.data
     if event.type == "intervention":

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import locked, member_of, observer_policy_of, person, room_channel
+from forum.actions.rooms import locked, member_of, observer_policy_of, person, publish
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
@@ -53,15 +53,22 @@ async def _publish_presence(
     broker: Broker, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
 ) -> None:
     if users or left:
-        await broker.publish(
-            room_channel(room_id),
+        await publish(
+            broker,
+            room_id,
             {"type": "presence", "op": "update", "room": room_id, "users": users, "left": left},
         )
 
 
 async def do_take_seat(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat,
-    connection_id: str, worker: str,
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    seat: Seat,
+    connection_id: str,
+    worker: str,
 ) -> None:
     """Seat a connection in the room, or refuse (no row, nothing published)."""
     async with write_transaction(session):
@@ -73,23 +80,40 @@ async def do_take_seat(
             .distinct()
         )
         check_take_seat(
-            seat, user_id=user.id, family=Family(user.family), role=actor.role,
-            is_secretariat=user.is_secretariat, policy=observer_policy_of(room),
+            seat,
+            user_id=user.id,
+            family=Family(user.family),
+            role=actor.role,
+            is_secretariat=user.is_secretariat,
+            policy=observer_policy_of(room),
             observers={user_id: Family(family) for user_id, family in observers},
         )
         before = await _seat_of(session, room.id, user.id)
         now = utcnow()
-        session.add(Presence(
-            id=connection_id, room_id=room.id, user_id=user.id, seat=seat.value,
-            family=user.family, worker=worker, joined_at=now, seen_at=now,
-        ))
+        session.add(
+            Presence(
+                id=connection_id,
+                room_id=room.id,
+                user_id=user.id,
+                seat=seat.value,
+                family=user.family,
+                worker=worker,
+                joined_at=now,
+                seen_at=now,
+            )
+        )
         if room.open_session_id is not None:
             attended = await session.get(Attendance, (room.open_session_id, user.id, seat.value))
             if attended is None:
-                session.add(Attendance(
-                    session_id=room.open_session_id, user_id=user.id, seat=seat.value,
-                    family=user.family, first_seen=now,
-                ))
+                session.add(
+                    Attendance(
+                        session_id=room.open_session_id,
+                        user_id=user.id,
+                        seat=seat.value,
+                        family=user.family,
+                        first_seen=now,
+                    )
+                )
         changed = before != seat.value
         if changed:
             room.presence_ver += 1
@@ -143,21 +167,29 @@ async def do_sweep_presence(
     cutoff = utcnow() - stale_after
     async with session.begin():
         stale = (
-            await session.execute(
-                select(Presence.room_id).where(Presence.seen_at < cutoff).distinct()
+            (
+                await session.execute(
+                    select(Presence.room_id).where(Presence.seen_at < cutoff).distinct()
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     removed = 0
     for room_id in stale:
         async with write_transaction(session):
             room = await locked(session, room_id)
             rows = (
-                await session.execute(
-                    delete(Presence)
-                    .where(Presence.room_id == room_id, Presence.seen_at < cutoff)
-                    .returning(Presence.user_id)
+                (
+                    await session.execute(
+                        delete(Presence)
+                        .where(Presence.room_id == room_id, Presence.seen_at < cutoff)
+                        .returning(Presence.user_id)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             users, left = await _after_removal(session, room, rows)
         removed += len(rows)
         await _publish_presence(broker, room_id, users, left)
@@ -195,8 +227,13 @@ async def do_set_observer_policy(
         check_set_observer_policy(is_chair=actor.is_chair)
         room.observer_seats = policy.to_json()
         event = await append_event(
-            session, room, "room", "seats", {"observer_seats": room.observer_seats},
-            actor_id=user.id, session_id=room.open_session_id,
+            session,
+            room,
+            "room",
+            "seats",
+            {"observer_seats": room.observer_seats},
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
-    await broker.publish(room_channel(room_id), event.wire())
+    await publish(broker, room_id, event.wire())
     return event

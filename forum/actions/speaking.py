@@ -14,9 +14,9 @@ from forum.actions.rooms import (
     floor_wire,
     locked,
     member_of,
+    publish,
     queue_names,
     queue_of,
-    room_channel,
     set_queue,
     spoken_of,
     turn_of,
@@ -33,7 +33,7 @@ from forum.domain.vocabulary import Family, Seat
 
 
 async def _publish(broker: Broker, event: RoomEvent) -> RoomEvent:
-    await broker.publish(room_channel(event.room_id), event.wire())
+    await publish(broker, event.room_id, event.wire())
     return event
 
 
@@ -51,8 +51,13 @@ async def do_set_queue_policy(
         room.queue_policy = policy.value
         set_queue(room, queue_of(room), queue_names(room))
         event = await append_event(
-            session, room, "room", "policy", {"queue_policy": policy.value, "queue": room.queue},
-            actor_id=user.id, session_id=room.open_session_id,
+            session,
+            room,
+            "room",
+            "policy",
+            {"queue_policy": policy.value, "queue": room.queue},
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -65,7 +70,8 @@ async def do_raise_hand(
         queue = queue_of(room)
         turn = turn_of(room)
         rules.check_raise_hand(
-            seat, session_open=room.open_session_id is not None,
+            seat,
+            session_open=room.open_session_id is not None,
             already_in_queue=rules.find(queue, user.id) is not None,
             holds_floor=turn is not None and turn.user_id == user.id,
             queue_size=len(queue),
@@ -73,11 +79,17 @@ async def do_raise_hand(
         entry = QueueEntry(
             user_id=user.id, family=Family(user.family), seat=seat, raised=_next_raised(room)
         )
-        set_queue(room, rules.raise_hand(queue, entry),
-                  {**queue_names(room), user.id: user.display_name})
+        set_queue(
+            room, rules.raise_hand(queue, entry), {**queue_names(room), user.id: user.display_name}
+        )
         event = await append_event(
-            session, room, "queue", "raise", {"user_id": user.id, "queue": room.queue},
-            actor_id=user.id, session_id=room.open_session_id,
+            session,
+            room,
+            "queue",
+            "raise",
+            {"user_id": user.id, "queue": room.queue},
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -91,19 +103,31 @@ async def do_lower_hand(
         actor = await member_of(session, room, user)
         queue = queue_of(room)
         rules.check_lower_hand(
-            user_id=user.id, target_id=target, is_chair=actor.is_chair,
+            user_id=user.id,
+            target_id=target,
+            is_chair=actor.is_chair,
             in_queue=rules.find(queue, target) is not None,
         )
         set_queue(room, rules.lower_hand(queue, target), queue_names(room))
         event = await append_event(
-            session, room, "queue", "lower", {"user_id": target, "queue": room.queue},
-            actor_id=user.id, session_id=room.open_session_id,
+            session,
+            room,
+            "queue",
+            "lower",
+            {"user_id": target, "queue": room.queue},
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
 
 async def do_move_in_queue(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, target_id: int,
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    target_id: int,
     position: int,
 ) -> RoomEvent:
     async with write_transaction(session):
@@ -111,21 +135,32 @@ async def do_move_in_queue(
         actor = await member_of(session, room, user)
         queue = queue_of(room)
         rules.check_move(
-            is_chair=actor.is_chair, in_queue=rules.find(queue, target_id) is not None,
-            position=position, queue_size=len(queue),
+            is_chair=actor.is_chair,
+            in_queue=rules.find(queue, target_id) is not None,
+            position=position,
+            queue_size=len(queue),
         )
         set_queue(room, rules.move(queue, target_id, position), queue_names(room))
         event = await append_event(
-            session, room, "queue", "move",
+            session,
+            room,
+            "queue",
+            "move",
             {"user_id": target_id, "position": position, "queue": room.queue},
-            actor_id=user.id, session_id=room.open_session_id,
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
 
 async def do_give_floor(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User,
-    target_id: int | None, limit_s: int | None,
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    target_id: int | None,
+    limit_s: int | None,
 ) -> RoomEvent:
     """Give the floor to `target_id`, or to whoever the policy calls next when None."""
     async with write_transaction(session):
@@ -138,8 +173,10 @@ async def do_give_floor(
         else:
             chosen = rules.find(queue, target_id)
         rules.check_give_floor(
-            is_chair=actor.is_chair, session_open=room.open_session_id is not None,
-            in_queue=chosen is not None, limit_s=limit_s,
+            is_chair=actor.is_chair,
+            session_open=room.open_session_id is not None,
+            in_queue=chosen is not None,
+            limit_s=limit_s,
         )
         assert chosen is not None  # noqa: S101 - check_give_floor refuses an empty choice
         names = queue_names(room)
@@ -152,12 +189,19 @@ async def do_give_floor(
         set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
         # The event's own seq names the turn, so that a timer cannot end a later one.
         event = await append_event(
-            session, room, "floor", "give", {}, actor_id=user.id,
+            session,
+            room,
+            "floor",
+            "give",
+            {},
+            actor_id=user.id,
             session_id=room.open_session_id,
         )
         room.floor = floor_wire(turn, name=names[chosen.user_id], turn_seq=event.seq)
         event.data = {
-            "floor": room.floor, "queue": room.queue, "spoken": room.spoken,
+            "floor": room.floor,
+            "queue": room.queue,
+            "spoken": room.spoken,
             "previous": previous["user_id"] if previous else None,
         }
     return await _publish(broker, event)
@@ -180,10 +224,18 @@ async def _end_turn(
     floor = room.floor or {}
     room.floor = None
     return await append_event(
-        session, room, "floor", "take",
-        {"floor": None, "user_id": floor.get("user_id"), "name": floor.get("name"),
-         "reason": reason},
-        actor_id=actor_id, session_id=room.open_session_id,
+        session,
+        room,
+        "floor",
+        "take",
+        {
+            "floor": None,
+            "user_id": floor.get("user_id"),
+            "name": floor.get("name"),
+            "reason": reason,
+        },
+        actor_id=actor_id,
+        session_id=room.open_session_id,
     )
 
 
@@ -200,14 +252,23 @@ async def do_extend_floor(
             turn.extend(seconds), name=room.floor["name"], turn_seq=room.floor["turn"]
         )
         event = await append_event(
-            session, room, "floor", "extend", {"floor": room.floor, "seconds": seconds},
-            actor_id=user.id, session_id=room.open_session_id,
+            session,
+            room,
+            "floor",
+            "extend",
+            {"floor": room.floor, "seconds": seconds},
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
 
 async def do_expire_floor(
-    session: AsyncSession, broker: Broker, room_id: int, *, turn_seq: int,
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    turn_seq: int,
     now: datetime | None = None,
 ) -> RoomEvent | None:
     """Return the floor to the chair when turn `turn_seq`'s time has run out.
@@ -244,16 +305,27 @@ async def do_intervene(
         text = rules.check_intervene(
             seat,
             SessionFormat(open_session.format) if open_session else SessionFormat.OPEN_DEBATE,
-            user_id=user.id, is_chair=actor.is_chair, session_open=open_session is not None,
-            turn=turn, now=utcnow(), body=body,
+            user_id=user.id,
+            is_chair=actor.is_chair,
+            session_open=open_session is not None,
+            turn=turn,
+            now=utcnow(),
+            body=body,
         )
         event = await append_event(
-            session, room, "intervention", "post",
+            session,
+            room,
+            "intervention",
+            "post",
             {
-                "user_id": user.id, "name": user.display_name, "family": user.family,
-                "seat": seat.value, "body": text,
+                "user_id": user.id,
+                "name": user.display_name,
+                "family": user.family,
+                "seat": seat.value,
+                "body": text,
                 "on_floor": turn is not None and turn.user_id == user.id,
             },
-            actor_id=user.id, session_id=room.open_session_id,
+            actor_id=user.id,
+            session_id=room.open_session_id,
         )
     return await _publish(broker, event)

@@ -8,7 +8,6 @@ and the connection stays open.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, cast
 
 from starlette.routing import WebSocketRoute
@@ -17,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from forum.actions import speaking
 from forum.actions.rooms import get_room_state, room_for
 from forum.actions.seats import do_take_seat, get_presence
+from forum.audit import log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.events import events_after
@@ -51,19 +51,21 @@ from forum.ws.protocol import (
     parse_frame,
 )
 
-security_log = logging.getLogger("forum.security")
 CLOSE_UNSUPPORTED_DATA = 1003
+PATH = "/ws"
 
 
 def allowed_origin(websocket: WebSocket, settings: Settings) -> bool:
     """Browsers always send Origin; a client that sends none is not a browser and
-    cannot be hijacked. Anything else must be one of ours, exactly."""
+    cannot be hijacked. Anything else must be exactly the forum's own origin (the Host
+    the browser connected to) or one of `settings.allowed_origins` (a proxy in front
+    may serve the forum under another name)."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
     origin = origin.rstrip("/")
-    if settings.allowed_origins:
-        return origin in settings.allowed_origins
+    if origin in settings.allowed_origins:
+        return True
     scheme = "https" if websocket.url.scheme == "wss" else "http"
     host = websocket.headers.get("host", "")
     return bool(host) and origin == f"{scheme}://{host}"
@@ -73,11 +75,9 @@ async def room_endpoint(websocket: WebSocket) -> None:
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
     client = websocket.client.host if websocket.client else "unknown"
+    origin = websocket.headers.get("origin")
     if not allowed_origin(websocket, settings):
-        security_log.warning(
-            "websocket refused: origin",
-            extra={"ip": client, "origin": websocket.headers.get("origin"), "code": "forbidden"},
-        )
+        log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
         return
     cookie = cookies_from_header(websocket.headers.get("cookie")).get(SESSION_COOKIE)
@@ -88,22 +88,24 @@ async def room_endpoint(websocket: WebSocket) -> None:
         )
     await websocket.accept()
     if principal is None and (cookie or bearer_token(authorization)):
-        security_log.warning(
-            "websocket refused: credentials", extra={"ip": client, "code": "unauthenticated"}
-        )
+        log_refusal("unauthenticated", ip=client, origin=origin, path=PATH, detail="credentials")
         await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
         return
     hub: Hub = state["hub"]
-    connection = hub.connection(websocket, principal)
+    # A live peer answers a ping within the ping timeout; one that cannot even take
+    # our frames for that long is as good as gone.
+    connection = hub.connection(websocket, principal, stall_timeout=settings.ws_ping_timeout)
     await hub.connect(connection)
     try:
-        connection.push({
-            "type": "hello",
-            "user": principal.user.public() if principal else None,
-            "server_time": utcnow().isoformat(),
-            "max_frame_bytes": settings.ws_max_size,
-        })
-        await Session(state, hub, connection, principal, client).run()
+        connection.push(
+            {
+                "type": "hello",
+                "user": principal.user.public() if principal else None,
+                "server_time": utcnow().isoformat(),
+                "max_frame_bytes": settings.ws_max_size,
+            }
+        )
+        await Session(state, hub, connection, principal, client, origin).run()
     finally:
         await hub.disconnect(connection)
 
@@ -112,14 +114,20 @@ class Session:
     """The receive loop of one connection."""
 
     def __init__(
-        self, state: AppState, hub: Hub, connection: Connection, principal: Principal | None,
+        self,
+        state: AppState,
+        hub: Hub,
+        connection: Connection,
+        principal: Principal | None,
         client: str,
+        origin: str | None,
     ) -> None:
         self.state = state
         self.hub = hub
         self.connection = connection
         self.principal = principal
         self.client = client
+        self.origin = origin
         self.refused_in_a_row = 0
 
     async def run(self) -> None:
@@ -136,6 +144,7 @@ class Session:
                 await websocket.close(CLOSE_UNSUPPORTED_DATA, "frames are JSON text")
                 return
             await self.handle(text)
+        await self.connection.flushed()
 
     async def handle(self, text: str) -> None:
         ref: Any = None
@@ -148,10 +157,15 @@ class Session:
             self.connection.push(error_frame(error, ref))
             self.refused_in_a_row += 1
             if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
-                security_log.warning(
-                    "websocket closed: flood", extra={"ip": self.client, "code": "rate_limited"}
+                log_refusal(
+                    "rate_limited",
+                    ip=self.client,
+                    origin=self.origin,
+                    user_id=self.principal.user.id if self.principal else None,
+                    path=PATH,
+                    detail="flood",
                 )
-                self.connection.close_soon(CLOSE_FLOOD, "too many frames")
+                self.connection.close_soon(CLOSE_FLOOD, "too many frames", flush=True)
             return
         self.refused_in_a_row = 0
 
@@ -201,21 +215,27 @@ class Session:
                     session, broker, room_id, user=user, seat=seat, body=frame.body
                 )
             elif isinstance(frame, RaiseHand):
-                event = await speaking.do_raise_hand(
-                    session, broker, room_id, user=user, seat=seat
-                )
+                event = await speaking.do_raise_hand(session, broker, room_id, user=user, seat=seat)
             elif isinstance(frame, LowerHand):
                 event = await speaking.do_lower_hand(
                     session, broker, room_id, user=user, target_id=frame.user_id
                 )
             elif isinstance(frame, MoveInQueue):
                 event = await speaking.do_move_in_queue(
-                    session, broker, room_id, user=user, target_id=frame.user_id,
+                    session,
+                    broker,
+                    room_id,
+                    user=user,
+                    target_id=frame.user_id,
                     position=frame.position,
                 )
             elif isinstance(frame, GiveFloor):
                 event = await speaking.do_give_floor(
-                    session, broker, room_id, user=user, target_id=frame.user_id,
+                    session,
+                    broker,
+                    room_id,
+                    user=user,
+                    target_id=frame.user_id,
                     limit_s=frame.limit_s,
                 )
             elif isinstance(frame, TakeFloor):
@@ -229,6 +249,7 @@ class Session:
                 event = await speaking.do_set_queue_policy(
                     session, broker, room_id, user=user, policy=frame.policy
                 )
+        self.hub.committed(room_id, event.seq)
         self.ack(frame.ref, event.seq)
 
     async def check_speak_rate(self, user_id: int) -> None:
@@ -251,8 +272,13 @@ class Session:
             await self.hub.leave(self.connection)
         async with sessionmaker() as session:
             await do_take_seat(
-                session, broker, room.id, user=user, seat=frame.seat,
-                connection_id=self.connection.id, worker=self.hub.worker,
+                session,
+                broker,
+                room.id,
+                user=user,
+                seat=frame.seat,
+                connection_id=self.connection.id,
+                worker=self.hub.worker,
             )
         self.connection.seat = frame.seat
         # Subscribe before reading: whatever commits from here on arrives live, and
@@ -277,8 +303,13 @@ class Session:
             assert since is not None  # noqa: S101 - resync covers a missing since
             upto = replay[-1].seq if replay else since
         joined: dict[str, Any] = {
-            "type": "joined", "room": room.id, "seat": frame.seat.value, "seq": upto,
-            "state": state, "presence": presence, "replay": len(replay),
+            "type": "joined",
+            "room": room.id,
+            "seat": frame.seat.value,
+            "seq": upto,
+            "state": state,
+            "presence": presence,
+            "replay": len(replay),
         }
         if frame.ref is not None:
             joined["ref"] = frame.ref
@@ -289,4 +320,3 @@ class Session:
 
 def routes() -> list[WebSocketRoute]:
     return [WebSocketRoute("/ws", room_endpoint)]
-

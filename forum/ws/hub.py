@@ -6,10 +6,17 @@ room. Every connection has a bounded send queue drained by its own task, so a sl
 client never slows the room: when its queue is full it is closed with
 CLOSE_SLOW_CONSUMER and resumes from its last `seq`.
 
+A peer that stops reading blocks its sender; one blocked for longer than its stall
+timeout (the ping timeout: a live peer answers a ping in that time) is dropped, with its
+presence and seat, even when the server cannot complete a close with it.
+
 Events of a room may reach the broker out of order (two writers commit 5 then 6 and
-publish 6 then 5). The hub delivers them in `seq` order; a gap that the broker does not
-fill within GAP_WAIT_S is filled from the database. A connection drops any `seq` it
-already has, so replay on join plus live delivery never doubles an event.
+publish 6 then 5), or not at all (a publish that failed after commit). The hub delivers
+them in `seq` order; a gap that the broker does not fill within GAP_WAIT_S is filled
+from the database. A lost last event leaves no gap to notice, so the endpoint tells the
+hub the `seq` of each event its actions commit, and the heartbeat compares every room
+with the database. A connection drops any `seq` it already has, so replay on join plus
+live delivery never doubles an event.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -42,15 +50,36 @@ log = logging.getLogger(__name__)
 GAP_WAIT_S = 0.5
 PRESENCE_FLUSH_S = 0.1
 HEARTBEAT_S = 10.0
+WATCHDOG_S = 0.25
+DEFAULT_STALL_S = 10.0
 Item = tuple[int | None, str]
+
+
+@dataclass(frozen=True)
+class CloseAfter:
+    """Close the connection once the frames queued before it are sent."""
+
+    code: int
+    reason: str
+
+
+# What the send queue holds: one frame, the frames of a join (snapshot and replay) as
+# one entry, so that a long replay does not count as a client falling behind, or a
+# close that follows the frames queued before it.
+Queued = str | list[str] | CloseAfter
 
 
 class Connection:
     """One WebSocket: who is on it, which room and seat, and its send queue."""
 
     def __init__(
-        self, websocket: WebSocket, principal: Principal | None, *, queue_size: int,
+        self,
+        websocket: WebSocket,
+        principal: Principal | None,
+        *,
+        queue_size: int,
         hub: Hub,
+        stall_timeout: float = DEFAULT_STALL_S,
     ) -> None:
         self.id = str(uuid.uuid4())
         self.websocket = websocket
@@ -61,10 +90,13 @@ class Connection:
         self.closing = False
         # While joining, live frames wait here until the snapshot and replay are queued.
         self.holding: list[Item] | None = None
-        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=queue_size)
+        self._queue: asyncio.Queue[Queued] = asyncio.Queue(maxsize=queue_size)
         self._queue_size = queue_size
         self._hub = hub
         self._sender: asyncio.Task[None] | None = None
+        self.stall_timeout = stall_timeout
+        # When the send in progress began (loop time); None while nothing is being sent.
+        self.sending_since: float | None = None
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -83,7 +115,7 @@ class Connection:
                 return
             self.last_seq = seq
         try:
-            self._queue.put_nowait((seq, text))
+            self._queue.put_nowait(text)
         except asyncio.QueueFull:
             self.overflow()
 
@@ -98,9 +130,15 @@ class Connection:
         frames at or below it are dropped.
         """
         held, self.holding = self.holding or [], None
-        for seq, text in first:
-            self.offer(seq, text)
-        self.last_seq = max(self.last_seq, last_seq)
+        if self.closing:
+            return
+        # A new room (or a resume from an earlier `since`) starts the count afresh.
+        self.last_seq = last_seq
+        try:
+            self._queue.put_nowait([text for _seq, text in first])
+        except asyncio.QueueFull:
+            self.overflow()
+            return
         for seq, text in held:
             self.offer(seq, text)
 
@@ -108,16 +146,35 @@ class Connection:
         log.info("closing slow connection %s", self.id)
         self.close_soon(CLOSE_SLOW_CONSUMER, "too slow: resume with since")
 
-    def close_soon(self, code: int, reason: str) -> None:
-        if not self.closing:
-            self.closing = True
-            self._hub.spawn(self._close(code, reason))
+    def close_soon(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close, at once or (`flush`) after what is already queued, such as the
+        error frames that explain the close."""
+        if self.closing:
+            return
+        self.closing = True
+        if flush:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(CloseAfter(code, reason))
+                return
+        self._hub.spawn(self._close(code, reason))
+
+    async def flushed(self) -> None:
+        """Wait (at most the stall timeout) for the sender to finish a flushing close."""
+        if self._sender is not None and not self._sender.done():
+            await asyncio.wait({self._sender}, timeout=self.stall_timeout)
 
     async def _close(self, code: int, reason: str) -> None:
         await self.stop_sender()
         if self.websocket.application_state is WebSocketState.CONNECTED:
+            # The close frame waits behind what the peer has not read; the watchdog
+            # drops the peer if it never reads it.
+            self.sending_since = asyncio.get_running_loop().time()
             with contextlib.suppress(Exception):
                 await self.websocket.close(code, reason)
+            self.sending_since = None
+
+    def stalled(self, now: float) -> bool:
+        return self.sending_since is not None and now - self.sending_since > self.stall_timeout
 
     async def stop_sender(self) -> None:
         if self._sender is not None and self._sender is not asyncio.current_task():
@@ -126,14 +183,24 @@ class Connection:
                 await self._sender
 
     async def _send_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                _seq, text = await self._queue.get()
-                await self.websocket.send_text(text)
+                queued = await self._queue.get()
+                if isinstance(queued, CloseAfter):
+                    await self._close(queued.code, queued.reason)
+                    return
+                for text in [queued] if isinstance(queued, str) else queued:
+                    self.sending_since = loop.time()
+                    await self.websocket.send_text(text)
+                    self.sending_since = None
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the peer is gone; the receive loop ends the rest
+        except Exception:  # noqa: BLE001 - the peer is gone
+            # The receive loop may never hear of it (a transport that cannot flush is
+            # never reported lost), so the hub forgets the connection now.
             self.closing = True
+            self._hub.spawn(self._hub.disconnect(self))
 
 
 @dataclass
@@ -150,11 +217,16 @@ class RoomFanout:
     floor_timer: asyncio.TimerHandle | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     listener: Listener | None = None
+    # The highest seq known to be committed (from an action's answer or the database).
+    known_seq: int = 0
 
 
 class Hub:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], broker: Broker, *,
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        *,
         send_queue: int,
     ) -> None:
         self.sessionmaker = sessionmaker
@@ -166,17 +238,20 @@ class Hub:
         self.connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
     async def start(self) -> None:
         self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat")
+        self._watchdog = asyncio.create_task(self._watchdog_loop(), name="ws-watchdog")
 
     async def stop(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for loop_task in (self._heartbeat, self._watchdog):
+            if loop_task is not None:
+                loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop_task
         for connection in list(self.connections):
             await self.disconnect(connection)
         for task in list(self._tasks):
@@ -200,13 +275,51 @@ class Hub:
                 async with self.sessionmaker() as session:
                     await do_touch_presence(session, worker=self.worker)
                     await do_sweep_presence(session, self.broker)
+                await self.catch_up()
             except Exception:  # noqa: BLE001 - try again next beat
                 log.exception("presence heartbeat failed")
 
+    async def catch_up(self) -> None:
+        """Fill what the broker lost: compare every room here with the database."""
+        if not self.rooms:
+            return
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(Room.id, Room.last_seq).where(Room.id.in_(list(self.rooms)))
+            )
+        for room_id, last_seq in rows:
+            self.committed(room_id, last_seq)
+
+    async def _watchdog_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(WATCHDOG_S)
+            now = loop.time()
+            for connection in [c for c in self.connections if c.stalled(now)]:
+                log.info("dropping stalled connection %s", connection.id)
+                # Should the peer ever read again, the close tells it to resume.
+                connection.overflow()
+                try:
+                    await self.disconnect(connection)
+                except Exception:  # noqa: BLE001 - the others still need watching
+                    log.exception("dropping connection %s failed", connection.id)
+
     # -- connections ----------------------------------------------------------------
 
-    def connection(self, websocket: WebSocket, principal: Principal | None) -> Connection:
-        return Connection(websocket, principal, queue_size=self.send_queue, hub=self)
+    def connection(
+        self,
+        websocket: WebSocket,
+        principal: Principal | None,
+        *,
+        stall_timeout: float = DEFAULT_STALL_S,
+    ) -> Connection:
+        return Connection(
+            websocket,
+            principal,
+            queue_size=self.send_queue,
+            hub=self,
+            stall_timeout=stall_timeout,
+        )
 
     async def connect(self, connection: Connection) -> None:
         self.connections.add(connection)
@@ -293,7 +406,10 @@ class Hub:
             connection.seat = None
             async with self.sessionmaker() as session:
                 await do_leave_seat(
-                    session, self.broker, room_id, user=connection.principal.user,
+                    session,
+                    self.broker,
+                    room_id,
+                    user=connection.principal.user,
                     connection_id=connection.id,
                 )
 
@@ -306,15 +422,34 @@ class Hub:
             return
         if seq > fanout.next_seq:
             fanout.pending[seq] = message
-            if fanout.gap_timer is None:
-                fanout.gap_timer = asyncio.get_running_loop().call_later(
-                    GAP_WAIT_S, lambda: self.spawn(self._fill_gap(fanout))
-                )
+            self._expect_gap(fanout)
             return
         self._deliver(fanout, message)
+        self._drain(fanout)
+
+    def committed(self, room_id: int, seq: int) -> None:
+        """`seq` is committed in the room: if its event does not arrive within
+        GAP_WAIT_S (its publish failed), it is read from the database."""
+        fanout = self.rooms.get(room_id)
+        if fanout is None or seq < fanout.next_seq:
+            return
+        fanout.known_seq = max(fanout.known_seq, seq)
+        self._expect_gap(fanout)
+
+    def _expect_gap(self, fanout: RoomFanout) -> None:
+        if fanout.gap_timer is None:
+            fanout.gap_timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT_S, lambda: self.spawn(self._fill_gap(fanout))
+            )
+
+    def _drain(self, fanout: RoomFanout) -> None:
         while fanout.next_seq in fanout.pending:
             self._deliver(fanout, fanout.pending.pop(fanout.next_seq))
-        if not fanout.pending and fanout.gap_timer is not None:
+        if (
+            not fanout.pending
+            and fanout.known_seq < fanout.next_seq
+            and fanout.gap_timer is not None
+        ):
             fanout.gap_timer.cancel()
             fanout.gap_timer = None
 
@@ -334,12 +469,15 @@ class Hub:
 
     async def _fill_gap(self, fanout: RoomFanout) -> None:
         fanout.gap_timer = None
-        if not fanout.pending:
+        upto = max([*fanout.pending, fanout.known_seq])
+        if upto < fanout.next_seq:
             return
-        upto = max(fanout.pending)
         async with self.sessionmaker() as session:
             events = await events_after(
-                session, fanout.room_id, fanout.next_seq - 1, limit=upto - fanout.next_seq + 1,
+                session,
+                fanout.room_id,
+                fanout.next_seq - 1,
+                limit=upto - fanout.next_seq + 1,
                 upto=upto,
             )
         for event in events:
@@ -348,6 +486,10 @@ class Hub:
                 self._deliver(fanout, event.wire())
         for seq in [seq for seq in fanout.pending if seq < fanout.next_seq]:
             del fanout.pending[seq]
+        # Events that arrived while the database was read may follow on now.
+        self._drain(fanout)
+        if fanout.pending and fanout.gap_timer is None and self.rooms.get(fanout.room_id) is fanout:
+            self._expect_gap(fanout)
 
     def _merge_presence(self, fanout: RoomFanout, message: Message) -> None:
         for entry in message.get("users", ()):

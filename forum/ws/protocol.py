@@ -20,7 +20,8 @@ from forum.errors import ErrorCode, ForumError
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
 # 1012 server restarting. Ours, in 4000-4999:
 CLOSE_SLOW_CONSUMER = 4000
-"""The client fell behind its send queue. Reconnect and join with `since`."""
+"""The client fell behind its send queue, or could not take a frame for the ping timeout.
+Reconnect and join with `since`."""
 CLOSE_UNAUTHENTICATED = 4401
 """Credentials missing where needed, expired, or the session ended (sign-out)."""
 CLOSE_FLOOD = 4429
@@ -98,13 +99,33 @@ class Speak(_Frame):
 
 
 ClientFrame = Annotated[
-    Join | Leave | Ping | RaiseHand | LowerHand | MoveInQueue | GiveFloor | TakeFloor
-    | ExtendFloor | SetPolicy | Speak,
+    Join
+    | Leave
+    | Ping
+    | RaiseHand
+    | LowerHand
+    | MoveInQueue
+    | GiveFloor
+    | TakeFloor
+    | ExtendFloor
+    | SetPolicy
+    | Speak,
     Field(discriminator="type"),
 ]
 FRAME_TYPES = frozenset(
-    {"join", "leave", "ping", "raise_hand", "lower_hand", "move", "give_floor", "take_floor",
-     "extend_floor", "set_policy", "speak"}
+    {
+        "join",
+        "leave",
+        "ping",
+        "raise_hand",
+        "lower_hand",
+        "move",
+        "give_floor",
+        "take_floor",
+        "extend_floor",
+        "set_policy",
+        "speak",
+    }
 )
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
@@ -124,7 +145,9 @@ def parse_frame(text: str) -> ClientFrame:
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in FRAME_TYPES:
         raise ForumError(
-            ErrorCode.BAD_REQUEST, f"Unknown frame type {str(kind)[:40]!r}.", field="type",
+            ErrorCode.BAD_REQUEST,
+            f"Unknown frame type {str(kind)[:40]!r}.",
+            field="type",
             **echo,
         )
     try:
@@ -133,7 +156,9 @@ def parse_frame(text: str) -> ClientFrame:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"][1:]) or None
         raise ForumError(
-            ErrorCode.VALIDATION, f"Bad field {field!r}: {first['msg']}.", field=field,
+            ErrorCode.VALIDATION,
+            f"Bad field {field!r}: {first['msg']}.",
+            field=field,
             **echo,
         ) from None
 
