@@ -1,0 +1,151 @@
+"""What was acknowledged survives a crash: kill -9 the server right after an answer over
+HTTP and over WebSocket, and the rows are there (RELIABILITY row 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+from tests.support import PASSWORD, free_port, registration
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Process:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "FORUM_DATA_DIR": str(data_dir), "FORUM_SECRET_KEY": "k" * 40}
+        env.pop("FORUM_DATABASE_URL", None)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=data_dir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("the server did not start")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+async def token_for(http: httpx.AsyncClient, **fields: Any) -> tuple[int, str]:
+    body = registration(**fields)
+    created = await http.post("/api/accounts", json=body)
+    assert created.status_code == 201, created.text
+    response = await http.post(
+        "/api/auth/token", json={"email": body["email"], "password": PASSWORD}
+    )
+    return int(created.json()["id"]), str(response.json()["token"])
+
+
+async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+    data_dir = tmp_path
+    server = Process(data_dir)
+    try:
+        await server.ready()
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            chair_id, token = await token_for(http, family="government")
+            database = sqlite3.connect(data_dir / "agora.db")
+            with database:
+                database.execute(
+                    "INSERT INTO memberships (group_id, user_id, role, created_at) "
+                    "SELECT id, ?, 'chair', CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
+                    (chair_id,),
+                )
+            database.close()
+            auth = {"Authorization": f"Bearer {token}"}
+            session = await http.post(
+                "/api/rooms/wgig/sessions",
+                headers=auth,
+                json={
+                    "title": "Sitting",
+                    "agenda": "",
+                    "format": "open_debate",
+                    "starts_at": "2005-11-16T09:00:00+01:00",
+                    "ends_at": "2005-11-16T12:00:00+01:00",
+                },
+            )
+            assert session.status_code == 201, session.text
+            opened = await http.post(
+                f"/api/rooms/wgig/sessions/{session.json()['id']}/open", headers=auth
+            )
+            assert opened.status_code == 200, opened.text
+            posted = await http.post(
+                "/api/action-lines/C1/threads",
+                headers=auth,
+                json={"title": "Kept", "body": "Acknowledged, so kept."},
+            )
+            assert posted.status_code == 201
+            post_id = posted.json()["post"]["id"]
+
+        async with connect(
+            f"ws://127.0.0.1:{server.port}/ws", additional_headers={**auth, "Origin": server.url}
+        ) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            await ws.send(
+                json.dumps({"type": "join", "room": "wgig", "seat": "participant", "ref": "j"})
+            )
+            while json.loads(await ws.recv()).get("ref") != "j":
+                pass
+            await ws.send(json.dumps({"type": "speak", "body": "On the record.", "ref": "s"}))
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame.get("ref") == "s":
+                    break
+            assert frame["type"] == "ack", frame
+            seq = frame["seq"]
+            server.kill()  # at once: no shutdown, no flush beyond what commit did
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+
+    database = sqlite3.connect(data_dir / "agora.db")
+    try:
+        assert database.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone() == (
+            "Acknowledged, so kept.",
+        )
+        row = database.execute(
+            "SELECT type, data FROM room_events WHERE seq = ?", (seq,)
+        ).fetchone()
+        assert row is not None and "On the record." in row[1]
+    finally:
+        database.close()
+
+    again = Process(data_dir)
+    try:
+        await again.ready()
+        async with httpx.AsyncClient(base_url=again.url) as http:
+            post = await http.get(f"/api/posts/{post_id}")
+            assert post.status_code == 200 and "Acknowledged" in post.text
+    finally:
+        again.kill()
