@@ -19,17 +19,14 @@ A, S = Action, Standing
 # The expected table, written out in full so that any change to it is a visible change.
 #               anon   reg    obs    member contact coord  chair  secr
 EXPECTED: dict[Action, tuple[bool, ...]] = {
-    A.JOIN_GROUP: (False, True, False, False, False, False, False, False),
     A.MANAGE_MEMBERS: (False, False, False, False, False, False, True, True),
     A.APPOINT_CHAIR: (False, False, False, False, False, False, False, True),
-    A.READ: (True, True, True, True, True, True, True, True),
     A.POST: (False, True, False, True, True, True, True, True),
     A.POST_POSITION: (False, False, False, False, False, True, True, False),
     A.COSIGN: (False, False, False, False, False, True, True, False),
     A.MODERATE: (False, False, False, False, False, False, True, True),
     A.TAKE_SPEAKING_SEAT: (False, False, False, True, True, True, True, True),
     A.TAKE_OBSERVER_SEAT: (False, True, True, False, False, False, False, False),
-    A.RAISE_HAND: (False, False, False, True, True, True, True, True),
     A.RUN_SESSION: (False, False, False, False, False, True, True, True),
 }
 ORDER = [

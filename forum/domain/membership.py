@@ -8,8 +8,6 @@ from forum.domain.permissions import Action, allowed, may, standing
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
 
-# Roles that speak for a group: post its positions, co-sign, chair its room.
-LEADING_ROLES = frozenset({Role.CHAIR, Role.COORDINATOR})
 # Groups whose membership is appointed, never taken by oneself.
 APPOINTED_KINDS = frozenset({GroupKind.BUREAU, GroupKind.TEAM})
 

@@ -4,7 +4,9 @@ A person's standing toward a group is their membership role in it, or `registere
 (signed in, no role), `anonymous` (signed out) or `secretariat` (keeps the structure,
 site-wide). Each action lists the standings allowed to take it. The rules of each area
 (`membership`, `discussions`, `sessions`, `speaking`, `seats`) ask this table, then
-add what depends on state: a locked thread, a held floor, a taken seat.
+add what depends on state: a locked thread, a held floor, a taken seat. Reading is
+not in the table: every archive is public ("all mailing archive lists must be publicly
+accessible"), to everyone, signed in or not.
 
 Someone with several roles toward a board (the groups following an action line) may act
 if any of them allows it: an observer of one caucus who is a member of another still
@@ -32,11 +34,9 @@ class Standing(StrEnum):
 
 class Action(StrEnum):
     # structure
-    JOIN_GROUP = "join_group"
     MANAGE_MEMBERS = "manage_members"
     APPOINT_CHAIR = "appoint_chair"
     # discussions
-    READ = "read"
     POST = "post"
     POST_POSITION = "post_position"
     COSIGN = "cosign"
@@ -44,7 +44,6 @@ class Action(StrEnum):
     # live rooms
     TAKE_SPEAKING_SEAT = "take_speaking_seat"
     TAKE_OBSERVER_SEAT = "take_observer_seat"
-    RAISE_HAND = "raise_hand"
     RUN_SESSION = "run_session"
 
 
@@ -54,11 +53,8 @@ _MEMBERS = frozenset({S.MEMBER, S.CONTACT_POINT, S.COORDINATOR, S.CHAIR})
 _LEADERS = frozenset({S.COORDINATOR, S.CHAIR})
 
 PERMISSIONS: dict[Action, frozenset[Standing]] = {
-    Action.JOIN_GROUP: frozenset({S.REGISTERED}),
     Action.MANAGE_MEMBERS: frozenset({S.CHAIR, S.SECRETARIAT}),
     Action.APPOINT_CHAIR: frozenset({S.SECRETARIAT}),
-    # Every archive is public: "all mailing archive lists must be publicly accessible".
-    Action.READ: frozenset(Standing),
     # The forum is open: anyone registered posts, but observers follow read-only.
     Action.POST: _SIGNED_IN - {S.OBSERVER},
     # A position speaks for a group: its chair or coordinator posts and co-signs it.
@@ -67,8 +63,8 @@ PERMISSIONS: dict[Action, frozenset[Standing]] = {
     Action.MODERATE: frozenset({S.CHAIR, S.SECRETARIAT}),
     Action.TAKE_SPEAKING_SEAT: _MEMBERS | {S.SECRETARIAT},
     # "The silent presence of one civil society observer", within the room's quota.
+    # Raising a hand and speaking follow from the seat taken: observers never speak.
     Action.TAKE_OBSERVER_SEAT: frozenset({S.REGISTERED, S.OBSERVER}),
-    Action.RAISE_HAND: _MEMBERS | {S.SECRETARIAT},
     Action.RUN_SESSION: _LEADERS | {S.SECRETARIAT},
 }
 

@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from forum.domain.permissions import Action, may
 from forum.domain.vocabulary import Family, Role, Seat
 from forum.errors import ErrorCode, ForumError
 
 SEATS_PER_FAMILY_MAX = 1000
 
-_SPEAKING_ROLES = frozenset({Role.CHAIR, Role.COORDINATOR, Role.MEMBER, Role.CONTACT_POINT})
 _SPEAKING_SEATS = frozenset({Seat.PARTICIPANT, Seat.REMOTE})
 _OBSERVER_SEATS = frozenset({Seat.OBSERVER})
 
@@ -83,8 +83,9 @@ def parse_observer_policy(data: Any) -> ObserverPolicy:
 
 def seats_for(role: Role | None, *, is_secretariat: bool) -> frozenset[Seat]:
     """The seats open to someone with this membership role (None: not a member)."""
-    if is_secretariat or role in _SPEAKING_ROLES:
+    if may(Action.TAKE_SPEAKING_SEAT, role, is_secretariat=is_secretariat):
         return _SPEAKING_SEATS
+    # Everyone else signed in (observers, people with no role) may ask for the silent seat.
     return _OBSERVER_SEATS
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from forum.domain.membership import LEADING_ROLES
+from forum.domain.permissions import Action, may
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
 
@@ -35,7 +35,7 @@ class SessionStatus(StrEnum):
 
 def can_chair(role: Role | None, *, is_secretariat: bool) -> bool:
     """Whether someone runs the room: schedules, opens and closes, gives the floor."""
-    return role in LEADING_ROLES or is_secretariat
+    return may(Action.RUN_SESSION, role, is_secretariat=is_secretariat)
 
 
 def _require_chair(is_chair: bool, what: str) -> None:
