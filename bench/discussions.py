@@ -2,7 +2,7 @@
 against a bare Starlette endpoint measured in the same run.
 
     .venv/bin/python -m bench.discussions [--requests 2000] [--concurrency 16]
-                                          [--seconds 15] [--write-docs]
+                                          [--seconds 15] [--write-docs] [--note TEXT]
 
 Both servers run `uvicorn` in their own process on a free port of 127.0.0.1: Agora is
 `run.py` on a fresh SQLite database in a temporary directory, with the product's
@@ -10,6 +10,11 @@ defaults (rate limits included). Its accounts and their bearer tokens, and the
 200-post thread, are written through the product's own actions before it starts. The
 bare server (`bench/discussions_bare.py`) serves the bytes Agora answered for the
 thread, and parses posts without storing them.
+
+Signed out, a thread is served from the worker's memory while its board is unchanged
+(docs/discussions.md, "Reading"); a signed-in reader's page is rendered for them on
+every request, so the signed-in HTML scenario measures the whole read: the queries,
+the rows and the template.
 
 The client is one `httpx.AsyncClient` driving `--concurrency` tasks; each scenario
 stops after `--requests` requests or `--seconds` seconds, whichever comes first.
@@ -230,8 +235,13 @@ async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
             assert len(thread_json.json()["posts"]) == THREAD_POSTS
             thread_html = await client.get(f"{agora_url}/threads/{thread_id}")
             assert len(re.findall('class="post ', thread_html.text)) == THREAD_POSTS
+            member = {"Authorization": f"Bearer {tokens[0]}"}
+            member_html = await client.get(f"{agora_url}/threads/{thread_id}", headers=member)
+            assert len(re.findall('class="post ', member_html.text)) == THREAD_POSTS
+            assert 'name="csrf_token"' in member_html.text  # rendered for this reader
             (captured / "thread.json").write_bytes(thread_json.content)
             (captured / "thread.html").write_bytes(thread_html.content)
+            (captured / "member.html").write_bytes(member_html.content)
             bare = start(
                 [
                     sys.executable,
@@ -251,8 +261,8 @@ async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
                     "concurrency": args.concurrency,
                 }
 
-                def get(url: str) -> object:
-                    return lambda c, n: c.get(url)
+                def get(url: str, headers: dict[str, str] | None = None) -> object:
+                    return lambda c, n: c.get(url, headers=headers)
 
                 def post(url: str, *, auth: bool) -> object:
                     def send(c: httpx.AsyncClient, n: int) -> object:
@@ -276,6 +286,12 @@ async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
                         "read 200-post thread, HTML",
                         get(f"{agora_url}/threads/{thread_id}"),
                         get(f"{bare_url}/thread.html"),
+                        200,
+                    ),
+                    (
+                        "read 200-post thread, HTML, signed in",
+                        get(f"{agora_url}/threads/{thread_id}", member),
+                        get(f"{bare_url}/member.html"),
                         200,
                     ),
                     (
@@ -313,13 +329,15 @@ def table(results: list[tuple[Result, Result]], args: argparse.Namespace) -> str
 
 SECTION = """## Discussions
 
-Reading a 200-post thread (JSON API and HTML page) and posting a reply, against a bare
-Starlette endpoint in the same run (`bench/discussions_bare.py`: the same response
-bytes from memory; posts parsed, not stored). Both on uvicorn in their own process on
-127.0.0.1, one Python client (`httpx`, {concurrency} concurrent requests, at most
-{requests} requests or {seconds} s per scenario). Agora runs `run.py` with its defaults
-on SQLite; a post is validated, rendered, written with its revision and search entry,
-and published.
+Reading a 200-post thread (JSON API and HTML page, signed out and signed in) and
+posting a reply, against a bare Starlette endpoint in the same run
+(`bench/discussions_bare.py`: the same response bytes from memory; posts parsed, not
+stored). Both on uvicorn in their own process on 127.0.0.1, one Python client (`httpx`,
+{concurrency} concurrent requests, at most {requests} requests or {seconds} s per
+scenario). Agora runs `run.py` with its defaults on SQLite; a post is validated,
+rendered, written with its revision and search entry, and published. Signed out, a
+thread comes from the worker's memory while its board is unchanged (one query for the
+board's `seq`); signed in, the page is rendered for its reader on every request.
 
 Command:
 
@@ -328,11 +346,8 @@ Command:
 
 {table}
 
-Measured {when} on {cpus} CPUs, with other work running on the machine. The client
-shares the machine: its own cost bounds the bare server's figures. Reading is
-dominated by loading 200 ORM rows with their authors and groups and serializing them
-(about 20 ms of CPU a read); the posting tail is SQLite's lock: 16 writers at once
-queue on `BEGIN IMMEDIATE`, and SQLite's busy handler waits in steps of up to 100 ms.
+Measured {when} on {cpus} CPUs{note}. The client shares the machine: its own cost bounds
+the bare server's figures.
 """
 
 
@@ -354,6 +369,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--note", default="", help="what else ran on the machine")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     text = table(results, args)
@@ -367,6 +383,7 @@ def main() -> None:
                 table=text,
                 when=time.strftime("%Y-%m-%d", time.gmtime()),
                 cpus=os.cpu_count(),
+                note=f", {args.note}" if args.note else "",
             )
         )
 

@@ -1,9 +1,10 @@
 """The reference for `bench/discussions.py`: a bare Starlette app on uvicorn.
 
-It serves, from memory, the very bytes Agora answered for the 200-post thread (JSON
-and HTML), and answers a post by parsing its JSON body and returning a small JSON
-document. No authentication, no storage, no rendering: what the framework, the server
-and the network cost on this machine, against which Agora's full path is compared.
+It serves, from memory, the very bytes Agora answered for the 200-post thread (JSON,
+and HTML as a signed-out and a signed-in reader got it), and answers a post by parsing
+its JSON body and returning a small JSON document. No authentication, no storage, no
+rendering: what the framework, the server and the network cost on this machine, against
+which Agora's full path is compared.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from starlette.routing import Route
 def build(captured: Path) -> Starlette:
     thread_json = (captured / "thread.json").read_bytes()
     thread_html = (captured / "thread.html").read_bytes()
+    member_html = (captured / "member.html").read_bytes()
 
     async def read_json(request: Request) -> Response:
         return Response(thread_json, media_type="application/json")
 
     async def read_html(request: Request) -> Response:
         return Response(thread_html, media_type="text/html; charset=utf-8")
+
+    async def read_member_html(request: Request) -> Response:
+        return Response(member_html, media_type="text/html; charset=utf-8")
 
     async def write(request: Request) -> Response:
         body = json.loads(await request.body())
@@ -37,6 +42,7 @@ def build(captured: Path) -> Starlette:
         routes=[
             Route("/thread.json", read_json),
             Route("/thread.html", read_html),
+            Route("/member.html", read_member_html),
             Route("/posts", write, methods=["POST"]),
         ]
     )

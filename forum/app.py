@@ -16,6 +16,7 @@ from forum.db.migrate import upgrade
 from forum.db.seed import seed_structure
 from forum.errors import ForumError
 from forum.limits import MemoryRateLimiter, RateLimiter
+from forum.render_cache import RenderCache
 from forum.settings import Settings
 from forum.state import AppState
 from forum.web.errors import forum_error, http_error
@@ -60,6 +61,7 @@ def create_app(
                 "sessionmaker": sessionmaker,
                 "broker": broker,
                 "limiter": limiter or MemoryRateLimiter(),
+                "render_cache": RenderCache(),
                 "hub": hub,
             }
         finally:

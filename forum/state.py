@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from forum.broker import Broker
 from forum.limits import RateLimiter
+from forum.render_cache import RenderCache
 from forum.settings import Settings
 
 
@@ -17,5 +18,7 @@ class AppState(TypedDict):
     sessionmaker: async_sessionmaker[AsyncSession]
     broker: Broker
     limiter: RateLimiter
+    # This worker's rendered thread pages (see forum/render_cache.py).
+    render_cache: RenderCache
     # The WebSocket hub of this worker; typed loosely so that no layer imports `ws`.
     hub: Any

@@ -374,3 +374,90 @@ async def test_revisions_are_rows_and_edits_render_at_write_time(
     assert post is not None and 'rel="nofollow ugc noopener"' in post.html
     assert post.plain == "v2"
     assert [(r.number, r.body) for r in revisions] == [(1, "v1"), (2, "[v2](https://example.org)")]
+
+
+async def test_a_thread_answers_304_until_its_board_changes(
+    server: LiveServer, http: Client
+) -> None:
+    created = await open_thread(http)
+    thread_id, first_id = created["thread"]["id"], created["post"]["id"]
+    url = f"/api/threads/{thread_id}"
+    async with client(server) as anonymous:
+        first = await anonymous.get(url)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+        assert first.headers["cache-control"] == "no-cache"
+        assert "Authorization" in first.headers["vary"]
+
+        again = await anonymous.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+        assert (await anonymous.get(url)).content == first.content  # the same bytes
+        # Other pages of the thread are other representations.
+        paged = await anonymous.get(f"{url}?limit=1", headers={"If-None-Match": etag})
+        assert paged.status_code == 200 and paged.headers["etag"] != etag
+
+        # A reply changes the thread: the old tag no longer matches.
+        await reply(http, thread_id, "Something new")
+        changed = await anonymous.get(url, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
+        assert [p["html"] for p in changed.json()["posts"]][-1].endswith("Something new</p>\n")
+        etag = changed.headers["etag"]
+
+        # So does any change on the board, which moves the counter the page shows.
+        await open_thread(http, title="Another thread")
+        moved = await anonymous.get(url, headers={"If-None-Match": etag})
+        assert moved.status_code == 200 and moved.json()["seq"] > changed.json()["seq"]
+        etag = moved.headers["etag"]
+
+        # A deletion too; and what the secretariat sees is not what anyone else sees.
+        assert (await http.delete(f"/api/posts/{first_id}")).status_code == 200
+        tombstone = await anonymous.get(url, headers={"If-None-Match": etag})
+        assert tombstone.status_code == 200 and tombstone.json()["posts"][0]["body"] is None
+        async with person(server) as secretariat:
+            assert secretariat.user
+            await make_secretariat(server, secretariat.user["id"])
+            kept = await secretariat.get(
+                url, headers={"If-None-Match": tombstone.headers["etag"]}
+            )
+            assert kept.status_code == 200 and kept.json()["posts"][0]["body"] == "Libraries."
+            assert kept.headers["etag"] != tombstone.headers["etag"]
+        after = await anonymous.get(url)
+        assert after.content == tombstone.content
+
+
+async def test_a_repeated_read_costs_one_query_whatever_the_thread(
+    server: LiveServer, http: Client
+) -> None:
+    created = await open_thread(http)
+    thread_id = created["thread"]["id"]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    engine = server.state["engine"].sync_engine
+
+    async def queries(path: str, **headers: str) -> tuple[int, httpx.Response]:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = await http.get(path, headers=headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements), response
+
+    url = f"/api/threads/{thread_id}"
+    posts = 1
+    for size in (2, 20):
+        for _ in range(size - posts):
+            await reply(http, thread_id, "more")
+        posts = size
+        # The author's token, the board's counter, then the thread, its posts.
+        assert (await queries(url))[0] == 4
+        hit, response = await queries(url)
+        assert hit == 2  # the token and the counter: the page comes from memory
+        assert len(response.json()["posts"]) == size
+        unchanged, response = await queries(url, **{"If-None-Match": response.headers["etag"]})
+        assert unchanged == 2 and response.status_code == 304

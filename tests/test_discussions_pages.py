@@ -164,3 +164,40 @@ async def test_posting_is_rate_limited_per_account(
     clock.advance(61)
     again = await http.post(f"/api/threads/{thread_id}/posts", json={"body": "later"})
     assert again.status_code == 201
+
+
+async def test_the_signed_out_page_is_shared_and_no_signed_in_view_leaks(
+    server: LiveServer, http: Client
+) -> None:
+    me = await http.signup()
+    token = token_in((await http.get("/action-lines/C3")).text)
+    opened = await http.post(
+        "/action-lines/C3", data={"csrf_token": token, "title": "Shared", "body": "For everyone"}
+    )
+    thread_url = opened.headers["location"]
+    # The author reads first: their name, their buttons, their token; nothing to share.
+    mine = await http.get(thread_url)
+    assert me["display_name"] in mine.text and "/edit" in mine.text and token in mine.text
+    assert "etag" not in mine.headers
+
+    async with client(server) as anonymous:
+        page = await anonymous.get(thread_url)
+        assert page.status_code == 200 and "For everyone" in page.text
+        assert "csrf_token" not in page.text and token not in page.text
+        assert "/edit" not in page.text and "Sign out" not in page.text
+        assert "set-cookie" not in page.headers
+        etag = page.headers["etag"]
+        assert (await anonymous.get(thread_url)).content == page.content
+        unchanged = await anonymous.get(thread_url, headers={"If-None-Match": etag})
+        assert unchanged.status_code == 304 and unchanged.content == b""
+
+        # Signed in, the reader gets their own page whatever tag they send.
+        again = await http.get(thread_url, headers={"If-None-Match": etag})
+        assert again.status_code == 200 and token in again.text and "/edit" in again.text
+        assert "etag" not in again.headers
+
+        replied = await http.post(thread_url, data={"csrf_token": token, "body": "A second word"})
+        assert replied.status_code == 303
+        fresh = await anonymous.get(thread_url, headers={"If-None-Match": etag})
+        assert fresh.status_code == 200 and "A second word" in fresh.text
+        assert fresh.headers["etag"] != etag and "csrf_token" not in fresh.text

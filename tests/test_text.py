@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -468,7 +469,8 @@ PATHOLOGICAL = {
 def test_pathological_input_renders_in_bounded_time(source: str) -> None:
     """Rendering grows linearly with the input: a quadratic path would make a 64 KiB
     body cost 16 times a 16 KiB one. CPU time, so that other work on the machine does
-    not count; the absolute cap is loose because coverage tracing triples the cost."""
+    not count. The absolute cap (about 120 us a byte) holds without a tracer; coverage
+    tracing makes rendering ten times slower, so under it only the growth is checked."""
     body = clean_body(source)
 
     def cpu(text: str) -> float:
@@ -480,6 +482,7 @@ def test_pathological_input_renders_in_bounded_time(source: str) -> None:
     started = time.process_time()
     html = render_markdown(body)
     elapsed = time.process_time() - started
-    assert elapsed < 8.0, f"{elapsed:.2f} s"
+    if sys.gettrace() is None:
+        assert elapsed < 8.0, f"{elapsed:.2f} s"
     assert elapsed / quarter < 8, f"{quarter:.3f} s for a quarter, {elapsed:.3f} s for all"
     assert_safe(html)

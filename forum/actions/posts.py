@@ -157,11 +157,18 @@ async def locked_thread(session: AsyncSession, thread_id: int) -> tuple[Thread, 
     return row[0], row[1]
 
 
-async def thread_line_id(session: AsyncSession, thread_id: int) -> int:
-    line_id = await session.scalar(select(Thread.action_line_id).where(Thread.id == thread_id))
-    if line_id is None:
+async def thread_line(session: AsyncSession, thread_id: int) -> ActionLine:
+    """The action line of a thread, found before its board's `seq` is taken."""
+    # Every statement here runs under the writer lock, and a post's runs them all:
+    # the line comes with the lookup rather than in a statement of its own.
+    line = await session.scalar(
+        select(ActionLine)
+        .join(Thread, Thread.action_line_id == ActionLine.id)
+        .where(Thread.id == thread_id)
+    )
+    if line is None:
         raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
-    return line_id
+    return line
 
 
 async def post_location(session: AsyncSession, post_id: int) -> tuple[int, int]:
@@ -338,10 +345,10 @@ async def reply(
 ) -> tuple[ThreadView, PostView]:
     text = await render_body(body)
     async with write_transaction(session):
-        line_id = await thread_line_id(session, thread_id)
+        line = await thread_line(session, thread_id)
+        line_id = line.id
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
-        line = await session.get_one(ActionLine, line_id)
         actor = await actor_on_board(session, user, line_id)
         if group is None:
             check_reply(actor, locked=thread.locked)
@@ -504,7 +511,8 @@ async def do_lock_thread(
 ) -> ThreadView:
     """Lock (or unlock) a thread: a moderator's decision, effective at once."""
     async with write_transaction(session):
-        line_id = await thread_line_id(session, thread_id)
+        line = await thread_line(session, thread_id)
+        line_id = line.id
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
         check_lock_thread(await actor_on_board(session, user, line_id))
@@ -513,7 +521,6 @@ async def do_lock_thread(
         elif not locked:
             thread.locked_at, thread.locked_by = None, None
         thread.seq = seq
-        line = await session.get_one(ActionLine, line_id)
     view = ThreadView(thread, line, thread_author)
     message = {
         "type": "thread",

@@ -8,12 +8,18 @@ what page 1 does and a post arriving meanwhile never shifts a page.
 
 The views returned here (`PostView`, `ThreadView`) are what every reader gets: the
 JSON API, the pages, the feeds and the live events all use their `wire()` form.
+
+Posts are read as plain rows of the columns readers see (`PostRow`, `AuthorRow`,
+`GroupRow`), not as ORM entities: a thread page is hundreds of posts, and hydrating
+them into tracked objects cost more than everything else the page does. Writers
+hand their ORM objects to the same views.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +52,96 @@ POSITIONS_MAX = 500
 REPLAY_MAX = 500
 
 
-def group_ref(group: Group | None) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """A post as readers see it, read as columns."""
+
+    id: int
+    thread_id: int
+    number: int
+    parent_id: int | None
+    depth: int
+    path: str
+    author_id: int
+    kind: str
+    group_id: int | None
+    title: str
+    body: str
+    html: str
+    created_at: datetime
+    edited_at: datetime | None
+    revision_count: int
+    deleted_at: datetime | None
+    seq: int
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRow:
+    """What anyone may see of a person (`User.public`), read as columns."""
+
+    id: int
+    display_name: str
+    family: str
+    organization: str
+    country: str
+    region: str
+
+    def public(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "display_name": self.display_name,
+            "family": self.family,
+            "organization": self.organization,
+            "country": self.country,
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    id: int
+    slug: str
+    name: str
+    kind: str
+    family: str
+
+
+_POST_COLUMNS = [
+    Post.id,
+    Post.thread_id,
+    Post.number,
+    Post.parent_id,
+    Post.depth,
+    Post.path,
+    Post.author_id,
+    Post.kind,
+    Post.group_id,
+    Post.title,
+    Post.body,
+    Post.html,
+    Post.created_at,
+    Post.edited_at,
+    Post.revision_count,
+    Post.deleted_at,
+    Post.seq,
+]
+_AUTHOR_COLUMNS = [
+    User.id,
+    User.display_name,
+    User.family,
+    User.organization,
+    User.country,
+    User.region,
+]
+_GROUP_COLUMNS = [Group.id, Group.slug, Group.name, Group.kind, Group.family]
+_POSTS, _AUTHORS, _GROUPS = len(_POST_COLUMNS), len(_AUTHOR_COLUMNS), len(_GROUP_COLUMNS)
+
+
+def group_ref(group: Group | GroupRow | None) -> dict[str, Any] | None:
     if group is None:
         return None
     return {"slug": group.slug, "name": group.name, "kind": group.kind, "family": group.family}
@@ -54,7 +149,7 @@ def group_ref(group: Group | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class CosignView:
-    group: Group
+    group: Group | GroupRow
     signed_by: int
     signed_at: datetime
 
@@ -66,11 +161,11 @@ class CosignView:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class PostView:
-    post: Post
-    author: User
-    group: Group | None = None
+    post: Post | PostRow
+    author: User | AuthorRow
+    group: Group | GroupRow | None = None
     parent_number: int | None = None
     cosigners: list[CosignView] = field(default_factory=list)
     # The secretariat keeps deleted content; everyone else sees a tombstone.
@@ -175,6 +270,23 @@ async def board_seq(session: AsyncSession, action_line_id: int) -> int:
     return seq or 0
 
 
+@functools.cache
+async def thread_board_seq(session: AsyncSession, thread_id: int) -> int:
+    """The change counter of the thread's board: every write that changes what the
+    thread's pages show takes the board's next `seq`, so renderings are keyed by it."""
+    row = (
+        await session.execute(
+            select(Thread.id, Board.last_seq)
+            .outerjoin(Board, Board.action_line_id == Thread.action_line_id)
+            .where(Thread.id == thread_id)
+        )
+    ).first()
+    if row is None:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+    return row[1] or 0
+
+
+@functools.cache
 def _threads() -> Select[Thread, ActionLine, User]:
     return (
         select(Thread, ActionLine, User)
@@ -218,38 +330,53 @@ async def get_thread(session: AsyncSession, thread_id: int) -> ThreadView:
     return ThreadView(thread, line, author)
 
 
-def _posts() -> Select[Post, User, Group, int]:
+# Built once: composing a select of thirty columns costs more than running it.
+@functools.cache
+def _posts() -> Select[*tuple[Any, ...]]:
     parent = aliased(Post)
     return (
-        select(Post, User, Group, parent.number)
+        select(*_POST_COLUMNS, *_AUTHOR_COLUMNS, *_GROUP_COLUMNS, parent.number)
         .join(User, User.id == Post.author_id)
         .outerjoin(Group, Group.id == Post.group_id)
         .outerjoin(parent, parent.id == Post.parent_id)
     )
 
 
-async def _with_cosigners(
-    session: AsyncSession,
-    rows: Sequence[Any],
-    *,
-    show_deleted: bool,
-) -> list[PostView]:
-    views = [
-        PostView(post, author, group, parent_number, show_deleted=show_deleted)
-        for post, author, group, parent_number in rows
-    ]
+def _post_views(rows: Sequence[Any], *, show_deleted: bool) -> list[PostView]:
+    """Views of rows of `_posts()`: the post's columns, its author's, its group's
+    (all None for a comment) and its parent's number."""
+    views = []
+    authors: dict[int, AuthorRow] = {}
+    groups: dict[int, GroupRow] = {}
+    for row in rows:
+        post = PostRow(*row[:_POSTS])
+        author = authors.get(post.author_id)
+        if author is None:
+            author = authors[post.author_id] = AuthorRow(*row[_POSTS : _POSTS + _AUTHORS])
+        group = None
+        if post.group_id is not None:
+            group = groups.get(post.group_id)
+            if group is None:
+                group = groups[post.group_id] = GroupRow(
+                    *row[_POSTS + _AUTHORS : _POSTS + _AUTHORS + _GROUPS]
+                )
+        views.append(PostView(post, author, group, row[-1], show_deleted=show_deleted))
+    return views
+
+
+async def _with_cosigners(session: AsyncSession, views: list[PostView]) -> list[PostView]:
     positions = {v.post.id: v for v in views if v.post.kind == "position"}
     if positions:
         signatures = await session.execute(
-            select(Cosignature, Group)
+            select(
+                Cosignature.post_id, Cosignature.signed_by, Cosignature.signed_at, *_GROUP_COLUMNS
+            )
             .join(Group, Group.id == Cosignature.group_id)
             .where(Cosignature.post_id.in_(positions))
             .order_by(Cosignature.signed_at, Group.name)
         )
-        for signature, group in signatures:
-            positions[signature.post_id].cosigners.append(
-                CosignView(group, signature.signed_by, signature.signed_at)
-            )
+        for post_id, signed_by, signed_at, *group in signatures:
+            positions[post_id].cosigners.append(CosignView(GroupRow(*group), signed_by, signed_at))
     return views
 
 
@@ -274,7 +401,7 @@ async def list_thread_posts(
     elif start_path is not None:
         query = query.where(Post.path >= start_path)
     rows = (await session.execute(query.order_by(Post.path).limit(limit + 1))).all()
-    views = await _with_cosigners(session, rows[:limit], show_deleted=show_deleted)
+    views = await _with_cosigners(session, _post_views(rows[:limit], show_deleted=show_deleted))
     next_cursor = encode_cursor(views[-1].post.path) if len(rows) > limit else None
     return Page(views, next_cursor)
 
@@ -283,7 +410,7 @@ async def get_post(session: AsyncSession, post_id: int, *, show_deleted: bool = 
     rows = (await session.execute(_posts().where(Post.id == post_id))).all()
     if not rows:
         raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
-    [view] = await _with_cosigners(session, rows, show_deleted=show_deleted)
+    [view] = await _with_cosigners(session, _post_views(rows, show_deleted=show_deleted))
     return view
 
 
@@ -323,7 +450,7 @@ async def list_positions(session: AsyncSession, line: ActionLine) -> list[Positi
         )
     ).all()
     views = await _with_cosigners(
-        session, [(post, user, group, None) for post, user, group, _ in rows], show_deleted=False
+        session, [PostView(post, user, group) for post, user, group, _ in rows]
     )
     return [PositionView(view, thread) for view, (*_, thread) in zip(views, rows, strict=True)]
 
@@ -352,7 +479,7 @@ async def _feed(session: AsyncSession, condition: Any, limit: int) -> list[FeedE
         )
     ).all()
     views = await _with_cosigners(
-        session, [(post, user, group, None) for post, user, group, *_ in rows], show_deleted=False
+        session, [PostView(post, user, group) for post, user, group, *_ in rows]
     )
     return [
         FeedEntry(view, thread, line) for view, (*_, thread, line) in zip(views, rows, strict=True)
@@ -383,7 +510,7 @@ async def thread_changes(
             .limit(limit)
         )
     ).all()
-    return await _with_cosigners(session, rows, show_deleted=False)
+    return await _with_cosigners(session, _post_views(rows, show_deleted=False))
 
 
 async def board_changes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,6 +37,7 @@ from forum.db.discussions_queries import (
     list_positions,
     list_revisions,
     list_thread_posts,
+    thread_board_seq,
 )
 from forum.db.engine import end_read
 from forum.db.models import Group
@@ -43,6 +45,8 @@ from forum.db.queries import get_group
 from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
+from forum.render_cache import etag_for
+from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import app_state, db, json_response, principal, query_int, read_json
 from forum.web.http import require_principal as require_caller
 from forum.web.openapi import ApiRouter
@@ -167,32 +171,44 @@ async def open_thread(request: Request) -> Response:
 async def thread_detail(request: Request) -> Response:
     limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
     at = query_int(request, "at", 0, low=0, high=2**62)
+    cursor = request.query_params.get("cursor")
+    thread_id = request.path_params["thread_id"]
     show_deleted = await sees_deleted(request)
+    cache = app_state(request)["render_cache"]
     async with db(request) as session:
-        view = await get_thread(session, request.path_params["thread_id"])
-        start = None
-        if at:
-            anchor = await get_post(session, at)
-            if anchor.post.thread_id != view.thread.id:
-                raise ForumError(ErrorCode.NOT_FOUND, "No such post in this thread.")
-            start = anchor.post.path
-        page = await list_thread_posts(
-            session,
-            view.thread.id,
-            cursor=request.query_params.get("cursor"),
-            start_path=start,
-            limit=limit,
-            show_deleted=show_deleted,
-        )
-        seq = await board_seq(session, view.line.id)
-    return json_response(
-        {
-            "thread": view.wire(),
-            "seq": seq,
-            "posts": [post.wire() for post in page.items],
-            "next_cursor": page.next_cursor,
-        }
-    )
+        # Read first: whatever is loaded after it is at least this fresh.
+        seq = await thread_board_seq(session, thread_id)
+        key = ("thread.json", thread_id, seq, cursor, at, limit, show_deleted)
+        etag = etag_for(key)
+        if matches(request, etag):
+            return not_modified(etag)
+        body = cache.get(key)
+        if body is None:
+            view = await get_thread(session, thread_id)
+            start = None
+            if at:
+                anchor = await get_post(session, at)
+                if anchor.post.thread_id != view.thread.id:
+                    raise ForumError(ErrorCode.NOT_FOUND, "No such post in this thread.")
+                start = anchor.post.path
+            page = await list_thread_posts(
+                session,
+                view.thread.id,
+                cursor=cursor,
+                start_path=start,
+                limit=limit,
+                show_deleted=show_deleted,
+            )
+            body = orjson.dumps(
+                {
+                    "thread": view.wire(),
+                    "seq": seq,
+                    "posts": [post.wire() for post in page.items],
+                    "next_cursor": page.next_cursor,
+                }
+            )
+            cache.put(key, body)
+    return Response(body, media_type="application/json", headers=validator_headers(etag))
 
 
 @router.route(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.positions import do_cosign, do_post_position
@@ -35,6 +35,7 @@ from forum.db.discussions_queries import (
     list_positions,
     list_revisions,
     list_thread_posts,
+    thread_board_seq,
 )
 from forum.db.engine import end_read
 from forum.db.models import Post
@@ -42,11 +43,13 @@ from forum.db.queries import list_action_lines, list_groups
 from forum.db.search import search_posts
 from forum.domain.discussions import board_actor
 from forum.errors import ErrorCode, ForumError
+from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import group_by_slug, search_query, sees_deleted, throttle
+from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import app_state, db, principal
 from forum.web.pages import field, page_context, read_form
-from forum.web.templates import render
+from forum.web.templates import csrf_token_used, render
 
 
 def _id(request: Request, name: str) -> int:
@@ -136,10 +139,26 @@ async def thread_page(
     request: Request, *, form: dict[str, str] | None = None, error: ForumError | None = None
 ) -> Response:
     thread_id = _id(request, "thread_id")
-    show_deleted = await sees_deleted(request)
+    caller = await principal(request)
+    show_deleted = caller is not None and caller.user.is_secretariat
     reply_to = request.query_params.get("reply_to", "")
     at = request.query_params.get("at", "")
+    cursor = request.query_params.get("cursor")
+    # Signed out, the page is the same for every reader until the board changes: no
+    # name, no buttons, no CSRF token. Anything else is rendered for its reader alone.
+    shared = caller is None and form is None and error is None and not reply_to
+    cache = app_state(request)["render_cache"]
     async with db(request) as session:
+        # Read first: whatever is loaded after it is at least this fresh.
+        seq = await thread_board_seq(session, thread_id)
+        key = ("thread.html", thread_id, seq, cursor, at)
+        if shared:
+            etag = etag_for(key)
+            if matches(request, etag):
+                return not_modified(etag)
+            body = cache.get(key)
+            if body is not None:
+                return HTMLResponse(body, headers=validator_headers(etag))
         view = await get_thread(session, thread_id)
         start = None
         if at.isdigit() and len(at) < 18:
@@ -149,11 +168,10 @@ async def thread_page(
         page = await list_thread_posts(
             session,
             thread_id,
-            cursor=request.query_params.get("cursor"),
+            cursor=cursor,
             start_path=start,
             show_deleted=show_deleted,
         )
-        seq = await board_seq(session, view.line.id)
         parent = None
         if reply_to.isdigit() and len(reply_to) < 18:
             candidate = await get_post(session, int(reply_to))
@@ -171,16 +189,20 @@ async def thread_page(
         line=view.line,
         posts=page.items,
         next_cursor=page.next_cursor,
-        partial=start is not None or request.query_params.get("cursor") is not None,
+        partial=start is not None or cursor is not None,
         seq=seq,
         parent=parent,
         form=form or {},
         error=error,
         **viewer,
     )
-    return render(
+    response = render(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )
+    if shared and not csrf_token_used(request):
+        cache.put(key, bytes(response.body))
+        response.headers.update(validator_headers(etag_for(key)))
+    return response
 
 
 async def _post_url(request: Request, view: PostView) -> str:

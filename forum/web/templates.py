@@ -20,10 +20,16 @@ STATIC_DIR = FRONTEND / "static"
 
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token, made on first use and set as a cookie by `render`."""
+    request.scope["forum.csrf_used"] = True
     token = request.cookies.get(CSRF_COOKIE) or request.scope.get("forum.new_csrf")
     if not token:
         token = request.scope["forum.new_csrf"] = secrets.token_urlsafe(32)
     return str(token)
+
+
+def csrf_token_used(request: Request) -> bool:
+    """Whether this response holds the browser's CSRF token: then it is for them alone."""
+    return bool(request.scope.get("forum.csrf_used"))
 
 
 def make_templates() -> Jinja2Templates:
