@@ -1,0 +1,1 @@
+"""Load generators, and the reference servers they compare Agora with (docs/benchmarks.md)."""

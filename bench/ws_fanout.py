@@ -1,0 +1,437 @@
+"""Fan-out of a live room: Agora against a bare `websockets` broadcast server.
+
+    python -m bench.ws_fanout            # N = 100, 1000, 3000 (about 7 minutes)
+    python -m bench.ws_fanout --quick    # N = 100 only
+
+For each N and each server (a fresh process each time, on 127.0.0.1): connect N
+listeners in `--clients` processes, then send `rate * seconds` interventions at a
+fixed rate, each carrying its send time, and measure what the listeners receive:
+delivered frames per second, latency from send to receipt (p50, p99), messages lost
+(N x sent minus received, counted by `seq`), and the server's resident memory per
+connection (RSS before and after the listeners connect, divided by N).
+
+The servers: Agora (`run.py`, its defaults, a fresh SQLite database), the bare
+`websockets.broadcast()` relay (`bench/bare_server.py`) and the same relay on uvicorn and
+Starlette (`bench/asgi_server.py`), which separates what the ASGI stack costs from what
+Agora does. With two CPUs or more the server runs on the first and the clients on the
+others (`--no-pin` to share them).
+
+The interventions come from several speakers in turn: the product allows one person 20
+interventions a minute and one connection 40 frames in 10 s, and the benchmark keeps
+those limits. Prints a table; writes everything to bench/results/ws_fanout-*.json, and
+with `--write-docs` the figures to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from bench import listeners
+from bench import ws_fanout_docs as docs
+from bench.servers import ROOT, Agora, Relay, Server, Speaker, cpu_seconds, machine_busy, rss_bytes
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RELAYS = {"bare": "bench.bare_server", "asgi": "bench.asgi_server"}
+SIZES = (100, 1000, 3000)
+PER_SPEAKER = 15  # bench interventions per speaker: under 20 a minute with the warm-up
+SETTLE_S = 1.0
+BUSY_WARNING = 0.25
+LEAD_S = 0.2
+TOPIC = (
+    "On C7 e-government and WSIS paragraph 27b: remote participation must be the rule "
+    "for the open forum, not the exception, so that southern civil society is heard."
+)
+
+
+# What Agora's listeners receive for an intervention; the bare server sends the same
+# (the frame Agora sent in the same run replaces this one when there is one).
+BARE_TEMPLATE: dict[str, Any] = {
+    "user_id": 3,
+    "name": "Bench speaker0",
+    "family": "government",
+    "seat": "participant",
+    "body": "",
+    "on_floor": False,
+    "type": "intervention",
+    "op": "post",
+    "room": 1,
+    "seq": 0,
+    "actor": 3,
+    "at": "2005-11-16T09:00:00.000000+00:00",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    sizes: tuple[int, ...]
+    rate: float
+    seconds: float
+    clients: int
+    grace: float
+    body_chars: int
+    servers: tuple[str, ...] = ("agora", "bare", "asgi")
+    # The server's CPUs; the clients get the others. Empty: everyone shares every CPU.
+    server_cpus: tuple[int, ...] = ()
+
+    @property
+    def messages(self) -> int:
+        return round(self.rate * self.seconds)
+
+    @property
+    def speakers(self) -> int:
+        return math.ceil(self.messages / PER_SPEAKER)
+
+
+def body(kind: str, index: int, sent: float, chars: int) -> str:
+    head = f"{kind} {index} {sent:.6f} "
+    return head + (TOPIC * (1 + chars // len(TOPIC)))[: max(0, chars - len(head))]
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def warm_up(server: Server, speakers: list[Speaker], options: Options) -> None:
+    """One intervention per speaker before the listeners come: first-call costs out."""
+    for index, speaker in enumerate(speakers):
+        text = body("warm", index, time.monotonic(), options.body_chars)
+        await speaker.ws.send(server.speak_frame(index, text, warm=True))
+    await asyncio.sleep(0.5)
+
+
+async def speak(
+    server: Server, speakers: list[Speaker], options: Options, start: float
+) -> list[float]:
+    """Send the bench interventions at the fixed rate, in turn from each speaker."""
+    sent: list[float] = []
+    for index in range(options.messages):
+        delay = start + index / options.rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        now = time.monotonic()
+        frame = server.speak_frame(index, body("bench", index, now, options.body_chars))
+        await speakers[index % len(speakers)].ws.send(frame)
+        sent.append(now)
+    return sent
+
+
+def start_listeners(
+    server: Server, n: int, clients: int
+) -> list[tuple[multiprocessing.process.BaseProcess, Connection]]:
+    context = multiprocessing.get_context("spawn")
+    workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    shares = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
+    for share in shares:
+        if not share:
+            continue
+        plan = listeners.Plan(
+            url=server.ws_url,
+            connections=share,
+            headers=server.listener_headers(),
+            join=server.listener_join(),
+        )
+        mine, theirs = context.Pipe()
+        process = context.Process(target=listeners.run, args=(plan, theirs), daemon=True)
+        process.start()
+        workers.append((process, mine))
+    return workers
+
+
+async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
+    workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    speakers: list[Speaker] = []
+    server.cpus = set(options.server_cpus) or None
+    busy = await asyncio.to_thread(machine_busy)
+    if busy > BUSY_WARNING:
+        print(
+            f"  warning: the machine is {busy:.0%} busy before {server.name} N={n}: other "
+            "work is running, the figures will be off",
+            file=sys.stderr,
+            flush=True,
+        )
+    await server.start(options.speakers)
+    try:
+        speakers = [await server.speaker(i) for i in range(options.speakers)]
+        await warm_up(server, speakers, options)
+        rss_before = rss_bytes(server.pid)
+
+        workers = start_listeners(server, n, options.clients)
+        ready = [(await asyncio.to_thread(pipe.recv))[1] for _, pipe in workers]
+        connected = sum(r["connected"] for r in ready)
+        if connected < n:
+            errors = [e for r in ready for e in r["errors"]]
+            print(f"  {server.name}: {n - connected} of {n} listeners failed: {errors}")
+        await asyncio.sleep(SETTLE_S)
+        rss_after = rss_bytes(server.pid)
+        print(
+            f"  {server.name} N={n}: {connected} listeners in "
+            f"{max(r['connect_s'] for r in ready):.1f} s; speaking",
+            file=sys.stderr,
+            flush=True,
+        )
+
+        cpu_before = cpu_seconds(server.pid)
+        start = time.monotonic() + LEAD_S
+        deadline = start + options.messages / options.rate + options.grace
+        for _, pipe in workers:
+            pipe.send(("go", options.messages, deadline))
+        sent = await speak(server, speakers, options, start)
+        results = [(await asyncio.to_thread(pipe.recv))[1] for _, pipe in workers]
+        server.sample = next((s.sample for s in speakers if s.sample), None)
+        cpu_used = cpu_seconds(server.pid) - cpu_before
+        rss_end = rss_bytes(server.pid)
+        for _, pipe in workers:
+            pipe.send(("exit",))
+    finally:
+        for speaker in speakers:
+            await speaker.close()
+        await server.stop()
+        for process, _ in workers:
+            await asyncio.to_thread(process.join, 10)
+            if process.is_alive():
+                process.terminate()
+
+    latencies = sorted(x for r in results for x in r["latencies"])
+    received = sum(r["received"] for r in results)
+    last = max((r["last"] for r in results if r["received"]), default=sent[-1])
+    acks = [a[i] - sent[i] for a in (s.acks for s in speakers) for i in a if i < len(sent)]
+    closed: dict[str, int] = {}
+    by_index: dict[int, int] = {}
+    for r in results:
+        for code, count in r["closed"].items():
+            closed[code] = closed.get(code, 0) + count
+        for index, count in r["by_index"].items():
+            by_index[index] = by_index.get(index, 0) + count
+    # Which interventions some listeners missed, and how many listeners got each.
+    short = {i: by_index.get(i, 0) for i in range(len(sent)) if by_index.get(i, 0) < connected}
+    span = last - sent[0]
+    return {
+        "server": server.name,
+        "listeners": n,
+        "connected": connected,
+        "machine_busy_before": round(busy, 3),
+        "sent": len(sent),
+        "speaker_errors": [e for s in speakers for e in s.errors][:5],
+        "speaker_closed": [s.closed for s in speakers if s.closed],
+        "acked": len(acks),
+        "short": dict(list(short.items())[:20]),
+        "offered_per_s": connected * options.rate,
+        "delivered": received,
+        "delivered_per_s": received / span if span > 0 else math.nan,
+        "lost": connected * len(sent) - received,
+        "duplicates": sum(r["duplicates"] for r in results),
+        "closed": closed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": (latencies[-1] if latencies else math.nan) * 1000,
+        "ack_p50_ms": percentile(sorted(acks), 0.50) * 1000,
+        "span_s": span,
+        "frame_bytes": sum(r["frame_bytes"] for r in results) / received if received else 0,
+        "connect_s": max(r["connect_s"] for r in ready),
+        "rss_before_mib": rss_before / 2**20,
+        "rss_after_mib": rss_after / 2**20,
+        "rss_end_mib": rss_end / 2**20,
+        "kib_per_connection": (rss_after - rss_before) / max(1, connected) / 1024,
+        "server_cpu_s": cpu_used,
+        "server_cpu_us_per_frame": cpu_used / received * 1e6 if received else math.nan,
+        "client_cpu_s": [round(r["cpu_s"], 2) for r in results],
+    }
+
+
+COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
+    ("server", "<6", lambda r: r["server"]),
+    ("N", ">5", lambda r: str(r["listeners"])),
+    ("offered/s", ">9", lambda r: f"{r['offered_per_s']:.0f}"),
+    ("deliv/s", ">8", lambda r: f"{r['delivered_per_s']:.0f}"),
+    ("p50 ms", ">7", lambda r: f"{r['p50_ms']:.1f}"),
+    ("p99 ms", ">7", lambda r: f"{r['p99_ms']:.1f}"),
+    ("lost", ">6", lambda r: str(r["lost"])),
+    ("KiB/conn", ">8", lambda r: f"{r['kib_per_connection']:.1f}"),
+    ("join s", ">6", lambda r: f"{r['connect_s']:.1f}"),
+    ("srv CPU s", ">9", lambda r: f"{r['server_cpu_s']:.1f}"),
+    ("us/frame", ">8", lambda r: f"{r['server_cpu_us_per_frame']:.1f}"),
+    ("ack p50", ">7", lambda r: f"{r['ack_p50_ms']:.1f}" if r["server"] == "agora" else "-"),
+]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [" ".join(f"{name:{align}}" for name, align, _ in COLUMNS)]
+    lines += [" ".join(f"{cell(r):{align}}" for _, align, cell in COLUMNS) for r in rows]
+    by_n: dict[int, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_n.setdefault(r["listeners"], {})[r["server"]] = r
+    for n, pair in by_n.items():
+        if "agora" in pair and "bare" in pair and pair["bare"]["delivered_per_s"]:
+            ratio = pair["agora"]["delivered_per_s"] / pair["bare"]["delivered_per_s"]
+            lines.append(f"N={n}: Agora delivers {ratio:.0%} of the bare server's rate")
+    return "\n".join(lines)
+
+
+def raise_file_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return wanted
+
+
+def revision() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head} with local changes" if changed else head
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "revision": revision(),
+        "versions": {p: version(p) for p in ("uvicorn", "websockets", "starlette", "sqlalchemy")},
+    }
+
+
+async def main(options: Options, argv: list[str], *, write_docs: bool = False) -> None:
+    files = raise_file_limit()
+    needed = max(options.sizes) + 100
+    if files < needed:
+        sys.exit(f"open files limited to {files}; {needed} needed")
+    print(
+        f"{options.messages} interventions at {options.rate:g}/s from {options.speakers} "
+        f"speakers; listeners in {options.clients} processes"
+    )
+    server_cpus = set(options.server_cpus)
+    if server_cpus:
+        clients = os.sched_getaffinity(0) - server_cpus
+        os.sched_setaffinity(0, clients)  # the listener processes inherit this
+        print(f"server on CPU {sorted(server_cpus)}, clients on CPUs {sorted(clients)}")
+    print(table([]))
+    rows: list[dict[str, Any]] = []
+    template = dict(BARE_TEMPLATE)
+    started = datetime.now(UTC)
+    for n in options.sizes:
+        for name in options.servers:
+            server = Agora() if name == "agora" else Relay(name, RELAYS[name], template)
+            rows.append(await measure(server, n, options))
+            print(table(rows[-1:]).splitlines()[1], flush=True)
+            row = rows[-1]
+            if row["speaker_closed"] or row["closed"] or row["speaker_errors"]:
+                print(
+                    f"  closed speakers: {row['speaker_closed']}, closed listeners: "
+                    f"{row['closed']}, speaker errors: {row['speaker_errors']}",
+                    file=sys.stderr,
+                )
+            if server.sample is not None:
+                template = server.sample
+    print()
+    print(table(rows))
+    run = {
+        "command": " ".join(["python -m bench.ws_fanout", *argv]),
+        "started": started.isoformat(),
+        "options": asdict(options),
+        "machine": machine(),
+        "results": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"ws_fanout-{started:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(run, indent=2) + "\n")
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+    if write_docs:
+        docs.write(run)
+        print(f"figures written to {docs.PATH.relative_to(ROOT)}")
+
+
+def parse(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(description="Fan-out of a live room: Agora vs bare.")
+    parser.add_argument("--quick", action="store_true", help="N = 100 only")
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        default=SIZES,
+        help="listener counts, comma-separated",
+    )
+    parser.add_argument("--rate", type=float, default=20.0, help="interventions per second")
+    parser.add_argument("--seconds", type=float, default=5.0, help="how long to speak")
+    parser.add_argument("--clients", type=int, default=2, help="listener processes")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        help="seconds to wait for stragglers after the last send",
+    )
+    parser.add_argument("--body-chars", type=int, default=160, help="intervention length")
+    parser.add_argument(
+        "--servers",
+        default="agora,bare,asgi",
+        help="which servers to measure: agora, bare (websockets), asgi (uvicorn relay)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="put the figures in docs/benchmarks.md (between its ws_fanout markers)",
+    )
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the server share every CPU with the clients",
+    )
+    args = parser.parse_args(argv)
+    cpus = tuple(sorted(os.sched_getaffinity(0)))
+    if set(args.servers.split(",")) - {"agora", *RELAYS}:
+        parser.error("--servers: agora, bare, asgi")
+    if not 0 < args.seconds <= 30 or args.rate <= 0:
+        parser.error("speak for at most 30 s (the limit of 20 interventions a minute)")
+    return Options(
+        sizes=(100,) if args.quick else args.sizes,
+        rate=args.rate,
+        seconds=args.seconds,
+        clients=args.clients,
+        grace=args.grace,
+        body_chars=args.body_chars,
+        servers=tuple(args.servers.split(",")),
+        # With more than one CPU, the server gets the first and the clients the others.
+        server_cpus=cpus[:1] if args.pin and len(cpus) > 1 else (),
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse(sys.argv[1:]), sys.argv[1:], write_docs="--write-docs" in sys.argv))
