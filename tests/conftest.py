@@ -75,10 +75,12 @@ async def _pg_admin(*statements: str) -> None:
 def postgres_template() -> Iterator[str]:
     """A migrated, seeded template database; each test gets a copy (CREATE ... TEMPLATE)."""
     try:
-        asyncio.run(_pg_admin(
-            f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)",
-            f"CREATE DATABASE {TEMPLATE_DB}",
-        ))
+        asyncio.run(
+            _pg_admin(
+                f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)",
+                f"CREATE DATABASE {TEMPLATE_DB}",
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI and unreachable: {exc}")
@@ -123,7 +125,9 @@ def limiter(clock: FakeClock) -> MemoryRateLimiter:
 
 def make_settings(url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=url, secret_key="test-secret-key-" + "x" * 32, data_dir=tmp_path,
+        database_url=url,
+        secret_key="test-secret-key-" + "x" * 32,
+        data_dir=tmp_path,
         seed=True,
     )
 
@@ -141,8 +145,9 @@ async def server(settings: Settings, limiter: MemoryRateLimiter) -> AsyncIterato
 
 
 @pytest.fixture
-async def sqlite_server(sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
-                        ) -> AsyncIterator[LiveServer]:
+async def sqlite_server(
+    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+) -> AsyncIterator[LiveServer]:
     """A real uvicorn server on SQLite only."""
     async with live_server(make_settings(sqlite_url, tmp_path), limiter=limiter) as live:
         yield live

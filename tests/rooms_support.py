@@ -34,8 +34,12 @@ class Person:
 
 
 async def person(
-    server: LiveServer, *, family: str = "government", role: str | None = None,
-    group: str = GROUP, name: str | None = None,
+    server: LiveServer,
+    *,
+    family: str = "government",
+    role: str | None = None,
+    group: str = GROUP,
+    name: str | None = None,
 ) -> Person:
     """Someone registered with a bearer token, and `role` in `group`."""
     fields: dict[str, Any] = {"family": family}
@@ -104,21 +108,22 @@ class Peer:
             if answer.get("ref") == ref and answer["type"] in {"ack", "error", "joined", "pong"}:
                 return answer
 
-    async def join(self, seat: str, room: str = GROUP, since: int | None = None
-                   ) -> dict[str, Any]:
+    async def join(self, seat: str, room: str = GROUP, since: int | None = None) -> dict[str, Any]:
         frame: dict[str, Any] = {"type": "join", "room": room, "seat": seat}
         if since is not None:
             frame["since"] = since
         return await self.call(frame)
 
     def events(self) -> list[dict[str, Any]]:
-        return [frame for frame in self.seen if "seq" in frame and frame["type"] not in
-                {"joined", "ack"}]
+        return [
+            frame
+            for frame in self.seen
+            if "seq" in frame and frame["type"] not in {"joined", "ack"}
+        ]
 
 
 @asynccontextmanager
-async def peer(server: LiveServer, who: Person | None = None, **kwargs: Any
-               ) -> AsyncIterator[Peer]:
+async def peer(server: LiveServer, who: Person | None = None, **kwargs: Any) -> AsyncIterator[Peer]:
     headers = who.headers(server) if who else {"Origin": server.origin}
     async with connect(server.ws_url + "/ws", additional_headers=headers, **kwargs) as ws:
         p = Peer(ws)
@@ -127,12 +132,21 @@ async def peer(server: LiveServer, who: Person | None = None, **kwargs: Any
         yield p
 
 
-async def schedule_and_open(chair: Person, *, fmt: str = "statements", title: str = "Sitting"
-                            ) -> dict[str, Any]:
-    response = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions", {
-        "title": title, "agenda": "1. Opening\n2. *Statements*", "format": fmt,
-        "starts_at": "2005-11-16T09:00:00+01:00", "ends_at": "2005-11-16T12:00:00+01:00",
-    })
+async def schedule_and_open(
+    chair: Person, *, fmt: str = "statements", title: str = "Sitting"
+) -> dict[str, Any]:
+    response = await api(
+        chair,
+        "POST",
+        f"/api/rooms/{GROUP}/sessions",
+        {
+            "title": title,
+            "agenda": "1. Opening\n2. *Statements*",
+            "format": fmt,
+            "starts_at": "2005-11-16T09:00:00+01:00",
+            "ends_at": "2005-11-16T12:00:00+01:00",
+        },
+    )
     assert response.status_code == 201, response.text
     session = response.json()
     opened = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{session['id']}/open")

@@ -77,7 +77,11 @@ async def test_email_is_case_insensitive_and_unique(server: LiveServer, http: Cl
     ],
 )
 async def test_bad_registrations_are_refused_and_write_nothing(
-    server: LiveServer, http: Client, change: dict[str, object], status: int, code: str,
+    server: LiveServer,
+    http: Client,
+    change: dict[str, object],
+    status: int,
+    code: str,
     field: str,
 ) -> None:
     response = await http.post("/api/accounts", json=registration(**change))
@@ -96,12 +100,20 @@ async def test_bad_registrations_are_refused_and_write_nothing(
         (b"[1, 2]", {"content-type": "application/json"}, 400, "invalid_json"),
         (b"\xff\xfe", {"content-type": "application/json"}, 400, "invalid_json"),
         (b"email=a", {"content-type": "application/x-www-form-urlencoded"}, 415, "unsupported"),
-        (b'{"email": "' + b"a" * 300_000 + b'"}', {"content-type": "application/json"}, 413,
-         "too_large"),
+        (
+            b'{"email": "' + b"a" * 300_000 + b'"}',
+            {"content-type": "application/json"},
+            413,
+            "too_large",
+        ),
     ],
 )
 async def test_malformed_bodies_are_refused(
-    server: LiveServer, http: Client, content: bytes, headers: dict[str, str], status: int,
+    server: LiveServer,
+    http: Client,
+    content: bytes,
+    headers: dict[str, str],
+    status: int,
     code: str,
 ) -> None:
     response = await http.post("/api/accounts", content=content, headers=headers)
@@ -114,7 +126,9 @@ async def test_wrong_password_and_unknown_email_answer_alike(
     server: LiveServer, http: Client
 ) -> None:
     user = await http.register()
-    wrong = await http.post("/api/auth/login", json={"email": user["email"], "password": "nope" * 3})
+    wrong = await http.post(
+        "/api/auth/login", json={"email": user["email"], "password": "nope" * 3}
+    )
     unknown = await http.post(
         "/api/auth/login", json={"email": "nobody@example.org", "password": "nope" * 3}
     )
@@ -179,7 +193,9 @@ async def test_login_failures_are_limited_per_address_across_accounts(
             "/api/auth/login", json={"email": f"spray{n}@example.org", "password": "x" * 12}
         )
     user = await http.register()
-    response = await http.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+    response = await http.post(
+        "/api/auth/login", json={"email": user["email"], "password": PASSWORD}
+    )
     assert response.status_code == 429
 
 

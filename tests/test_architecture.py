@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_layers_hold() -> None:
     command = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert command, "import-linter is part of the test extras"
-    result = subprocess.run([command, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [command, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
 

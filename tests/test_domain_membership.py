@@ -16,8 +16,12 @@ from forum.domain.membership import (
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
 
-CS, GOV, BIZ, IO = (Family.CIVIL_SOCIETY, Family.GOVERNMENT, Family.PRIVATE_SECTOR,
-                    Family.INTERNATIONAL_ORG)
+CS, GOV, BIZ, IO = (
+    Family.CIVIL_SOCIETY,
+    Family.GOVERNMENT,
+    Family.PRIVATE_SECTOR,
+    Family.INTERNATIONAL_ORG,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,16 +74,25 @@ ROLES: list[Role | None] = [None, *Role]
 def test_who_may_assign_which_role(
     actor_role: Role | None, new_role: Role, current_role: Role | None
 ) -> None:
-    check_assign_role(is_secretariat=True, actor_role=actor_role, new_role=new_role,
-                      current_role=current_role)
+    check_assign_role(
+        is_secretariat=True, actor_role=actor_role, new_role=new_role, current_role=current_role
+    )
     allowed = actor_role == Role.CHAIR and Role.CHAIR not in (new_role, current_role)
     if allowed:
-        check_assign_role(is_secretariat=False, actor_role=actor_role, new_role=new_role,
-                          current_role=current_role)
+        check_assign_role(
+            is_secretariat=False,
+            actor_role=actor_role,
+            new_role=new_role,
+            current_role=current_role,
+        )
     else:
         with pytest.raises(ForumError) as error:
-            check_assign_role(is_secretariat=False, actor_role=actor_role, new_role=new_role,
-                              current_role=current_role)
+            check_assign_role(
+                is_secretariat=False,
+                actor_role=actor_role,
+                new_role=new_role,
+                current_role=current_role,
+            )
         assert error.value.code == ErrorCode.FORBIDDEN
     assert can_manage(is_secretariat=False, actor_role=actor_role) == (actor_role == Role.CHAIR)
     assert can_manage(is_secretariat=True, actor_role=actor_role)

@@ -17,7 +17,10 @@ from forum.domain.vocabulary import Family, Role, Seat
 from forum.errors import ErrorCode, ForumError
 
 GOV, CS, PS, IO = (
-    Family.GOVERNMENT, Family.CIVIL_SOCIETY, Family.PRIVATE_SECTOR, Family.INTERNATIONAL_ORG
+    Family.GOVERNMENT,
+    Family.CIVIL_SOCIETY,
+    Family.PRIVATE_SECTOR,
+    Family.INTERNATIONAL_ORG,
 )
 SPEAKING = {Seat.PARTICIPANT, Seat.REMOTE}
 
@@ -40,14 +43,24 @@ def test_seats_for(role: Role | None, secretariat: bool, expected: set[Seat]) ->
 
 
 def take(
-    seat: Seat, *, role: Role | None = None, family: Family = CS, user_id: int = 10,
-    policy: ObserverPolicy = DEFAULT_OBSERVER_POLICY, observers: dict[int, Family] | None = None,
+    seat: Seat,
+    *,
+    role: Role | None = None,
+    family: Family = CS,
+    user_id: int = 10,
+    policy: ObserverPolicy = DEFAULT_OBSERVER_POLICY,
+    observers: dict[int, Family] | None = None,
     secretariat: bool = False,
 ) -> ErrorCode | None:
     try:
         check_take_seat(
-            seat, user_id=user_id, family=family, role=role, is_secretariat=secretariat,
-            policy=policy, observers=observers or {},
+            seat,
+            user_id=user_id,
+            family=family,
+            role=role,
+            is_secretariat=secretariat,
+            policy=policy,
+            observers=observers or {},
         )
     except ForumError as error:
         return error.code
@@ -93,7 +106,9 @@ def test_secretariat_sits_as_participant() -> None:
     ],
 )
 def test_observer_quota(
-    family: Family, policy: ObserverPolicy, observers: dict[int, Family],
+    family: Family,
+    policy: ObserverPolicy,
+    observers: dict[int, Family],
     expected: ErrorCode | None,
 ) -> None:
     assert take(Seat.OBSERVER, family=family, policy=policy, observers=observers) == expected
@@ -102,8 +117,13 @@ def test_observer_quota(
 def test_no_seat_refusal_says_how_many() -> None:
     with pytest.raises(ForumError) as caught:
         check_take_seat(
-            Seat.OBSERVER, user_id=2, family=CS, role=None, is_secretariat=False,
-            policy=DEFAULT_OBSERVER_POLICY, observers={1: CS},
+            Seat.OBSERVER,
+            user_id=2,
+            family=CS,
+            role=None,
+            is_secretariat=False,
+            policy=DEFAULT_OBSERVER_POLICY,
+            observers={1: CS},
         )
     assert caught.value.status == 409
     assert caught.value.body()["seats"] == 1
@@ -125,9 +145,15 @@ def test_parse_policy_round_trips() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        [], "civil_society", None, {"martians": 1}, {"civil_society": -1},
-        {"civil_society": SEATS_PER_FAMILY_MAX + 1}, {"civil_society": "1"},
-        {"civil_society": True}, {"civil_society": 1.5},
+        [],
+        "civil_society",
+        None,
+        {"martians": 1},
+        {"civil_society": -1},
+        {"civil_society": SEATS_PER_FAMILY_MAX + 1},
+        {"civil_society": "1"},
+        {"civil_society": True},
+        {"civil_society": 1.5},
     ],
 )
 def test_parse_policy_refuses(data: Any) -> None:

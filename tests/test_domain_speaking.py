@@ -40,7 +40,10 @@ from forum.domain.vocabulary import Family, Role, Seat
 from forum.errors import ErrorCode, ForumError
 
 GOV, CS, PS, IO = (
-    Family.GOVERNMENT, Family.CIVIL_SOCIETY, Family.PRIVATE_SECTOR, Family.INTERNATIONAL_ORG
+    Family.GOVERNMENT,
+    Family.CIVIL_SOCIETY,
+    Family.PRIVATE_SECTOR,
+    Family.INTERNATIONAL_ORG,
 )
 T0 = datetime(2005, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -146,13 +149,25 @@ def test_turn_time() -> None:
     ],
 )
 def test_check_raise_hand(
-    seat: Seat, session_open: bool, in_queue: bool, holds: bool, size: int,
+    seat: Seat,
+    session_open: bool,
+    in_queue: bool,
+    holds: bool,
+    size: int,
     expected: ErrorCode | None,
 ) -> None:
-    assert code_of(lambda: check_raise_hand(
-        seat, session_open=session_open, already_in_queue=in_queue, holds_floor=holds,
-        queue_size=size,
-    )) == expected
+    assert (
+        code_of(
+            lambda: check_raise_hand(
+                seat,
+                session_open=session_open,
+                already_in_queue=in_queue,
+                holds_floor=holds,
+                queue_size=size,
+            )
+        )
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,9 +183,14 @@ def test_check_raise_hand(
 def test_check_lower_hand(
     user_id: int, target: int, is_chair: bool, in_queue: bool, expected: ErrorCode | None
 ) -> None:
-    assert code_of(lambda: check_lower_hand(
-        user_id=user_id, target_id=target, is_chair=is_chair, in_queue=in_queue
-    )) == expected
+    assert (
+        code_of(
+            lambda: check_lower_hand(
+                user_id=user_id, target_id=target, is_chair=is_chair, in_queue=in_queue
+            )
+        )
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,9 +207,14 @@ def test_check_lower_hand(
 def test_check_move(
     is_chair: bool, in_queue: bool, position: int, expected: ErrorCode | None
 ) -> None:
-    assert code_of(lambda: check_move(
-        is_chair=is_chair, in_queue=in_queue, position=position, queue_size=3
-    )) == expected
+    assert (
+        code_of(
+            lambda: check_move(
+                is_chair=is_chair, in_queue=in_queue, position=position, queue_size=3
+            )
+        )
+        == expected
+    )
 
 
 def test_check_set_policy() -> None:
@@ -200,8 +225,11 @@ def test_check_set_policy() -> None:
 @pytest.mark.parametrize(
     ("seconds", "expected"),
     [
-        (None, None), (1, None), (3600, None),
-        (0, ErrorCode.VALIDATION), (3601, ErrorCode.VALIDATION),
+        (None, None),
+        (1, None),
+        (3600, None),
+        (0, ErrorCode.VALIDATION),
+        (3601, ErrorCode.VALIDATION),
     ],
 )
 def test_check_speaking_time(seconds: int | None, expected: ErrorCode | None) -> None:
@@ -220,12 +248,20 @@ def test_check_speaking_time(seconds: int | None, expected: ErrorCode | None) ->
     ],
 )
 def test_check_give_floor(
-    is_chair: bool, session_open: bool, in_queue: bool, limit: int | None,
+    is_chair: bool,
+    session_open: bool,
+    in_queue: bool,
+    limit: int | None,
     expected: ErrorCode | None,
 ) -> None:
-    assert code_of(lambda: check_give_floor(
-        is_chair=is_chair, session_open=session_open, in_queue=in_queue, limit_s=limit
-    )) == expected
+    assert (
+        code_of(
+            lambda: check_give_floor(
+                is_chair=is_chair, session_open=session_open, in_queue=in_queue, limit_s=limit
+            )
+        )
+        == expected
+    )
 
 
 TIMED = Turn(user_id=2, family=CS, started_at=T0, limit_s=60)
@@ -253,9 +289,10 @@ def test_check_take_floor(is_chair: bool, turn: Turn | None, expected: ErrorCode
 def test_check_extend_floor(
     is_chair: bool, turn: Turn | None, seconds: int, expected: ErrorCode | None
 ) -> None:
-    assert code_of(lambda: check_extend_floor(
-        is_chair=is_chair, turn=turn, seconds=seconds
-    )) == expected
+    assert (
+        code_of(lambda: check_extend_floor(is_chair=is_chair, turn=turn, seconds=seconds))
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -287,22 +324,25 @@ LATE = T0 + timedelta(seconds=61)
 NON_OPEN = [SessionFormat.STATEMENTS, SessionFormat.BRIEFING, SessionFormat.DRAFTING]
 
 
-def speaking_cases() -> list[tuple[Seat, SessionFormat, int, bool, Turn | None, datetime,
-                                   ErrorCode | None]]:
-    cases: list[tuple[Seat, SessionFormat, int, bool, Turn | None, datetime,
-                      ErrorCode | None]] = []
+def speaking_cases() -> list[
+    tuple[Seat, SessionFormat, int, bool, Turn | None, datetime, ErrorCode | None]
+]:
+    cases: list[tuple[Seat, SessionFormat, int, bool, Turn | None, datetime, ErrorCode | None]] = []
     for fmt in SessionFormat:
         for seat in (Seat.PARTICIPANT, Seat.REMOTE):
             cases.append((seat, fmt, CHAIR_ID, True, None, NOW, None))
             cases.append((seat, fmt, CHAIR_ID, True, HELD, NOW, None))
             cases.append((seat, fmt, HOLDER_ID, False, HELD, NOW, None))
         # an observer is refused whoever they are and whatever the floor
-        cases.append((Seat.OBSERVER, fmt, OTHER_ID, False, None, NOW,
-                      ErrorCode.OBSERVER_CANNOT_SPEAK))
-        cases.append((Seat.OBSERVER, fmt, HOLDER_ID, False, HELD, NOW,
-                      ErrorCode.OBSERVER_CANNOT_SPEAK))
-        cases.append((Seat.OBSERVER, fmt, CHAIR_ID, True, None, NOW,
-                      ErrorCode.OBSERVER_CANNOT_SPEAK))
+        cases.append(
+            (Seat.OBSERVER, fmt, OTHER_ID, False, None, NOW, ErrorCode.OBSERVER_CANNOT_SPEAK)
+        )
+        cases.append(
+            (Seat.OBSERVER, fmt, HOLDER_ID, False, HELD, NOW, ErrorCode.OBSERVER_CANNOT_SPEAK)
+        )
+        cases.append(
+            (Seat.OBSERVER, fmt, CHAIR_ID, True, None, NOW, ErrorCode.OBSERVER_CANNOT_SPEAK)
+        )
     for seat in (Seat.PARTICIPANT, Seat.REMOTE):
         cases.append((seat, SessionFormat.OPEN_DEBATE, OTHER_ID, False, None, NOW, None))
         cases.append((seat, SessionFormat.OPEN_DEBATE, OTHER_ID, False, HELD, NOW, None))
@@ -320,20 +360,47 @@ def speaking_cases() -> list[tuple[Seat, SessionFormat, int, bool, Turn | None, 
     ("seat", "fmt", "user_id", "is_chair", "turn", "now", "expected"), speaking_cases()
 )
 def test_check_intervene(
-    seat: Seat, fmt: SessionFormat, user_id: int, is_chair: bool, turn: Turn | None,
-    now: datetime, expected: ErrorCode | None,
+    seat: Seat,
+    fmt: SessionFormat,
+    user_id: int,
+    is_chair: bool,
+    turn: Turn | None,
+    now: datetime,
+    expected: ErrorCode | None,
 ) -> None:
-    assert code_of(lambda: check_intervene(
-        seat, fmt, user_id=user_id, is_chair=is_chair, session_open=True, turn=turn, now=now,
-        body="Point of order.",
-    )) == expected
+    assert (
+        code_of(
+            lambda: check_intervene(
+                seat,
+                fmt,
+                user_id=user_id,
+                is_chair=is_chair,
+                session_open=True,
+                turn=turn,
+                now=now,
+                body="Point of order.",
+            )
+        )
+        == expected
+    )
 
 
 def test_check_intervene_when_closed() -> None:
-    assert code_of(lambda: check_intervene(
-        Seat.PARTICIPANT, SessionFormat.OPEN_DEBATE, user_id=1, is_chair=True,
-        session_open=False, turn=None, now=NOW, body="hello",
-    )) is ErrorCode.SESSION_NOT_OPEN
+    assert (
+        code_of(
+            lambda: check_intervene(
+                Seat.PARTICIPANT,
+                SessionFormat.OPEN_DEBATE,
+                user_id=1,
+                is_chair=True,
+                session_open=False,
+                turn=None,
+                now=NOW,
+                body="hello",
+            )
+        )
+        is ErrorCode.SESSION_NOT_OPEN
+    )
 
 
 @pytest.mark.parametrize(
@@ -347,8 +414,14 @@ def test_check_intervene_when_closed() -> None:
 def test_intervention_length_limits(user_id: int, is_chair: bool, limit: int) -> None:
     def speak(length: int) -> str:
         return check_intervene(
-            Seat.REMOTE, SessionFormat.OPEN_DEBATE, user_id=user_id, is_chair=is_chair,
-            session_open=True, turn=HELD, now=NOW, body="a" * length,
+            Seat.REMOTE,
+            SessionFormat.OPEN_DEBATE,
+            user_id=user_id,
+            is_chair=is_chair,
+            session_open=True,
+            turn=HELD,
+            now=NOW,
+            body="a" * length,
         )
 
     assert len(speak(limit)) == limit
@@ -374,8 +447,11 @@ def test_can_chair(role: Role | None, secretariat: bool, expected: bool) -> None
 
 def schedule(**changes: object) -> str:
     values: dict[str, object] = {
-        "is_chair": True, "title": "  Session on C7 e-government ", "agenda": "1. Opening",
-        "starts_at": T0, "ends_at": T0 + timedelta(hours=2),
+        "is_chair": True,
+        "title": "  Session on C7 e-government ",
+        "agenda": "1. Opening",
+        "starts_at": T0,
+        "ends_at": T0 + timedelta(hours=2),
     }
     values.update(changes)
     return check_schedule_session(**values)  # type: ignore[arg-type]
@@ -393,8 +469,11 @@ def test_schedule_session_ok() -> None:
         ({"title": "x" * 201}, ErrorCode.VALIDATION, "title"),
         ({"agenda": "x" * 20_001}, ErrorCode.TOO_LARGE, "agenda"),
         ({"starts_at": T0.replace(tzinfo=None)}, ErrorCode.VALIDATION, "starts_at"),
-        ({"ends_at": (T0 + timedelta(hours=1)).replace(tzinfo=None)}, ErrorCode.VALIDATION,
-         "ends_at"),
+        (
+            {"ends_at": (T0 + timedelta(hours=1)).replace(tzinfo=None)},
+            ErrorCode.VALIDATION,
+            "ends_at",
+        ),
         ({"ends_at": T0}, ErrorCode.VALIDATION, "ends_at"),
         ({"ends_at": T0 + timedelta(hours=25)}, ErrorCode.VALIDATION, "ends_at"),
     ],
@@ -421,9 +500,10 @@ def test_schedule_session_refused(
 def test_check_open_session(
     is_chair: bool, status: SessionStatus, another: bool, expected: ErrorCode | None
 ) -> None:
-    assert code_of(lambda: check_open_session(
-        is_chair=is_chair, status=status, another_open=another
-    )) == expected
+    assert (
+        code_of(lambda: check_open_session(is_chair=is_chair, status=status, another_open=another))
+        == expected
+    )
 
 
 @pytest.mark.parametrize(

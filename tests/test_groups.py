@@ -93,29 +93,36 @@ async def test_secretariat_manages_memberships_and_chairs_manage_their_group(
         chair_user = await chair.signup()
         member_user = await member.signup()
 
-        appoint = await sec.put(f"/api/groups/gender-caucus/members/{chair_user['id']}",
-                                json={"role": "chair"})
+        appoint = await sec.put(
+            f"/api/groups/gender-caucus/members/{chair_user['id']}", json={"role": "chair"}
+        )
         assert appoint.status_code == 200, appoint.text
         # The chair appoints a coordinator, but cannot make another chair.
-        ok = await chair.put(f"/api/groups/gender-caucus/members/{member_user['id']}",
-                             json={"role": "coordinator"})
+        ok = await chair.put(
+            f"/api/groups/gender-caucus/members/{member_user['id']}", json={"role": "coordinator"}
+        )
         assert ok.status_code == 200 and ok.json()["role"] == "coordinator"
-        refused = await chair.put(f"/api/groups/gender-caucus/members/{member_user['id']}",
-                                  json={"role": "chair"})
+        refused = await chair.put(
+            f"/api/groups/gender-caucus/members/{member_user['id']}", json={"role": "chair"}
+        )
         assert refused.status_code == 403
         # A member cannot manage anyone.
-        demote = await member.put(f"/api/groups/gender-caucus/members/{chair_user['id']}",
-                                  json={"role": "member"})
+        demote = await member.put(
+            f"/api/groups/gender-caucus/members/{chair_user['id']}", json={"role": "member"}
+        )
         assert demote.status_code == 403
-        bad_role = await sec.put(f"/api/groups/gender-caucus/members/{member_user['id']}",
-                                 json={"role": "king"})
+        bad_role = await sec.put(
+            f"/api/groups/gender-caucus/members/{member_user['id']}", json={"role": "king"}
+        )
         assert bad_role.status_code == 422
         nobody = await sec.put("/api/groups/gender-caucus/members/999999", json={"role": "member"})
         assert nobody.status_code == 404
         removed = await chair.delete(f"/api/groups/gender-caucus/members/{member_user['id']}")
         assert removed.status_code == 204
-        roles = {m["user"]["id"]: m["role"] for m in
-                 (await sec.get("/api/groups/gender-caucus")).json()["members"]}
+        roles = {
+            m["user"]["id"]: m["role"]
+            for m in (await sec.get("/api/groups/gender-caucus")).json()["members"]
+        }
         assert roles == {chair_user["id"]: "chair"}
 
 
@@ -126,8 +133,14 @@ async def test_paragraph_27a_bureaus_never_outnumber_the_governmental_bureau(
         secretariat = await sec.signup(family="international_org")
         await make_secretariat(server, secretariat["id"])
         people = []
-        for family in ["government", "government", "civil_society", "civil_society",
-                       "civil_society", "private_sector"]:
+        for family in [
+            "government",
+            "government",
+            "civil_society",
+            "civil_society",
+            "civil_society",
+            "private_sector",
+        ]:
             async with client(server) as c:
                 people.append(await c.register(family=family))
         gov1, gov2, cs1, cs2, cs3, biz1 = (p["id"] for p in people)
@@ -166,8 +179,7 @@ async def test_cookie_writes_need_this_sessions_csrf_token(
         for token in (None, "wrong", bob.csrf):
             headers = {"X-CSRF-Token": token} if token else {}
             alice_csrf, alice.csrf = alice.csrf, None
-            response = await alice.post("/api/groups/africa-caucus/join", json={},
-                                        headers=headers)
+            response = await alice.post("/api/groups/africa-caucus/join", json={}, headers=headers)
             alice.csrf = alice_csrf
             assert response.status_code == 403, token
             assert response.json()["error"]["code"] == "csrf_failed"
@@ -184,9 +196,14 @@ async def test_html_forms_need_the_csrf_field(server: LiveServer) -> None:
         page = await browser.get("/register")
         assert page.status_code == 200 and 'name="csrf_token"' in page.text
         token = browser.cookies[CSRF_COOKIE]
-        form = {"email": "form@example.org", "password": "correct horse battery",
-                "display_name": "Form User", "family": "government", "organization": "Ministry",
-                "country": "FR"}
+        form = {
+            "email": "form@example.org",
+            "password": "correct horse battery",
+            "display_name": "Form User",
+            "family": "government",
+            "organization": "Ministry",
+            "country": "FR",
+        }
         missing = await browser.post("/register", data=form)
         assert missing.status_code == 403
         wrong = await browser.post("/register", data={**form, "csrf_token": "x" * 43})

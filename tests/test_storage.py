@@ -57,7 +57,11 @@ def test_seed_file_is_consistent() -> None:
     kinds = [g["kind"] for g in data["groups"]]
     assert kinds.count("bureau") == 3
     assert {g["slug"] for g in data["groups"] if g["kind"] == "team"} >= {
-        "ct-coordination", "ct-drafting", "ct-speakers", "ct-translation"}
+        "ct-coordination",
+        "ct-drafting",
+        "ct-speakers",
+        "ct-translation",
+    }
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -84,8 +88,11 @@ async def test_migrations_are_idempotent_and_foreign_keys_hold(database_url: str
         await upgrade(engine)
         await upgrade(engine)
         async with engine.connect() as connection:
-            heads = (await connection.execute(text("SELECT version_num FROM alembic_version"))
-                     ).scalars().all()
+            heads = (
+                (await connection.execute(text("SELECT version_num FROM alembic_version")))
+                .scalars()
+                .all()
+            )
             assert heads and all(heads)
         async with AsyncSession(engine) as session:
             with pytest.raises(Exception, match="(?i)foreign key"):
@@ -127,10 +134,12 @@ async def test_first_start_creates_database_secret_and_seed(tmp_path: Path) -> N
         pass  # a second start adds nothing twice
     db = sqlite3.connect(tmp_path / "data" / "agora.db")
     try:
-        assert db.execute("SELECT count(*) FROM action_lines WHERE kind='action_line'"
-                          ).fetchone() == (11,)
+        assert db.execute(
+            "SELECT count(*) FROM action_lines WHERE kind='action_line'"
+        ).fetchone() == (11,)
         assert db.execute("SELECT count(*) FROM groups").fetchone()[0] == len(
-            load_seed_file()["groups"])
+            load_seed_file()["groups"]
+        )
     finally:
         db.close()
 
@@ -163,8 +172,14 @@ def test_uvicorn_gets_explicit_websocket_limits() -> None:
 
 def test_environment_is_not_read_when_given_explicitly(tmp_path: Path) -> None:
     os.environ.pop("FORUM_BROKER_URL", None)
-    settings = Settings.from_env({"FORUM_DATA_DIR": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40,
-                                  "FORUM_BROKER_URL": "memory://", "FORUM_WS_MAX_SIZE": "2048"})
+    settings = Settings.from_env(
+        {
+            "FORUM_DATA_DIR": str(tmp_path),
+            "FORUM_SECRET_KEY": "k" * 40,
+            "FORUM_BROKER_URL": "memory://",
+            "FORUM_WS_MAX_SIZE": "2048",
+        }
+    )
     assert settings.ws_max_size == 2048
 
 

@@ -25,9 +25,10 @@ async def lock_room(session: AsyncSession, room_id: int) -> Room | None:
     `BEGIN IMMEDIATE`. Either way the state read here cannot change before commit.
     """
     return await session.scalar(
-        select(Room).where(Room.id == room_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Room)
+        .where(Room.id == room_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -51,8 +52,14 @@ async def append_event(
     assert seq is not None  # noqa: S101 - the room row is locked by this transaction
     set_committed_value(room, "last_seq", seq)
     event = RoomEvent(
-        room_id=room.id, seq=seq, session_id=session_id, type=type_, op=op, data=data,
-        actor_id=actor_id, created_at=utcnow(),
+        room_id=room.id,
+        seq=seq,
+        session_id=session_id,
+        type=type_,
+        op=op,
+        data=data,
+        actor_id=actor_id,
+        created_at=utcnow(),
     )
     session.add(event)
     return event

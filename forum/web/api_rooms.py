@@ -94,8 +94,12 @@ def _session_id(request: Request) -> int:
 
 
 @router.route(
-    "GET", "/rooms/{slug}", summary="A room's live state (signed in)", response=RoomStateOut,
-    auth="required", errors=(401, 404),
+    "GET",
+    "/rooms/{slug}",
+    summary="A room's live state (signed in)",
+    response=RoomStateOut,
+    auth="required",
+    errors=(401, 404),
 )
 async def room_state(request: Request) -> Response:
     await require_principal(request)
@@ -107,8 +111,12 @@ async def room_state(request: Request) -> Response:
 
 
 @router.route(
-    "GET", "/rooms/{slug}/sessions", summary="A room's sessions, newest first",
-    response=SessionList, errors=(404,), query=[("status", "scheduled, open or closed")],
+    "GET",
+    "/rooms/{slug}/sessions",
+    summary="A room's sessions, newest first",
+    response=SessionList,
+    errors=(404,),
+    query=[("status", "scheduled, open or closed")],
 )
 async def sessions(request: Request) -> Response:
     status = request.query_params.get("status")
@@ -123,8 +131,14 @@ async def sessions(request: Request) -> Response:
 
 
 @router.route(
-    "POST", "/rooms/{slug}/sessions", summary="Schedule a session (chair)", body=ScheduleBody,
-    response=SessionOut, status=201, auth="required", errors=(401, 403, 404, 422),
+    "POST",
+    "/rooms/{slug}/sessions",
+    summary="Schedule a session (chair)",
+    body=ScheduleBody,
+    response=SessionOut,
+    status=201,
+    auth="required",
+    errors=(401, 403, 404, 422),
 )
 async def schedule(request: Request) -> Response:
     caller = await require_principal(request)
@@ -134,7 +148,10 @@ async def schedule(request: Request) -> Response:
         _group, room = await room_for(session, request.path_params["slug"])
         await end_read(session)
         row = await do_schedule_session(
-            session, state["broker"], room.id, user=caller.user,
+            session,
+            state["broker"],
+            room.id,
+            user=caller.user,
             draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
         )
     return json_response(session_wire(row), status=201)
@@ -155,24 +172,36 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
 
 
 @router.route(
-    "POST", "/rooms/{slug}/sessions/{session_id}/open", summary="Open a session (chair)",
-    response=SessionOut, auth="required", errors=(401, 403, 404, 409),
+    "POST",
+    "/rooms/{slug}/sessions/{session_id}/open",
+    summary="Open a session (chair)",
+    response=SessionOut,
+    auth="required",
+    errors=(401, 403, 404, 409),
 )
 async def open_session(request: Request) -> Response:
     return await _lifecycle(request, opening=True)
 
 
 @router.route(
-    "POST", "/rooms/{slug}/sessions/{session_id}/close", summary="Close a session (chair)",
-    response=SessionOut, auth="required", errors=(401, 403, 404, 409),
+    "POST",
+    "/rooms/{slug}/sessions/{session_id}/close",
+    summary="Close a session (chair)",
+    response=SessionOut,
+    auth="required",
+    errors=(401, 403, 404, 409),
 )
 async def close_session(request: Request) -> Response:
     return await _lifecycle(request, opening=False)
 
 
 @router.route(
-    "PUT", "/rooms/{slug}/observer-seats", summary="Set observer seats per family (chair)",
-    body=ObserverSeatsBody, response=ObserverSeatsBody, auth="required",
+    "PUT",
+    "/rooms/{slug}/observer-seats",
+    summary="Set observer seats per family (chair)",
+    body=ObserverSeatsBody,
+    response=ObserverSeatsBody,
+    auth="required",
     errors=(401, 403, 404, 422),
 )
 async def observer_seats(request: Request) -> Response:
@@ -189,8 +218,10 @@ async def observer_seats(request: Request) -> Response:
 
 
 @router.route(
-    "GET", "/sessions/{session_id}/transcript",
-    summary="The public transcript of a closed session", response=TranscriptOut,
+    "GET",
+    "/sessions/{session_id}/transcript",
+    summary="The public transcript of a closed session",
+    response=TranscriptOut,
     errors=(404,),
 )
 async def transcript(request: Request) -> Response:

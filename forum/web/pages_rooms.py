@@ -20,7 +20,8 @@ async def archive_page(request: Request) -> Response:
         closed = await list_sessions(session, room.id, status=SessionStatus.CLOSED)
         upcoming = await list_sessions(session, room.id, status=SessionStatus.SCHEDULED)
     return render(
-        request, "rooms/archive.html",
+        request,
+        "rooms/archive.html",
         await page_context(request, group=group, closed=closed, upcoming=upcoming),
     )
 
