@@ -72,6 +72,8 @@ async def live_server(
         port=port,
         log_level="warning",
         lifespan="on",
+        # As run.py: open streams (a browser's live page) must not hold the shutdown.
+        timeout_graceful_shutdown=2,
         **settings.uvicorn_ws_options(),
     )
     server = uvicorn.Server(config)
