@@ -256,6 +256,21 @@ async def test_secure_cookie_when_served_over_https(sqlite_url: str, tmp_path: o
         assert "strict-transport-security" in response.headers
 
 
+async def test_cookies_are_secure_behind_an_https_proxy(server: LiveServer, http: Client) -> None:
+    user = await http.register()
+    response = await http.post(
+        "/api/auth/login",
+        json={"email": user["email"], "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},  # from 127.0.0.1, a trusted proxy
+    )
+    cookies = [c.lower() for c in response.headers.get_list("set-cookie")]
+    assert len(cookies) == 2 and all("; secure" in c for c in cookies)
+    async with client(server) as fresh:
+        page = await fresh.get("/login", headers={"X-Forwarded-Proto": "https"})
+    [csrf_cookie] = page.headers.get_list("set-cookie")
+    assert "; secure" in csrf_cookie.lower()
+
+
 async def test_bearer_token_for_api_clients(server: LiveServer, http: Client) -> None:
     user = await http.register()
     response = await http.post(

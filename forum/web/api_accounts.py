@@ -10,7 +10,15 @@ from forum.auth import CSRF_COOKIE, SESSION_COOKIE, sign
 from forum.db.models import User
 from forum.db.queries import memberships_of
 from forum.limits import enforce
-from forum.web.http import app_state, client_ip, db, json_response, read_json, require_principal
+from forum.web.http import (
+    app_state,
+    client_ip,
+    db,
+    json_response,
+    read_json,
+    require_principal,
+    secure_cookies,
+)
 from forum.web.openapi import ApiRouter
 from forum.web.schemas import LoginBody, Me, RegisterBody, SignedIn, TokenOut
 
@@ -83,7 +91,7 @@ def set_session_cookies(request: Request, response: Response, signed_in: SignIn)
         max_age=settings.session_max_age,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=secure_cookies(request),
         path="/",
     )
     response.set_cookie(
@@ -91,7 +99,7 @@ def set_session_cookies(request: Request, response: Response, signed_in: SignIn)
         signed_in.csrf_token,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=secure_cookies(request),
         path="/",
     )
 

@@ -39,6 +39,12 @@ async def db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies get `Secure` over HTTPS: when the operator says so, or when this request
+    came over HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto)."""
+    return app_state(request)["settings"].secure_cookies or request.url.scheme == "https"
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 

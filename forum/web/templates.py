@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from forum.auth import CSRF_COOKIE
+from forum.web.http import secure_cookies
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
@@ -51,6 +52,5 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = cast(Jinja2Templates, request.app.state.templates)
     response = templates.TemplateResponse(request, name, context, status_code=status)
-    settings = request.scope["state"]["settings"]
-    set_csrf_cookie(request, response, secure=settings.secure_cookies)
+    set_csrf_cookie(request, response, secure=secure_cookies(request))
     return response
