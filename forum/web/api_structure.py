@@ -206,20 +206,9 @@ def _user_id(request: Request) -> int:
     errors=(404, 409),
 )
 async def set_member(request: Request) -> Response:
-    caller = await require_principal(request)
+    await require_principal(request)  # who asks comes before what they send
     body = await read_json(request, RoleBody)
-    user_id = _user_id(request)
-    async with db(request) as session:
-        group = await _group_or_404(session, request.path_params["slug"])
-        await end_read(session)
-        await do_set_member_role(
-            session,
-            app_state(request)["broker"],
-            actor=caller.user,
-            group=group,
-            user_id=user_id,
-            role=body.role,
-        )
+    group, user_id = await _manage_member(request, body.role)
     return json_response({"group": group.slug, "user_id": user_id, "role": body.role})
 
 
@@ -232,6 +221,12 @@ async def set_member(request: Request) -> Response:
     errors=(404, 409),
 )
 async def remove_member(request: Request) -> Response:
+    await _manage_member(request, None)
+    return Response(status_code=204)
+
+
+async def _manage_member(request: Request, role: Role | None) -> tuple[Group, int]:
+    """Set (or, with None, remove) a member's role as the caller: the action decides."""
     caller = await require_principal(request)
     user_id = _user_id(request)
     async with db(request) as session:
@@ -243,6 +238,6 @@ async def remove_member(request: Request) -> Response:
             actor=caller.user,
             group=group,
             user_id=user_id,
-            role=None,
+            role=role,
         )
-    return Response(status_code=204)
+    return group, user_id
