@@ -20,30 +20,32 @@ CACHE_BYTES = 32 * 1024 * 1024
 
 
 class RenderCache:
-    """Least recently used bodies, bounded by their total size."""
+    """Least recently used renderings, bounded by their total size."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
 
-    def get(self, key: Hashable) -> bytes | None:
-        body = self._entries.get(key)
-        if body is not None:
-            self._entries.move_to_end(key)
-        return body
+    def get(self, key: Hashable) -> object | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
 
-    def put(self, key: Hashable, body: bytes) -> None:
-        if len(body) > self.max_bytes:
+    def put(self, key: Hashable, value: object, size: int) -> None:
+        """Keep `value`, counted as `size` bytes, dropping the least recently used."""
+        if size > self.max_bytes:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self.size -= len(old)
-        self._entries[key] = body
-        self.size += len(body)
+            self.size -= old[1]
+        self._entries[key] = (value, size)
+        self.size += size
         while self.size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self.size -= len(evicted)
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self.size -= evicted
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import rooms, seats, speaking
@@ -807,6 +807,60 @@ async def test_seats_presence_and_attendance(world: World) -> None:
     )
     assert not [e for e in await w.session.scalars(select(RoomEvent.type)) if e == "presence"]
     await end_read(w.session)
+
+
+async def join_cost(w: World, who: str) -> tuple[int, int, list[int]]:
+    """The statements a join runs and the rows they return (the seat, then the presence
+    snapshot), and who the snapshot shows."""
+    engine = w.session.bind.sync_engine  # type: ignore[union-attr]
+    counted = [0, 0]
+
+    def count(_conn: Any, cursor: Any, *_args: Any) -> None:
+        counted[0] += 1
+        # The async drivers' cursors hold every row of the result once it has run.
+        counted[1] += len(cursor._rows)
+
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        await w.seat(who, Seat.REMOTE)
+        presence = await seats.get_presence(w.session, w.room_id)
+        await end_read(w.session)
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
+    return counted[0], counted[1], [u["user_id"] for u in presence["users"]]
+
+
+async def test_a_join_costs_the_same_however_many_are_connected(world: World) -> None:
+    """Nothing on a join's path reads a row per connection: with 300 more connections
+    in the room (one account on many screens) a join runs the same statements and reads
+    the same rows."""
+    w = world
+    await w.open()
+    await w.seat("chair", Seat.PARTICIPANT)
+    await w.seat("member", Seat.REMOTE)
+    statements, rows, shown = await join_cost(w, "member")
+    assert rows > 0
+    assert shown == [w["chair"].id, w["member"].id]
+    now = datetime.now(UTC)
+    async with w.session.begin():
+        await w.session.execute(
+            insert(Presence),
+            [
+                {
+                    "id": f"screen-{n:04d}",
+                    "room_id": w.room_id,
+                    "user_id": w[who].id,
+                    "seat": "remote",
+                    "family": "government",
+                    "worker": "w2",
+                    "joined_at": now,
+                    "seen_at": now,
+                }
+                for n in range(300)
+                for who in ["member" if n % 3 else "chair"]
+            ],
+        )
+    assert await join_cost(w, "member") == (statements, rows, shown)
 
 
 async def test_a_seat_taken_with_no_session_open_counts_no_attendance(world: World) -> None:

@@ -417,9 +417,7 @@ async def test_a_thread_answers_304_until_its_board_changes(
         async with person(server) as secretariat:
             assert secretariat.user
             await make_secretariat(server, secretariat.user["id"])
-            kept = await secretariat.get(
-                url, headers={"If-None-Match": tombstone.headers["etag"]}
-            )
+            kept = await secretariat.get(url, headers={"If-None-Match": tombstone.headers["etag"]})
             assert kept.status_code == 200 and kept.json()["posts"][0]["body"] == "Libraries."
             assert kept.headers["etag"] != tombstone.headers["etag"]
         after = await anonymous.get(url)

@@ -201,3 +201,11 @@ async def test_the_signed_out_page_is_shared_and_no_signed_in_view_leaks(
         fresh = await anonymous.get(thread_url, headers={"If-None-Match": etag})
         assert fresh.status_code == 200 and "A second word" in fresh.text
         assert fresh.headers["etag"] != etag and "csrf_token" not in fresh.text
+
+    # What all readers share of a post is shared; each one's buttons are their own.
+    async with client(server) as other:
+        await other.signup()
+        theirs = await other.get(thread_url)
+        assert "A second word" in theirs.text and "?reply_to=" in theirs.text
+        assert "/edit" not in theirs.text and token not in theirs.text
+        assert "/edit" in (await http.get(thread_url)).text

@@ -17,12 +17,13 @@ from websockets.exceptions import ConnectionClosed
 from forum.actions import speaking
 from forum.actions.rooms import room_for
 from forum.broker import Message
-from forum.db.engine import end_read
+from forum.db.engine import end_read, write_transaction
 from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
 from forum.ws import hub as hub_module
+from forum.ws.endpoint import INBOX_FRAMES
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER
 from tests.conftest import make_settings
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
@@ -187,6 +188,99 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
             with pytest.raises(ConnectionClosed):
                 while True:
                     await dead.next(wait=5)
+
+
+# -- slow actions --------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def writer_held(server: LiveServer) -> AsyncIterator[None]:
+    """Every action waits for the database's write lock until the block ends."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with server.state["sessionmaker"]() as session, write_transaction(session):
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        await holder
+
+
+async def answers(p: Peer, refs: list[str], wait: float = 10.0) -> list[dict[str, Any]]:
+    """The answers to `refs`, in the order they arrive."""
+    got: list[dict[str, Any]] = []
+    while len(got) < len(refs):
+        frame = await p.next(wait)
+        if frame.get("ref") in refs:
+            got.append(frame)
+    return got
+
+
+async def test_a_slow_action_neither_drops_the_client_nor_loses_its_frames(
+    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+) -> None:
+    """While an action waits, the server goes on reading the socket: the answers to its
+    keepalive pings arrive, and the frames sent meanwhile are answered, in order."""
+    async with server_with(
+        sqlite_url,
+        tmp_path,
+        limiter,
+        ws_ping_interval=PING_INTERVAL,
+        ws_ping_timeout=PING_TIMEOUT,
+    ) as server:
+        chair, member = await open_room(server)
+        async with peer(server, chair) as c, peer(server, member) as m:
+            await c.join("participant")
+            start = (await m.join("remote"))["seq"]
+            frames: list[dict[str, Any]] = [
+                {"type": "speak", "body": "one"},
+                {"type": "ping"},
+                {"type": "raise_hand"},
+                {"type": "speak", "body": "two"},
+                {"type": "ping"},
+                {"type": "lower_hand"},
+            ]
+            async with writer_held(server):
+                refs = [await m.send(frame) for frame in frames]
+                # Several keepalive rounds: a server that stops reading while the
+                # first action waits closes the connection 1011 in one.
+                await asyncio.sleep(3 * (PING_INTERVAL + PING_TIMEOUT))
+                assert m.ws.close_code is None
+            got = await answers(m, refs)
+            assert [a["ref"] for a in got] == refs
+            assert [a["type"] for a in got] == ["ack", "pong", "ack", "ack", "pong", "ack"]
+            seqs = [a["seq"] for a in got if a["type"] == "ack"]
+            assert seqs == list(range(start + 1, start + 5))
+            heard = [await c.expect("intervention", body=body) for body in ("one", "two")]
+            assert [f["seq"] for f in heard] == [start + 1, start + 3]
+            assert (await m.call({"type": "ping"}))["type"] == "pong"
+
+
+async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
+    sqlite_server: LiveServer,
+) -> None:
+    """A full inbox stops the reading (the client's sends wait), it loses nothing."""
+    server = sqlite_server
+    _chair, member = await open_room(server)
+    async with peer(server, member) as m:
+        start = (await m.join("remote"))["seq"]
+        count = INBOX_FRAMES + 8
+        frames = [
+            {"type": "raise_hand"} if n % 2 == 0 else {"type": "lower_hand"}
+            for n in range(count)
+        ]
+        async with writer_held(server):
+            refs = [await m.send(frame) for frame in frames]
+            await asyncio.sleep(0.3)
+        got = await answers(m, refs)
+        assert [a["ref"] for a in got] == refs
+        assert [a.get("seq") for a in got] == list(range(start + 1, start + 1 + count))
 
 
 # -- slow readers --------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.rooms import locked, member_of, observer_policy_of, person, publish
@@ -197,22 +197,42 @@ async def do_sweep_presence(
 
 
 async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
-    """Everyone in the room now, with the version the snapshot is at.
+    """Everyone in the room now, with the version the snapshot is at: one entry per
+    person, on the seat of their latest connection, in the order they first came.
 
     The version is read first: an update that lands between the two reads has a
     higher version and is applied again by the client, which changes nothing.
+    Connections are grouped per person in the database, from the index alone: a room
+    where one account holds thousands of connections (a hall's screens, a load test)
+    returns one row per person, not per connection.
     """
-    ver = await session.scalar(select(Room.presence_ver).where(Room.id == room_id))
-    rows = await session.execute(
-        select(Presence.user_id, Presence.seat, User)
-        .join(User, User.id == Presence.user_id)
+    ver = await session.scalar(select(Room.presence_ver).where(Room.id == room_id)) or 0
+    people = (
+        select(
+            Presence.user_id,
+            func.min(Presence.joined_at).label("first"),
+            func.max(Presence.joined_at).label("latest"),
+        )
         .where(Presence.room_id == room_id)
-        .order_by(Presence.joined_at)
+        .group_by(Presence.user_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Presence.seat, User)
+        .join(
+            people,
+            (Presence.room_id == room_id)
+            & (Presence.user_id == people.c.user_id)
+            & (Presence.joined_at == people.c.latest),
+        )
+        .join(User, User.id == people.c.user_id)
+        .order_by(people.c.first, people.c.user_id, Presence.id.desc())
     )
     users: dict[int, dict[str, Any]] = {}
-    for user_id, seat, user in rows:
-        users[user_id] = presence_entry(user, seat, ver or 0)  # the latest connection wins
-    return {"ver": ver or 0, "users": list(users.values())}
+    for seat, user in rows:
+        # Two connections joined in the same microsecond: either seat is the latest.
+        users.setdefault(user.id, presence_entry(user, seat, ver))
+    return {"ver": ver, "users": list(users.values())}
 
 
 async def do_set_observer_policy(

@@ -183,7 +183,7 @@ async def thread_detail(request: Request) -> Response:
         if matches(request, etag):
             return not_modified(etag)
         body = cache.get(key)
-        if body is None:
+        if not isinstance(body, bytes):
             view = await get_thread(session, thread_id)
             start = None
             if at:
@@ -207,7 +207,7 @@ async def thread_detail(request: Request) -> Response:
                     "next_cursor": page.next_cursor,
                 }
             )
-            cache.put(key, body)
+            cache.put(key, body, len(body))
     return Response(body, media_type="application/json", headers=validator_headers(etag))
 
 

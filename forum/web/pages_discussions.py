@@ -7,12 +7,15 @@ refused form is shown again with its text and the reason.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.templating import Jinja2Templates
 
 from forum.actions.positions import do_cosign, do_post_position
 from forum.actions.posts import (
@@ -48,7 +51,7 @@ from forum.web import feeds
 from forum.web.api_discussions import group_by_slug, search_query, sees_deleted, throttle
 from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import app_state, db, principal
-from forum.web.pages import field, page_context, read_form
+from forum.web.pages import FAMILY_NAMES, field, page_context, read_form
 from forum.web.templates import csrf_token_used, render
 
 
@@ -157,7 +160,7 @@ async def thread_page(
             if matches(request, etag):
                 return not_modified(etag)
             body = cache.get(key)
-            if body is not None:
+            if isinstance(body, bytes):
                 return HTMLResponse(body, headers=validator_headers(etag))
         view = await get_thread(session, thread_id)
         start = None
@@ -182,12 +185,18 @@ async def thread_page(
             candidate = await get_post(session, int(form["parent_id"]))
         parent = candidate if candidate.post.thread_id == thread_id else None
     viewer = await _viewer(request, view.line.id)
+    heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted)
+    heads = cache.get(heads_key)
+    if not isinstance(heads, dict) or any(v.post.id not in heads for v in page.items):
+        heads = _post_heads(request, page.items)
+        cache.put(heads_key, heads, sum(len(head) for head in heads.values()))
     context = await page_context(
         request,
         view=view,
         thread=view.thread,
         line=view.line,
         posts=page.items,
+        heads=heads,
         next_cursor=page.next_cursor,
         partial=start is not None or cursor is not None,
         seq=seq,
@@ -200,9 +209,22 @@ async def thread_page(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )
     if shared and not csrf_token_used(request):
-        cache.put(key, bytes(response.body))
+        cache.put(key, bytes(response.body), len(response.body))
         response.headers.update(validator_headers(etag_for(key)))
     return response
+
+
+def _post_heads(request: Request, views: list[PostView]) -> dict[int, Markup]:
+    """What every reader sees of each post (all but its actions), by post id.
+
+    Most of a thread page's rendering, and the same for every reader of the key the
+    page keeps it under: signed-in readers then render only their own buttons.
+    """
+    env = cast(Jinja2Templates, request.app.state.templates).env
+    module = env.get_template("discussions/_post.html").make_module({"families": FAMILY_NAMES})
+    # A macro of an autoescaping environment returns Markup: escaped where it must be.
+    head: Callable[[PostView], Markup] = vars(module)["post_head"]
+    return {view.post.id: head(view) for view in views}
 
 
 async def _post_url(request: Request, view: PostView) -> str:

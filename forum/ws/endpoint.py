@@ -4,11 +4,20 @@ The handshake checks the Origin (cross-site WebSocket hijacking: a wrong one get
 never 101) and the credentials (session cookie or bearer token). After that every
 frame is rate limited, parsed, and handed to an action; a refusal is an error frame
 and the connection stays open.
+
+The socket is read by its own task while actions run. uvicorn stops reading a socket
+after each message until the application asks for the next one, so a connection whose
+action waited on the database for longer than the ping timeout never saw the answer to
+the server's ping and was closed 1011, with the frames it had sent after it. Frames wait
+in a small inbox and are handled one at a time, in order; a full inbox stops the
+reading until there is room, which holds the client's sends back and drops nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import asyncio
+import contextlib
+from typing import Any, Final, cast
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -52,6 +61,13 @@ from forum.ws.protocol import (
 )
 
 CLOSE_UNSUPPORTED_DATA = 1003
+# Frames read and not yet handled. With 16 KiB frames that is at most 256 KiB a
+# connection; a client within the frame rate limit rarely has more than a few waiting.
+INBOX_FRAMES = 16
+# What the reader puts in the inbox after the last frame: the peer has gone, or it sent a
+# binary frame (the protocol is text). Either comes after the frames read before it.
+_GONE: Final = object()
+_BINARY: Final = object()
 PATH = "/ws"
 
 
@@ -131,20 +147,43 @@ class Session:
         self.refused_in_a_row = 0
 
     async def run(self) -> None:
+        inbox: asyncio.Queue[str | object] = asyncio.Queue(INBOX_FRAMES)
+        reader = asyncio.create_task(self.read(inbox), name=f"ws-read-{self.connection.id}")
+        try:
+            while not self.connection.closing:
+                item = await inbox.get()
+                if item is _GONE:
+                    return
+                if item is _BINARY:
+                    await self.connection.websocket.close(
+                        CLOSE_UNSUPPORTED_DATA, "frames are JSON text"
+                    )
+                    return
+                assert isinstance(item, str)  # noqa: S101 - the reader queues text or a marker
+                await self.handle(item)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        await self.connection.flushed()
+
+    async def read(self, inbox: asyncio.Queue[str | object]) -> None:
+        """Move frames from the socket to `inbox` until the peer goes or sends binary."""
         websocket = self.connection.websocket
-        while not self.connection.closing:
+        while True:
             try:
                 message = await websocket.receive()
             except (WebSocketDisconnect, RuntimeError):
+                await inbox.put(_GONE)
                 return
             if message["type"] == "websocket.disconnect":
+                await inbox.put(_GONE)
                 return
             text = message.get("text")
             if text is None:
-                await websocket.close(CLOSE_UNSUPPORTED_DATA, "frames are JSON text")
+                await inbox.put(_BINARY)
                 return
-            await self.handle(text)
-        await self.connection.flushed()
+            await inbox.put(text)
 
     async def handle(self, text: str) -> None:
         ref: Any = None

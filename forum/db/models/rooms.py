@@ -102,7 +102,9 @@ class Presence(Base):
 
     __tablename__ = "room_presence"
     __table_args__ = (
-        Index("ix_room_presence_room_id_user_id", "room_id", "user_id"),
+        # A person's latest connection, and the observer seats taken, on every join.
+        Index("ix_room_presence_room_id_user_id_joined_at", "room_id", "user_id", "joined_at"),
+        Index("ix_room_presence_room_id_seat", "room_id", "seat", "user_id", "family"),
         Index("ix_room_presence_worker", "worker"),
     )
 
