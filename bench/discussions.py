@@ -332,9 +332,9 @@ SECTION = """## Discussions
 Reading a 200-post thread (JSON API and HTML page, signed out and signed in) and
 posting a reply, against a bare Starlette endpoint in the same run
 (`bench/discussions_bare.py`: the same response bytes from memory; posts parsed, not
-stored). Both on uvicorn in their own process on 127.0.0.1, one Python client (`httpx`,
-{concurrency} concurrent requests, at most {requests} requests or {seconds} s per
-scenario). Agora runs `run.py` with its defaults on SQLite; a post is validated,
+stored). Both on uvicorn in their own process on 127.0.0.1, one Python client
+(`httpx`, {concurrency} concurrent requests, at most {requests} requests or {seconds} s
+per scenario). Agora runs `run.py` with its defaults on SQLite; a post is validated,
 rendered, written with its revision and search entry, and published. Signed out, a
 thread comes from the worker's memory while its board is unchanged (one query for the
 board's `seq`); signed in, the page is rendered for its reader on every request.
@@ -346,8 +346,8 @@ Command:
 
 {table}
 
-Measured {when} on {cpus} CPUs{note}. The client shares the machine: its own cost bounds
-the bare server's figures.
+Measured {when} on {cpus} CPUs.{note} The client shares the machine: its own cost
+bounds the bare server's figures.
 """
 
 
@@ -383,7 +383,7 @@ def main() -> None:
                 table=text,
                 when=time.strftime("%Y-%m-%d", time.gmtime()),
                 cpus=os.cpu_count(),
-                note=f", {args.note}" if args.note else "",
+                note=f" {args.note}" if args.note else "",
             )
         )
 
