@@ -7,15 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.posts import (
-    PostThrottle,
     actor_on_board,
     locked_post,
     locked_thread,
     next_seq,
-    open_thread,
     post_location,
     publish_post,
-    reply,
     role_for,
 )
 from forum.broker import Broker
@@ -23,49 +20,6 @@ from forum.db.discussions_queries import PostView, ThreadView, get_post
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Cosignature, Group, User
 from forum.domain.discussions import PositionFacts, check_cosign
-from forum.errors import ErrorCode, ForumError
-
-
-async def do_post_position(
-    session: AsyncSession,
-    broker: Broker,
-    throttle: PostThrottle,
-    *,
-    user: User,
-    group: Group,
-    body: str,
-    line_code: str | None = None,
-    title: str | None = None,
-    thread_id: int | None = None,
-    parent_id: int | None = None,
-) -> tuple[ThreadView, PostView]:
-    """Post a position for `group`: as a new thread (`line_code` and `title`) or as a
-    reply in an existing thread (`thread_id`, optionally `parent_id`)."""
-    if thread_id is not None:
-        return await reply(
-            session,
-            broker,
-            throttle,
-            user=user,
-            thread_id=thread_id,
-            parent_id=parent_id,
-            body=body,
-            group=group,
-        )
-    if line_code is None or title is None:
-        raise ForumError(
-            ErrorCode.VALIDATION, "A position opens a thread (with a title) or replies in one."
-        )
-    return await open_thread(
-        session,
-        broker,
-        throttle,
-        user=user,
-        line_code=line_code,
-        title=title,
-        body=body,
-        group=group,
-    )
 
 
 async def do_cosign(

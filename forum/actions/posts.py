@@ -391,8 +391,10 @@ async def do_open_thread(
     line_code: str,
     title: str,
     body: str,
+    group: Group | None = None,
 ) -> tuple[ThreadView, PostView]:
-    """Open a thread under an action line or theme; its opening post is a comment."""
+    """Open a thread under an action line or theme; its opening post is a comment, or
+    with `group` a position of that group (its chair or coordinator posts it)."""
     return await open_thread(
         session,
         broker,
@@ -401,7 +403,7 @@ async def do_open_thread(
         line_code=line_code,
         title=title,
         body=body,
-        group=None,
+        group=group,
     )
 
 
@@ -414,8 +416,10 @@ async def do_reply(
     thread_id: int,
     body: str,
     parent_id: int | None = None,
+    group: Group | None = None,
 ) -> tuple[ThreadView, PostView]:
-    """Reply to the thread (no parent) or to one of its posts."""
+    """Reply to the thread (no parent) or to one of its posts; with `group`, the reply
+    is a position of that group."""
     return await reply(
         session,
         broker,
@@ -424,7 +428,7 @@ async def do_reply(
         thread_id=thread_id,
         parent_id=parent_id,
         body=body,
-        group=None,
+        group=group,
     )
 
 

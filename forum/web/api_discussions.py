@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum.actions.positions import do_cosign, do_post_position
+from forum.actions.positions import do_cosign
 from forum.actions.posts import (
     PostThrottle,
     do_delete_post,
@@ -83,6 +83,15 @@ async def group_by_slug(session: AsyncSession, slug: str) -> Group:
     return group
 
 
+async def spoken_for(session: AsyncSession, slug: str | None) -> Group | None:
+    """The group a post is a position of (None: a comment), read before the write."""
+    if not slug:
+        return None
+    group = await group_by_slug(session, slug)
+    await end_read(session)
+    return group
+
+
 async def sees_deleted(request: Request) -> bool:
     """The secretariat keeps deleted content; everyone else reads tombstones."""
     caller = await principal(request)
@@ -130,29 +139,16 @@ async def open_thread(request: Request) -> Response:
     body = await read_json(request, OpenThreadBody)
     broker = app_state(request)["broker"]
     async with db(request) as session:
-        if body.group is None:
-            thread, post = await do_open_thread(
-                session,
-                broker,
-                throttle(request),
-                user=caller.user,
-                line_code=request.path_params["code"],
-                title=body.title,
-                body=body.body,
-            )
-        else:
-            group = await group_by_slug(session, body.group)
-            await end_read(session)
-            thread, post = await do_post_position(
-                session,
-                broker,
-                throttle(request),
-                user=caller.user,
-                group=group,
-                line_code=request.path_params["code"],
-                title=body.title,
-                body=body.body,
-            )
+        thread, post = await do_open_thread(
+            session,
+            broker,
+            throttle(request),
+            user=caller.user,
+            line_code=request.path_params["code"],
+            title=body.title,
+            body=body.body,
+            group=await spoken_for(session, body.group),
+        )
     return json_response({"thread": thread.wire(), "post": post.wire()}, status=201)
 
 
@@ -226,29 +222,16 @@ async def reply(request: Request) -> Response:
     body = await read_json(request, ReplyBody)
     broker = app_state(request)["broker"]
     async with db(request) as session:
-        if body.group is None:
-            _, post = await do_reply(
-                session,
-                broker,
-                throttle(request),
-                user=caller.user,
-                thread_id=request.path_params["thread_id"],
-                parent_id=body.parent_id,
-                body=body.body,
-            )
-        else:
-            group = await group_by_slug(session, body.group)
-            await end_read(session)
-            _, post = await do_post_position(
-                session,
-                broker,
-                throttle(request),
-                user=caller.user,
-                group=group,
-                thread_id=request.path_params["thread_id"],
-                parent_id=body.parent_id,
-                body=body.body,
-            )
+        _, post = await do_reply(
+            session,
+            broker,
+            throttle(request),
+            user=caller.user,
+            thread_id=request.path_params["thread_id"],
+            parent_id=body.parent_id,
+            body=body.body,
+            group=await spoken_for(session, body.group),
+        )
     return json_response(post.wire(), status=201)
 
 

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from forum.actions.positions import do_cosign, do_post_position
+from forum.actions.positions import do_cosign
 from forum.actions.posts import (
     do_delete_post,
     do_edit_post,
@@ -48,7 +48,13 @@ from forum.domain.discussions import board_actor
 from forum.errors import ErrorCode, ForumError
 from forum.render_cache import etag_for
 from forum.web import feeds
-from forum.web.api_discussions import group_by_slug, search_query, sees_deleted, throttle
+from forum.web.api_discussions import (
+    group_by_slug,
+    search_query,
+    sees_deleted,
+    spoken_for,
+    throttle,
+)
 from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import app_state, db, principal
 from forum.web.pages import FAMILY_NAMES, field, page_context, read_form
@@ -108,29 +114,16 @@ async def board_post(request: Request) -> Response:
     broker = app_state(request)["broker"]
     try:
         async with db(request) as session:
-            if values["group"]:
-                group = await group_by_slug(session, values["group"])
-                await end_read(session)
-                thread, _ = await do_post_position(
-                    session,
-                    broker,
-                    throttle(request),
-                    user=caller.user,
-                    group=group,
-                    line_code=request.path_params["code"],
-                    title=values["title"],
-                    body=values["body"],
-                )
-            else:
-                thread, _ = await do_open_thread(
-                    session,
-                    broker,
-                    throttle(request),
-                    user=caller.user,
-                    line_code=request.path_params["code"],
-                    title=values["title"],
-                    body=values["body"],
-                )
+            thread, _ = await do_open_thread(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                line_code=request.path_params["code"],
+                title=values["title"],
+                body=values["body"],
+                group=await spoken_for(session, values["group"]),
+            )
     except ForumError as error:
         if error.code in {ErrorCode.NOT_FOUND} and error.field is None:
             raise
@@ -252,29 +245,16 @@ async def thread_post(request: Request) -> Response:
     broker = app_state(request)["broker"]
     try:
         async with db(request) as session:
-            if values["group"]:
-                group = await group_by_slug(session, values["group"])
-                await end_read(session)
-                _, post = await do_post_position(
-                    session,
-                    broker,
-                    throttle(request),
-                    user=caller.user,
-                    group=group,
-                    thread_id=thread_id,
-                    parent_id=parent_id,
-                    body=values["body"],
-                )
-            else:
-                _, post = await do_reply(
-                    session,
-                    broker,
-                    throttle(request),
-                    user=caller.user,
-                    thread_id=thread_id,
-                    parent_id=parent_id,
-                    body=values["body"],
-                )
+            _, post = await do_reply(
+                session,
+                broker,
+                throttle(request),
+                user=caller.user,
+                thread_id=thread_id,
+                parent_id=parent_id,
+                body=values["body"],
+                group=await spoken_for(session, values["group"]),
+            )
     except ForumError as error:
         if error.code is ErrorCode.NOT_FOUND and error.field is None:
             raise
