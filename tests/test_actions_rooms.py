@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.event import listen, remove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import rooms, seats, speaking
@@ -820,13 +821,13 @@ async def join_cost(w: World, who: str) -> tuple[int, int, list[int]]:
         # The async drivers' cursors hold every row of the result once it has run.
         counted[1] += len(cursor._rows)
 
-    event.listen(engine, "after_cursor_execute", count)
+    listen(engine, "after_cursor_execute", count)
     try:
         await w.seat(who, Seat.REMOTE)
         presence = await seats.get_presence(w.session, w.room_id)
         await end_read(w.session)
     finally:
-        event.remove(engine, "after_cursor_execute", count)
+        remove(engine, "after_cursor_execute", count)
     return counted[0], counted[1], [u["user_id"] for u in presence["users"]]
 
 
@@ -853,7 +854,7 @@ async def test_a_join_costs_the_same_however_many_are_connected(world: World) ->
                     "seat": "remote",
                     "family": "government",
                     "worker": "w2",
-                    "joined_at": now,
+                    "joined_at": now + timedelta(microseconds=n),
                     "seen_at": now,
                 }
                 for n in range(300)

@@ -65,7 +65,7 @@ def test_seed_file_is_consistent() -> None:
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
-    """Every table and column of the models exists after the migrations."""
+    """Every table, column and index of the models exists after the migrations."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -75,11 +75,21 @@ async def test_migrations_match_the_models(database_url: str) -> None:
                     for name in inspect(sync).get_table_names()
                 }
             )
+            indexes = await connection.run_sync(
+                lambda sync: {
+                    (name, index["name"], tuple(index["column_names"]))
+                    for name in inspect(sync).get_table_names()
+                    for index in inspect(sync).get_indexes(name)
+                }
+            )
     finally:
         await engine.dispose()
     for table in Base.metadata.sorted_tables:
         assert table.name in tables, table.name
         assert {c.name for c in table.columns} <= tables[table.name], table.name
+        for index in table.indexes:
+            columns = tuple(c.name for c in index.columns)
+            assert (table.name, index.name, columns) in indexes, index.name
 
 
 async def test_migrations_are_idempotent_and_foreign_keys_hold(database_url: str) -> None:

@@ -163,8 +163,15 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
         await schedule_and_open(chair)
         async with small_window_peer(server, observer) as dead:
             assert (await dead.join("observer"))["type"] == "joined"
+            hub = server.state["hub"]
+            (connection,) = hub.connections
             dead.ws.transport.pause_reading()
             stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            # When the send that never finished began: the clock of the promise starts
+            # there, not when the room got busy (filling the socket's buffers first takes
+            # as long as a loaded machine makes it).
+            stuck_since: list[float] = []
 
             async def busy() -> None:
                 n = 0
@@ -172,18 +179,29 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
                     await chair_says(server, chair, [f"{n}.{k} " + "x" * 3900 for k in range(5)])
                     n += 1
 
+            async def watch() -> None:
+                # Until the hub drops it, only the sender sets `sending_since`.
+                while connection in hub.connections:
+                    if connection.sending_since is not None:
+                        stuck_since[:] = [connection.sending_since]
+                    await asyncio.sleep(0.01)
+
             talker = asyncio.create_task(busy())
+            watcher = asyncio.create_task(watch())
             try:
 
                 async def observer_gone() -> bool:
                     return observer.id not in await presence_ids(server, chair)
 
-                elapsed = await until(observer_gone, wait=10)
+                await until(observer_gone, wait=30)
+                gone_at = loop.time()
             finally:
                 stop.set()
                 await talker
-            assert elapsed < PING_INTERVAL + PING_TIMEOUT + SLACK
-            assert not server.state["hub"].connections
+                await watcher
+            assert stuck_since, "no send was ever stuck"
+            assert gone_at - stuck_since[0] < PING_INTERVAL + PING_TIMEOUT + SLACK
+            assert not hub.connections
             dead.ws.transport.resume_reading()
             with pytest.raises(ConnectionClosed):
                 while True:
@@ -272,8 +290,7 @@ async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
         start = (await m.join("remote"))["seq"]
         count = INBOX_FRAMES + 8
         frames = [
-            {"type": "raise_hand"} if n % 2 == 0 else {"type": "lower_hand"}
-            for n in range(count)
+            {"type": "raise_hand"} if n % 2 == 0 else {"type": "lower_hand"} for n in range(count)
         ]
         async with writer_held(server):
             refs = [await m.send(frame) for frame in frames]
@@ -281,6 +298,40 @@ async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
         got = await answers(m, refs)
         assert [a["ref"] for a in got] == refs
         assert [a.get("seq") for a in got] == list(range(start + 1, start + 1 + count))
+
+
+async def test_a_room_offered_in_chunks_gets_everything_once_in_order(
+    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above DELIVERY_CHUNK connections, events are offered a chunk at a time, the loop
+    free between chunks: each listener still gets each event once, in order, and one
+    that comes or goes meanwhile gets exactly what it is owed."""
+    monkeypatch.setattr(hub_module, "DELIVERY_CHUNK", 2)
+    server = sqlite_server
+    chair, member = await open_room(server)
+    async with (
+        peer(server, member) as a,
+        peer(server, member) as b,
+        peer(server, member) as c,
+        peer(server, member) as leaving,
+    ):
+        start = (await a.join("remote"))["seq"]
+        for p in (b, c, leaving):
+            await p.join("remote")
+        said = await chair_says(server, chair, [f"first {n}" for n in range(20)])
+        await leaving.call({"type": "leave"})
+        async with peer(server, member) as late:
+            joined = await late.join("remote", since=said[4])
+            said += await chair_says(server, chair, [f"then {n}" for n in range(20)])
+            for p in (a, b, c, late):
+                await p.expect("intervention", body="then 19")
+            await asyncio.sleep(0.2)
+            for p in (a, b, c):
+                assert [f["seq"] for f in p.events()] == list(range(start + 1, said[-1] + 1))
+            assert joined["replay"] <= said[19] - said[4]
+            assert [f["seq"] for f in late.events()] == list(range(said[4] + 1, said[-1] + 1))
+            left = [f["seq"] for f in leaving.events()]
+            assert left == list(range(start + 1, start + 1 + len(left)))
 
 
 # -- slow readers --------------------------------------------------------------------

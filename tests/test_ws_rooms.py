@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -143,3 +144,47 @@ async def test_resume_after_a_cut_has_no_gap_and_no_duplicate(server: LiveServer
             await asyncio.sleep(0.2)
             bodies = [f["body"] for f in m.seen if f.get("type") == "intervention"]
             assert bodies == [f"missed {n}" for n in range(5)] + ["live"]
+
+
+async def test_each_join_shows_who_is_in_the_room_as_people_come_and_go(
+    server: LiveServer,
+) -> None:
+    """The presence a join brings stays true whether it is read from the database or
+    from the snapshot an earlier join here read at the same version."""
+    chair = await person(server, role="chair")
+    member = await person(server, role="member")
+    late = await person(server, role="member")
+
+    def shown(joined: dict[str, Any]) -> dict[int, str]:
+        return {u["user_id"]: u["seat"] for u in joined["presence"]["users"]}
+
+    async def gone(user_id: int) -> None:
+        for _ in range(200):
+            state = await api(chair, "GET", f"/api/rooms/{GROUP}")
+            if user_id not in {u["user_id"] for u in state.json()["presence"]["users"]}:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{user_id} is still shown in the room")
+
+    async with peer(server, chair) as c:
+        assert shown(await c.join("participant")) == {chair.id: "participant"}
+        async with peer(server, member) as m:
+            first = await m.join("remote")
+            assert shown(first) == {chair.id: "participant", member.id: "remote"}
+            # A second screen on the same seat changes nothing anyone sees.
+            async with peer(server, member) as screen:
+                again = await screen.join("remote")
+                assert again["presence"] == first["presence"]
+            # On another seat it does.
+            async with peer(server, member) as screen:
+                moved = await screen.join("participant")
+                assert shown(moved)[member.id] == "participant"
+                assert moved["presence"]["ver"] > first["presence"]["ver"]
+        await gone(member.id)
+        async with peer(server, late) as newcomer:
+            joined = await newcomer.join("remote")
+            assert shown(joined) == {chair.id: "participant", late.id: "remote"}
+        await gone(late.id)
+        async with peer(server, member) as back:
+            returned = await back.join("remote")
+            assert shown(returned) == {chair.id: "participant", member.id: "remote"}

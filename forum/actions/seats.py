@@ -74,11 +74,16 @@ async def do_take_seat(
     async with write_transaction(session):
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        observers = await session.execute(
-            select(Presence.user_id, Presence.family)
-            .where(Presence.room_id == room.id, Presence.seat == Seat.OBSERVER.value)
-            .distinct()
-        )
+        # Only an observer seat is counted; every statement here is a round trip made
+        # while holding the write lock that every join and action waits for.
+        observers: dict[int, Family] = {}
+        if seat is Seat.OBSERVER:
+            rows = await session.execute(
+                select(Presence.user_id, Presence.family)
+                .where(Presence.room_id == room.id, Presence.seat == Seat.OBSERVER.value)
+                .distinct()
+            )
+            observers = {user_id: Family(family) for user_id, family in rows}
         check_take_seat(
             seat,
             user_id=user.id,
@@ -86,7 +91,7 @@ async def do_take_seat(
             role=actor.role,
             is_secretariat=user.is_secretariat,
             policy=observer_policy_of(room),
-            observers={user_id: Family(family) for user_id, family in observers},
+            observers=observers,
         )
         before = await _seat_of(session, room.id, user.id)
         now = utcnow()

@@ -5,12 +5,13 @@ never 101) and the credentials (session cookie or bearer token). After that ever
 frame is rate limited, parsed, and handed to an action; a refusal is an error frame
 and the connection stays open.
 
-The socket is read by its own task while actions run. uvicorn stops reading a socket
-after each message until the application asks for the next one, so a connection whose
-action waited on the database for longer than the ping timeout never saw the answer to
-the server's ping and was closed 1011, with the frames it had sent after it. Frames wait
-in a small inbox and are handled one at a time, in order; a full inbox stops the
-reading until there is room, which holds the client's sends back and drops nothing.
+The socket is read by its own task while actions run: uvicorn stops reading a socket
+after each message until the application asks for the next one, so read between actions
+only, a connection whose action waits on the database for longer than the ping timeout
+would never see the answer to the server's ping and be closed 1011, with the frames it
+sent after it. Frames wait in a small inbox and are handled one at a time, in order; a
+full inbox stops the reading until there is room, which holds the client's sends back
+and drops nothing.
 """
 
 from __future__ import annotations
@@ -334,7 +335,10 @@ class Session:
                 replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
             resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
             state = await get_room_state(session, room.id) if resync else None
-            presence = await get_presence(session, room.id)
+            presence = self.hub.presence_snapshot(room.id, room_row.presence_ver)
+            if presence is None:
+                presence = await get_presence(session, room.id)
+                self.hub.keep_presence_snapshot(room.id, presence)
         if state is not None:
             replay = []
             upto = int(state["seq"])

@@ -17,6 +17,11 @@ from the database. A lost last event leaves no gap to notice, so the endpoint te
 hub the `seq` of each event its actions commit, and the heartbeat compares every room
 with the database. A connection drops any `seq` it already has, so replay on join plus
 live delivery never doubles an event.
+
+A room larger than DELIVERY_CHUNK is offered each frame a chunk of connections at a
+time, yielding to the event loop between chunks, in the order the frames came. A frame
+offered to thousands of connections wakes as many senders; offered in one pass, every
+database round trip of the next action, and every ping, would wait behind all of them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +58,7 @@ PRESENCE_FLUSH_S = 0.1
 HEARTBEAT_S = 10.0
 WATCHDOG_S = 0.25
 DEFAULT_STALL_S = 10.0
+DELIVERY_CHUNK = 200
 Item = tuple[int | None, str]
 
 
@@ -219,6 +226,13 @@ class RoomFanout:
     listener: Listener | None = None
     # The highest seq known to be committed (from an action's answer or the database).
     known_seq: int = 0
+    # The last presence snapshot a join read here. `presence_ver` in the database moves
+    # with every change anyone sees, on any worker, so a join that finds the room at the
+    # snapshot's version can send it without reading the presence rows again.
+    snapshot: dict[str, Any] | None = None
+    # Frames waiting to be offered in chunks, and the task offering them.
+    outbox: deque[Item] = field(default_factory=deque)
+    offering: asyncio.Task[None] | None = None
 
 
 class Hub:
@@ -373,6 +387,20 @@ class Hub:
         connection.room_id = room_id
         fanout.connections.add(connection)
 
+    def presence_snapshot(self, room_id: int, ver: int) -> dict[str, Any] | None:
+        """The room's presence at version `ver`, if a join here read it already."""
+        fanout = self.rooms.get(room_id)
+        if fanout is None or fanout.snapshot is None or fanout.snapshot["ver"] != ver:
+            return None
+        return fanout.snapshot
+
+    def keep_presence_snapshot(self, room_id: int, snapshot: dict[str, Any]) -> None:
+        fanout = self.rooms.get(room_id)
+        if fanout is not None and (
+            fanout.snapshot is None or fanout.snapshot["ver"] <= snapshot["ver"]
+        ):
+            fanout.snapshot = snapshot
+
     async def _subscribe(self, fanout: RoomFanout) -> None:
         async with self.sessionmaker() as session:
             room = await session.get(Room, fanout.room_id)
@@ -400,6 +428,8 @@ class Hub:
                 for timer in (fanout.gap_timer, fanout.presence_timer, fanout.floor_timer):
                     if timer is not None:
                         timer.cancel()
+                if fanout.offering is not None:
+                    fanout.offering.cancel()
                 if fanout.listener is not None:
                     await self.broker.unsubscribe(room_channel(room_id), fanout.listener)
         if connection.principal is not None and connection.seat is not None:
@@ -456,9 +486,7 @@ class Hub:
     def _deliver(self, fanout: RoomFanout, message: Message) -> None:
         seq = int(message["seq"])
         fanout.next_seq = seq + 1
-        text = encode(dict(message))
-        for connection in fanout.connections:
-            connection.offer(seq, text)
+        self._offer(fanout, seq, encode(dict(message)))
         if message.get("type") in {"floor", "session"}:
             floor = message.get("floor")
             if fanout.floor_timer is not None:
@@ -521,9 +549,33 @@ class Hub:
                 if entry.get("left")
             ],
         }
-        text = encode(frame)
-        for connection in fanout.connections:
-            connection.offer(None, text)
+        self._offer(fanout, None, encode(frame))
+
+    def _offer(self, fanout: RoomFanout, seq: int | None, text: str) -> None:
+        """Offer a frame to every connection in the room, after the frames before it."""
+        if fanout.offering is None and len(fanout.connections) <= DELIVERY_CHUNK:
+            for connection in fanout.connections:
+                connection.offer(seq, text)
+            return
+        fanout.outbox.append((seq, text))
+        if fanout.offering is None:
+            fanout.offering = asyncio.create_task(
+                self._offer_in_chunks(fanout), name=f"ws-offer-{fanout.room_id}"
+            )
+
+    async def _offer_in_chunks(self, fanout: RoomFanout) -> None:
+        try:
+            while fanout.outbox:
+                seq, text = fanout.outbox.popleft()
+                connections = list(fanout.connections)
+                for start in range(0, len(connections), DELIVERY_CHUNK):
+                    for connection in connections[start : start + DELIVERY_CHUNK]:
+                        # Gone while earlier chunks were offered: it has left the room.
+                        if connection in fanout.connections:
+                            connection.offer(seq, text)
+                    await asyncio.sleep(0)
+        finally:
+            fanout.offering = None
 
     def _arm_floor_timer(self, fanout: RoomFanout, floor: dict[str, Any]) -> None:
         ends_at = datetime.fromisoformat(floor["ends_at"])
