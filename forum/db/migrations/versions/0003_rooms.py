@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("spoken", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_rooms_group_id_groups"),
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_rooms_group_id_groups"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rooms")),
@@ -54,18 +56,20 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_room_sessions_created_by_users"),
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_room_sessions_created_by_users"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["room_id"], ["rooms.id"], name=op.f("fk_room_sessions_room_id_rooms"),
+            ["room_id"],
+            ["rooms.id"],
+            name=op.f("fk_room_sessions_room_id_rooms"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_sessions")),
     )
-    op.create_index(
-        "ix_room_sessions_room_id_starts_at", "room_sessions", ["room_id", "starts_at"]
-    )
+    op.create_index("ix_room_sessions_room_id_starts_at", "room_sessions", ["room_id", "starts_at"])
     op.create_table(
         "room_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,16 +82,22 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_room_events_actor_id_users"),
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_room_events_actor_id_users"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["room_id"], ["rooms.id"], name=op.f("fk_room_events_room_id_rooms"),
+            ["room_id"],
+            ["rooms.id"],
+            name=op.f("fk_room_events_room_id_rooms"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["room_sessions.id"],
-            name=op.f("fk_room_events_session_id_room_sessions"), ondelete="SET NULL",
+            ["session_id"],
+            ["room_sessions.id"],
+            name=op.f("fk_room_events_session_id_room_sessions"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_events")),
         sa.UniqueConstraint("room_id", "seq", name="uq_room_events_room_seq"),
@@ -103,18 +113,20 @@ def upgrade() -> None:
         sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["room_id"], ["rooms.id"], name=op.f("fk_room_presence_room_id_rooms"),
+            ["room_id"],
+            ["rooms.id"],
+            name=op.f("fk_room_presence_room_id_rooms"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_room_presence_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_room_presence_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_presence")),
     )
-    op.create_index(
-        "ix_room_presence_room_id_user_id", "room_presence", ["room_id", "user_id"]
-    )
+    op.create_index("ix_room_presence_room_id_user_id", "room_presence", ["room_id", "user_id"])
     op.create_index("ix_room_presence_worker", "room_presence", ["worker"])
     op.create_table(
         "session_attendance",
@@ -124,11 +136,15 @@ def upgrade() -> None:
         sa.Column("family", sa.String(length=32), nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["room_sessions.id"],
-            name=op.f("fk_session_attendance_session_id_room_sessions"), ondelete="CASCADE",
+            ["session_id"],
+            ["room_sessions.id"],
+            name=op.f("fk_session_attendance_session_id_room_sessions"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_session_attendance_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_session_attendance_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
