@@ -59,6 +59,8 @@ class Settings:
     register_attempts: int = 10
     register_window: float = 3600
     post_limit: int = 20
+    # Per address too, generously: a delegation or a conference hall shares one address.
+    post_ip_limit: int = 120
     post_window: float = 60
     extra: dict[str, Any] = field(default_factory=dict)
 

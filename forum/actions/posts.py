@@ -39,7 +39,7 @@ from forum.domain.discussions import (
 )
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
-from forum.limits import RateLimiter, enforce
+from forum.limits import RateLimiter, rate_limited
 from forum.text import clean_body, clean_line, render_markdown_async
 
 
@@ -53,14 +53,25 @@ def board_channel(action_line_id: int) -> str:
 
 @dataclass(frozen=True)
 class PostThrottle:
-    """How many posts an account may write in a window."""
+    """How many posts an account, and an address, may write in a window."""
 
     limiter: RateLimiter
     limit: int
     window: float
+    client_ip: str | None = None
+    ip_limit: int = 0
 
     async def count(self, user: User) -> None:
-        await enforce(self.limiter, f"post:user:{user.id}", self.limit, self.window, "posts")
+        keys = [(f"post:user:{user.id}", self.limit)]
+        if self.client_ip is not None and self.ip_limit:
+            keys.append((f"post:ip:{self.client_ip}", self.ip_limit))
+        # Check every key before counting any, so that a refused post counts nowhere.
+        for key, limit in keys:
+            retry_after = await self.limiter.peek(key, limit, self.window)
+            if retry_after is not None:
+                raise rate_limited(retry_after, "posts")
+        for key, limit in keys:
+            await self.limiter.hit(key, limit, self.window)
 
 
 _BLOCK_TAGS = frozenset(

@@ -47,7 +47,15 @@ from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
 from forum.render_cache import etag_for
 from forum.web.conditional import matches, not_modified, validator_headers
-from forum.web.http import app_state, db, json_response, principal, query_int, read_json
+from forum.web.http import (
+    app_state,
+    client_ip,
+    db,
+    json_response,
+    principal,
+    query_int,
+    read_json,
+)
 from forum.web.http import require_principal as require_caller
 from forum.web.openapi import ApiRouter
 from forum.web.schemas_discussions import (
@@ -73,7 +81,13 @@ SEARCH_OFFSET_MAX = 1000
 def throttle(request: Request) -> PostThrottle:
     state = app_state(request)
     settings = state["settings"]
-    return PostThrottle(state["limiter"], settings.post_limit, settings.post_window)
+    return PostThrottle(
+        state["limiter"],
+        settings.post_limit,
+        settings.post_window,
+        client_ip=client_ip(request),
+        ip_limit=settings.post_ip_limit,
+    )
 
 
 async def group_by_slug(session: AsyncSession, slug: str) -> Group:
