@@ -30,7 +30,7 @@ from forum.db.models import (
     RoomSession,
     User,
 )
-from forum.db.queries import get_group, role_in
+from forum.db.queries import require_group, role_in
 from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
 from forum.domain.sessions import (
     SessionFormat,
@@ -97,9 +97,7 @@ async def member_of(session: AsyncSession, room: Room, user: User) -> Member:
 
 async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     """The group and its room; the room row is made on first use."""
-    group = await get_group(session, slug)
-    if group is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such room.")
+    group = await require_group(session, slug)
     room = await session.scalar(select(Room).where(Room.group_id == group.id))
     if room is not None:
         return group, room

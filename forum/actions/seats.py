@@ -258,7 +258,6 @@ async def do_set_observer_policy(
             "seats",
             {"observer_seats": room.observer_seats},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     await publish(broker, room_id, event.wire())
     return event

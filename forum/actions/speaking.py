@@ -57,7 +57,6 @@ async def do_set_queue_policy(
             "policy",
             {"queue_policy": policy.value, "queue": room.queue},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -89,7 +88,6 @@ async def do_raise_hand(
             "raise",
             {"user_id": user.id, "queue": room.queue},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -116,7 +114,6 @@ async def do_lower_hand(
             "lower",
             {"user_id": target, "queue": room.queue},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -148,7 +145,6 @@ async def do_move_in_queue(
             "move",
             {"user_id": target_id, "position": position, "queue": room.queue},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -195,7 +191,6 @@ async def do_give_floor(
             "give",
             {},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
         room.floor = floor_wire(turn, name=names[chosen.user_id], turn_seq=event.seq)
         event.data = {
@@ -235,7 +230,6 @@ async def _end_turn(
             "reason": reason,
         },
         actor_id=actor_id,
-        session_id=room.open_session_id,
     )
 
 
@@ -258,7 +252,6 @@ async def do_extend_floor(
             "extend",
             {"floor": room.floor, "seconds": seconds},
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)
 
@@ -326,6 +319,5 @@ async def do_intervene(
                 "on_floor": turn is not None and turn.user_id == user.id,
             },
             actor_id=user.id,
-            session_id=room.open_session_id,
         )
     return await _publish(broker, event)

@@ -42,6 +42,8 @@ async def append_event(
     actor_id: int | None,
     session_id: int | None = None,
 ) -> RoomEvent:
+    """Write the room's next event. It belongs to `session_id`, by default the session
+    open in the room (None between sessions)."""
     seq = await session.scalar(
         update(Room)
         .where(Room.id == room.id)
@@ -54,7 +56,7 @@ async def append_event(
     event = RoomEvent(
         room_id=room.id,
         seq=seq,
-        session_id=session_id,
+        session_id=session_id if session_id is not None else room.open_session_id,
         type=type_,
         op=op,
         data=data,

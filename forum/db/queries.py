@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.models import ActionLine, Group, GroupActionLine, Membership, User
 from forum.domain.vocabulary import Role
+from forum.errors import ErrorCode, ForumError
 
 
 async def list_action_lines(session: AsyncSession, kind: str | None = None) -> Sequence[ActionLine]:
@@ -45,6 +46,14 @@ async def list_groups(
 
 async def get_group(session: AsyncSession, slug: str) -> Group | None:
     return await session.scalar(select(Group).where(Group.slug == slug))
+
+
+async def require_group(session: AsyncSession, slug: str, *, field: str | None = None) -> Group:
+    """The group, or a not-found refusal naming it (and the request field it came from)."""
+    group = await get_group(session, slug)
+    if group is None:
+        raise ForumError(ErrorCode.NOT_FOUND, f"No group '{slug[:80]}'.", field=field)
+    return group
 
 
 async def get_group_by_id(session: AsyncSession, group_id: int) -> Group | None:

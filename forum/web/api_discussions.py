@@ -41,7 +41,7 @@ from forum.db.discussions_queries import (
 )
 from forum.db.engine import end_read
 from forum.db.models import Group
-from forum.db.queries import get_group
+from forum.db.queries import require_group
 from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
@@ -90,18 +90,11 @@ def throttle(request: Request) -> PostThrottle:
     )
 
 
-async def group_by_slug(session: AsyncSession, slug: str) -> Group:
-    group = await get_group(session, slug)
-    if group is None:
-        raise ForumError(ErrorCode.NOT_FOUND, f"No group '{slug}'.", field="group")
-    return group
-
-
 async def spoken_for(session: AsyncSession, slug: str | None) -> Group | None:
     """The group a post is a position of (None: a comment), read before the write."""
     if not slug:
         return None
-    group = await group_by_slug(session, slug)
+    group = await require_group(session, slug, field="group")
     await end_read(session)
     return group
 
@@ -373,7 +366,7 @@ async def cosign(request: Request) -> Response:
     caller = await require_caller(request)
     body = await read_json(request, CosignBody)
     async with db(request) as session:
-        group = await group_by_slug(session, body.group)
+        group = await require_group(session, body.group, field="group")
         await end_read(session)
         view = await do_cosign(
             session,

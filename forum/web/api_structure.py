@@ -15,12 +15,12 @@ from forum.db.engine import end_read
 from forum.db.models import Group
 from forum.db.queries import (
     get_action_line,
-    get_group,
     group_action_line_codes,
     list_action_lines,
     list_groups,
     list_members,
     member_counts,
+    require_group,
 )
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
@@ -125,19 +125,12 @@ async def groups(request: Request) -> Response:
         return json_response({"groups": await _groups_json(session, found)})
 
 
-async def _group_or_404(session: AsyncSession, slug: str) -> Group:
-    group = await get_group(session, slug)
-    if group is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such group.")
-    return group
-
-
 @router.route(
     "GET", "/groups/{slug}", summary="A group and its members", response=GroupDetail, errors=(404,)
 )
 async def group_detail(request: Request) -> Response:
     async with db(request) as session:
-        group = await _group_or_404(session, request.path_params["slug"])
+        group = await require_group(session, request.path_params["slug"])
         [data] = await _groups_json(session, [group])
         members = await list_members(session, group.id)
     data["members"] = [{"user": user.public(), "role": m.role} for m, user in members]
@@ -158,7 +151,7 @@ async def join(request: Request) -> Response:
     caller = await require_principal(request)
     body = await read_json(request, JoinBody)
     async with db(request) as session:
-        group = await _group_or_404(session, request.path_params["slug"])
+        group = await require_group(session, request.path_params["slug"])
         await end_read(session)
         membership = await do_join_group(
             session,
@@ -183,7 +176,7 @@ async def join(request: Request) -> Response:
 async def leave(request: Request) -> Response:
     caller = await require_principal(request)
     async with db(request) as session:
-        group = await _group_or_404(session, request.path_params["slug"])
+        group = await require_group(session, request.path_params["slug"])
         await end_read(session)
         await do_leave_group(session, app_state(request)["broker"], user=caller.user, group=group)
     return Response(status_code=204)
@@ -230,7 +223,7 @@ async def _manage_member(request: Request, role: Role | None) -> tuple[Group, in
     caller = await require_principal(request)
     user_id = _user_id(request)
     async with db(request) as session:
-        group = await _group_or_404(session, request.path_params["slug"])
+        group = await require_group(session, request.path_params["slug"])
         await end_read(session)
         await do_set_member_role(
             session,

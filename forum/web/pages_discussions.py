@@ -42,14 +42,13 @@ from forum.db.discussions_queries import (
 )
 from forum.db.engine import end_read
 from forum.db.models import Post
-from forum.db.queries import list_action_lines, list_groups
+from forum.db.queries import list_action_lines, list_groups, require_group
 from forum.db.search import search_posts
 from forum.domain.discussions import board_actor
 from forum.errors import ErrorCode, ForumError
 from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import (
-    group_by_slug,
     search_query,
     sees_deleted,
     spoken_for,
@@ -358,7 +357,7 @@ async def cosign_post(request: Request) -> Response:
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
     async with db(request) as session:
-        group = await group_by_slug(session, field(form, "group"))
+        group = await require_group(session, field(form, "group"), field="group")
         await end_read(session)
         view = await do_cosign(
             session,
