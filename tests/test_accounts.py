@@ -143,8 +143,6 @@ async def test_login_timing_does_not_reveal_whether_the_account_exists(
     user = await http.register()
 
     async def timed(email: str) -> float:
-        # Measure the password check, not the address limit (5 failures).
-        await server.state["limiter"].reset("login:ip:127.0.0.1")
         start = time.perf_counter()
         await http.post("/api/auth/login", json={"email": email, "password": "wrong-password"})
         return time.perf_counter() - start
@@ -183,20 +181,6 @@ async def test_sixth_failed_login_is_rate_limited_even_with_the_right_password(
 
     clock.advance(15 * 60 + 1)
     await http.login(user["email"])
-
-
-async def test_login_failures_are_limited_per_address_across_accounts(
-    server: LiveServer, http: Client
-) -> None:
-    for n in range(5):
-        await http.post(
-            "/api/auth/login", json={"email": f"spray{n}@example.org", "password": "x" * 12}
-        )
-    user = await http.register()
-    response = await http.post(
-        "/api/auth/login", json={"email": user["email"], "password": PASSWORD}
-    )
-    assert response.status_code == 429
 
 
 async def test_registration_is_rate_limited_per_address(
