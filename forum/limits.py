@@ -1,6 +1,10 @@
-"""Rate limits: a sliding-window counter per key, with a clock tests can move.
+"""Rate limits: sliding-window counters, counted and decided in one atomic step.
 
-The in-memory limiter serves one process; the Redis one (same protocol) serves many.
+The in-memory limiter serves one process; `forum.redis_limits` (same protocol) serves
+many. There is no "check, then count later" operation on purpose: a caller that checked
+first and counted after its slow work (a password hash) let every request that arrived
+meanwhile through, so an attempt is counted before the work, and given back with
+`forget` if it should not count after all (a successful sign-in).
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from forum.errors import ErrorCode, ForumError
@@ -15,53 +20,84 @@ from forum.errors import ErrorCode, ForumError
 Clock = Callable[[], float]
 
 
-class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Count one hit; None when allowed, else the seconds until the next is allowed.
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` hits on `key` in any `window` seconds."""
 
-        A refused hit is not counted, so that hammering does not extend the wait.
+    key: str
+    limit: int
+    window: float
+
+
+class RateLimiter(Protocol):
+    async def hit(self, *limits: Limit) -> float | None:
+        """Count one hit against every limit, atomically, or against none.
+
+        None when allowed (counted on every key); else the seconds until all the keys
+        that refused have room again, and nothing is counted anywhere, so that a refused
+        request does not use up another key's budget nor extend its own wait.
         """
 
-    async def peek(self, key: str, limit: int, window: float) -> float | None:
-        """Like `hit`, without counting: is the key blocked now?"""
+    async def forget(self, *keys: str) -> None:
+        """Give back the newest hit of each key (an attempt that turned out fine)."""
 
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, *keys: str) -> None: ...
 
 
 class MemoryRateLimiter:
+    """One process's limits. `hit` never awaits, so on one event loop it is atomic."""
+
     def __init__(self, clock: Clock = time.monotonic, max_keys: int = 100_000) -> None:
         self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._max_keys = max_keys
+        # key -> (its window, the times of its hits in that window, oldest first)
+        self._hits: dict[str, tuple[float, deque[float]]] = {}
+        self._prune_at = max_keys
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
+    async def hit(self, *limits: Limit) -> float | None:
         now = self.clock()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self._max_keys:
-                self._prune(now, window)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - window:
-            hits.popleft()
-        if len(hits) >= limit:
-            return max(hits[0] + window - now, 0.001)
-        hits.append(now)
+        wait = 0.0
+        for limit in limits:
+            _, hits = self._hits.get(limit.key, (limit.window, deque()))
+            while hits and hits[0] <= now - limit.window:
+                hits.popleft()
+            if len(hits) >= limit.limit:
+                if limit.limit <= 0:
+                    wait = max(wait, limit.window)
+                    continue
+                # Room again once the hits beyond limit - 1 have left the window.
+                oldest = hits[len(hits) - limit.limit]
+                wait = max(wait, oldest + limit.window - now, 0.001)
+        if wait:
+            return wait
+        for limit in limits:
+            entry = self._hits.get(limit.key)
+            if entry is None:
+                if len(self._hits) >= self._prune_at:
+                    self._prune(now)
+                entry = self._hits[limit.key] = (limit.window, deque())
+            elif entry[0] != limit.window:
+                entry = self._hits[limit.key] = (max(entry[0], limit.window), entry[1])
+            entry[1].append(now)
         return None
 
-    async def peek(self, key: str, limit: int, window: float) -> float | None:
-        now = self.clock()
-        hits = [t for t in self._hits.get(key, ()) if t > now - window]
-        if len(hits) >= limit:
-            return max(hits[0] + window - now, 0.001)
-        return None
+    async def forget(self, *keys: str) -> None:
+        for key in keys:
+            entry = self._hits.get(key)
+            if entry and entry[1]:
+                entry[1].pop()
 
-    async def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
+    async def reset(self, *keys: str) -> None:
+        for key in keys:
+            self._hits.pop(key, None)
 
-    def _prune(self, now: float, window: float) -> None:
-        stale = [k for k, v in self._hits.items() if not v or v[-1] <= now - window]
+    def _prune(self, now: float) -> None:
+        # Each key by its own window: a flood of short-lived keys must not push out a
+        # sign-in counter that still has minutes to run.
+        stale = [k for k, (window, v) in self._hits.items() if not v or v[-1] <= now - window]
         for key in stale:
             del self._hits[key]
+        # Live keys only: scan again when twice as many, not at every new key.
+        self._prune_at = max(self._prune_at, 2 * len(self._hits))
 
 
 def rate_limited(retry_after: float, what: str) -> ForumError:
@@ -73,6 +109,6 @@ def rate_limited(retry_after: float, what: str) -> ForumError:
 
 
 async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, what: str) -> None:
-    retry_after = await limiter.hit(key, limit, window)
+    retry_after = await limiter.hit(Limit(key, limit, window))
     if retry_after is not None:
         raise rate_limited(retry_after, what)

@@ -54,7 +54,12 @@ class Settings:
     ws_send_queue: int = 256
     # Requests a client may make: bodies, logins, posts.
     max_request_bytes: int = 256 * 1024
+    # Failed sign-ins per window: for one account from one address; for one account
+    # from anywhere; and from one address across accounts, high enough for a hall of
+    # delegates behind one address to mistype without locking each other out.
     login_attempts: int = 5
+    login_account_attempts: int = 20
+    login_ip_attempts: int = 100
     login_window: float = 15 * 60
     register_attempts: int = 10
     register_window: float = 3600
@@ -112,6 +117,10 @@ class Settings:
             ("ws_max_size", int),
             ("ws_ping_interval", float),
             ("ws_ping_timeout", float),
+            ("login_attempts", int),
+            ("login_account_attempts", int),
+            ("login_ip_attempts", int),
+            ("login_window", float),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:

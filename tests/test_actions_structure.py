@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import accounts
-from forum.actions.accounts import check_register, do_login, do_register
+from forum.actions.accounts import LoginPolicy, check_register, do_login, do_register
 from forum.actions.groups import do_set_member_role
 from forum.broker.memory import MemoryBroker
 from forum.db.models import Membership, User
@@ -62,6 +62,7 @@ async def test_sign_in_rehashes_a_password_hashed_with_old_parameters(
         client_ip="192.0.2.1",
         kind="cookie",
         max_age=60,
+        policy=LoginPolicy(attempts=5, account_attempts=20, address_attempts=100, window=900),
     )
     assert signed_in.user.id == user.id
     user_id = user.id

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from forum.settings import Settings
 from tests.conftest import FakeClock, make_settings
-from tests.discussions_support import open_thread, person, snapshot
+from tests.discussions_support import line_id, open_thread, person, recording, snapshot
 from tests.support import LiveServer
 
 
@@ -33,3 +34,32 @@ async def test_one_address_cannot_post_past_its_limit_through_many_accounts(
         assert await snapshot(server) == before
         clock.advance(61)
         assert (await third.post(f"/api/threads/{thread_id}/posts", json=reply)).status_code == 201
+
+
+async def test_posts_sent_at_once_take_only_the_places_left(
+    server: LiveServer, clock: FakeClock
+) -> None:
+    codes = ("C1", "C2", "C4", "C5", "C6", "C7")
+    c_lines = [await line_id(server, code) for code in codes]
+    async with person(server) as first, person(server) as second:
+        before = await snapshot(server)
+        async with recording(server, lines=tuple(c_lines)) as published:
+            # Threads on six boards, so that no board's lock puts the writes in a row.
+            responses = await asyncio.gather(
+                *(
+                    (first, second)[n % 2].post(
+                        f"/api/action-lines/{codes[n % 6]}/threads",
+                        json={"title": f"Burst {n}", "body": "All at once."},
+                    )
+                    for n in range(12)
+                )
+            )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] * 3 + [429] * 9
+        for refused in (r for r in responses if r.status_code == 429):
+            assert refused.json()["error"]["code"] == "rate_limited"
+            assert int(refused.headers["retry-after"]) >= 1
+        after = await snapshot(server)
+        assert after["threads"] == before["threads"] + 3
+        assert after["posts"] == before["posts"] + 3
+        assert len(published.messages) == 3

@@ -21,7 +21,7 @@ from forum.db.queries import get_user_by_email
 from forum.domain.regions import region_of
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
-from forum.limits import RateLimiter, rate_limited
+from forum.limits import Limit, RateLimiter, rate_limited
 from forum.passwords import (
     check_password_policy,
     hash_password_async,
@@ -44,6 +44,32 @@ class Registration:
     organization: str
     country: str
     region: str
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed sign-ins a window allows, by who tries from where.
+
+    A hall of delegates shares one address: a person mistyping is stopped at
+    `attempts` for their account from that address, and nobody else is; guessing one
+    account from many addresses is stopped at `account_attempts`; guessing many
+    accounts from one address at `address_attempts`, a bar a whole hall's mistypes
+    stay under.
+    """
+
+    attempts: int
+    account_attempts: int
+    address_attempts: int
+    window: float
+
+    def limits(self, email: str, client_ip: str) -> tuple[Limit, ...]:
+        # Keyed on the address typed, known or not, so that the limits say nothing
+        # about which accounts exist. An address has no space in it: the pair is unique.
+        return (
+            Limit(f"login:pair:{client_ip} {email}", self.attempts, self.window),
+            Limit(f"login:account:{email}", self.account_attempts, self.window),
+            Limit(f"login:ip:{client_ip}", self.address_attempts, self.window),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,33 +158,31 @@ async def do_login(
     client_ip: str,
     kind: str,
     max_age: int,
-    attempts: int = 5,
-    window: float = 900.0,
+    policy: LoginPolicy,
 ) -> SignIn:
     """Check a password and open a session.
 
     Unknown email and wrong password answer alike and cost alike (one argon2 hash each).
-    Failures are counted per account and per address; once over the limit, even the
-    right password is refused until the window passes.
+    Each attempt is counted before its password is checked, in one atomic step with the
+    decision, so a burst of guesses sent at once gets no more checks than a slow series:
+    once over a limit, even the right password is refused until the window passes. A
+    successful attempt is given back; failures stay counted for the whole window.
     """
     email = normalize_email(email)
-    keys = (f"login:email:{email}", f"login:ip:{client_ip}")
-    for key in keys:
-        retry_after = await limiter.peek(key, attempts, window)
-        if retry_after is not None:
-            log_refusal("rate_limited", ip=client_ip, path="login")
-            raise rate_limited(retry_after, "sign-in attempts")
+    limits = policy.limits(email, client_ip)
+    retry_after = await limiter.hit(*limits)
+    if retry_after is not None:
+        log_refusal("rate_limited", ip=client_ip, path="login")
+        raise rate_limited(retry_after, "sign-in attempts")
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
     await end_read(session)
     ok = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        for key in keys:
-            await limiter.hit(key, attempts, window)
         log_refusal(
             "invalid_credentials", ip=client_ip, path="login", user_id=user.id if user else None
         )
         raise ForumError(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
-    await limiter.reset(keys[0])
+    await limiter.forget(*(limit.key for limit in limits))
     token = (BEARER_PREFIX if kind == "bearer" else "") + new_token()
     rehash = await hash_password_async(password) if needs_rehash(user.password_hash) else None
     async with write_transaction(session):

@@ -39,7 +39,7 @@ from forum.domain.discussions import (
 )
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
-from forum.limits import RateLimiter, rate_limited
+from forum.limits import Limit, RateLimiter, rate_limited
 from forum.text import clean_body, clean_line, render_markdown_async
 
 
@@ -62,16 +62,14 @@ class PostThrottle:
     ip_limit: int = 0
 
     async def count(self, user: User) -> None:
-        keys = [(f"post:user:{user.id}", self.limit)]
+        limits = [Limit(f"post:user:{user.id}", self.limit, self.window)]
         if self.client_ip is not None and self.ip_limit:
-            keys.append((f"post:ip:{self.client_ip}", self.ip_limit))
-        # Check every key before counting any, so that a refused post counts nowhere.
-        for key, limit in keys:
-            retry_after = await self.limiter.peek(key, limit, self.window)
-            if retry_after is not None:
-                raise rate_limited(retry_after, "posts")
-        for key, limit in keys:
-            await self.limiter.hit(key, limit, self.window)
+            limits.append(Limit(f"post:ip:{self.client_ip}", self.ip_limit, self.window))
+        # One step for every key: a refused post counts nowhere, and two posts at once
+        # cannot both take the last place.
+        retry_after = await self.limiter.hit(*limits)
+        if retry_after is not None:
+            raise rate_limited(retry_after, "posts")
 
 
 _BLOCK_TAGS = frozenset(

@@ -5,11 +5,19 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum.actions.accounts import SignIn, check_register, do_login, do_logout, do_register
+from forum.actions.accounts import (
+    LoginPolicy,
+    SignIn,
+    check_register,
+    do_login,
+    do_logout,
+    do_register,
+)
 from forum.auth import CSRF_COOKIE, SESSION_COOKIE, sign
 from forum.db.models import User
 from forum.db.queries import memberships_of
 from forum.limits import enforce
+from forum.settings import Settings
 from forum.web.http import (
     app_state,
     client_ip,
@@ -77,9 +85,17 @@ async def _login(request: Request, kind: str) -> SignIn:
             client_ip=client_ip(request),
             kind=kind,
             max_age=settings.session_max_age,
-            attempts=settings.login_attempts,
-            window=settings.login_window,
+            policy=login_policy(settings),
         )
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        attempts=settings.login_attempts,
+        account_attempts=settings.login_account_attempts,
+        address_attempts=settings.login_ip_attempts,
+        window=settings.login_window,
+    )
 
 
 def set_session_cookies(request: Request, response: Response, signed_in: SignIn) -> None:

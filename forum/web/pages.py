@@ -26,7 +26,7 @@ from forum.domain.regions import COUNTRIES
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
 from forum.limits import enforce
-from forum.web.api_accounts import set_session_cookies
+from forum.web.api_accounts import login_policy, set_session_cookies
 from forum.web.http import app_state, check_csrf, client_ip, db, principal
 from forum.web.templates import render
 
@@ -161,8 +161,7 @@ async def _sign_in(request: Request, email: str, password: str, to: str) -> Resp
             client_ip=client_ip(request),
             kind="cookie",
             max_age=settings.session_max_age,
-            attempts=settings.login_attempts,
-            window=settings.login_window,
+            policy=login_policy(settings),
         )
     response = RedirectResponse(to, status_code=303)
     set_session_cookies(request, response, signed_in)

@@ -33,7 +33,7 @@ from forum.db.events import events_after
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
-from forum.limits import rate_limited
+from forum.limits import Limit, rate_limited
 from forum.settings import Settings
 from forum.state import AppState
 from forum.ws.hub import Connection, Hub
@@ -212,7 +212,7 @@ class Session:
     async def check_rate(self) -> None:
         limiter = self.state["limiter"]
         retry_after = await limiter.hit(
-            f"ws:{self.connection.id}", FRAMES_PER_WINDOW, FRAME_WINDOW_S
+            Limit(f"ws:{self.connection.id}", FRAMES_PER_WINDOW, FRAME_WINDOW_S)
         )
         if retry_after is not None:
             raise rate_limited(retry_after, "frames")
@@ -295,7 +295,7 @@ class Session:
     async def check_speak_rate(self, user_id: int) -> None:
         settings = self.state["settings"]
         retry_after = await self.state["limiter"].hit(
-            f"speak:{user_id}", settings.post_limit, settings.post_window
+            Limit(f"speak:{user_id}", settings.post_limit, settings.post_window)
         )
         if retry_after is not None:
             raise rate_limited(retry_after, "interventions")
