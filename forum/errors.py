@@ -3,12 +3,22 @@
 Every refusal in Agora is a `ForumError`: a stable `code` clients can switch on, the
 HTTP status it maps to, and a human message. HTTP handlers turn it into
 `{"error": {"code", "message", ...}}`; the WebSocket endpoint into an error frame.
+
+The message is an English msgid marked with `N_` where it is raised, its `{name}`
+placeholders filled from the error's keyword arguments; it is translated into the
+reader's language only where the body or frame is built (docs/i18n.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's own name for the marker
+    """Mark `message` for the catalogs; it is translated where it is shown."""
+    return message
 
 
 class ErrorCode(StrEnum):
@@ -64,8 +74,21 @@ _STATUS: dict[ErrorCode, int] = {
 }
 
 
+def fill(message: str, values: Mapping[str, object]) -> str:
+    """`message` with its `{name}` placeholders filled; a translation that names a
+    placeholder the error does not carry keeps the braces rather than failing."""
+    try:
+        return message.format_map(values)
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
 class ForumError(Exception):
-    """A refusal: nothing was written, nothing was published."""
+    """A refusal: nothing was written, nothing was published.
+
+    `message` is the English msgid; `params` fill its placeholders and are not sent;
+    `extra` fills them too and is sent in the body, beside `code` and `message`.
+    """
 
     def __init__(
         self,
@@ -75,18 +98,27 @@ class ForumError(Exception):
         status: int | None = None,
         field: str | None = None,
         retry_after: float | None = None,
+        params: Mapping[str, object] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(message)
         self.code = code
-        self.message = message
+        self.msgid = message
+        self.params: dict[str, object] = {**extra, **(params or {})}
+        self.message = fill(message, self.params)
+        super().__init__(self.message)
         self.status = status if status is not None else _STATUS[code]
         self.field = field
         self.retry_after = retry_after
         self.extra = extra
 
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": str(self.code), "message": self.message}
+    def translated(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The message in the reader's language (English without `gettext`)."""
+        if gettext is None:
+            return self.message
+        return fill(gettext(self.msgid), self.params)
+
+    def body(self, gettext: Callable[[str], str] | None = None) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": str(self.code), "message": self.translated(gettext)}
         if self.field is not None:
             error["field"] = self.field
         if self.retry_after is not None:

@@ -100,15 +100,18 @@ class MemoryRateLimiter:
         self._prune_at = max(self._prune_at, 2 * len(self._hits))
 
 
-def rate_limited(retry_after: float, what: str) -> ForumError:
+def rate_limited(retry_after: float, message: str) -> ForumError:
+    """`message` is a whole sentence marked with `N_`, the wait in it as `{seconds}`:
+    "Too many posts; try again in {seconds} s." (a translation agrees with its noun)."""
     return ForumError(
         ErrorCode.RATE_LIMITED,
-        f"Too many {what}; try again in {max(1, round(retry_after))} s.",
+        message,
         retry_after=retry_after,
+        params={"seconds": max(1, round(retry_after))},
     )
 
 
-async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, what: str) -> None:
+async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, message: str) -> None:
     retry_after = await limiter.hit(Limit(key, limit, window))
     if retry_after is not None:
-        raise rate_limited(retry_after, what)
+        raise rate_limited(retry_after, message)

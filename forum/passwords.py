@@ -8,7 +8,7 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -70,25 +70,29 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
     if len(value) < MIN_LENGTH:
         raise ForumError(
             ErrorCode.WEAK_PASSWORD,
-            f"The password must have at least {MIN_LENGTH} characters.",
+            N_("The password must have at least {min} characters."),
+            params={"min": MIN_LENGTH},
             field="password",
         )
     if len(value) > MAX_LENGTH:
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"The password may have at most {MAX_LENGTH} characters.",
+            N_("The password may have at most {max} characters."),
+            params={"max": MAX_LENGTH},
             field="password",
         )
     lowered = value.lower()
     if lowered in _COMMON or len(set(lowered)) < 4:
         raise ForumError(
-            ErrorCode.WEAK_PASSWORD, "This password is too common or too simple.", field="password"
+            ErrorCode.WEAK_PASSWORD,
+            N_("This password is too common or too simple."),
+            field="password",
         )
     local = email.split("@", 1)[0].lower()
     if (local and len(local) >= 4 and local in lowered) or (name and lowered == name.lower()):
         raise ForumError(
             ErrorCode.WEAK_PASSWORD,
-            "The password must not contain your email or name.",
+            N_("The password must not contain your email or name."),
             field="password",
         )
 

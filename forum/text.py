@@ -33,7 +33,7 @@ from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_TITLE_CHARS = 200
@@ -201,8 +201,9 @@ async def render_markdown_async(source: str) -> str:
     return await asyncio.to_thread(render_markdown, source)
 
 
-def _refuse(message: str, field: str) -> ForumError:
-    return ForumError(ErrorCode.VALIDATION, message, field=field)
+def _refuse(message: str, field: str, **params: object) -> ForumError:
+    """`message` names the field `{name}`, and may name other `params`."""
+    return ForumError(ErrorCode.VALIDATION, message, field=field, params={"name": field, **params})
 
 
 def clean_body(source: str, *, field: str = "body", max_bytes: int = MAX_BODY_BYTES) -> str:
@@ -210,9 +211,12 @@ def clean_body(source: str, *, field: str = "body", max_bytes: int = MAX_BODY_BY
     (ForumError TOO_LARGE), no NUL or other C0 controls except \\n \\r \\t (VALIDATION).
     Normalizes newlines to \\n and returns it."""
     if not isinstance(source, str):
-        raise _refuse(f"{field} must be text", field)
+        raise _refuse(N_("{name} must be text"), field)
     too_large = ForumError(
-        ErrorCode.TOO_LARGE, f"{field} is larger than {max_bytes} bytes", field=field
+        ErrorCode.TOO_LARGE,
+        N_("{name} is larger than {max} bytes"),
+        field=field,
+        params={"name": field, "max": max_bytes},
     )
     # Each character is at least one byte: skip encoding what is surely too large.
     if len(source) > max_bytes:
@@ -220,13 +224,13 @@ def clean_body(source: str, *, field: str = "body", max_bytes: int = MAX_BODY_BY
     try:
         size = len(source.encode("utf-8"))
     except UnicodeEncodeError:
-        raise _refuse(f"{field} is not valid Unicode", field) from None
+        raise _refuse(N_("{name} is not valid Unicode"), field) from None
     if size > max_bytes:
         raise too_large
     if _BODY_CONTROL_RE.search(source):
-        raise _refuse(f"{field} contains control characters", field)
+        raise _refuse(N_("{name} contains control characters"), field)
     if not source.strip():
-        raise _refuse(f"{field} must not be blank", field)
+        raise _refuse(N_("{name} must not be blank"), field)
     return source.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -239,15 +243,15 @@ def clean_line(
     chars (U+200B-U+200D, U+2060, U+FEFF, U+180E). Hangul fillers, which render as
     blanks, are refused too. Length is counted in code points after normalization."""
     if not isinstance(value, str):
-        raise _refuse(f"{field} must be text", field)
+        raise _refuse(N_("{name} must be text"), field)
     text = unicodedata.normalize("NFC", value.strip())
     if not text:
-        raise _refuse(f"{field} must not be empty", field)
+        raise _refuse(N_("{name} must not be empty"), field)
     for char in text:
         if char in _LINE_FORBIDDEN or unicodedata.category(char) in ("Cc", "Cs"):
-            raise _refuse(f"{field} contains an invisible or control character", field)
+            raise _refuse(N_("{name} contains an invisible or control character"), field)
     if len(text) < min_chars:
-        raise _refuse(f"{field} must be at least {min_chars} characters", field)
+        raise _refuse(N_("{name} must be at least {min} characters"), field, min=min_chars)
     if len(text) > max_chars:
-        raise _refuse(f"{field} must be at most {max_chars} characters", field)
+        raise _refuse(N_("{name} must be at most {max} characters"), field, max=max_chars)
     return text

@@ -20,7 +20,7 @@ from forum.db.models import AuthSession, User
 from forum.db.queries import get_user_by_email
 from forum.domain.regions import region_of
 from forum.domain.vocabulary import Family
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
 from forum.passwords import (
     check_password_policy,
@@ -96,13 +96,14 @@ def check_register(
 ) -> Registration:
     email = normalize_email(email)
     if len(email) > 254 or not _EMAIL.match(email):
-        raise ForumError(ErrorCode.VALIDATION, "This is not an email address.", field="email")
+        raise ForumError(ErrorCode.VALIDATION, N_("This is not an email address."), field="email")
     try:
         family_value = Family(family)
     except ValueError:
         raise ForumError(
             ErrorCode.VALIDATION,
-            "Unknown stakeholder family; use one of: " + ", ".join(f.value for f in Family) + ".",
+            N_("Unknown stakeholder family; use one of: {families}."),
+            params={"families": ", ".join(f.value for f in Family)},
             field="family",
         ) from None
     country = country.strip().upper()
@@ -110,7 +111,7 @@ def check_register(
     if region is None:
         raise ForumError(
             ErrorCode.VALIDATION,
-            "Unknown country; use its two-letter ISO 3166 code, such as KE or BR.",
+            N_("Unknown country; use its two-letter ISO 3166 code, such as KE or BR."),
             field="country",
         )
     name = clean_line(display_name, field="display_name", max_chars=100)
@@ -144,7 +145,7 @@ async def do_register(session: AsyncSession, registration: Registration) -> User
 def _email_taken() -> ForumError:
     return ForumError(
         ErrorCode.EMAIL_TAKEN,
-        "An account with this email exists already; sign in instead.",
+        N_("An account with this email exists already; sign in instead."),
         field="email",
     )
 
@@ -173,7 +174,7 @@ async def do_login(
     retry_after = await limiter.hit(*limits)
     if retry_after is not None:
         log_refusal("rate_limited", ip=client_ip, path="login")
-        raise rate_limited(retry_after, "sign-in attempts")
+        raise rate_limited(retry_after, N_("Too many sign-in attempts; try again in {seconds} s."))
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
     await end_read(session)
     ok = await verify_password_async(user.password_hash if user else None, password)
@@ -181,7 +182,7 @@ async def do_login(
         log_refusal(
             "invalid_credentials", ip=client_ip, path="login", user_id=user.id if user else None
         )
-        raise ForumError(ErrorCode.INVALID_CREDENTIALS, "Wrong email or password.")
+        raise ForumError(ErrorCode.INVALID_CREDENTIALS, N_("Wrong email or password."))
     await limiter.forget(*(limit.key for limit in limits))
     token = (BEARER_PREFIX if kind == "bearer" else "") + new_token()
     rehash = await hash_password_async(password) if needs_rehash(user.password_hash) else None

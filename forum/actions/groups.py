@@ -12,7 +12,7 @@ from forum.db.queries import get_membership
 from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
 from forum.domain.membership import GroupFacts, check_assign_role, check_self_join
 from forum.domain.vocabulary import Family, GroupKind, Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 
 def facts(group: Group) -> GroupFacts:
@@ -83,7 +83,9 @@ async def do_join_group(
     granted = check_self_join(facts(group), Family(user.family), role)
     async with write_transaction(session):
         if await get_membership(session, group.id, user.id) is not None:
-            raise ForumError(ErrorCode.ALREADY_MEMBER, "You are a member of this group already.")
+            raise ForumError(
+                ErrorCode.ALREADY_MEMBER, N_("You are a member of this group already.")
+            )
         await _check_bureaus_after(session, group, user.id, granted)
         membership = Membership(group_id=group.id, user_id=user.id, role=granted)
         session.add(membership)
@@ -97,7 +99,7 @@ async def do_leave_group(
     async with write_transaction(session):
         membership = await get_membership(session, group.id, user.id)
         if membership is None:
-            raise ForumError(ErrorCode.NOT_MEMBER, "You are not a member of this group.")
+            raise ForumError(ErrorCode.NOT_MEMBER, N_("You are not a member of this group."))
         await _check_bureaus_after(session, group, user.id, None)
         await session.delete(membership)
     await _publish_membership(broker, user.id, group, None)
@@ -123,9 +125,9 @@ async def do_set_member_role(
             current_role=Role(current.role) if current else None,
         )
         if await session.get(User, user_id) is None:
-            raise ForumError(ErrorCode.NOT_FOUND, "No such person.", field="user_id")
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such person."), field="user_id")
         if current is None and role is None:
-            raise ForumError(ErrorCode.NOT_MEMBER, "This person is not a member of the group.")
+            raise ForumError(ErrorCode.NOT_MEMBER, N_("This person is not a member of the group."))
         await _check_bureaus_after(session, group, user_id, role)
         if current is not None and role is None:
             await session.delete(current)

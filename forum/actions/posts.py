@@ -38,7 +38,7 @@ from forum.domain.discussions import (
     reply_depth,
 )
 from forum.domain.vocabulary import Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
 from forum.text import clean_body, clean_line, render_markdown_async
 
@@ -69,7 +69,7 @@ class PostThrottle:
         # cannot both take the last place.
         retry_after = await self.limiter.hit(*limits)
         if retry_after is not None:
-            raise rate_limited(retry_after, "posts")
+            raise rate_limited(retry_after, N_("Too many posts; try again in {seconds} s."))
 
 
 _BLOCK_TAGS = frozenset(
@@ -162,7 +162,7 @@ async def locked_thread(session: AsyncSession, thread_id: int) -> tuple[Thread, 
         )
     ).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
     return row[0], row[1]
 
 
@@ -176,7 +176,7 @@ async def thread_line(session: AsyncSession, thread_id: int) -> ActionLine:
         .where(Thread.id == thread_id)
     )
     if line is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
     return line
 
 
@@ -190,7 +190,7 @@ async def post_location(session: AsyncSession, post_id: int) -> tuple[int, int]:
         )
     ).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such post."))
     return row[0], row[1]
 
 
@@ -202,7 +202,7 @@ async def locked_post(session: AsyncSession, post_id: int) -> Post:
         .execution_options(populate_existing=True)
     )
     if post is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such post."))
     return post
 
 
@@ -305,7 +305,7 @@ async def open_thread(
     async with write_transaction(session):
         line = await session.scalar(select(ActionLine).where(ActionLine.code == line_code))
         if line is None:
-            raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such action line or theme."))
         seq = await next_seq(session, line.id)
         actor = await actor_on_board(session, user, line.id)
         if group is None:
@@ -370,7 +370,7 @@ async def reply(
             if parent is None or parent.thread_id != thread.id:
                 raise ForumError(
                     ErrorCode.VALIDATION,
-                    "The post you reply to is not in this thread.",
+                    N_("The post you reply to is not in this thread."),
                     field="parent_id",
                 )
         await throttle.count(user)

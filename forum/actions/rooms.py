@@ -42,7 +42,7 @@ from forum.domain.sessions import (
 )
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
 from forum.domain.vocabulary import Family, Role, Seat
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_markdown_async
 
 # The keys of a room's state that events replace: a client applies an event by
@@ -122,7 +122,7 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
         )
     ).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such room.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
     group, room = row
     return group, room
 
@@ -130,7 +130,7 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
 async def locked(session: AsyncSession, room_id: int) -> Room:
     room = await lock_room(session, room_id)
     if room is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such room.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
     return room
 
 
@@ -306,7 +306,7 @@ async def do_schedule_session(
 async def _session_in(session: AsyncSession, room: Room, session_id: int) -> RoomSession:
     row = await session.get(RoomSession, session_id, populate_existing=True)
     if row is None or row.room_id != room.id:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such session in this room.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such session in this room."))
     return row
 
 
@@ -399,7 +399,7 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
     found, so that a live sitting is not readable by everyone."""
     row = await session.get(RoomSession, session_id)
     if row is None or row.status != SessionStatus.CLOSED.value:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such closed session.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
     group, _room = await room_by_id(session, row.room_id)
     events = (
         await session.scalars(

@@ -42,7 +42,7 @@ from forum.db.models import (
     User,
 )
 from forum.domain.vocabulary import Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 THREAD_PAGE = 200
 THREAD_PAGE_MAX = 500
@@ -251,7 +251,7 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
         raw = ""
     parts = raw.split("|")
     if len(parts) != count or not all(parts):
-        raise ForumError(ErrorCode.VALIDATION, "The cursor is not valid.", field="cursor")
+        raise ForumError(ErrorCode.VALIDATION, N_("The cursor is not valid."), field="cursor")
     return parts
 
 
@@ -261,7 +261,7 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
 async def get_board_line(session: AsyncSession, code: str) -> ActionLine:
     line = await session.scalar(select(ActionLine).where(ActionLine.code == code))
     if line is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such action line or theme."))
     return line
 
 
@@ -282,7 +282,7 @@ async def thread_board_seq(session: AsyncSession, thread_id: int) -> int:
         )
     ).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
     return row[1] or 0
 
 
@@ -306,7 +306,7 @@ async def list_board(
             key = (datetime.fromisoformat(at), int(thread_id))
         except ValueError:
             raise ForumError(
-                ErrorCode.VALIDATION, "The cursor is not valid.", field="cursor"
+                ErrorCode.VALIDATION, N_("The cursor is not valid."), field="cursor"
             ) from None
         query = query.where(tuple_(Thread.last_post_at, Thread.id) < key)
     rows = (
@@ -325,7 +325,7 @@ async def list_board(
 async def get_thread(session: AsyncSession, thread_id: int) -> ThreadView:
     row = (await session.execute(_threads().where(Thread.id == thread_id))).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such thread.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
     thread, line, author = row
     return ThreadView(thread, line, author)
 
@@ -409,7 +409,7 @@ async def list_thread_posts(
 async def get_post(session: AsyncSession, post_id: int, *, show_deleted: bool = False) -> PostView:
     rows = (await session.execute(_posts().where(Post.id == post_id))).all()
     if not rows:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such post.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such post."))
     [view] = await _with_cosigners(session, _post_views(rows, show_deleted=show_deleted))
     return view
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.models import ActionLine, Group, GroupActionLine, Membership, User
 from forum.domain.vocabulary import Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 
 async def list_action_lines(session: AsyncSession, kind: str | None = None) -> Sequence[ActionLine]:
@@ -52,7 +52,9 @@ async def require_group(session: AsyncSession, slug: str, *, field: str | None =
     """The group, or a not-found refusal naming it (and the request field it came from)."""
     group = await get_group(session, slug)
     if group is None:
-        raise ForumError(ErrorCode.NOT_FOUND, f"No group '{slug[:80]}'.", field=field)
+        raise ForumError(
+            ErrorCode.NOT_FOUND, N_("No group '{slug}'."), field=field, params={"slug": slug[:80]}
+        )
     return group
 
 

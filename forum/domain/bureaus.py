@@ -6,12 +6,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from forum.domain.vocabulary import Family, Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 GOVERNMENT_BUREAU = Family.GOVERNMENT
 CAPPED_BUREAUS = frozenset({Family.CIVIL_SOCIETY, Family.PRIVATE_SECTOR})
 # Observers sit with a bureau without being among its members.
 COUNTED_ROLES = frozenset({Role.CHAIR, Role.COORDINATOR, Role.MEMBER, Role.CONTACT_POINT})
+
+
+# One sentence per bureau: a translation names each bureau in its own words.
+_OUTNUMBERED = {
+    Family.CIVIL_SOCIETY: N_(
+        "The civil society bureau may not have more members than the governmental bureau ({limit})."
+    ),
+    Family.PRIVATE_SECTOR: N_(
+        "The private sector bureau may not have more members than the governmental bureau"
+        " ({limit})."
+    ),
+}
 
 
 def counts(role: Role | None) -> bool:
@@ -29,9 +41,4 @@ def check_bureau_sizes(sizes: Mapping[Family, int]) -> None:
         return
     for family in sorted(CAPPED_BUREAUS & sizes.keys()):
         if sizes[family] > cap:
-            raise ForumError(
-                ErrorCode.BUREAU_LIMIT,
-                f"The {family.replace('_', ' ')} bureau may not have more members than "
-                f"the governmental bureau ({cap}).",
-                limit=cap,
-            )
+            raise ForumError(ErrorCode.BUREAU_LIMIT, _OUTNUMBERED[family], limit=cap)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from forum.domain.membership import speaks_for
 from forum.domain.permissions import Action, Standing, allowed, may, standings
 from forum.domain.vocabulary import Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 # Replies nest; past this depth a reply is shown at the depth of its parent, with a
 # link to what it answers, so that long exchanges stay readable on a phone.
@@ -67,12 +67,12 @@ def board_actor(
 
 def _require_signed_in(actor: Actor) -> None:
     if not actor.signed_in:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to take part in the discussion.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part in the discussion."))
 
 
 def _require_open(actor: Actor, *, locked: bool) -> None:
     if locked and not actor.moderates:
-        raise ForumError(ErrorCode.LOCKED, "This thread is locked: no new posts or edits.")
+        raise ForumError(ErrorCode.LOCKED, N_("This thread is locked: no new posts or edits."))
 
 
 def check_open_thread(actor: Actor) -> None:
@@ -80,7 +80,7 @@ def check_open_thread(actor: Actor) -> None:
     if actor.observer:
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            "You observe this action line's groups: observers follow the discussion read-only.",
+            N_("You observe this action line's groups: observers follow the discussion read-only."),
         )
 
 
@@ -95,7 +95,7 @@ def check_post_position(actor: Actor, *, role_in_group: Role | None, locked: boo
     if not speaks_for(role_in_group):
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            "Only the group's chair or coordinator may post a position on its behalf.",
+            N_("Only the group's chair or coordinator may post a position on its behalf."),
             field="group",
         )
     _require_open(actor, locked=locked)
@@ -106,9 +106,9 @@ def check_edit_post(actor: Actor, *, author_id: int, deleted: bool, locked: bool
     author wrote (every version stays readable)."""
     _require_signed_in(actor)
     if actor.user_id != author_id:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the author may edit a post.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the author may edit a post."))
     if deleted:
-        raise ForumError(ErrorCode.CONFLICT, "A deleted post cannot be edited.")
+        raise ForumError(ErrorCode.CONFLICT, N_("A deleted post cannot be edited."))
     _require_open(actor, locked=locked)
 
 
@@ -116,10 +116,11 @@ def check_delete_post(actor: Actor, *, author_id: int, deleted: bool, locked: bo
     _require_signed_in(actor)
     if actor.user_id != author_id and not actor.moderates:
         raise ForumError(
-            ErrorCode.FORBIDDEN, "Only the author or a moderator of this board may delete a post."
+            ErrorCode.FORBIDDEN,
+            N_("Only the author or a moderator of this board may delete a post."),
         )
     if deleted:
-        raise ForumError(ErrorCode.CONFLICT, "This post is already deleted.")
+        raise ForumError(ErrorCode.CONFLICT, N_("This post is already deleted."))
     _require_open(actor, locked=locked)
 
 
@@ -128,8 +129,10 @@ def check_lock_thread(actor: Actor) -> None:
     if not actor.moderates:
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            "Only a chair of a group following this action line, or the secretariat, "
-            "may lock or unlock a thread.",
+            N_(
+                "Only a chair of a group following this action line, or the secretariat, "
+                "may lock or unlock a thread."
+            ),
         )
 
 
@@ -147,22 +150,22 @@ def check_cosign(
     """Another group co-signs a position through its chair or coordinator, once."""
     _require_signed_in(actor)
     if not position.is_position:
-        raise ForumError(ErrorCode.CONFLICT, "Only positions can be co-signed.")
+        raise ForumError(ErrorCode.CONFLICT, N_("Only positions can be co-signed."))
     if position.deleted:
-        raise ForumError(ErrorCode.CONFLICT, "This position was deleted.")
+        raise ForumError(ErrorCode.CONFLICT, N_("This position was deleted."))
     if not may(Action.COSIGN, role_in_group):
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            "Only the group's chair or coordinator may co-sign on its behalf.",
+            N_("Only the group's chair or coordinator may co-sign on its behalf."),
             field="group",
         )
     if group_id == position.group_id:
         raise ForumError(
-            ErrorCode.CONFLICT, "A group cannot co-sign its own position.", field="group"
+            ErrorCode.CONFLICT, N_("A group cannot co-sign its own position."), field="group"
         )
     if group_id in position.cosigned_by:
         raise ForumError(
-            ErrorCode.CONFLICT, "This group has co-signed this position already.", field="group"
+            ErrorCode.CONFLICT, N_("This group has co-signed this position already."), field="group"
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from forum.domain.permissions import Action, allowed, may, standing
 from forum.domain.vocabulary import Family, GroupKind, Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 # Groups whose membership is appointed, never taken by oneself.
 APPOINTED_KINDS = frozenset({GroupKind.BUREAU, GroupKind.TEAM})
@@ -24,7 +24,8 @@ def self_join_role(group: GroupFacts, family: Family) -> Role:
     if group.kind in APPOINTED_KINDS:
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            f"Members of a {group.kind.replace('_', ' ')} are appointed by the secretariat.",
+            N_("Members of a {kind} are appointed by the secretariat."),
+            params={"kind": group.kind.replace("_", " ")},
         )
     return Role.MEMBER if family == group.family else Role.OBSERVER
 
@@ -37,9 +38,12 @@ def check_self_join(group: GroupFacts, family: Family, requested: Role | None) -
         return Role.OBSERVER  # anyone may choose to only observe
     raise ForumError(
         ErrorCode.FORBIDDEN,
-        f"You may join this group as {role}; other roles are given by its chair "
-        "or the secretariat.",
+        N_(
+            "You may join this group as {role}; other roles are given by its chair "
+            "or the secretariat."
+        ),
         field="role",
+        params={"role": str(role)},
     )
 
 
@@ -50,10 +54,12 @@ def check_assign_role(
     held = standing(actor_role, is_secretariat=is_secretariat)
     if not allowed(Action.MANAGE_MEMBERS, held):
         raise ForumError(
-            ErrorCode.FORBIDDEN, "Only the group's chair or the secretariat may manage members."
+            ErrorCode.FORBIDDEN, N_("Only the group's chair or the secretariat may manage members.")
         )
     if Role.CHAIR in (new_role, current_role) and not allowed(Action.APPOINT_CHAIR, held):
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the secretariat appoints or removes a chair.")
+        raise ForumError(
+            ErrorCode.FORBIDDEN, N_("Only the secretariat appoints or removes a chair.")
+        )
 
 
 def can_manage(*, is_secretariat: bool, actor_role: Role | None) -> bool:

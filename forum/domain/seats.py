@@ -26,7 +26,7 @@ from typing import Any
 
 from forum.domain.permissions import Action, may
 from forum.domain.vocabulary import Family, Role, Seat
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 SEATS_PER_FAMILY_MAX = 1000
 
@@ -53,7 +53,7 @@ def parse_observer_policy(data: Any) -> ObserverPolicy:
     if not isinstance(data, dict):
         raise ForumError(
             ErrorCode.VALIDATION,
-            "The policy maps stakeholder families to seat counts.",
+            N_("The policy maps stakeholder families to seat counts."),
             field="observer_seats",
         )
     seats: dict[Family, int] = {}
@@ -63,8 +63,9 @@ def parse_observer_policy(data: Any) -> ObserverPolicy:
         except ValueError:
             raise ForumError(
                 ErrorCode.VALIDATION,
-                f"Unknown stakeholder family {key!r}.",
+                N_("Unknown stakeholder family {family}."),
                 field="observer_seats",
+                params={"family": repr(key)},
             ) from None
         if (
             not isinstance(count, int)
@@ -73,8 +74,9 @@ def parse_observer_policy(data: Any) -> ObserverPolicy:
         ):
             raise ForumError(
                 ErrorCode.VALIDATION,
-                f"Seat counts are whole numbers from 0 to {SEATS_PER_FAMILY_MAX}.",
+                N_("Seat counts are whole numbers from 0 to {max}."),
                 field="observer_seats",
+                params={"max": SEATS_PER_FAMILY_MAX},
             )
         if count:
             seats[family] = count
@@ -91,7 +93,7 @@ def seats_for(role: Role | None, *, is_secretariat: bool) -> frozenset[Seat]:
 
 def check_set_observer_policy(*, is_chair: bool) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may change the observer seats.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may change the observer seats."))
 
 
 def check_take_seat(
@@ -113,23 +115,26 @@ def check_take_seat(
     if seat not in allowed:
         if seat is Seat.OBSERVER:
             raise ForumError(
-                ErrorCode.FORBIDDEN, "Members take part from a participant or remote seat."
+                ErrorCode.FORBIDDEN, N_("Members take part from a participant or remote seat.")
             )
         raise ForumError(
             ErrorCode.FORBIDDEN,
-            "Only members of this group may take part; you may ask for an observer seat.",
+            N_("Only members of this group may take part; you may ask for an observer seat."),
         )
     if seat is not Seat.OBSERVER or user_id in observers:
         return
     total = policy.seats_for(family)
     if total == 0:
         raise ForumError(
-            ErrorCode.FORBIDDEN, f"This room has no observer seats for {family.value}."
+            ErrorCode.FORBIDDEN,
+            N_("This room has no observer seats for {family}."),
+            params={"family": family.value},
         )
     taken = sum(1 for other in observers.values() if other is family)
     if taken >= total:
         raise ForumError(
             ErrorCode.NO_SEAT,
-            f"All {total} observer seat(s) for {family.value} are taken; try again later.",
+            N_("All {seats} observer seat(s) for {family} are taken; try again later."),
             seats=total,
+            params={"family": family.value},
         )

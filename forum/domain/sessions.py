@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from forum.domain.permissions import Action, may
 from forum.domain.vocabulary import Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 TITLE_MAX_CHARS = 200
 AGENDA_MAX_CHARS = 20_000
@@ -38,54 +38,68 @@ def can_chair(role: Role | None, *, is_secretariat: bool) -> bool:
     return may(Action.RUN_SESSION, role, is_secretariat=is_secretariat)
 
 
-def _require_chair(is_chair: bool, what: str) -> None:
+def _require_chair(is_chair: bool, message: str) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, f"Only the chair may {what}.")
+        raise ForumError(ErrorCode.FORBIDDEN, message)
 
 
 def check_schedule_session(
     *, is_chair: bool, title: str, agenda: str, starts_at: datetime, ends_at: datetime
 ) -> str:
     """Validate a new session; returns the title with its outer blanks removed."""
-    _require_chair(is_chair, "schedule a session")
+    _require_chair(is_chair, N_("Only the chair may schedule a session."))
     title = title.strip()
     if not title:
-        raise ForumError(ErrorCode.VALIDATION, "A session needs a title.", field="title")
+        raise ForumError(ErrorCode.VALIDATION, N_("A session needs a title."), field="title")
     if len(title) > TITLE_MAX_CHARS:
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"Titles are at most {TITLE_MAX_CHARS} characters.",
+            N_("Titles are at most {max} characters."),
             field="title",
+            params={"max": TITLE_MAX_CHARS},
         )
     if len(agenda) > AGENDA_MAX_CHARS:
         raise ForumError(
             ErrorCode.TOO_LARGE,
-            f"Agendas are at most {AGENDA_MAX_CHARS} characters.",
+            N_("Agendas are at most {max} characters."),
             field="agenda",
+            params={"max": AGENDA_MAX_CHARS},
         )
     for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ForumError(
-                ErrorCode.VALIDATION, "Times must carry a time zone offset.", field=field
+                ErrorCode.VALIDATION, N_("Times must carry a time zone offset."), field=field
             )
     if ends_at <= starts_at:
-        raise ForumError(ErrorCode.VALIDATION, "A session ends after it starts.", field="ends_at")
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("A session ends after it starts."), field="ends_at"
+        )
     if ends_at - starts_at > LONGEST_SESSION:
-        raise ForumError(ErrorCode.VALIDATION, "A session lasts at most 24 hours.", field="ends_at")
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("A session lasts at most 24 hours."), field="ends_at"
+        )
     return title
 
 
 def check_open_session(*, is_chair: bool, status: SessionStatus, another_open: bool) -> None:
-    _require_chair(is_chair, "open a session")
+    _require_chair(is_chair, N_("Only the chair may open a session."))
     if status is not SessionStatus.SCHEDULED:
-        raise ForumError(ErrorCode.CONFLICT, f"This session is {status}, not scheduled.")
+        raise ForumError(
+            ErrorCode.CONFLICT,
+            N_("This session is {status}, not scheduled."),
+            params={"status": str(status)},
+        )
     if another_open:
         raise ForumError(
-            ErrorCode.CONFLICT, "Another session is open in this room; close it first."
+            ErrorCode.CONFLICT, N_("Another session is open in this room; close it first.")
         )
 
 
 def check_close_session(*, is_chair: bool, status: SessionStatus) -> None:
-    _require_chair(is_chair, "close a session")
+    _require_chair(is_chair, N_("Only the chair may close a session."))
     if status is not SessionStatus.OPEN:
-        raise ForumError(ErrorCode.SESSION_NOT_OPEN, f"This session is {status}, not open.")
+        raise ForumError(
+            ErrorCode.SESSION_NOT_OPEN,
+            N_("This session is {status}, not open."),
+            params={"status": str(status)},
+        )

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Family, Seat
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 INTERVENTION_MAX_CHARS = 4000
 SHORT_INTERVENTION_MAX_CHARS = 500
@@ -150,49 +150,51 @@ def check_raise_hand(
     queue_size: int = 0,
 ) -> None:
     if seat is Seat.OBSERVER:
-        raise ForumError(ErrorCode.OBSERVER_CANNOT_SPEAK, "Observers cannot raise a hand.")
+        raise ForumError(ErrorCode.OBSERVER_CANNOT_SPEAK, N_("Observers cannot raise a hand."))
     if not session_open:
-        raise ForumError(ErrorCode.SESSION_NOT_OPEN, "No session is open in this room.")
+        raise ForumError(ErrorCode.SESSION_NOT_OPEN, N_("No session is open in this room."))
     if holds_floor:
-        raise ForumError(ErrorCode.CONFLICT, "You already have the floor.")
+        raise ForumError(ErrorCode.CONFLICT, N_("You already have the floor."))
     if already_in_queue:
-        raise ForumError(ErrorCode.CONFLICT, "Your hand is already raised.")
+        raise ForumError(ErrorCode.CONFLICT, N_("Your hand is already raised."))
     if queue_size >= QUEUE_MAX:
-        raise ForumError(ErrorCode.CONFLICT, "The speaker queue is full.")
+        raise ForumError(ErrorCode.CONFLICT, N_("The speaker queue is full."))
 
 
 def check_lower_hand(*, user_id: int, target_id: int, is_chair: bool, in_queue: bool) -> None:
     """Anyone lowers their own hand; the chair may lower anyone's."""
     if user_id != target_id and not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may lower another's hand.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may lower another's hand."))
     if not in_queue:
-        raise ForumError(ErrorCode.CONFLICT, "That hand is not raised.")
+        raise ForumError(ErrorCode.CONFLICT, N_("That hand is not raised."))
 
 
 def check_move(*, is_chair: bool, in_queue: bool, position: int, queue_size: int) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may reorder the queue.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may reorder the queue."))
     if not in_queue:
-        raise ForumError(ErrorCode.CONFLICT, "That person is not in the queue.")
+        raise ForumError(ErrorCode.CONFLICT, N_("That person is not in the queue."))
     if not 0 <= position < queue_size:
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"Position must be from 0 to {queue_size - 1}.",
+            N_("Position must be from 0 to {last}."),
             field="position",
+            params={"last": queue_size - 1},
         )
 
 
 def check_set_policy(*, is_chair: bool) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may choose the queue policy.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may choose the queue policy."))
 
 
 def check_speaking_time(seconds: int | None, *, field: str = "limit_s") -> None:
     if seconds is not None and not 1 <= seconds <= SPEAKING_TIME_MAX_S:
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"Speaking time is from 1 to {SPEAKING_TIME_MAX_S} seconds.",
+            N_("Speaking time is from 1 to {max} seconds."),
             field=field,
+            params={"max": SPEAKING_TIME_MAX_S},
         )
 
 
@@ -205,44 +207,49 @@ def check_give_floor(
     speaker to the next in one step.
     """
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may give the floor.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may give the floor."))
     if not session_open:
-        raise ForumError(ErrorCode.SESSION_NOT_OPEN, "No session is open in this room.")
+        raise ForumError(ErrorCode.SESSION_NOT_OPEN, N_("No session is open in this room."))
     if not in_queue:
-        raise ForumError(ErrorCode.CONFLICT, "Nobody (or not that person) is waiting.")
+        raise ForumError(ErrorCode.CONFLICT, N_("Nobody (or not that person) is waiting."))
     check_speaking_time(limit_s)
 
 
 def check_take_floor(*, is_chair: bool, turn: Turn | None) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may take the floor back.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may take the floor back."))
     if turn is None:
-        raise ForumError(ErrorCode.CONFLICT, "Nobody holds the floor.")
+        raise ForumError(ErrorCode.CONFLICT, N_("Nobody holds the floor."))
 
 
 def check_extend_floor(*, is_chair: bool, turn: Turn | None, seconds: int) -> None:
     if not is_chair:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the chair may extend speaking time.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may extend speaking time."))
     if turn is None:
-        raise ForumError(ErrorCode.CONFLICT, "Nobody holds the floor.")
+        raise ForumError(ErrorCode.CONFLICT, N_("Nobody holds the floor."))
     if turn.limit_s is None:
-        raise ForumError(ErrorCode.CONFLICT, "This turn has no speaking time to extend.")
+        raise ForumError(ErrorCode.CONFLICT, N_("This turn has no speaking time to extend."))
     check_speaking_time(seconds, field="seconds")
 
 
 def clean_body(body: str, *, limit: int) -> str:
     body = body.strip()
     if not body:
-        raise ForumError(ErrorCode.VALIDATION, "An intervention needs some text.", field="body")
+        raise ForumError(ErrorCode.VALIDATION, N_("An intervention needs some text."), field="body")
     if len(body) > limit:
         raise ForumError(
-            ErrorCode.TOO_LARGE, f"This intervention is over {limit} characters.", field="body"
+            ErrorCode.TOO_LARGE,
+            N_("This intervention is over {limit} characters."),
+            field="body",
+            params={"limit": limit},
         )
     if any(
         (ord(char) < 32 or 127 <= ord(char) < 160) and char not in _ALLOWED_CONTROLS
         for char in body
     ):
-        raise ForumError(ErrorCode.VALIDATION, "Control characters are not allowed.", field="body")
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("Control characters are not allowed."), field="body"
+        )
     return body
 
 
@@ -259,9 +266,9 @@ def check_intervene(
 ) -> str:
     """Whether this person may speak now; returns the cleaned body."""
     if seat is Seat.OBSERVER:
-        raise ForumError(ErrorCode.OBSERVER_CANNOT_SPEAK, "Observers cannot speak.")
+        raise ForumError(ErrorCode.OBSERVER_CANNOT_SPEAK, N_("Observers cannot speak."))
     if not session_open:
-        raise ForumError(ErrorCode.SESSION_NOT_OPEN, "No session is open in this room.")
+        raise ForumError(ErrorCode.SESSION_NOT_OPEN, N_("No session is open in this room."))
     live_turn = turn if turn is not None and not turn.expired(now) else None
     holds_floor = live_turn is not None and live_turn.user_id == user_id
     if is_chair or holds_floor:
@@ -269,9 +276,10 @@ def check_intervene(
     if session_format is SessionFormat.OPEN_DEBATE:
         return clean_body(body, limit=SHORT_INTERVENTION_MAX_CHARS)
     if live_turn is not None:
-        raise ForumError(ErrorCode.FLOOR_HELD, "Someone else has the floor.")
+        raise ForumError(ErrorCode.FLOOR_HELD, N_("Someone else has the floor."))
     if turn is not None and turn.user_id == user_id:
-        raise ForumError(ErrorCode.FLOOR_REQUIRED, "Your speaking time is over.")
+        raise ForumError(ErrorCode.FLOOR_REQUIRED, N_("Your speaking time is over."))
     raise ForumError(
-        ErrorCode.FLOOR_REQUIRED, "Raise your hand and wait for the chair to give you the floor."
+        ErrorCode.FLOOR_REQUIRED,
+        N_("Raise your hand and wait for the chair to give you the floor."),
     )

@@ -16,6 +16,7 @@ from forum.actions.accounts import (
 from forum.auth import CSRF_COOKIE, SESSION_COOKIE, sign
 from forum.db.models import User
 from forum.db.queries import memberships_of
+from forum.errors import N_
 from forum.limits import enforce
 from forum.settings import Settings
 from forum.web.http import (
@@ -65,7 +66,7 @@ async def register(request: Request) -> Response:
         f"register:ip:{client_ip(request)}",
         settings.register_attempts,
         settings.register_window,
-        "registrations",
+        N_("Too many registrations; try again in {seconds} s."),
     )
     async with db(request) as session:
         user = await do_register(session, registration)

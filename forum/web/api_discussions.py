@@ -44,7 +44,7 @@ from forum.db.models import Group
 from forum.db.queries import require_group
 from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
 from forum.domain.vocabulary import Family
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.render_cache import etag_for
 from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import (
@@ -192,7 +192,7 @@ async def thread_detail(request: Request) -> Response:
             if at:
                 anchor = await get_post(session, at)
                 if anchor.post.thread_id != view.thread.id:
-                    raise ForumError(ErrorCode.NOT_FOUND, "No such post in this thread.")
+                    raise ForumError(ErrorCode.NOT_FOUND, N_("No such post in this thread."))
                 start = anchor.post.path
             page = await list_thread_posts(
                 session,
@@ -411,8 +411,9 @@ def _date_param(request: Request, name: str) -> datetime | None:
     except ValueError:
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"'{name}' must be a date (YYYY-MM-DD) or ISO 8601 time.",
+            N_("'{name}' must be a date (YYYY-MM-DD) or ISO 8601 time."),
             field=name,
+            params={"name": name},
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -422,10 +423,15 @@ def search_query(request: Request, *, limit: int = 20) -> SearchQuery:
     params = request.query_params
     family = params.get("family") or None
     if family is not None and family not in {f.value for f in Family}:
-        raise ForumError(ErrorCode.VALIDATION, f"Unknown family '{family}'.", field="family")
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("Unknown family '{family}'."),
+            field="family",
+            params={"family": family},
+        )
     kind = params.get("kind") or None
     if kind is not None and kind not in {"comment", "position"}:
-        raise ForumError(ErrorCode.VALIDATION, "kind is comment or position.", field="kind")
+        raise ForumError(ErrorCode.VALIDATION, N_("kind is comment or position."), field="kind")
     until = _date_param(request, "until")
     if until is not None and len(params.get("until", "").strip()) == 10:
         until = until.replace(hour=23, minute=59, second=59, microsecond=999_999)
@@ -463,7 +469,7 @@ def search_query(request: Request, *, limit: int = 20) -> SearchQuery:
 async def search(request: Request) -> Response:
     query = search_query(request)
     if not query.text:
-        raise ForumError(ErrorCode.VALIDATION, "Type something to search for.", field="q")
+        raise ForumError(ErrorCode.VALIDATION, N_("Type something to search for."), field="q")
     async with db(request) as session:
         hits = await search_posts(session, query)
     more = len(hits) == query.limit and query.offset + query.limit <= SEARCH_OFFSET_MAX

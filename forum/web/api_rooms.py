@@ -24,7 +24,7 @@ from forum.actions.rooms import (
 from forum.actions.seats import do_set_observer_policy, get_presence
 from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter
 
@@ -89,7 +89,7 @@ class TranscriptOut(BaseModel):
 def _session_id(request: Request) -> int:
     raw = request.path_params["session_id"]
     if not raw.isdigit() or len(raw) > 15:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such session.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such session."))
     return int(raw)
 
 
@@ -121,7 +121,12 @@ async def room_state(request: Request) -> Response:
 async def sessions(request: Request) -> Response:
     status = request.query_params.get("status")
     if status is not None and status not in {s.value for s in SessionStatus}:
-        raise ForumError(ErrorCode.VALIDATION, f"Unknown status '{status}'.", field="status")
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("Unknown status '{status}'."),
+            field="status",
+            params={"status": status},
+        )
     async with db(request) as session:
         _group, room = await room_for(session, request.path_params["slug"])
         rows = await list_sessions(

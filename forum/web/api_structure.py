@@ -23,7 +23,7 @@ from forum.db.queries import (
     require_group,
 )
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter
 from forum.web.schemas import (
@@ -46,7 +46,12 @@ def _enum_param(request: Request, name: str, allowed: type[Any]) -> str | None:
     if value is None:
         return None
     if value not in {item.value for item in allowed}:
-        raise ForumError(ErrorCode.VALIDATION, f"Unknown {name} '{value}'.", field=name)
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("Unknown {name} '{value}'."),
+            field=name,
+            params={"name": name, "value": value},
+        )
     return value
 
 
@@ -82,7 +87,7 @@ async def action_line(request: Request) -> Response:
     async with db(request) as session:
         line = await get_action_line(session, request.path_params["code"])
     if line is None:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such action line or theme.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such action line or theme."))
     return json_response(line.wire())
 
 
@@ -185,7 +190,7 @@ async def leave(request: Request) -> Response:
 def _user_id(request: Request) -> int:
     raw = request.path_params["user_id"]
     if not str(raw).isdigit() or len(str(raw)) > 18:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such person.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such person."))
     return int(raw)
 
 

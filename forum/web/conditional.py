@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 # What one reader got may be what another gets only if it does not depend on who
-# asks: say so to shared caches, and make every reuse ask us first (`no-cache`).
-VARY = "Authorization, Cookie"
+# asks (who, and in which language): say so to shared caches, and make every reuse
+# ask us first (`no-cache`).
+VARY = "Authorization, Cookie, Accept-Language"
 
 
 def matches(request: Request, etag: str) -> bool:

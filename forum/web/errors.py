@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
+from forum.i18n.reader import Reader
+from forum.web.locale import browser_reader, reader
 
 log = logging.getLogger(__name__)
 
@@ -24,34 +26,59 @@ _HTTP_CODES = {
 }
 
 
+# Starlette's own refusals (no route, wrong method) carry English details; say the same
+# in words of the catalogs.
+_HTTP_MESSAGES = {
+    400: N_("The request is not valid."),
+    401: N_("Sign in first."),
+    403: N_("You may not do this."),
+    404: N_("Not found."),
+    405: N_("This address does not accept this method."),
+    413: N_("The request is too large."),
+}
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
         "accept", ""
     )
 
 
-def error_response(request: Request, error: ForumError) -> Response:
-    headers = {}
+async def _reader(request: Request) -> Reader:
+    try:
+        return await reader(request)
+    except Exception:  # noqa: BLE001 - the profile is out of reach (the database failed)
+        log.warning("no profile language for an error on %s", request.url.path)
+        return browser_reader(request)
+
+
+async def error_response(request: Request, error: ForumError) -> Response:
+    """The one place a refusal becomes a body: its message in the reader's language."""
+    headers = {"Vary": "Accept-Language, Cookie"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))
+    found = await _reader(request)
     if _wants_html(request):
         templates = cast(Jinja2Templates, request.app.state.templates)
+        context = {"error": error, "message": error.translated(found.gettext), "reader": found}
         return templates.TemplateResponse(
-            request, "error.html", {"error": error}, status_code=error.status, headers=headers
+            request, "error.html", context, status_code=error.status, headers=headers
         )
-    return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
+    return JSONResponse(
+        {"error": error.body(found.gettext)}, status_code=error.status, headers=headers
+    )
 
 
 async def forum_error(request: Request, exc: Exception) -> Response:
-    return error_response(request, cast(ForumError, exc))
+    return await error_response(request, cast(ForumError, exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     exc = cast(HTTPException, exc)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-    message = "Not found." if exc.status_code == 404 else str(exc.detail)
+    message = _HTTP_MESSAGES.get(exc.status_code, N_("The request cannot be served."))
     error = ForumError(code, message, status=exc.status_code)
-    response = error_response(request, error)
+    response = await error_response(request, error)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

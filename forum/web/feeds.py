@@ -24,7 +24,7 @@ from forum.db.discussions_queries import (
 )
 from forum.db.discussions_queries import line_feed as line_entries
 from forum.db.queries import get_group
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import db
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -121,7 +121,7 @@ async def positions_feed(request: Request) -> Response:
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         if group is None:
-            raise ForumError(ErrorCode.NOT_FOUND, "No such group.")
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such group."))
         entries = await group_positions_feed(session, group)
     document = atom_document(
         base=_base(request),

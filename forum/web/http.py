@@ -22,7 +22,7 @@ from forum.auth import (
     authenticate,
     csrf_matches,
 )
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.state import AppState
 
 M = TypeVar("M", bound=BaseModel)
@@ -83,7 +83,7 @@ def check_csrf(request: Request, given: str | None) -> None:
         )
         raise ForumError(
             ErrorCode.CSRF,
-            "The form's security token is missing or wrong; reload the page and try again.",
+            N_("The form's security token is missing or wrong; reload the page and try again."),
         )
 
 
@@ -91,7 +91,7 @@ async def require_principal(request: Request) -> Principal:
     """The caller of a state-changing request: signed in and, with a cookie, CSRF-checked."""
     found = await principal(request)
     if found is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
     if found.kind == "cookie" and request.method not in {"GET", "HEAD", "OPTIONS"}:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return found
@@ -100,22 +100,30 @@ async def require_principal(request: Request) -> Principal:
 async def read_json(request: Request, model: type[M]) -> M:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise ForumError(ErrorCode.UNSUPPORTED, "Send the body as application/json.")
+        raise ForumError(ErrorCode.UNSUPPORTED, N_("Send the body as application/json."))
     limit = app_state(request)["settings"].max_request_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ForumError(ErrorCode.TOO_LARGE, f"The request body is over {limit} bytes.")
+        raise ForumError(
+            ErrorCode.TOO_LARGE, N_("The request body is over {limit} bytes."), limit=limit
+        )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ForumError(ErrorCode.TOO_LARGE, f"The request body is over {limit} bytes.")
+            raise ForumError(
+                ErrorCode.TOO_LARGE, N_("The request body is over {limit} bytes."), limit=limit
+            )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ForumError(ErrorCode.INVALID_JSON, f"The body is not valid JSON: {exc}") from None
+        raise ForumError(
+            ErrorCode.INVALID_JSON,
+            N_("The body is not valid JSON: {reason}"),
+            params={"reason": str(exc)},
+        ) from None
     if not isinstance(data, dict):
-        raise ForumError(ErrorCode.INVALID_JSON, "The body must be a JSON object.")
+        raise ForumError(ErrorCode.INVALID_JSON, N_("The body must be a JSON object."))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -126,15 +134,21 @@ def validation_error(exc: ValidationError) -> ForumError:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or None
     kind = first["type"]
+    # Pydantic's own words stay as they are, as the detail; the sentence is ours.
+    params = {"name": field, "detail": first["msg"]}
     if kind == "missing":
-        message = f"The field '{field}' is required."
+        message = N_("The field '{name}' is required.")
     elif kind in {"string_too_long", "too_long"}:
         return ForumError(
-            ErrorCode.TOO_LARGE, f"The field '{field}' is too long.", status=422, field=field
+            ErrorCode.TOO_LARGE,
+            N_("The field '{name}' is too long."),
+            status=422,
+            field=field,
+            params=params,
         )
     else:
-        message = f"The field '{field}' is invalid: {first['msg']}."
-    return ForumError(ErrorCode.VALIDATION, message, field=field)
+        message = N_("The field '{name}' is invalid: {detail}.")
+    return ForumError(ErrorCode.VALIDATION, message, field=field, params=params)
 
 
 def query_int(request: Request, name: str, default: int, *, low: int, high: int) -> int:
@@ -145,10 +159,16 @@ def query_int(request: Request, name: str, default: int, *, low: int, high: int)
         value = int(raw)
     except ValueError:
         raise ForumError(
-            ErrorCode.VALIDATION, f"'{name}' must be a whole number.", field=name
+            ErrorCode.VALIDATION,
+            N_("'{name}' must be a whole number."),
+            field=name,
+            params={"name": name},
         ) from None
     if not low <= value <= high:
         raise ForumError(
-            ErrorCode.VALIDATION, f"'{name}' must be between {low} and {high}.", field=name
+            ErrorCode.VALIDATION,
+            N_("'{name}' must be between {low} and {high}."),
+            field=name,
+            params={"name": name, "low": low, "high": high},
         )
     return value

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.accounts import check_register, do_login, do_logout, do_register
-from forum.auth import CSRF_FIELD, SESSION_COOKIE
+from forum.auth import SESSION_COOKIE
 from forum.db.queries import (
     get_group,
     group_action_line_codes,
@@ -24,39 +23,31 @@ from forum.db.queries import (
 )
 from forum.domain.regions import COUNTRIES
 from forum.domain.vocabulary import Family
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import enforce
 from forum.web.api_accounts import login_policy, set_session_cookies
-from forum.web.http import app_state, check_csrf, client_ip, db, principal
+from forum.web.forms import field, read_form
+from forum.web.http import app_state, client_ip, db, principal
+from forum.web.locale import reader
 from forum.web.templates import render
 
+# Msgids: templates show them through `_()`.
 FAMILY_NAMES = {
-    Family.GOVERNMENT: "Government",
-    Family.CIVIL_SOCIETY: "Civil society",
-    Family.PRIVATE_SECTOR: "Private sector",
-    Family.INTERNATIONAL_ORG: "International organization",
+    Family.GOVERNMENT: N_("Government"),
+    Family.CIVIL_SOCIETY: N_("Civil society"),
+    Family.PRIVATE_SECTOR: N_("Private sector"),
+    Family.INTERNATIONAL_ORG: N_("International organization"),
 }
-_MAX_FORM_BYTES = 256 * 1024
 
 
 async def page_context(request: Request, **values: Any) -> dict[str, Any]:
     caller = await principal(request)
-    return {"me": caller.user if caller else None, "families": FAMILY_NAMES, **values}
-
-
-async def read_form(request: Request) -> FormData:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_FORM_BYTES:
-        raise ForumError(ErrorCode.TOO_LARGE, "The form is too large.")
-    form = await request.form(max_files=0, max_fields=50, max_part_size=_MAX_FORM_BYTES)
-    value = form.get(CSRF_FIELD)
-    check_csrf(request, value if isinstance(value, str) else None)
-    return form
-
-
-def field(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
+    return {
+        "me": caller.user if caller else None,
+        "families": FAMILY_NAMES,
+        "reader": await reader(request),
+        **values,
+    }
 
 
 async def home(request: Request) -> Response:
@@ -85,7 +76,7 @@ async def group_page(request: Request) -> Response:
     async with db(request) as session:
         group = await get_group(session, request.path_params["slug"])
         if group is None:
-            raise ForumError(ErrorCode.NOT_FOUND, "No such group.")
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such group."))
         codes = (await group_action_line_codes(session, [group.id]))[group.id]
         members = await list_members(session, group.id)
     return render(
@@ -119,7 +110,7 @@ async def register_page(request: Request) -> Response:
             f"register:ip:{client_ip(request)}",
             state["settings"].register_attempts,
             state["settings"].register_window,
-            "registrations",
+            N_("Too many registrations; try again in {seconds} s."),
         )
         async with db(request) as session:
             await do_register(session, registration)

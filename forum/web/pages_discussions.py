@@ -45,7 +45,8 @@ from forum.db.models import Post
 from forum.db.queries import list_action_lines, list_groups, require_group
 from forum.db.search import search_posts
 from forum.domain.discussions import board_actor
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
+from forum.i18n.reader import Reader
 from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import (
@@ -55,8 +56,10 @@ from forum.web.api_discussions import (
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
+from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
-from forum.web.pages import FAMILY_NAMES, field, page_context, read_form
+from forum.web.locale import reader
+from forum.web.pages import FAMILY_NAMES, page_context
 from forum.web.templates import csrf_token_used, render
 
 
@@ -109,7 +112,7 @@ async def board_post(request: Request) -> Response:
     values = {name: field(form, name) for name in ("title", "body", "group")}
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to open a thread.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to open a thread."))
     broker = app_state(request)["broker"]
     try:
         async with db(request) as session:
@@ -143,10 +146,13 @@ async def thread_page(
     # name, no buttons, no CSRF token. Anything else is rendered for its reader alone.
     shared = caller is None and form is None and error is None and not reply_to
     cache = app_state(request)["render_cache"]
+    # The same rows read differently in each language and time zone.
+    shown_to = await reader(request)
+    locale_key = (shown_to.language, shown_to.time_zone)
     async with db(request) as session:
         # Read first: whatever is loaded after it is at least this fresh.
         seq = await thread_board_seq(session, thread_id)
-        key = ("thread.html", thread_id, seq, cursor, at)
+        key = ("thread.html", thread_id, seq, cursor, at, locale_key)
         if shared:
             etag = etag_for(key)
             if matches(request, etag):
@@ -177,10 +183,10 @@ async def thread_page(
             candidate = await get_post(session, int(form["parent_id"]))
         parent = candidate if candidate.post.thread_id == thread_id else None
     viewer = await _viewer(request, view.line.id)
-    heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted)
+    heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted, locale_key)
     heads = cache.get(heads_key)
     if not isinstance(heads, dict) or any(v.post.id not in heads for v in page.items):
-        heads = _post_heads(request, page.items)
+        heads = _post_heads(request, page.items, shown_to)
         cache.put(heads_key, heads, sum(len(head) for head in heads.values()))
     context = await page_context(
         request,
@@ -206,14 +212,16 @@ async def thread_page(
     return response
 
 
-def _post_heads(request: Request, views: list[PostView]) -> dict[int, Markup]:
+def _post_heads(request: Request, views: list[PostView], shown_to: Reader) -> dict[int, Markup]:
     """What every reader sees of each post (all but its actions), by post id.
 
     Most of a thread page's rendering, and the same for every reader of the key the
     page keeps it under: signed-in readers then render only their own buttons.
     """
     env = cast(Jinja2Templates, request.app.state.templates).env
-    module = env.get_template("discussions/_post.html").make_module({"families": FAMILY_NAMES})
+    module = env.get_template("discussions/_post.html").make_module(
+        {"families": FAMILY_NAMES, "reader": shown_to}
+    )
     # A macro of an autoescaping environment returns Markup: escaped where it must be.
     head: Callable[[PostView], Markup] = vars(module)["post_head"]
     return {view.post.id: head(view) for view in views}
@@ -238,7 +246,7 @@ async def thread_post(request: Request) -> Response:
     values = {name: field(form, name) for name in ("body", "parent_id", "group")}
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to reply.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to reply."))
     thread_id = _id(request, "thread_id")
     parent_id = int(values["parent_id"]) if values["parent_id"].isdigit() else None
     broker = app_state(request)["broker"]
@@ -265,7 +273,7 @@ async def lock_post(request: Request) -> Response:
     form = await read_form(request)
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
     thread_id = _id(request, "thread_id")
     async with db(request) as session:
         await do_lock_thread(
@@ -300,7 +308,7 @@ async def edit_page(request: Request) -> Response:
     post_id = _id(request, "post_id")
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to edit your posts.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to edit your posts."))
     error: ForumError | None = None
     body: str | None = None
     if request.method == "POST":
@@ -324,7 +332,7 @@ async def edit_page(request: Request) -> Response:
         view = await get_post(session, post_id)
         thread = await get_thread(session, view.post.thread_id)
     if view.post.author_id != caller.user.id:
-        raise ForumError(ErrorCode.FORBIDDEN, "Only the author may edit a post.")
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the author may edit a post."))
     context = await page_context(
         request,
         post=view,
@@ -340,7 +348,7 @@ async def delete_post(request: Request) -> Response:
     await read_form(request)
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
     async with db(request) as session:
         view = await do_delete_post(
             session,
@@ -355,7 +363,7 @@ async def cosign_post(request: Request) -> Response:
     form = await read_form(request)
     caller = await principal(request)
     if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in first.")
+        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
     async with db(request) as session:
         group = await require_group(session, field(form, "group"), field="group")
         await end_read(session)

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from forum.actions.rooms import get_transcript, list_sessions, room_for
 from forum.domain.sessions import SessionStatus
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import db
 from forum.web.pages import page_context
 from forum.web.templates import render
@@ -29,7 +29,7 @@ async def archive_page(request: Request) -> Response:
 async def transcript_page(request: Request) -> Response:
     raw = request.path_params["session_id"]
     if not raw.isdigit() or len(raw) > 15:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such closed session.")
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
     async with db(request) as session:
         document = await get_transcript(session, int(raw))
     return render(request, "rooms/transcript.html", await page_context(request, t=document))

@@ -12,6 +12,7 @@ from forum.web import (
     api_discussions,
     api_rooms,
     api_structure,
+    locale,
     pages,
     pages_discussions,
     pages_rooms,
@@ -39,6 +40,7 @@ def build_routes() -> list[BaseRoute]:
     for router in API_ROUTERS:
         routes.extend(router.routes)
     routes.extend(pages.routes)
+    routes.extend(locale.routes)
     routes.extend(pages_rooms.routes)
     routes.extend(pages_discussions.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))

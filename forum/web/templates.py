@@ -6,13 +6,17 @@ import secrets
 from pathlib import Path
 from typing import Any, cast
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from forum.auth import CSRF_COOKIE
+from forum.i18n.catalogs import LANGUAGES, script_catalog
+from forum.i18n.reader import Reader
 from forum.web.http import secure_cookies
+from forum.web.locale import browser_reader
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
@@ -33,11 +37,69 @@ def csrf_token_used(request: Request) -> bool:
     return bool(request.scope.get("forum.csrf_used"))
 
 
+def _reader(context: Context) -> Reader:
+    found = context.get("reader")
+    return found if isinstance(found, Reader) else Reader()
+
+
+# One environment serves every reader at once, so the gettext callables and the date
+# filters take the language from the template's context (its `reader`), never from the
+# environment. Jinja's newstyle wrappers call them with the context and escape the
+# translation's placeholders' values (autoescape stays on).
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return _reader(context).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return _reader(context).ngettext(singular, plural, number)
+
+
+@pass_context
+def _datetime(context: Context, value: Any) -> str:
+    return _reader(context).datetime(value)
+
+
+@pass_context
+def _date(context: Context, value: Any) -> str:
+    return _reader(context).date(value)
+
+
+@pass_context
+def _time(context: Context, value: Any) -> str:
+    return _reader(context).time(value)
+
+
+@pass_context
+def _number(context: Context, value: Any) -> str:
+    return _reader(context).number(value)
+
+
+@pass_context
+def _script_strings(context: Context) -> dict[str, object]:
+    """The JSON catalog a page's scripts read (`<script type="application/json">`)."""
+    reader = _reader(context)
+    return {"language": reader.language, "messages": script_catalog(reader.language)}
+
+
+def _isoformat(value: Any) -> str:
+    return str(value.isoformat() if hasattr(value, "isoformat") else value)
+
+
 def make_templates() -> Jinja2Templates:
     # Autoescape everything: no template decides for itself whether user text is safe.
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        datetime=_datetime, date=_date, time=_time, number=_number, isoformat=_isoformat
+    )
     templates = Jinja2Templates(env=env)
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["languages"] = LANGUAGES
+    templates.env.globals["script_strings"] = _script_strings
     return templates
 
 
@@ -51,6 +113,7 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = cast(Jinja2Templates, request.app.state.templates)
+    context.setdefault("reader", request.scope.get("forum.reader") or browser_reader(request))
     response = templates.TemplateResponse(request, name, context, status_code=status)
     set_csrf_cookie(request, response, secure=secure_cookies(request))
     return response

@@ -32,7 +32,9 @@ from forum.db.base import utcnow
 from forum.db.events import events_after
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
+from forum.i18n.negotiate import LANGUAGE_COOKIE, choose_language
+from forum.i18n.reader import Reader
 from forum.limits import Limit, rate_limited
 from forum.settings import Settings
 from forum.state import AppState
@@ -97,7 +99,8 @@ async def room_endpoint(websocket: WebSocket) -> None:
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
         return
-    cookie = cookies_from_header(websocket.headers.get("cookie")).get(SESSION_COOKIE)
+    cookies = cookies_from_header(websocket.headers.get("cookie"))
+    cookie = cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
     async with state["sessionmaker"]() as session:
         principal = await authenticate(
@@ -108,6 +111,16 @@ async def room_endpoint(websocket: WebSocket) -> None:
         log_refusal("unauthenticated", ip=client, origin=origin, path=PATH, detail="credentials")
         await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
         return
+    user = principal.user if principal else None
+    # Error frames are in the language the connection's pages are: profile, cookie,
+    # Accept-Language of the handshake.
+    reader = Reader.of(
+        choose_language(
+            profile=user.language if user else None,
+            cookie=cookies.get(LANGUAGE_COOKIE),
+            accept_language=websocket.headers.get("accept-language"),
+        )
+    )
     hub: Hub = state["hub"]
     # A live peer answers a ping within the ping timeout; one that cannot even take
     # our frames for that long is as good as gone.
@@ -122,7 +135,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
                 "max_frame_bytes": settings.ws_max_size,
             }
         )
-        await Session(state, hub, connection, principal, client, origin).run()
+        await Session(state, hub, connection, principal, client, origin, reader).run()
     finally:
         await hub.disconnect(connection)
 
@@ -138,7 +151,9 @@ class Session:
         principal: Principal | None,
         client: str,
         origin: str | None,
+        reader: Reader,
     ) -> None:
+        self.reader = reader
         self.state = state
         self.hub = hub
         self.connection = connection
@@ -194,7 +209,7 @@ class Session:
             ref = frame.ref
             await self.dispatch(frame)
         except ForumError as error:
-            self.connection.push(error_frame(error, ref))
+            self.connection.push(error_frame(error, ref, self.reader.gettext))
             self.refused_in_a_row += 1
             if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
                 log_refusal(
@@ -215,7 +230,7 @@ class Session:
             Limit(f"ws:{self.connection.id}", FRAMES_PER_WINDOW, FRAME_WINDOW_S)
         )
         if retry_after is not None:
-            raise rate_limited(retry_after, "frames")
+            raise rate_limited(retry_after, N_("Too many frames; try again in {seconds} s."))
 
     def ack(self, ref: Any, seq: int | None = None) -> None:
         frame: dict[str, Any] = {"type": "ack"}
@@ -227,9 +242,9 @@ class Session:
 
     def seated(self) -> tuple[int, Principal, Seat]:
         if self.principal is None:
-            raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to take part.")
+            raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
         if self.connection.room_id is None or self.connection.seat is None:
-            raise ForumError(ErrorCode.CONFLICT, "Join a room first.")
+            raise ForumError(ErrorCode.CONFLICT, N_("Join a room first."))
         return self.connection.room_id, self.principal, self.connection.seat
 
     async def dispatch(self, frame: ClientFrame) -> None:
@@ -298,11 +313,11 @@ class Session:
             Limit(f"speak:{user_id}", settings.post_limit, settings.post_window)
         )
         if retry_after is not None:
-            raise rate_limited(retry_after, "interventions")
+            raise rate_limited(retry_after, N_("Too many interventions; try again in {seconds} s."))
 
     async def join(self, frame: Join) -> None:
         if self.principal is None:
-            raise ForumError(ErrorCode.UNAUTHENTICATED, "Sign in to join a room.")
+            raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to join a room."))
         user = self.principal.user
         sessionmaker = self.state["sessionmaker"]
         broker = self.state["broker"]

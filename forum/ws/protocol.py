@@ -8,13 +8,14 @@ too; room events also carry `op` and the room's `seq`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 # Close codes. 1xxx are the standard ones the server also uses:
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
@@ -135,9 +136,9 @@ def parse_frame(text: str) -> ClientFrame:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise ForumError(ErrorCode.INVALID_JSON, "The frame is not valid JSON.") from None
+        raise ForumError(ErrorCode.INVALID_JSON, N_("The frame is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise ForumError(ErrorCode.INVALID_JSON, "A frame is a JSON object.")
+        raise ForumError(ErrorCode.INVALID_JSON, N_("A frame is a JSON object."))
     ref = data.get("ref")
     echo: dict[str, Any] = (
         {"ref": ref} if isinstance(ref, str | int) and not isinstance(ref, bool) else {}
@@ -146,8 +147,9 @@ def parse_frame(text: str) -> ClientFrame:
     if not isinstance(kind, str) or kind not in FRAME_TYPES:
         raise ForumError(
             ErrorCode.BAD_REQUEST,
-            f"Unknown frame type {str(kind)[:40]!r}.",
+            N_("Unknown frame type {type}."),
             field="type",
+            params={"type": repr(str(kind)[:40])},
             **echo,
         )
     try:
@@ -157,8 +159,9 @@ def parse_frame(text: str) -> ClientFrame:
         field = ".".join(str(part) for part in first["loc"][1:]) or None
         raise ForumError(
             ErrorCode.VALIDATION,
-            f"Bad field {field!r}: {first['msg']}.",
+            N_("Bad field {name}: {detail}."),
             field=field,
+            params={"name": repr(field), "detail": first["msg"]},
             **echo,
         ) from None
 
@@ -167,8 +170,11 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-def error_frame(error: ForumError, ref: Any = None) -> dict[str, Any]:
-    body = error.body()
+def error_frame(
+    error: ForumError, ref: Any = None, gettext: Callable[[str], str] | None = None
+) -> dict[str, Any]:
+    """The one place an error frame is built: its message in the reader's language."""
+    body = error.body(gettext)
     if ref is not None:
         body["ref"] = ref
     return {"type": "error", **body}

@@ -27,6 +27,10 @@ class User(Base):
     is_secretariat: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Unset: pages follow the browser (the switcher's cookie, then Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    # An IANA name such as "Africa/Nairobi"; unset: dates are shown in UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
 
     def public(self) -> dict[str, object]:
         """What anyone may see of a person."""
