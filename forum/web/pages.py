@@ -22,22 +22,15 @@ from forum.db.queries import (
     list_members,
 )
 from forum.domain.regions import COUNTRIES
-from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
+from forum.i18n.reader import Reader
 from forum.limits import enforce
 from forum.web.api_accounts import login_policy, set_session_cookies
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, client_ip, db, principal
+from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
 from forum.web.templates import render
-
-# Msgids: templates show them through `_()`.
-FAMILY_NAMES = {
-    Family.GOVERNMENT: N_("Government"),
-    Family.CIVIL_SOCIETY: N_("Civil society"),
-    Family.PRIVATE_SECTOR: N_("Private sector"),
-    Family.INTERNATIONAL_ORG: N_("International organization"),
-}
 
 
 async def page_context(request: Request, **values: Any) -> dict[str, Any]:
@@ -86,8 +79,11 @@ async def group_page(request: Request) -> Response:
     )
 
 
-def _countries() -> list[tuple[str, str]]:
-    return sorted(((code, name) for code, (name, _) in COUNTRIES.items()), key=lambda c: c[1])
+def _countries(shown_to: Reader) -> list[tuple[str, str]]:
+    """Each country by its name in the reader's language (CLDR's), in that order."""
+    names = shown_to.locale.territories
+    named = ((code, names.get(code, english)) for code, (english, _) in COUNTRIES.items())
+    return sorted(named, key=lambda c: c[1].casefold())
 
 
 async def register_page(request: Request) -> Response:
@@ -95,7 +91,9 @@ async def register_page(request: Request) -> Response:
         return render(
             request,
             "register.html",
-            await page_context(request, countries=_countries(), values={}, error=None),
+            await page_context(
+                request, countries=_countries(await reader(request)), values={}, error=None
+            ),
         )
     form = await read_form(request)
     values = {
@@ -118,7 +116,9 @@ async def register_page(request: Request) -> Response:
         return render(
             request,
             "register.html",
-            await page_context(request, countries=_countries(), values=values, error=error),
+            await page_context(
+                request, countries=_countries(await reader(request)), values=values, error=error
+            ),
             status=error.status,
         )
     return await _sign_in(request, values["email"], field(form, "password"), "/")

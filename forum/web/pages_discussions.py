@@ -58,8 +58,9 @@ from forum.web.api_discussions import (
 from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
+from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
-from forum.web.pages import FAMILY_NAMES, page_context
+from forum.web.pages import page_context
 from forum.web.templates import csrf_token_used, render
 
 

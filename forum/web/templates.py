@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, pass_context
+from markupsafe import Markup
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from forum.auth import CSRF_COOKIE
 from forum.i18n.catalogs import LANGUAGES, script_catalog
 from forum.i18n.reader import Reader
 from forum.web.http import secure_cookies
+from forum.web.labels import LABELS
 from forum.web.locale import browser_reader
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -62,6 +64,17 @@ def _datetime(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _local_time(context: Context, value: Any) -> Markup:
+    """`<time>` of an instant: its text for the reader, told again by locale.js in the
+    browser's time zone when the server does not know the reader's."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}" data-local>{}</time>').format(
+        _isoformat(value), _reader(context).datetime(value)
+    )
+
+
+@pass_context
 def _date(context: Context, value: Any) -> str:
     return _reader(context).date(value)
 
@@ -92,13 +105,21 @@ def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
     )
+    # `{% trans %}` blocks are read with their whitespace collapsed, as extracted.
+    env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        datetime=_datetime, date=_date, time=_time, number=_number, isoformat=_isoformat
+        datetime=_datetime,
+        local_time=_local_time,
+        date=_date,
+        time=_time,
+        number=_number,
+        isoformat=_isoformat,
     )
     templates = Jinja2Templates(env=env)
     templates.env.globals["csrf_token"] = csrf_token
     templates.env.globals["languages"] = LANGUAGES
+    templates.env.globals["labels"] = LABELS
     templates.env.globals["script_strings"] = _script_strings
     return templates
 

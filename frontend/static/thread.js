@@ -4,13 +4,16 @@
 // was rendered. The stream starts after the board `seq` the page was rendered at
 // (`data-after`); on reconnection the browser sends the last event id it received and
 // the server replays what was missed. Post HTML comes from the server's Markdown
-// renderer (already safe); every other text is set with textContent.
+// renderer (already safe); every other text is set with textContent, and every
+// interface word comes from the page's catalog (i18n.js).
+
+import { _, formatDateTime, ngettext } from "./i18n.js";
 
 const FAMILIES = {
-  government: "Government",
-  civil_society: "Civil society",
-  private_sector: "Private sector",
-  international_org: "International organization",
+  government: _("Government"),
+  civil_society: _("Civil society"),
+  private_sector: _("Private sector"),
+  international_org: _("International organization"),
 };
 
 function el(tag, attrs = {}, text = null) {
@@ -25,7 +28,17 @@ function announce(region, message) {
 }
 
 function stamp(iso) {
-  return iso.slice(0, 16).replace("T", " ") + " UTC";
+  const node = el("time", { datetime: iso, "data-local": "" }, formatDateTime(iso));
+  return node;
+}
+
+// A translated sentence with one link in it: the text around `{link}` as text nodes.
+function withLink(parent, sentence, link) {
+  const [before, after = ""] = sentence.split("{link}");
+  if (before) parent.append(before);
+  parent.append(link);
+  if (after) parent.append(after);
+  return parent;
 }
 
 function renderPost(post) {
@@ -37,9 +50,8 @@ function renderPost(post) {
   });
   const header = el("header");
   if (post.group) {
-    const badge = el("p", { class: "badge" }, "Position of ");
-    badge.append(el("a", { href: `/groups/${encodeURIComponent(post.group.slug)}` }, post.group.name));
-    header.append(badge);
+    const link = el("a", { href: `/groups/${encodeURIComponent(post.group.slug)}` }, post.group.name);
+    header.append(withLink(el("p", { class: "badge" }), _("Position of {link}"), link));
   }
   const author = el("span", { class: "author" });
   author.append(el("bdi", {}, post.author.display_name));
@@ -49,25 +61,26 @@ function renderPost(post) {
   who.append(` · ${FAMILIES[post.author.family] || post.author.family}`);
   header.append(who);
   header.append(el("a", { class: "permalink", href: `/posts/${post.id}` }, `#${post.number}`));
-  header.append(el("time", { datetime: post.created_at }, stamp(post.created_at)));
+  header.append(stamp(post.created_at));
   if (post.parent_number > 1) {
-    const reply = el("span", { class: "muted" }, "in reply to ");
-    reply.append(el("a", { href: `#post-${post.parent_id}` }, `#${post.parent_number}`));
-    header.append(reply);
+    const link = el("a", { href: `#post-${post.parent_id}` }, `#${post.parent_number}`);
+    header.append(withLink(el("span", { class: "muted" }), _("in reply to {link}"), link));
   }
   if (post.revision_count > 1) {
-    header.append(el("a", { class: "muted", href: `/posts/${post.id}/revisions` }, `edited (${post.revision_count - 1})`));
+    const edits = post.revision_count - 1;
+    const label = ngettext("edited ({n} time)", "edited ({n} times)", edits);
+    header.append(el("a", { class: "muted", href: `/posts/${post.id}/revisions` }, label));
   }
   article.append(header);
   if (post.deleted) {
-    article.append(el("p", { class: "tombstone" }, "This post was deleted."));
+    article.append(el("p", { class: "tombstone" }, _("This post was deleted.")));
   } else {
-    const body = el("div", { class: "body" });
+    const body = el("div", { class: "body", dir: "auto" });
     body.innerHTML = post.html; // rendered and sanitized by the server at write time
     article.append(body);
   }
   if (post.cosigners.length) {
-    const line = el("p", { class: "cosigners" }, "Co-signed by ");
+    const line = el("p", { class: "cosigners" }, _("Co-signed by") + " ");
     post.cosigners.forEach((c, i) => {
       if (i) line.append(", ");
       line.append(el("a", { href: `/groups/${encodeURIComponent(c.group.slug)}` }, c.group.name));
@@ -77,7 +90,7 @@ function renderPost(post) {
   }
   if (!post.deleted) {
     const actions = el("footer", { class: "actions" });
-    actions.append(el("a", { href: `/threads/${post.thread_id}?reply_to=${post.id}#reply` }, "Reply"));
+    actions.append(el("a", { href: `/threads/${post.thread_id}?reply_to=${post.id}#reply` }, _("Reply")));
     article.append(actions);
   }
   return article;
@@ -110,20 +123,20 @@ function followThread(container) {
   source.addEventListener("post", (event) => {
     const message = JSON.parse(event.data);
     const placed = placePost(container, message.post);
-    if (placed === true) announce(status, `New post by ${message.post.author.display_name}.`);
+    if (placed === true) announce(status, _("New post by {name}.", { name: message.post.author.display_name }));
     if (placed === null) {
       unseen += 1;
-      announce(status, `${unseen} new post${unseen === 1 ? "" : "s"} later in this thread.`);
+      announce(status, ngettext("{n} new post later in this thread.", "{n} new posts later in this thread.", unseen));
     }
   });
   source.addEventListener("thread", (event) => {
     const thread = JSON.parse(event.data).thread;
     const state = document.querySelector(".lock-state");
-    if (state) state.textContent = thread.locked ? "· locked: no new posts" : "";
+    if (state) state.textContent = thread.locked ? "· " + _("locked: no new posts") : "";
   });
   source.addEventListener("reset", () => {
     source.close();
-    announce(status, "Many posts arrived; reload the page to see them.");
+    announce(status, _("Many posts arrived; reload the page to see them."));
   });
 }
 
@@ -134,7 +147,7 @@ function followBoard(section) {
   source.addEventListener("thread", (event) => {
     const thread = JSON.parse(event.data).thread;
     if (section.dataset.firstPage !== "1") {
-      announce(status, "New activity: go to the first page to see it.");
+      announce(status, _("New activity: go to the first page to see it."));
       return;
     }
     let list = section.querySelector("ol.threads");
@@ -144,14 +157,16 @@ function followBoard(section) {
     }
     document.getElementById(`thread-${thread.id}`)?.remove();
     const row = el("li", { class: "thread-row", id: `thread-${thread.id}`, "data-thread-id": String(thread.id) });
-    row.append(el("a", { class: "title", href: `/threads/${thread.id}` }, thread.title));
-    if (thread.locked) row.append(" ", el("span", { class: "badge" }, "locked"));
-    const meta = el("span", { class: "muted" }, "by ");
-    meta.append(el("bdi", {}, thread.author.display_name));
-    meta.append(` · ${thread.reply_count} ${thread.reply_count === 1 ? "reply" : "replies"} · last post ${stamp(thread.last_post_at)}`);
+    row.append(el("a", { class: "title", href: `/threads/${thread.id}`, dir: "auto" }, thread.title));
+    if (thread.locked) row.append(" ", el("span", { class: "badge" }, _("locked")));
+    const meta = withLink(el("span", { class: "muted" }), _("by {link}"), el("bdi", {}, thread.author.display_name));
+    meta.append(" · ");
+    meta.append(el("span", { class: "replies" }, ngettext("{n} reply", "{n} replies", thread.reply_count)));
+    meta.append(" · ");
+    withLink(meta, _("last post {link}"), stamp(thread.last_post_at));
     row.append(meta);
     list.prepend(row);
-    announce(status, `Activity in “${thread.title}”.`);
+    announce(status, _("Activity in “{title}”.", { title: thread.title }));
   });
   source.addEventListener("reset", () => source.close());
 }

@@ -1,0 +1,65 @@
+"""What the pages call the forum's vocabulary: msgids, translated by the templates.
+
+Codes (`civil_society`, `open_debate`) stay codes in the API; a page says each in
+the reader's language through `_()`, never by reformatting the code.
+"""
+
+from __future__ import annotations
+
+from forum.domain.sessions import SessionFormat
+from forum.domain.vocabulary import Family, GroupKind, Role, Seat
+from forum.errors import N_
+
+FAMILY_NAMES = {
+    Family.GOVERNMENT: N_("Government"),
+    Family.CIVIL_SOCIETY: N_("Civil society"),
+    Family.PRIVATE_SECTOR: N_("Private sector"),
+    Family.INTERNATIONAL_ORG: N_("International organization"),
+}
+
+GROUP_KINDS = {
+    GroupKind.WORKING_GROUP: N_("Working group"),
+    GroupKind.CAUCUS: N_("Caucus"),
+    GroupKind.BUREAU: N_("Bureau"),
+    GroupKind.PLENARY: N_("Plenary"),
+    GroupKind.TEAM: N_("Team"),
+}
+
+# Headings of the list of groups: a plural is a word of its own, not a kind plus "s".
+GROUP_KIND_HEADINGS = {
+    GroupKind.WORKING_GROUP: N_("Working groups"),
+    GroupKind.CAUCUS: N_("Caucuses"),
+    GroupKind.BUREAU: N_("Bureaus"),
+    GroupKind.PLENARY: N_("Plenaries"),
+    GroupKind.TEAM: N_("Teams"),
+}
+
+ROLES = {
+    Role.CHAIR: N_("chair"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.MEMBER: N_("member"),
+    Role.CONTACT_POINT: N_("contact point"),
+    Role.OBSERVER: N_("observer"),
+}
+
+SEATS = {
+    Seat.PARTICIPANT: N_("in the room"),
+    Seat.REMOTE: N_("remote"),
+    Seat.OBSERVER: N_("observer"),
+}
+
+SESSION_FORMATS = {
+    SessionFormat.OPEN_DEBATE: N_("open debate"),
+    SessionFormat.STATEMENTS: N_("statements"),
+    SessionFormat.BRIEFING: N_("briefing"),
+    SessionFormat.DRAFTING: N_("drafting"),
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "family": {str(k): v for k, v in FAMILY_NAMES.items()},
+    "kind": {str(k): v for k, v in GROUP_KINDS.items()},
+    "kinds": {str(k): v for k, v in GROUP_KIND_HEADINGS.items()},
+    "role": {str(k): v for k, v in ROLES.items()},
+    "seat": {str(k): v for k, v in SEATS.items()},
+    "format": {str(k): v for k, v in SESSION_FORMATS.items()},
+}
