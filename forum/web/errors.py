@@ -58,6 +58,7 @@ async def error_response(request: Request, error: ForumError) -> Response:
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))
     found = await _reader(request)
+    headers["Content-Language"] = found.language
     if _wants_html(request):
         templates = cast(Jinja2Templates, request.app.state.templates)
         context = {"error": error, "message": error.translated(found.gettext), "reader": found}

@@ -134,7 +134,12 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = cast(Jinja2Templates, request.app.state.templates)
-    context.setdefault("reader", request.scope.get("forum.reader") or browser_reader(request))
+    shown_to = context.setdefault(
+        "reader", request.scope.get("forum.reader") or browser_reader(request)
+    )
     response = templates.TemplateResponse(request, name, context, status_code=status)
+    # The words depend on who asks and in which language.
+    response.headers.setdefault("vary", "Accept-Language, Cookie")
+    response.headers["content-language"] = shown_to.language
     set_csrf_cookie(request, response, secure=secure_cookies(request))
     return response
