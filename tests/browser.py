@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
@@ -43,10 +44,11 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def open_page(browser: Browser, server: LiveServer) -> tuple[Page, list[str]]:
-    """A page of a fresh context, and the list of problems it meets: script errors,
-    console errors and failed subresources (a CSP violation is a console error)."""
-    context = await browser.new_context(base_url=server.url)
+async def open_page(browser: Browser, server: LiveServer, **options: Any) -> tuple[Page, list[str]]:
+    """A page of a fresh context (`options` for it: locale, timezone_id...), and the list
+    of problems it meets: script errors, console errors and failed subresources (a CSP
+    violation is a console error)."""
+    context = await browser.new_context(base_url=server.url, **options)
     page = await context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))

@@ -186,10 +186,7 @@ def _untranslated(source: str) -> list[str]:
     # Expressions are gone; what is left between tags is the template's own text.
     parser.feed("\x00".join(outside))
     return [
-        word
-        for text in parser.found
-        for word in _WORD.findall(text)
-        if word not in _ALLOWED_WORDS
+        word for text in parser.found for word in _WORD.findall(text) if word not in _ALLOWED_WORDS
     ]
 
 

@@ -141,9 +141,7 @@ async def test_the_switcher_refuses_what_it_cannot_honour(sqlite_server: LiveSer
 async def _profile(server: LiveServer, user_id: int) -> tuple[str | None, str | None]:
     async with server.state["sessionmaker"]() as session:
         row = (
-            await session.execute(
-                select(User.language, User.time_zone).where(User.id == user_id)
-            )
+            await session.execute(select(User.language, User.time_zone).where(User.id == user_id))
         ).one()
     return row.language, row.time_zone
 
