@@ -194,7 +194,7 @@ async def test_api_errors_are_in_the_readers_language(sqlite_server: LiveServer)
 async def test_a_refused_form_says_why_in_the_readers_language(sqlite_server: LiveServer) -> None:
     async with client(sqlite_server) as http:
         form = await http.get("/login", headers={"Accept-Language": "es"})
-        token = http.cookies["forum_csrf"] if "forum_csrf" in http.cookies else None
+        token = http.cookies.get("forum_csrf")
         assert token is not None, form.headers
         page = await http.post(
             "/login",

@@ -134,7 +134,7 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = cast(Jinja2Templates, request.app.state.templates)
-    shown_to = context.setdefault(
+    shown_to: Reader = context.setdefault(
         "reader", request.scope.get("forum.reader") or browser_reader(request)
     )
     response = templates.TemplateResponse(request, name, context, status_code=status)
