@@ -134,9 +134,9 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     templates = cast(Jinja2Templates, request.app.state.templates)
-    shown_to: Reader = context.setdefault(
-        "reader", request.scope.get("forum.reader") or browser_reader(request)
-    )
+    found = context.get("reader") or request.scope.get("forum.reader")
+    shown_to = found if isinstance(found, Reader) else browser_reader(request)
+    context["reader"] = shown_to
     response = templates.TemplateResponse(request, name, context, status_code=status)
     # The words depend on who asks and in which language.
     response.headers.setdefault("vary", "Accept-Language, Cookie")
