@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.standing import publish_reseated, reseat
 from forum.broker import Broker, user_channel
 from forum.db.engine import write_transaction
 from forum.db.models import Group, Membership, User
@@ -87,7 +88,12 @@ async def do_join_group(
         await _check_bureaus_after(session, group, user.id, granted)
         membership = Membership(group_id=group.id, user_id=user.id, role=granted)
         session.add(membership)
+        # An observer of the room who joins as a member moves to a participant seat.
+        reseated = await reseat(
+            session, group_id=group.id, user_id=user.id, role=granted, actor_id=user.id
+        )
     await _publish_membership(broker, user.id, group, granted)
+    await publish_reseated(broker, reseated)
     return membership
 
 
@@ -100,7 +106,11 @@ async def do_leave_group(
             raise ForumError(ErrorCode.NOT_MEMBER, "You are not a member of this group.")
         await _check_bureaus_after(session, group, user.id, None)
         await session.delete(membership)
+        reseated = await reseat(
+            session, group_id=group.id, user_id=user.id, role=None, actor_id=user.id
+        )
     await _publish_membership(broker, user.id, group, None)
+    await publish_reseated(broker, reseated)
 
 
 async def do_set_member_role(
@@ -127,6 +137,7 @@ async def do_set_member_role(
         if current is None and role is None:
             raise ForumError(ErrorCode.NOT_MEMBER, "This person is not a member of the group.")
         await _check_bureaus_after(session, group, user_id, role)
+        previous = Role(current.role) if current is not None else None
         if current is not None and role is None:
             await session.delete(current)
             result = None
@@ -136,5 +147,11 @@ async def do_set_member_role(
         elif role is not None and current is not None:
             current.role = role
             result = current
+        reseated = None
+        if previous != role:
+            reseated = await reseat(
+                session, group_id=group.id, user_id=user_id, role=role, actor_id=actor.id
+            )
     await _publish_membership(broker, user_id, group, role)
+    await publish_reseated(broker, reseated)
     return result
