@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from forum.actions.groups import do_leave_group
 from forum.actions.rooms import get_room_state, room_channel, room_for
 from forum.broker import Message
-from forum.db.models import Presence, RoomEvent
+from forum.db.engine import end_read
+from forum.db.models import Presence, RoomEvent, User
+from forum.db.queries import require_group
+from forum.ws.hub import Connection
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
 from tests.support import LiveServer
 
@@ -149,3 +154,33 @@ async def test_a_member_made_observer_moves_to_the_observer_seat(server: LiveSer
         _events, _state, presence = await room.rows()
         assert [row[2] for row in presence if row[1] == member.id] == ["observer"]
         await room.refused(m, SPEAK, "observer_cannot_speak")
+
+
+async def test_a_change_that_lands_while_joining_is_not_missed(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person leaves the group after their seat is taken and before their
+    connection is in the room, so the notice finds no connection to apply to."""
+    member = await person(server, role="member")
+    hub = server.state["hub"]
+    real_enter = hub.enter
+
+    async def enter_late(connection: Connection, room_id: int) -> None:
+        async with server.state["sessionmaker"]() as session:
+            user = await session.get(User, member.id)
+            group = await require_group(session, GROUP)
+            await end_read(session)
+            assert user is not None
+            await do_leave_group(session, server.state["broker"], user=user, group=group)
+        await real_enter(connection, room_id)
+
+    monkeypatch.setattr(hub, "enter", enter_late)
+    async with peer(server, member) as m:
+        refused = await m.join("participant")
+        monkeypatch.setattr(hub, "enter", real_enter)
+        assert (refused["type"], refused["code"]) == ("error", "seat_revoked")
+        assert not any(c.room_id is not None for c in hub.connections)
+        room = Room(server)
+        _events, _state, presence = await room.rows()
+        assert presence == []
+        await room.refused(m, SPEAK, "conflict")
