@@ -17,7 +17,7 @@ from forum.db.models import Presence, RoomEvent, User
 from forum.db.queries import require_group
 from forum.ws.hub import Connection
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
-from tests.support import LiveServer
+from tests.support import LiveServer, client
 
 
 class Room:
@@ -26,6 +26,7 @@ class Room:
     def __init__(self, server: LiveServer) -> None:
         self.server = server
         self.broadcasts: list[dict[str, Any]] = []
+        self.session_id = 0
 
     async def listen(self) -> None:
         async with self.server.state["sessionmaker"]() as session:
@@ -78,8 +79,8 @@ async def open_room(server: LiveServer) -> tuple[Person, Room]:
     """A chair and an open debate, where any member may speak: a refusal below is the
     change of standing's doing, not the floor's."""
     chair = await person(server, role="chair")
-    await schedule_and_open(chair, fmt="open_debate")
     room = Room(server)
+    room.session_id = (await schedule_and_open(chair, fmt="open_debate"))["id"]
     await room.listen()
     return chair, room
 
@@ -129,6 +130,12 @@ async def test_a_member_removed_by_the_chair_loses_the_floor(server: LiveServer)
         await m.expect("left", reason="standing")
         assert (await room.rows())[1]["floor"] is None
         await room.refused(m, SPEAK, "conflict")
+    # The archive says why the floor returned.
+    closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{room.session_id}/close")
+    assert closed.status_code == 200
+    async with client(server) as anonymous:
+        page = await anonymous.get(f"/sessions/{room.session_id}/transcript")
+    assert "The floor returns to the chair: the speaker's role in the group changed" in (page.text)
 
 
 async def test_a_member_made_observer_moves_to_the_observer_seat(server: LiveServer) -> None:
