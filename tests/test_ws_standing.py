@@ -135,7 +135,7 @@ async def test_a_member_removed_by_the_chair_loses_the_floor(server: LiveServer)
     assert closed.status_code == 200
     async with client(server) as anonymous:
         page = await anonymous.get(f"/sessions/{room.session_id}/transcript")
-    assert "The floor returns to the chair: the speaker's role in the group changed" in (page.text)
+    assert "The floor returns to the chair: the speaker's role in the group changed" in page.text
 
 
 async def test_a_member_made_observer_moves_to_the_observer_seat(server: LiveServer) -> None:
