@@ -1307,3 +1307,25 @@ async def test_initial_state_plus_standing_changes_equals_fresh_state(world: Wor
     await step(set_role(w, group, "secretariat", "coordinator", Role.MEMBER))  # no change
     assert [entry["user_id"] for entry in client["queue"]] == [w["coordinator"].id]
     assert client["floor"] is None and client["seq"] == (await w.rows())["room"][0]
+
+
+async def test_a_change_of_standing_with_the_broker_down_is_still_done(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = world
+    group = await group_of(w)
+    await w.open()
+    await w.seat("member", Seat.PARTICIPANT)
+    await w.raise_hand("member")
+    before = await w.rows()
+
+    async def down(channel: str, message: Message) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(w.broker, "publish", down)
+    await groups.do_leave_group(w.session, w.broker, user=w["member"], group=group)
+    rows = await w.rows()
+    assert rows["room"][0] == before["room"][0] + 1 and rows["room"][5] == []
+    assert [row for row in rows["presence"] if row[1] == w["member"].id] == []
+    for lost in ("publishing to room", "the membership of user", "the seats of user"):
+        assert lost in caplog.text

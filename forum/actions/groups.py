@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +16,8 @@ from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
 from forum.domain.membership import GroupFacts, check_assign_role, check_self_join
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
+
+log = logging.getLogger(__name__)
 
 
 def facts(group: Group) -> GroupFacts:
@@ -67,15 +71,19 @@ async def _check_bureaus_after(
 async def _publish_membership(
     broker: Broker, user_id: int, group: Group, role: Role | None
 ) -> None:
-    await broker.publish(
-        user_channel(user_id),
-        {
-            "type": "membership",
-            "op": "update",
-            "group": group.slug,
-            "role": None if role is None else str(role),
-        },
-    )
+    # After commit: a failure is logged, never answered as an error of a done change.
+    try:
+        await broker.publish(
+            user_channel(user_id),
+            {
+                "type": "membership",
+                "op": "update",
+                "group": group.slug,
+                "role": None if role is None else str(role),
+            },
+        )
+    except Exception:
+        log.exception("publishing the membership of user %d failed", user_id)
 
 
 async def do_join_group(
