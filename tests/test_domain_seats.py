@@ -175,7 +175,7 @@ def test_only_the_chair_sets_the_policy() -> None:
 
 # -- a change of standing --------------------------------------------------------------
 
-P, R, O = Seat.PARTICIPANT, Seat.REMOTE, Seat.OBSERVER
+P, R, OBS = Seat.PARTICIPANT, Seat.REMOTE, Seat.OBSERVER
 
 
 @pytest.mark.parametrize(
@@ -184,18 +184,18 @@ P, R, O = Seat.PARTICIPANT, Seat.REMOTE, Seat.OBSERVER
         # Still allowed: kept as it is.
         (R, Role.CONTACT_POINT, GOV, {}, False, R),
         (P, Role.MEMBER, GOV, {}, False, P),  # a chair who is now a member
-        (O, None, CS, {10: CS}, False, O),  # an observer member who left
+        (OBS, None, CS, {10: CS}, False, OBS),  # an observer member who left
         (P, None, GOV, {}, True, P),  # the secretariat needs no membership
         # Left or removed: out of the room, no observer seat taken for them.
         (P, None, CS, {}, False, None),
         (R, None, GOV, {}, False, None),
         # Made observer: an observer seat, if their family has one free.
-        (P, Role.OBSERVER, CS, {}, False, O),
-        (R, Role.OBSERVER, CS, {10: CS}, False, O),  # their other tab holds it already
+        (P, Role.OBSERVER, CS, {}, False, OBS),
+        (R, Role.OBSERVER, CS, {10: CS}, False, OBS),  # their other tab holds it already
         (P, Role.OBSERVER, CS, {11: CS}, False, None),
         (P, Role.OBSERVER, GOV, {}, False, None),
         # Made member: from the observer seat to a participant's.
-        (O, Role.MEMBER, CS, {10: CS}, False, P),
+        (OBS, Role.MEMBER, CS, {10: CS}, False, P),
     ],
 )
 def test_seat_after_a_change_of_role(
