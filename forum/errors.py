@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     OBSERVER_CANNOT_SPEAK = "observer_cannot_speak"
     NO_SEAT = "no_seat_available"
+    SEAT_REVOKED = "seat_revoked"
     SESSION_NOT_OPEN = "session_not_open"
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
@@ -57,6 +58,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.LOCKED: 423,
     ErrorCode.OBSERVER_CANNOT_SPEAK: 403,
     ErrorCode.NO_SEAT: 409,
+    ErrorCode.SEAT_REVOKED: 403,
     ErrorCode.SESSION_NOT_OPEN: 409,
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,

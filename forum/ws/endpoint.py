@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 from typing import Any, Final, cast
 
+from sqlalchemy import select
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,7 +31,7 @@ from forum.audit import log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.events import events_after
-from forum.db.models import Room
+from forum.db.models import Presence, Room
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import Limit, rate_limited
@@ -326,6 +327,19 @@ class Session:
         self.connection.holding = []
         await self.hub.enter(self.connection, room.id)
         async with sessionmaker() as session:
+            # A change of standing that committed between taking the seat and entering
+            # the room sent its notice before this connection could be found in it.
+            held = await session.scalar(
+                select(Presence.seat).where(Presence.id == self.connection.id)
+            )
+            if held is None:
+                self.connection.holding, self.connection.seat = None, None
+                await self.hub.leave(self.connection)
+                raise ForumError(
+                    ErrorCode.SEAT_REVOKED,
+                    "Your role in this group changed as you joined: join again.",
+                )
+            seat = self.connection.seat = Seat(held)
             room_row = await session.get(Room, room.id)
             assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
             last_seq = room_row.last_seq
@@ -348,7 +362,7 @@ class Session:
         joined: dict[str, Any] = {
             "type": "joined",
             "room": room.id,
-            "seat": frame.seat.value,
+            "seat": seat.value,
             "seq": upto,
             "state": state,
             "presence": presence,
