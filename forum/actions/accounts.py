@@ -19,6 +19,7 @@ from forum.db.engine import end_read, write_transaction
 from forum.db.models import AuthSession, User
 from forum.db.queries import get_user_by_email
 from forum.domain.regions import region_of
+from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
@@ -28,7 +29,6 @@ from forum.passwords import (
     needs_rehash,
     verify_password_async,
 )
-from forum.text import clean_line
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge, not a regular expression's.
