@@ -221,6 +221,27 @@ def test_clean_line_refuses_a_line_nothing_shows(value: str) -> None:
     _refusal(excinfo, ErrorCode.VALIDATION, "display_name")
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian "I want", with ZWNJ
+     "\u0915\u094d\u200d\u0937",  # Devanagari conjunct with ZWJ
+     "\u0dc1\u0dca\u200d\u0dbb\u0dd3"],  # Sinhala "Sri"
+)  # fmt: skip
+def test_clean_line_keeps_joiners_that_shape_letters(value: str) -> None:
+    assert clean_line(value, field="title") == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Ad\u200cmin", "Ad\u200dmin", "\u200c\u0645\u06cc", "\u0645\u06cc\u200c",
+     "\u0645\u200c\u200c\u06cc", "\u0645\u200c Alice", "Alice\u200d\u0645"],
+)  # fmt: skip
+def test_clean_line_refuses_joiners_that_shape_nothing(value: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_line(value, field="title")
+    _refusal(excinfo, ErrorCode.VALIDATION, "title")
+
+
 def test_clean_line_accepts_emoji_without_selectors() -> None:
     assert clean_line("Team \U0001f30d", field="name") == "Team \U0001f30d"
 

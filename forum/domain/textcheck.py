@@ -7,7 +7,9 @@ names) goes through `clean_line`; every body (posts, agendas, interventions) thr
 - A **line** is refused (VALIDATION, naming the field) if it holds a control
   character, a line or paragraph separator, an unpaired surrogate, or any
   default-ignorable code point (`forum.domain.ignorable`): a name shows what it is,
-  so `Ad<U+00AD>min` cannot pass for `Admin`, and no name is blank.
+  so `Ad<U+00AD>min` cannot pass for `Admin`, and no name is blank. The one exception:
+  ZWNJ or ZWJ between two letters of a script that shapes letters with them (Persian,
+  Hindi, Sinhala), where they are part of the spelling.
 - A **body** is refused if it holds a control character other than tab and line
   breaks, or an unpaired surrogate. The default-ignorable code points that only hide
   or reorder text are stripped from it, silently since nobody sees them go; those that
@@ -117,6 +119,40 @@ def clean_body(
     return text
 
 
+# Scripts whose letters take their forms from ZWNJ and ZWJ (Arabic and its extensions,
+# Syriac, the Brahmic scripts of South and Southeast Asia): a Persian or a Hindi title
+# needs them between two letters, where they change the letter forms, not the text.
+_JOINING_SCRIPTS = (
+    (0x0600, 0x074F),
+    (0x0750, 0x077F),
+    (0x0870, 0x08FF),
+    (0x0900, 0x0DFF),
+    (0x1000, 0x109F),
+    (0x1780, 0x17FF),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _joining_letter(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.category(char)[0] in "LM" and any(
+        low <= code <= high for low, high in _JOINING_SCRIPTS
+    )
+
+
+def _needed_joiner(text: str, index: int) -> bool:
+    """A ZWNJ or ZWJ between two letters of a joining script shapes them; anywhere
+    else (between Latin letters, at an end, doubled) it only hides a difference."""
+    return (
+        text[index] in _JOINERS
+        and 0 < index < len(text) - 1
+        and _joining_letter(text[index - 1])
+        and _joining_letter(text[index + 1])
+    )
+
+
 def _line_problem(char: str) -> str | None:
     category = unicodedata.category(char)
     if category == "Cc":
@@ -146,8 +182,8 @@ def clean_line(
     text = unicodedata.normalize("NFC", value.strip())
     if not text:
         raise _refuse(f"{field} must not be empty", field)
-    for char in text:
-        if problem := _line_problem(char):
+    for index, char in enumerate(text):
+        if (problem := _line_problem(char)) and not _needed_joiner(text, index):
             raise _refuse(f"{field} contains {problem} ({_point(char)}); remove it", field)
     if not any(
         unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_SYMBOLS for char in text
