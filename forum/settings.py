@@ -46,6 +46,9 @@ class Settings:
     secure_cookies: bool = False
     session_max_age: int = 14 * 24 * 3600
     seed: bool = True
+    # SQLite's `synchronous` pragma: FULL (the default) syncs the WAL at every commit, so
+    # an acknowledged write survives a power cut; NORMAL survives a killed process only.
+    sqlite_synchronous: str = "FULL"
     # WebSocket limits, passed to uvicorn explicitly: its defaults (16 MiB frames,
     # 20 s pings) are too loose for a room of people on slow links.
     ws_max_size: int = 16 * 1024
@@ -107,11 +110,14 @@ class Settings:
             ),
             "secure_cookies": _bool(env.get("FORUM_SECURE_COOKIES", "0")),
             "seed": _bool(env.get("FORUM_SEED", "1")),
+            "sqlite_synchronous": env.get("FORUM_SQLITE_SYNCHRONOUS", "FULL").strip().upper(),
         }
         for name, kind in (
             ("ws_max_size", int),
             ("ws_ping_interval", float),
             ("ws_ping_timeout", float),
+            ("post_limit", int),
+            ("post_ip_limit", int),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:
