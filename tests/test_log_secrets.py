@@ -3,8 +3,9 @@
 A driver error's message carries the statement's bound values unless the engine hides
 them; the server logs that message with the traceback of a failed request. Here the
 database really fails in the middle of registration, sign-in and posting: on SQLite a
-trigger makes the insert fail (it calls a function that does not exist), on PostgreSQL a trigger terminates the server's own
-connection (`pg_terminate_backend`) as an administrator would.
+trigger makes the insert fail (it calls a function that does not exist), on PostgreSQL
+a trigger terminates the server's own connection (`pg_terminate_backend`) as an
+administrator would.
 """
 
 from __future__ import annotations

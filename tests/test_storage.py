@@ -131,10 +131,9 @@ async def test_sqlite_syncs_every_commit_unless_told_otherwise(
     for chosen, expected in ((None, 2), ("normal", 1)):
         extra = {"FORUM_SQLITE_SYNCHRONOUS": chosen} if chosen else {}
         settings = Settings.from_env({**env, **extra}, database_url=sqlite_url)
-        async with live_server(settings) as live:
-            async with live.state["engine"].connect() as connection:
-                pragma = await connection.execute(text("PRAGMA synchronous"))
-                assert pragma.scalar() == expected
+        async with live_server(settings) as live, live.state["engine"].connect() as connection:
+            pragma = await connection.execute(text("PRAGMA synchronous"))
+            assert pragma.scalar() == expected
     with pytest.raises(ValueError, match="synchronous"):
         create_engine(sqlite_url, sqlite_synchronous="OFF")
 
