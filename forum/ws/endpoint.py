@@ -173,8 +173,12 @@ class Session:
     async def handle(self, text: str) -> None:
         ref: Any = None
         kind: str | None = None
+        # Frames over the connection's rate are answered one by one but logged once, when
+        # the flood closes the connection: a line each would let a client flood the log.
+        within_rate = False
         try:
             await self.check_rate()
+            within_rate = True
             frame = parse_frame(text)
             ref, kind = frame.ref, frame.type
             await self.dispatch(frame)
@@ -182,7 +186,7 @@ class Session:
             self.connection.push(error_frame(error, ref))
             self.refused_in_a_row += 1
             flood = error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE
-            if flood or audited(error):
+            if flood or (within_rate and audited(error)):
                 log_refusal(
                     str(error.code),
                     ip=self.client,
