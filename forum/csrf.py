@@ -37,10 +37,6 @@ def presession_token(secret: str, nonce: str) -> str:
     return _mac(secret, "presession", nonce)
 
 
-def valid_nonce(nonce: str | None) -> bool:
-    return bool(nonce) and len(str(nonce)) <= _MAX_NONCE
-
-
 def expected_token(secret: str, *, session_cookie: str | None, nonce: str | None) -> str | None:
     """The token this browser's forms carry: its session's, else its pre-session one.
 
@@ -51,7 +47,7 @@ def expected_token(secret: str, *, session_cookie: str | None, nonce: str | None
     session = unsign(secret, "session", session_cookie)
     if session is not None:
         return session_token(secret, session)
-    if nonce is not None and valid_nonce(nonce):
+    if nonce and len(nonce) <= _MAX_NONCE:
         return presession_token(secret, nonce)
     return None
 

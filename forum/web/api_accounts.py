@@ -118,7 +118,7 @@ def set_session_cookies(request: Request, response: Response, signed_in: SignIn)
 )
 async def login(request: Request) -> Response:
     signed_in = await _login(request, "cookie")
-    # The token is in the body too: scripts cannot read the HttpOnly cookie.
+    # The CSRF token goes in the body: scripts cannot read the HttpOnly session cookie.
     response = json_response(
         {
             "user": await me_json(request, signed_in.user),
