@@ -77,9 +77,13 @@ class ForumError(Exception):
         status: int | None = None,
         field: str | None = None,
         retry_after: float | None = None,
+        subject_id: int | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(message)
+        # The account a refusal concerns when the caller is nobody yet (a failed
+        # sign-in): for the security log only, never sent.
+        self.subject_id = subject_id
         self.code = code
         self.message = message
         self.status = status if status is not None else _STATUS[code]

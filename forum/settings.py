@@ -49,6 +49,9 @@ class Settings:
     secure_cookies: bool = False
     session_max_age: int = 14 * 24 * 3600
     seed: bool = True
+    # SQLite's `synchronous` pragma: FULL (the default) syncs the WAL at every commit, so
+    # an acknowledged write survives a power cut; NORMAL survives a killed process only.
+    sqlite_synchronous: str = "FULL"
     # WebSocket limits, passed to uvicorn explicitly: its defaults (16 MiB frames,
     # 20 s pings) are too loose for a room of people on slow links.
     ws_max_size: int = 16 * 1024
@@ -119,6 +122,7 @@ class Settings:
             "secure_cookies": _bool(env.get("FORUM_SECURE_COOKIES", "0")),
             "seed": _bool(env.get("FORUM_SEED", "1")),
             "public_url": normalize_public_url(env.get("FORUM_PUBLIC_URL") or DEFAULT_PUBLIC_URL),
+            "sqlite_synchronous": env.get("FORUM_SQLITE_SYNCHRONOUS", "FULL").strip().upper(),
         }
         for name, kind in (
             ("ws_max_size", int),
@@ -128,6 +132,8 @@ class Settings:
             ("login_account_attempts", int),
             ("login_ip_attempts", int),
             ("login_window", float),
+            ("post_limit", int),
+            ("post_ip_limit", int),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from forum.errors import ErrorCode, ForumError
+from forum.web.refusals import audit_refusal
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def error_response(request: Request, error: ForumError) -> Response:
+    audit_refusal(request, error)
     headers = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))

@@ -49,6 +49,7 @@ async def read_form(request: Request) -> FormData:
     if declared.isdigit() and int(declared) > _MAX_FORM_BYTES:
         raise ForumError(ErrorCode.TOO_LARGE, "The form is too large.")
     form = await request.form(max_files=0, max_fields=50, max_part_size=_MAX_FORM_BYTES)
+    await principal(request)  # who, for the security log, should the check refuse
     value = form.get(CSRF_FIELD)
     check_csrf(request, value if isinstance(value, str) else None)
     return form

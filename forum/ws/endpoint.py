@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from forum.actions import speaking
 from forum.actions.rooms import get_room_state, room_for
 from forum.actions.seats import do_take_seat, get_presence
-from forum.audit import log_refusal
+from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.events import events_after
@@ -35,7 +35,7 @@ from forum.db.models import Presence, Room
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import Limit, rate_limited
-from forum.settings import Settings
+from forum.origins import allowed_origin
 from forum.state import AppState
 from forum.ws.hub import Connection, Hub
 from forum.ws.protocol import (
@@ -73,28 +73,12 @@ _BINARY: Final = object()
 PATH = "/ws"
 
 
-def allowed_origin(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers always send Origin; a client that sends none is not a browser and
-    cannot be hijacked. Anything else must be exactly the forum's own origin (the Host
-    the browser connected to) or one of `settings.allowed_origins` (a proxy in front
-    may serve the forum under another name)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    origin = origin.rstrip("/")
-    if origin in settings.allowed_origins:
-        return True
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    host = websocket.headers.get("host", "")
-    return bool(host) and origin == f"{scheme}://{host}"
-
-
 async def room_endpoint(websocket: WebSocket) -> None:
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
     client = websocket.client.host if websocket.client else "unknown"
     origin = websocket.headers.get("origin")
-    if not allowed_origin(websocket, settings):
+    if not allowed_origin(websocket, settings.allowed_origins):
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
         return
@@ -189,23 +173,30 @@ class Session:
 
     async def handle(self, text: str) -> None:
         ref: Any = None
+        kind: str | None = None
+        # Frames over the connection's rate are answered one by one but logged once, when
+        # the flood closes the connection: a line each would let a client flood the log.
+        within_rate = False
         try:
             await self.check_rate()
+            within_rate = True
             frame = parse_frame(text)
-            ref = frame.ref
+            ref, kind = frame.ref, frame.type
             await self.dispatch(frame)
         except ForumError as error:
             self.connection.push(error_frame(error, ref))
             self.refused_in_a_row += 1
-            if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
+            flood = error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE
+            if flood or (within_rate and audited(error)):
                 log_refusal(
-                    "rate_limited",
+                    str(error.code),
                     ip=self.client,
                     origin=self.origin,
                     user_id=self.principal.user.id if self.principal else None,
                     path=PATH,
-                    detail="flood",
+                    detail="flood" if flood else kind,
                 )
+            if flood:
                 self.connection.close_soon(CLOSE_FLOOD, "too many frames", flush=True)
             return
         self.refused_in_a_row = 0
