@@ -5,8 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import MutableMapping
 
 import uvicorn
+
+
+def settle_public_url(host: str, port: int, environ: MutableMapping[str, str]) -> bool:
+    """Unless FORUM_PUBLIC_URL is given, set it to the address served; whether it was
+    guessed so. In the environment, because every worker reads its settings there and
+    all must write the same links."""
+    from forum.settings import default_public_url
+
+    if environ.get("FORUM_PUBLIC_URL"):
+        return False
+    environ["FORUM_PUBLIC_URL"] = default_public_url(host, port)
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from forum.settings import Settings
 
+    guessed_url = settle_public_url(args.host, args.port, os.environ)
     settings = Settings.from_env()
     if args.workers > 1 and (settings.is_sqlite or settings.broker_url.startswith("memory")):
         parser.error(
@@ -37,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if guessed_url and args.host in ("0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        logging.getLogger("forum").warning(
+            "FORUM_PUBLIC_URL is not set: feeds link to %s", settings.public_url
+        )
     uvicorn.run(
         "forum.app:create_app",
         factory=True,

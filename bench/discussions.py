@@ -3,6 +3,7 @@ against a bare Starlette endpoint measured in the same run.
 
     .venv/bin/python -m bench.discussions [--requests 2000] [--concurrency 16]
                                           [--seconds 15] [--write-docs] [--note TEXT]
+                                          [--only SCENARIO] [--sqlite-synchronous FULL]
 
 Both servers run `uvicorn` in their own process on a free port of 127.0.0.1: Agora is
 `run.py` on a fresh SQLite database in a temporary directory, with the product's
@@ -19,7 +20,10 @@ the rows and the template.
 The client is one `httpx.AsyncClient` driving `--concurrency` tasks; each scenario
 stops after `--requests` requests or `--seconds` seconds, whichever comes first.
 Posts rotate over enough accounts that the per-account limit (20 a minute) is never
-the bottleneck: a 429 would count as an error.
+the bottleneck: a 429 would count as an error. They all come from 127.0.0.1, so the
+per-address limit is raised (`FORUM_POST_IP_LIMIT`) to the number of requests.
+`--sqlite-synchronous` sets SQLite's `synchronous` pragma (`FORUM_SQLITE_SYNCHRONOUS`,
+FULL by default) and `--only` runs the scenarios whose name contains its text.
 """
 
 from __future__ import annotations
@@ -217,6 +221,8 @@ async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
         "FORUM_DATABASE_URL": database_url,
         "FORUM_DATA_DIR": str(workdir),
         "FORUM_SECRET_KEY": secrets.token_urlsafe(32),
+        "FORUM_POST_IP_LIMIT": str(args.requests + 1),
+        "FORUM_SQLITE_SYNCHRONOUS": args.sqlite_synchronous,
     }
     agora = start(
         [sys.executable, "run.py", "--port", str(agora_port), "--log-level", "warning"],
@@ -302,6 +308,8 @@ async def run(args: argparse.Namespace) -> list[tuple[Result, Result]]:
                     ),
                 ]
                 for name, agora_request, bare_request, status in scenarios:
+                    if args.only not in name:
+                        continue
                     ours = await load(name, client, agora_request, expect=status, **options)
                     reference = await load(name, client, bare_request, expect=status, **options)
                     results.append((ours, reference))
@@ -370,6 +378,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--note", default="", help="what else ran on the machine")
+    parser.add_argument("--only", default="", help="run the scenarios whose name has this")
+    parser.add_argument("--sqlite-synchronous", default="FULL", choices=["FULL", "EXTRA", "NORMAL"])
     args = parser.parse_args()
     results = asyncio.run(run(args))
     text = table(results, args)

@@ -42,7 +42,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         await upgrade(engine)
         sessionmaker = make_sessionmaker(engine)
         if settings.seed:

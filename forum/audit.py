@@ -3,13 +3,26 @@
 Who (user id, if known), from where (address, origin), what (path) and why (code), as
 `key=value` pairs in the message and as record attributes for structured handlers.
 Never a password, token, cookie or hash: callers pass none, and values are truncated.
+Each transport logs its refusals where it turns them into an answer, because only it
+knows the address and the origin: `forum/web/refusals.py` and the WebSocket endpoint.
 """
 
 from __future__ import annotations
 
 import logging
 
+from forum.errors import ErrorCode, ForumError
+
 security_log = logging.getLogger("forum.security")
+
+# The refusals of RELIABILITY rows 5-11: CSRF and origin, authentication, authorization,
+# sizes, rate limits and sign-in.
+_AUDITED_STATUS = frozenset({401, 403, 413, 429})
+_AUDITED_CODES = frozenset({ErrorCode.TOO_LARGE, ErrorCode.RATE_LIMITED})
+
+
+def audited(error: ForumError) -> bool:
+    return error.status in _AUDITED_STATUS or error.code in _AUDITED_CODES
 
 
 def log_refusal(

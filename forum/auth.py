@@ -8,7 +8,6 @@ so a forged or truncated cookie is refused before any query.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -76,10 +75,6 @@ def cookies_from_header(header: str | None) -> dict[str, str]:
         except Exception:  # noqa: BLE001 - a malformed Cookie header means no cookies
             return {}
     return {key: morsel.value for key, morsel in jar.items()}
-
-
-def csrf_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
 
 
 async def authenticate(

@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     OBSERVER_CANNOT_SPEAK = "observer_cannot_speak"
     NO_SEAT = "no_seat_available"
+    SEAT_REVOKED = "seat_revoked"
     SESSION_NOT_OPEN = "session_not_open"
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
@@ -67,6 +68,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.LOCKED: 423,
     ErrorCode.OBSERVER_CANNOT_SPEAK: 403,
     ErrorCode.NO_SEAT: 409,
+    ErrorCode.SEAT_REVOKED: 403,
     ErrorCode.SESSION_NOT_OPEN: 409,
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,
@@ -99,8 +101,12 @@ class ForumError(Exception):
         field: str | None = None,
         retry_after: float | None = None,
         params: Mapping[str, object] | None = None,
+        subject_id: int | None = None,
         **extra: Any,
     ) -> None:
+        # The account a refusal concerns when the caller is nobody yet (a failed
+        # sign-in): for the security log only, never sent.
+        self.subject_id = subject_id
         self.code = code
         self.msgid = message
         self.params: dict[str, object] = {**extra, **(params or {})}

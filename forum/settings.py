@@ -7,8 +7,11 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("var")
+# Where `run.py` serves without options; see `default_public_url`.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def _bool(value: str) -> bool:
@@ -46,6 +49,9 @@ class Settings:
     secure_cookies: bool = False
     session_max_age: int = 14 * 24 * 3600
     seed: bool = True
+    # SQLite's `synchronous` pragma: FULL (the default) syncs the WAL at every commit, so
+    # an acknowledged write survives a power cut; NORMAL survives a killed process only.
+    sqlite_synchronous: str = "FULL"
     # WebSocket limits, passed to uvicorn explicitly: its defaults (16 MiB frames,
     # 20 s pings) are too loose for a room of people on slow links.
     ws_max_size: int = 16 * 1024
@@ -67,6 +73,9 @@ class Settings:
     # Per address too, generously: a delegation or a conference hall shares one address.
     post_ip_limit: int = 120
     post_window: float = 60
+    # The forum's address as its readers reach it: feeds build absolute links from it,
+    # never from the request's Host header, which the client writes.
+    public_url: str = DEFAULT_PUBLIC_URL
     extra: dict[str, Any] = field(default_factory=dict)
 
     def uvicorn_ws_options(self) -> dict[str, Any]:
@@ -112,6 +121,8 @@ class Settings:
             ),
             "secure_cookies": _bool(env.get("FORUM_SECURE_COOKIES", "0")),
             "seed": _bool(env.get("FORUM_SEED", "1")),
+            "public_url": normalize_public_url(env.get("FORUM_PUBLIC_URL") or DEFAULT_PUBLIC_URL),
+            "sqlite_synchronous": env.get("FORUM_SQLITE_SYNCHRONOUS", "FULL").strip().upper(),
         }
         for name, kind in (
             ("ws_max_size", int),
@@ -121,6 +132,8 @@ class Settings:
             ("login_account_attempts", int),
             ("login_ip_attempts", int),
             ("login_window", float),
+            ("post_limit", int),
+            ("post_ip_limit", int),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:
@@ -138,3 +151,25 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
+
+
+def normalize_public_url(url: str) -> str:
+    """`http(s)://host[:port][/path]` without a trailing slash; anything else is a
+    mistake in the configuration, refused at start rather than written into links."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"FORUM_PUBLIC_URL must be an http or https URL, not {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"FORUM_PUBLIC_URL takes no query, fragment or credentials: {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def default_public_url(host: str, port: int) -> str:
+    """The URL of the address the server listens on. A wildcard address (0.0.0.0, ::)
+    names no host a reader could use, so it stands for the loopback one: a server open
+    to the network should say its public URL (FORUM_PUBLIC_URL)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

@@ -1,10 +1,9 @@
-"""Markdown to safe HTML, and validation of the text people write.
+"""Markdown to safe HTML, once, at write time.
 
-A body is validated by `clean_body`, rendered once by `render_markdown` when it is
-written, and the HTML is stored: readers never pay for rendering, and the renderer's
-rules are the only way HTML reaches a page. Names, titles and organizations are
-single lines checked by `clean_line`, which refuses the invisible characters that
-could make one name pass for another.
+A body is validated by `clean_body` (`forum.domain.textcheck`, which holds the rules
+for every text field), rendered once by `render_markdown` when it is written, and the
+HTML is stored: readers never pay for rendering, and the renderer's rules are the only
+way HTML reaches a page.
 
 The renderer is markdown-it's CommonMark with tables, strikethrough and linkify,
 raw HTML off, and these rules on top:
@@ -33,10 +32,23 @@ from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from forum.errors import N_, ErrorCode, ForumError
+from forum.domain.textcheck import (
+    MAX_BODY_BYTES,
+    MAX_TITLE_CHARS,
+    clean_body,
+    clean_line,
+    strip_hidden,
+)
 
-MAX_BODY_BYTES = 64 * 1024
-MAX_TITLE_CHARS = 200
+# The checks live in the domain; callers that import them from here keep working.
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TITLE_CHARS",
+    "clean_body",
+    "clean_line",
+    "render_markdown",
+    "render_markdown_async",
+]
 
 _LINK_REL = "nofollow ugc noopener"
 
@@ -48,22 +60,13 @@ _URL_INVISIBLE_RE = re.compile(
 # A colon before any `/`, `?` or `#` makes the URL absolute, whatever precedes it.
 _SCHEME_RE = re.compile(r"([^/?#]*?):")
 
-# Stripped from bodies before rendering: C0 and C1 controls other than tab and
-# newlines, and the bidi embeddings, overrides and isolates (U+202A-U+202E,
-# U+2066-U+2069). Those have no visible form and can reorder the text around them,
-# even inside code, so that it reads as something other than what it is; showing
-# them as escapes would litter right-to-left posts. Writers of Arabic and Hebrew
-# keep what they need: `dir="auto"` on each block and the marks U+200E, U+200F and
-# U+061C, which are left alone.
-_BODY_STRIP_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BODY_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-_LINE_FORBIDDEN = frozenset(
-    "\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2028\u2029"
-    "\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-    # Hangul fillers: they render as blanks, which would allow an invisible name.
-    "\u115f\u1160\u3164\uffa0"
-)
+# Bodies reach the renderer cleaned (`clean_body`); the renderer strips controls and
+# hidden characters again so that nothing but its own rules decides what HTML holds,
+# whatever source it is given. Bidi embeddings, overrides and isolates can reorder
+# text even inside code, so that it reads as something other than what it is; writers
+# of Arabic and Hebrew keep what they need: `dir="auto"` on each block and the marks
+# U+200E, U+200F and U+061C (see `BODY_KEEPS`).
+_BODY_CONTROL_STRIP_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _DIR_AUTO_TOKENS = frozenset(
     {
@@ -192,66 +195,10 @@ _MD = _build()
 
 def render_markdown(source: str) -> str:
     """Markdown -> safe HTML. Called once at write time; the HTML is stored."""
-    html: str = _MD.render(_BODY_STRIP_RE.sub("", source))
+    html: str = _MD.render(strip_hidden(_BODY_CONTROL_STRIP_RE.sub("", source)))
     return html
 
 
 async def render_markdown_async(source: str) -> str:
     """Same as render_markdown, run off the event loop (asyncio.to_thread)."""
     return await asyncio.to_thread(render_markdown, source)
-
-
-def _refuse(message: str, field: str, **params: object) -> ForumError:
-    """`message` names the field `{name}`, and may name other `params`."""
-    return ForumError(ErrorCode.VALIDATION, message, field=field, params={"name": field, **params})
-
-
-def clean_body(source: str, *, field: str = "body", max_bytes: int = MAX_BODY_BYTES) -> str:
-    """Validate a Markdown body: str, not blank after strip, UTF-8 size <= max_bytes
-    (ForumError TOO_LARGE), no NUL or other C0 controls except \\n \\r \\t (VALIDATION).
-    Normalizes newlines to \\n and returns it."""
-    if not isinstance(source, str):
-        raise _refuse(N_("{name} must be text"), field)
-    too_large = ForumError(
-        ErrorCode.TOO_LARGE,
-        N_("{name} is larger than {max} bytes"),
-        field=field,
-        params={"name": field, "max": max_bytes},
-    )
-    # Each character is at least one byte: skip encoding what is surely too large.
-    if len(source) > max_bytes:
-        raise too_large
-    try:
-        size = len(source.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise _refuse(N_("{name} is not valid Unicode"), field) from None
-    if size > max_bytes:
-        raise too_large
-    if _BODY_CONTROL_RE.search(source):
-        raise _refuse(N_("{name} contains control characters"), field)
-    if not source.strip():
-        raise _refuse(N_("{name} must not be blank"), field)
-    return source.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def clean_line(
-    value: str, *, field: str, max_chars: int = MAX_TITLE_CHARS, min_chars: int = 1
-) -> str:
-    """Validate a one-line text: names, titles, organizations. Strips, NFC-normalizes,
-    refuses (VALIDATION, with field) empty/too long, any control char or newline,
-    bidi controls U+202A-U+202E and U+2066-U+2069, U+200E/U+200F, U+061C, and zero-width
-    chars (U+200B-U+200D, U+2060, U+FEFF, U+180E). Hangul fillers, which render as
-    blanks, are refused too. Length is counted in code points after normalization."""
-    if not isinstance(value, str):
-        raise _refuse(N_("{name} must be text"), field)
-    text = unicodedata.normalize("NFC", value.strip())
-    if not text:
-        raise _refuse(N_("{name} must not be empty"), field)
-    for char in text:
-        if char in _LINE_FORBIDDEN or unicodedata.category(char) in ("Cc", "Cs"):
-            raise _refuse(N_("{name} contains an invisible or control character"), field)
-    if len(text) < min_chars:
-        raise _refuse(N_("{name} must be at least {min} characters"), field, min=min_chars)
-    if len(text) > max_chars:
-        raise _refuse(N_("{name} must be at most {max} characters"), field, max=max_chars)
-    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -124,6 +125,13 @@ class Client(httpx.AsyncClient):
         """Register and sign in; returns the account as /api/me shows it."""
         user = await self.register(**fields)
         return await self.login(user["email"], user["password"])
+
+
+def token_in(html: str) -> str:
+    """The CSRF field of a page's form, as a browser would send it back."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the form"
+    return match.group(1)
 
 
 def registration(**fields: Any) -> dict[str, Any]:

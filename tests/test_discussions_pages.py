@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from forum.auth import CSRF_COOKIE
 from forum.settings import Settings
 from tests.conftest import FakeClock, make_settings
 from tests.discussions_support import line_id, open_thread, recording, set_role, snapshot
-from tests.support import Client, LiveServer, client
+from tests.support import Client, LiveServer, client, token_in
 
 POST_LIMIT = 3
 
@@ -23,18 +22,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path).with_(post_limit=POST_LIMIT, post_window=60)
 
 
-def token_in(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field in the form"
-    return match.group(1)
-
-
 async def test_a_browser_without_javascript_takes_part(server: LiveServer, http: Client) -> None:
     me = await http.signup()
     board = await http.get("/action-lines/C3")
     assert 'action="/action-lines/C3"' in board.text
     token = token_in(board.text)
-    assert token == http.cookies[CSRF_COOKIE]
+    assert token == http.csrf  # the session's token, as sign-in over the API gave it
 
     opened = await http.post(
         "/action-lines/C3",

@@ -8,9 +8,12 @@ from forum.domain.seats import (
     DEFAULT_OBSERVER_POLICY,
     SEATS_PER_FAMILY_MAX,
     ObserverPolicy,
+    check_seat_held,
     check_set_observer_policy,
     check_take_seat,
+    may_speak,
     parse_observer_policy,
+    seat_after_change,
     seats_for,
 )
 from forum.domain.vocabulary import Family, Role, Seat
@@ -168,3 +171,73 @@ def test_only_the_chair_sets_the_policy() -> None:
     with pytest.raises(ForumError) as caught:
         check_set_observer_policy(is_chair=False)
     assert caught.value.code is ErrorCode.FORBIDDEN
+
+
+# -- a change of standing --------------------------------------------------------------
+
+P, R, OBS = Seat.PARTICIPANT, Seat.REMOTE, Seat.OBSERVER
+
+
+@pytest.mark.parametrize(
+    ("seat", "role", "family", "observers", "secretariat", "expected"),
+    [
+        # Still allowed: kept as it is.
+        (R, Role.CONTACT_POINT, GOV, {}, False, R),
+        (P, Role.MEMBER, GOV, {}, False, P),  # a chair who is now a member
+        (OBS, None, CS, {10: CS}, False, OBS),  # an observer member who left
+        (P, None, GOV, {}, True, P),  # the secretariat needs no membership
+        # Left or removed: out of the room, no observer seat taken for them.
+        (P, None, CS, {}, False, None),
+        (R, None, GOV, {}, False, None),
+        # Made observer: an observer seat, if their family has one free.
+        (P, Role.OBSERVER, CS, {}, False, OBS),
+        (R, Role.OBSERVER, CS, {10: CS}, False, OBS),  # their other tab holds it already
+        (P, Role.OBSERVER, CS, {11: CS}, False, None),
+        (P, Role.OBSERVER, GOV, {}, False, None),
+        # Made member: from the observer seat to a participant's.
+        (OBS, Role.MEMBER, CS, {10: CS}, False, P),
+    ],
+)
+def test_seat_after_a_change_of_role(
+    seat: Seat,
+    role: Role | None,
+    family: Family,
+    observers: dict[int, Family],
+    secretariat: bool,
+    expected: Seat | None,
+) -> None:
+    after = seat_after_change(
+        seat,
+        user_id=10,
+        family=family,
+        role=role,
+        is_secretariat=secretariat,
+        policy=DEFAULT_OBSERVER_POLICY,
+        observers=observers,
+    )
+    assert after == expected
+    if after is not None:
+        assert after in seats_for(role, is_secretariat=secretariat)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("seat", list(Seat))
+def test_a_seat_is_held_only_while_the_role_allows_it(seat: Seat, role: Role | None) -> None:
+    allowed = seat in seats_for(role, is_secretariat=False)
+    if allowed:
+        check_seat_held(seat, role=role, is_secretariat=False)
+    else:
+        with pytest.raises(ForumError) as caught:
+            check_seat_held(seat, role=role, is_secretariat=False)
+        assert caught.value.code is ErrorCode.SEAT_REVOKED and caught.value.status == 403
+    check_seat_held(P, role=role, is_secretariat=True)
+
+
+def test_who_keeps_a_hand() -> None:
+    assert [role for role in ROLES if may_speak(role, is_secretariat=False)] == [
+        Role.CHAIR,
+        Role.COORDINATOR,
+        Role.MEMBER,
+        Role.CONTACT_POINT,
+    ]
+    assert may_speak(None, is_secretariat=True)

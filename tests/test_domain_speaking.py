@@ -28,7 +28,7 @@ from forum.domain.speaking import (
     check_set_policy,
     check_speaking_time,
     check_take_floor,
-    clean_body,
+    clean_intervention,
     find,
     lower_hand,
     move,
@@ -308,12 +308,14 @@ def test_check_extend_floor(
         ("déjà vu — 発言", None),
     ],
 )
-def test_clean_body(body: str, expected: ErrorCode | None) -> None:
-    assert code_of(lambda: clean_body(body, limit=10 if len(body) == 11 else 100)) == expected
+def test_clean_intervention(body: str, expected: ErrorCode | None) -> None:
+    assert (
+        code_of(lambda: clean_intervention(body, limit=10 if len(body) == 11 else 100)) == expected
+    )
 
 
-def test_clean_body_strips() -> None:
-    assert clean_body("  hello \n", limit=10) == "hello"
+def test_clean_intervention_strips() -> None:
+    assert clean_intervention("  hello \n", limit=10) == "hello"
 
 
 # The speaking matrix: seat x format x floor state x who is asking.

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from starlette.routing import Route
 
-from forum.auth import CSRF_COOKIE
 from forum.broker import Message, user_channel
 from forum.db.models import Membership
-from tests.support import Client, LiveServer, client, make_secretariat
+from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
 
 async def memberships(server: LiveServer) -> int:
@@ -195,7 +194,7 @@ async def test_html_forms_need_the_csrf_field(server: LiveServer) -> None:
     async with client(server) as browser:
         page = await browser.get("/register")
         assert page.status_code == 200 and 'name="csrf_token"' in page.text
-        token = browser.cookies[CSRF_COOKIE]
+        token = token_in(page.text)
         form = {
             "email": "form@example.org",
             "password": "correct horse battery",
@@ -214,7 +213,9 @@ async def test_html_forms_need_the_csrf_field(server: LiveServer) -> None:
         assert "Form User" in home.text
         out_missing = await browser.post("/logout", data={})
         assert out_missing.status_code == 403
-        out = await browser.post("/logout", data={"csrf_token": browser.cookies[CSRF_COOKIE]})
+        # Signed in, the token is the new session's: the one of the sign-up form is gone.
+        assert (await browser.post("/logout", data={"csrf_token": token})).status_code == 403
+        out = await browser.post("/logout", data={"csrf_token": token_in(home.text)})
         assert out.status_code == 303
         assert "Form User" not in (await browser.get("/")).text
 

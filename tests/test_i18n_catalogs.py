@@ -94,7 +94,8 @@ _CALLS_WITH_MESSAGE = {"ForumError": 1, "rate_limited": 1, "enforce": 4, "_refus
 _HANDED_ON = {
     ("forum/limits.py", "rate_limited"),
     ("forum/limits.py", "enforce"),
-    ("forum/text.py", "_refuse"),
+    ("forum/domain/textcheck.py", "_refuse"),
+    ("forum/domain/textcheck.py", "clean_line"),
     ("forum/web/http.py", "validation_error"),
     ("forum/web/errors.py", "http_error"),
     ("forum/domain/sessions.py", "_require_chair"),

@@ -122,6 +122,22 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path, sqlite_url: str) -> None:
         await engine.dispose()
 
 
+async def test_sqlite_syncs_every_commit_unless_told_otherwise(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The app's own engine, on a real connection: FULL (2) by default, so an
+    acknowledged write survives a power cut; NORMAL (1) when the operator chooses it."""
+    env = {"FORUM_DATA_DIR": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40}
+    for chosen, expected in ((None, 2), ("normal", 1)):
+        extra = {"FORUM_SQLITE_SYNCHRONOUS": chosen} if chosen else {}
+        settings = Settings.from_env({**env, **extra}, database_url=sqlite_url)
+        async with live_server(settings) as live, live.state["engine"].connect() as connection:
+            pragma = await connection.execute(text("PRAGMA synchronous"))
+            assert pragma.scalar() == expected
+    with pytest.raises(ValueError, match="synchronous"):
+        create_engine(sqlite_url, sqlite_synchronous="OFF")
+
+
 async def test_write_transaction_must_be_outermost(session: AsyncSession) -> None:
     async with session.begin():
         with pytest.raises(RuntimeError):

@@ -10,15 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from forum.errors import ErrorCode, ForumError
-from forum.text import (
-    MAX_BODY_BYTES,
-    MAX_TITLE_CHARS,
-    clean_body,
-    clean_line,
-    render_markdown,
-    render_markdown_async,
-)
+from forum.domain.textcheck import MAX_BODY_BYTES, clean_body
+from forum.text import render_markdown, render_markdown_async
 
 REL = "nofollow ugc noopener"
 
@@ -297,136 +290,6 @@ async def test_render_markdown_async_matches() -> None:
         *(render_markdown_async(f"{i} www.example.org") for i in range(8))
     )
     assert results == [render_markdown(f"{i} www.example.org") for i in range(8)]
-
-
-# ---- clean_body
-
-
-def _refusal(excinfo: pytest.ExceptionInfo[ForumError], code: ErrorCode, field: str) -> None:
-    assert excinfo.value.code is code
-    assert excinfo.value.field == field
-
-
-@pytest.mark.parametrize(
-    ("unit", "count"),
-    [("a", MAX_BODY_BYTES), ("é", MAX_BODY_BYTES // 2), ("€", MAX_BODY_BYTES // 3),
-     ("😀", MAX_BODY_BYTES // 4 - 1)],
-)  # fmt: skip
-def test_clean_body_size_limit_counts_bytes(unit: str, count: int) -> None:
-    body = unit * count
-    body += "a" * (MAX_BODY_BYTES - len(body.encode()))
-    assert len(body.encode()) == MAX_BODY_BYTES
-    assert clean_body(body) == body
-    with pytest.raises(ForumError) as excinfo:
-        clean_body(body + "a")
-    _refusal(excinfo, ErrorCode.TOO_LARGE, "body")
-    assert excinfo.value.status == 413
-    # The same number of characters, one byte more.
-    widened = body[:-1] + {"a": "é", "é": "€"}[body[-1]]
-    assert len(widened) == len(body) <= MAX_BODY_BYTES
-    with pytest.raises(ForumError) as excinfo:
-        clean_body(widened)
-    _refusal(excinfo, ErrorCode.TOO_LARGE, "body")
-
-
-def test_clean_body_max_bytes_and_field() -> None:
-    assert clean_body("abcd", max_bytes=4, field="agenda") == "abcd"
-    with pytest.raises(ForumError) as excinfo:
-        clean_body("abcé", max_bytes=4, field="agenda")
-    _refusal(excinfo, ErrorCode.TOO_LARGE, "agenda")
-
-
-@pytest.mark.parametrize("body", ["", " ", "\n\n", " \t\r\n ", "\u3000"])
-def test_clean_body_refuses_blank(body: str) -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_body(body)
-    _refusal(excinfo, ErrorCode.VALIDATION, "body")
-
-
-@pytest.mark.parametrize("char", [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"])
-def test_clean_body_refuses_c0_controls(char: str) -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_body(f"hello{char}world")
-    _refusal(excinfo, ErrorCode.VALIDATION, "body")
-    assert excinfo.value.status == 422
-
-
-@pytest.mark.parametrize("body", [b"not text", None, 42, "\ud800 lone surrogate"])
-def test_clean_body_refuses_non_text(body: object) -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_body(body)  # type: ignore[arg-type]
-    _refusal(excinfo, ErrorCode.VALIDATION, "body")
-
-
-def test_clean_body_normalizes_newlines_and_keeps_tabs() -> None:
-    assert clean_body("a\r\nb\rc\n\td") == "a\nb\nc\n\td"
-    assert clean_body("  indented code\n") == "  indented code\n"
-
-
-# ---- clean_line
-
-LINE_FORBIDDEN = [
-    *BIDI_CONTROLS, "\u200e", "\u200f", "\u061c",
-    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u180e",
-    "\x00", "\x07", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u3164",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        template.format(char)
-        for char in LINE_FORBIDDEN
-        # Whitespace at either end is stripped, not refused.
-        for template in (["Al{}ice"] if char.isspace() else ["{}Alice", "Al{}ice", "Alice{}"])
-    ],
-)
-def test_clean_line_refuses_invisible_and_control(value: str) -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_line(value, field="display_name")
-    _refusal(excinfo, ErrorCode.VALIDATION, "display_name")
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["مرحبا بالعالم", "שלום עולם", "中华人民共和国代表团", "José Müller", "Zoë Ångström",
-     "Nguyễn Thị Minh Khai", "Ελληνικά", "O'Brien-Smith & Co.", "日本語 (にほんご)"],
-)  # fmt: skip
-def test_clean_line_accepts_scripts(value: str) -> None:
-    assert clean_line(value, field="name") == value
-
-
-def test_clean_line_strips_and_normalizes() -> None:
-    assert clean_line("  Jose\u0301  \n", field="name") == "José"
-
-
-@pytest.mark.parametrize("value", ["", "   ", "\t\n"])
-def test_clean_line_refuses_empty(value: str) -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_line(value, field="title")
-    _refusal(excinfo, ErrorCode.VALIDATION, "title")
-
-
-def test_clean_line_length_in_characters_after_normalization() -> None:
-    assert clean_line("é" * MAX_TITLE_CHARS, field="title") == "é" * MAX_TITLE_CHARS
-    assert clean_line("e\u0301" * MAX_TITLE_CHARS, field="title") == "é" * MAX_TITLE_CHARS
-    with pytest.raises(ForumError) as excinfo:
-        clean_line("é" * (MAX_TITLE_CHARS + 1), field="title")
-    _refusal(excinfo, ErrorCode.VALIDATION, "title")
-
-
-def test_clean_line_custom_bounds() -> None:
-    assert clean_line("abc", field="code", min_chars=3, max_chars=3) == "abc"
-    for value in ("ab", "abcd"):
-        with pytest.raises(ForumError) as excinfo:
-            clean_line(value, field="code", min_chars=3, max_chars=3)
-        _refusal(excinfo, ErrorCode.VALIDATION, "code")
-
-
-def test_clean_line_refuses_non_text() -> None:
-    with pytest.raises(ForumError) as excinfo:
-        clean_line(None, field="name")  # type: ignore[arg-type]
-    _refusal(excinfo, ErrorCode.VALIDATION, "name")
 
 
 # ---- bounded rendering

@@ -11,7 +11,6 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.audit import log_refusal
 from forum.auth import BEARER_PREFIX, new_token, token_hash
 from forum.broker import Broker, user_channel
 from forum.db.base import utcnow
@@ -19,6 +18,7 @@ from forum.db.engine import end_read, write_transaction
 from forum.db.models import AuthSession, User
 from forum.db.queries import get_user_by_email
 from forum.domain.regions import region_of
+from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
@@ -28,7 +28,6 @@ from forum.passwords import (
     needs_rehash,
     verify_password_async,
 )
-from forum.text import clean_line
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge, not a regular expression's.
@@ -78,7 +77,6 @@ class SignIn:
     token: str  # shown once: the cookie's or the API client's secret
     session_id: int
     kind: str
-    csrf_token: str  # rotated at every sign-in
 
 
 def normalize_email(email: str) -> str:
@@ -173,16 +171,16 @@ async def do_login(
     limits = policy.limits(email, client_ip)
     retry_after = await limiter.hit(*limits)
     if retry_after is not None:
-        log_refusal("rate_limited", ip=client_ip, path="login")
         raise rate_limited(retry_after, N_("Too many sign-in attempts; try again in {seconds} s."))
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
     await end_read(session)
     ok = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        log_refusal(
-            "invalid_credentials", ip=client_ip, path="login", user_id=user.id if user else None
+        raise ForumError(
+            ErrorCode.INVALID_CREDENTIALS,
+            N_("Wrong email or password."),
+            subject_id=user.id if user else None,
         )
-        raise ForumError(ErrorCode.INVALID_CREDENTIALS, N_("Wrong email or password."))
     await limiter.forget(*(limit.key for limit in limits))
     token = (BEARER_PREFIX if kind == "bearer" else "") + new_token()
     rehash = await hash_password_async(password) if needs_rehash(user.password_hash) else None
@@ -197,9 +195,7 @@ async def do_login(
             expires_at=utcnow() + timedelta(seconds=max_age),
         )
         session.add(auth_session)
-    return SignIn(
-        user=user, token=token, session_id=auth_session.id, kind=kind, csrf_token=new_token()
-    )
+    return SignIn(user=user, token=token, session_id=auth_session.id, kind=kind)
 
 
 async def do_logout(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.standing import publish_reseated, reseat
 from forum.broker import Broker, user_channel
 from forum.db.engine import write_transaction
 from forum.db.models import Group, Membership, User
@@ -13,6 +16,8 @@ from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
 from forum.domain.membership import GroupFacts, check_assign_role, check_self_join
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import N_, ErrorCode, ForumError
+
+log = logging.getLogger(__name__)
 
 
 def facts(group: Group) -> GroupFacts:
@@ -66,15 +71,19 @@ async def _check_bureaus_after(
 async def _publish_membership(
     broker: Broker, user_id: int, group: Group, role: Role | None
 ) -> None:
-    await broker.publish(
-        user_channel(user_id),
-        {
-            "type": "membership",
-            "op": "update",
-            "group": group.slug,
-            "role": None if role is None else str(role),
-        },
-    )
+    # After commit: a failure is logged, never answered as an error of a done change.
+    try:
+        await broker.publish(
+            user_channel(user_id),
+            {
+                "type": "membership",
+                "op": "update",
+                "group": group.slug,
+                "role": None if role is None else str(role),
+            },
+        )
+    except Exception:
+        log.exception("publishing the membership of user %d failed", user_id)
 
 
 async def do_join_group(
@@ -89,7 +98,12 @@ async def do_join_group(
         await _check_bureaus_after(session, group, user.id, granted)
         membership = Membership(group_id=group.id, user_id=user.id, role=granted)
         session.add(membership)
+        # An observer of the room who joins as a member moves to a participant seat.
+        reseated = await reseat(
+            session, group_id=group.id, user_id=user.id, role=granted, actor_id=user.id
+        )
     await _publish_membership(broker, user.id, group, granted)
+    await publish_reseated(broker, reseated)
     return membership
 
 
@@ -102,7 +116,11 @@ async def do_leave_group(
             raise ForumError(ErrorCode.NOT_MEMBER, N_("You are not a member of this group."))
         await _check_bureaus_after(session, group, user.id, None)
         await session.delete(membership)
+        reseated = await reseat(
+            session, group_id=group.id, user_id=user.id, role=None, actor_id=user.id
+        )
     await _publish_membership(broker, user.id, group, None)
+    await publish_reseated(broker, reseated)
 
 
 async def do_set_member_role(
@@ -129,6 +147,7 @@ async def do_set_member_role(
         if current is None and role is None:
             raise ForumError(ErrorCode.NOT_MEMBER, N_("This person is not a member of the group."))
         await _check_bureaus_after(session, group, user_id, role)
+        previous = Role(current.role) if current is not None else None
         if current is not None and role is None:
             await session.delete(current)
             result = None
@@ -138,5 +157,11 @@ async def do_set_member_role(
         elif role is not None and current is not None:
             current.role = role
             result = current
+        reseated = None
+        if previous != role:
+            reseated = await reseat(
+                session, group_id=group.id, user_id=user_id, role=role, actor_id=actor.id
+            )
     await _publish_membership(broker, user_id, group, role)
+    await publish_reseated(broker, reseated)
     return result

@@ -37,10 +37,11 @@ from forum.domain.discussions import (
     check_reply,
     reply_depth,
 )
+from forum.domain.textcheck import clean_body, clean_line
 from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
-from forum.text import clean_body, clean_line, render_markdown_async
+from forum.text import render_markdown_async
 
 
 def thread_channel(thread_id: int) -> str:

@@ -39,6 +39,7 @@ from forum.domain.sessions import (
     check_close_session,
     check_open_session,
     check_schedule_session,
+    clean_session_text,
 )
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
 from forum.domain.vocabulary import Family, Role, Seat
@@ -265,21 +266,24 @@ class SessionDraft:
 async def do_schedule_session(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, draft: SessionDraft
 ) -> RoomSession:
-    agenda_html = await render_markdown_async(draft.agenda) if draft.agenda.strip() else ""
+    # Cleaned before rendering, so that the stored agenda and its HTML agree and the
+    # rendering stays out of the write transaction.
+    title, agenda = clean_session_text(draft.title, draft.agenda)
+    agenda_html = await render_markdown_async(agenda) if agenda else ""
     async with write_transaction(session):
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        title = check_schedule_session(
+        check_schedule_session(
             is_chair=actor.is_chair,
-            title=draft.title,
-            agenda=draft.agenda,
+            title=title,
+            agenda=agenda,
             starts_at=draft.starts_at,
             ends_at=draft.ends_at,
         )
         row = RoomSession(
             room_id=room.id,
             title=title,
-            agenda=draft.agenda,
+            agenda=agenda,
             agenda_html=agenda_html,
             format=draft.format.value,
             status=SessionStatus.SCHEDULED.value,

@@ -39,7 +39,7 @@ def presence_entry(user: User, seat: str, ver: int) -> dict[str, Any]:
     }
 
 
-async def _seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | None:
+async def seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | None:
     """The seat a person shows in the room: that of their latest connection."""
     return await session.scalar(
         select(Presence.seat)
@@ -49,7 +49,7 @@ async def _seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | N
     )
 
 
-async def _publish_presence(
+async def publish_presence(
     broker: Broker, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
 ) -> None:
     if users or left:
@@ -93,7 +93,7 @@ async def do_take_seat(
             policy=observer_policy_of(room),
             observers=observers,
         )
-        before = await _seat_of(session, room.id, user.id)
+        before = await seat_of(session, room.id, user.id)
         now = utcnow()
         session.add(
             Presence(
@@ -124,7 +124,7 @@ async def do_take_seat(
             room.presence_ver += 1
         ver = room.presence_ver
     if changed:
-        await _publish_presence(broker, room_id, [presence_entry(user, seat.value, ver)], [])
+        await publish_presence(broker, room_id, [presence_entry(user, seat.value, ver)], [])
 
 
 async def do_leave_seat(
@@ -136,7 +136,7 @@ async def do_leave_seat(
         if not gone.rowcount:  # type: ignore[attr-defined]
             return
         users, left = await _after_removal(session, room, [user.id])
-    await _publish_presence(broker, room_id, users, left)
+    await publish_presence(broker, room_id, users, left)
 
 
 async def _after_removal(
@@ -147,7 +147,7 @@ async def _after_removal(
     left: list[dict[str, int]] = []
     for user_id in sorted(set(user_ids)):
         room.presence_ver += 1
-        seat = await _seat_of(session, room.id, user_id)
+        seat = await seat_of(session, room.id, user_id)
         if seat is None:
             left.append({"user_id": user_id, "ver": room.presence_ver})
         else:
@@ -197,7 +197,7 @@ async def do_sweep_presence(
             )
             users, left = await _after_removal(session, room, rows)
         removed += len(rows)
-        await _publish_presence(broker, room_id, users, left)
+        await publish_presence(broker, room_id, users, left)
     return removed
 
 

@@ -27,6 +27,7 @@ from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
+from forum.domain.seats import check_seat_held
 from forum.domain.sessions import SessionFormat
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
@@ -66,6 +67,8 @@ async def do_raise_hand(
 ) -> RoomEvent:
     async with write_transaction(session):
         room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
         queue = queue_of(room)
         turn = turn_of(room)
         rules.check_raise_hand(
@@ -209,11 +212,11 @@ async def do_take_floor(
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         rules.check_take_floor(is_chair=actor.is_chair, turn=turn_of(room))
-        event = await _end_turn(session, room, reason="chair", actor_id=user.id)
+        event = await end_turn(session, room, reason="chair", actor_id=user.id)
     return await _publish(broker, event)
 
 
-async def _end_turn(
+async def end_turn(
     session: AsyncSession, room: Room, *, reason: str, actor_id: int | None
 ) -> RoomEvent:
     floor = room.floor or {}
@@ -279,7 +282,7 @@ async def do_expire_floor(
             or not turn.expired(now or utcnow())
         ):
             return None
-        event = await _end_turn(session, room, reason="expired", actor_id=None)
+        event = await end_turn(session, room, reason="expired", actor_id=None)
     return await _publish(broker, event)
 
 
@@ -289,6 +292,7 @@ async def do_intervene(
     async with write_transaction(session):
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
+        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
         open_session = (
             await session.get(RoomSession, room.open_session_id)
             if room.open_session_id is not None

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Group, GroupActionLine
+from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind
+from forum.errors import ForumError
 
 SEED_FILE = Path(__file__).parent / "seed" / "wsis.yaml"
 
@@ -25,6 +27,16 @@ def load_seed_file(path: Path = SEED_FILE) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top")
     return data
+
+
+def _line(entry: dict[str, Any], key: str) -> str:
+    """A name or title of the seed, under the rules people's names follow: the
+    structure is shown beside them, and an edited file is input like any other."""
+    try:
+        return clean_line(entry[key], field=key)
+    except ForumError as error:
+        what = entry.get("slug") or entry.get("code")
+        raise ValueError(f"seed entry {what!r}: {error.message}") from None
 
 
 async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = None) -> int:
@@ -43,7 +55,7 @@ async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = No
                 session.add(line)
                 added += 1
             line.kind = kind
-            line.title = entry["title"]
+            line.title = _line(entry, "title")
             line.description = entry.get("description", "").strip()
             line.facilitators = list(entry.get("facilitators", []))
             line.position = position
@@ -60,7 +72,7 @@ async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = No
                 group = groups[entry["slug"]] = Group(slug=entry["slug"])
                 session.add(group)
                 added += 1
-            group.name = entry["name"]
+            group.name = _line(entry, "name")
             group.kind = GroupKind(entry["kind"])
             group.family = Family(entry["family"])
             group.region = entry.get("region")

@@ -138,3 +138,65 @@ def check_take_seat(
             seats=total,
             params={"family": family.value},
         )
+
+
+def may_speak(role: Role | None, *, is_secretariat: bool) -> bool:
+    """Whether this role keeps a hand in the queue and the floor."""
+    return Seat.PARTICIPANT in seats_for(role, is_secretariat=is_secretariat)
+
+
+def check_seat_held(seat: Seat, *, role: Role | None, is_secretariat: bool) -> None:
+    """The seat a connection took at join still matches the person's role now.
+
+    A change of role reseats people as it commits, but the seat a connection remembers
+    is not proof: the notice may not have reached its worker yet, or may be lost.
+    """
+    if seat not in seats_for(role, is_secretariat=is_secretariat):
+        raise ForumError(
+            ErrorCode.SEAT_REVOKED,
+            N_(
+                "Your role in this group has changed: this seat is no longer yours. "
+                "Join the room again."
+            ),
+        )
+
+
+def seat_after_change(
+    seat: Seat,
+    *,
+    user_id: int,
+    family: Family,
+    role: Role | None,
+    is_secretariat: bool,
+    policy: ObserverPolicy,
+    observers: Mapping[int, Family],
+) -> Seat | None:
+    """The seat someone holds once their role in the group is `role` (None: they left
+    or were removed), or None when their seat ends.
+
+    A seat the new role allows is kept. Someone still in the group moves to the seat
+    their role allows: a member made observer to an observer seat if the room's policy
+    has one free for their family, an observer made member to a participant seat.
+    Someone no longer in the group leaves the room: they may ask for an observer seat,
+    but one of the few is not taken for them unasked.
+    """
+    allowed = seats_for(role, is_secretariat=is_secretariat)
+    if seat in allowed:
+        return seat
+    if role is None:
+        return None
+    if Seat.PARTICIPANT in allowed:
+        return Seat.PARTICIPANT
+    try:
+        check_take_seat(
+            Seat.OBSERVER,
+            user_id=user_id,
+            family=family,
+            role=role,
+            is_secretariat=is_secretariat,
+            policy=policy,
+            observers=observers,
+        )
+    except ForumError:
+        return None
+    return Seat.OBSERVER

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from forum.domain.permissions import Action, may
+from forum.domain.textcheck import clean_body, clean_line
 from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -43,28 +44,22 @@ def _require_chair(is_chair: bool, message: str) -> None:
         raise ForumError(ErrorCode.FORBIDDEN, message)
 
 
+def clean_session_text(title: str, agenda: str) -> tuple[str, str]:
+    """A session's title (one line) and agenda (Markdown, may be blank), as stored."""
+    return (
+        clean_line(title, field="title", max_chars=TITLE_MAX_CHARS),
+        clean_body(
+            agenda, field="agenda", max_bytes=None, max_chars=AGENDA_MAX_CHARS, required=False
+        ),
+    )
+
+
 def check_schedule_session(
     *, is_chair: bool, title: str, agenda: str, starts_at: datetime, ends_at: datetime
 ) -> str:
-    """Validate a new session; returns the title with its outer blanks removed."""
+    """Validate a new session; returns the title as stored (`clean_session_text`)."""
     _require_chair(is_chair, N_("Only the chair may schedule a session."))
-    title = title.strip()
-    if not title:
-        raise ForumError(ErrorCode.VALIDATION, N_("A session needs a title."), field="title")
-    if len(title) > TITLE_MAX_CHARS:
-        raise ForumError(
-            ErrorCode.VALIDATION,
-            N_("Titles are at most {max} characters."),
-            field="title",
-            params={"max": TITLE_MAX_CHARS},
-        )
-    if len(agenda) > AGENDA_MAX_CHARS:
-        raise ForumError(
-            ErrorCode.TOO_LARGE,
-            N_("Agendas are at most {max} characters."),
-            field="agenda",
-            params={"max": AGENDA_MAX_CHARS},
-        )
+    title, _agenda = clean_session_text(title, agenda)
     for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ForumError(

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from forum.domain.sessions import SessionFormat
+from forum.domain.textcheck import clean_body
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -26,9 +27,6 @@ INTERVENTION_MAX_CHARS = 4000
 SHORT_INTERVENTION_MAX_CHARS = 500
 SPEAKING_TIME_MAX_S = 3600
 QUEUE_MAX = 500
-
-# Newlines and tabs are text; other C0/C1 controls only disturb the transcript.
-_ALLOWED_CONTROLS = frozenset("\n\t")
 
 
 class QueuePolicy(StrEnum):
@@ -232,25 +230,9 @@ def check_extend_floor(*, is_chair: bool, turn: Turn | None, seconds: int) -> No
     check_speaking_time(seconds, field="seconds")
 
 
-def clean_body(body: str, *, limit: int) -> str:
-    body = body.strip()
-    if not body:
-        raise ForumError(ErrorCode.VALIDATION, N_("An intervention needs some text."), field="body")
-    if len(body) > limit:
-        raise ForumError(
-            ErrorCode.TOO_LARGE,
-            N_("This intervention is over {limit} characters."),
-            field="body",
-            params={"limit": limit},
-        )
-    if any(
-        (ord(char) < 32 or 127 <= ord(char) < 160) and char not in _ALLOWED_CONTROLS
-        for char in body
-    ):
-        raise ForumError(
-            ErrorCode.VALIDATION, N_("Control characters are not allowed."), field="body"
-        )
-    return body
+def clean_intervention(body: str, *, limit: int) -> str:
+    """An intervention is plain text under the body rules, its outer blanks trimmed."""
+    return clean_body(body, field="body", max_bytes=None, max_chars=limit, trim=True)
 
 
 def check_intervene(
@@ -272,9 +254,9 @@ def check_intervene(
     live_turn = turn if turn is not None and not turn.expired(now) else None
     holds_floor = live_turn is not None and live_turn.user_id == user_id
     if is_chair or holds_floor:
-        return clean_body(body, limit=INTERVENTION_MAX_CHARS)
+        return clean_intervention(body, limit=INTERVENTION_MAX_CHARS)
     if session_format is SessionFormat.OPEN_DEBATE:
-        return clean_body(body, limit=SHORT_INTERVENTION_MAX_CHARS)
+        return clean_intervention(body, limit=SHORT_INTERVENTION_MAX_CHARS)
     if live_turn is not None:
         raise ForumError(ErrorCode.FLOOR_HELD, N_("Someone else has the floor."))
     if turn is not None and turn.user_id == user_id:

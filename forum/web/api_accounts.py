@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forum import csrf
 from forum.actions.accounts import (
     LoginPolicy,
     SignIn,
@@ -21,6 +22,7 @@ from forum.limits import enforce
 from forum.settings import Settings
 from forum.web.http import (
     app_state,
+    check_origin,
     client_ip,
     db,
     json_response,
@@ -57,6 +59,7 @@ async def me_json(request: Request, user: User) -> dict[str, object]:
     errors=(409, 429),
 )
 async def register(request: Request) -> Response:
+    check_origin(request)
     state = app_state(request)
     settings = state["settings"]
     body = await read_json(request, RegisterBody)
@@ -74,6 +77,7 @@ async def register(request: Request) -> Response:
 
 
 async def _login(request: Request, kind: str) -> SignIn:
+    check_origin(request)
     state = app_state(request)
     settings = state["settings"]
     body = await read_json(request, LoginBody)
@@ -99,8 +103,13 @@ def login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
+def csrf_token_of(request: Request, signed_in: SignIn) -> str:
+    return csrf.session_token(app_state(request)["settings"].secret_key, signed_in.token)
+
+
 def set_session_cookies(request: Request, response: Response, signed_in: SignIn) -> None:
-    """Set the new session cookie and a fresh CSRF token: both rotate at sign-in."""
+    """Set the new session cookie. The CSRF token is the new session's (forum/csrf.py),
+    so it rotates with it; the pre-session nonce is of no more use."""
     settings = app_state(request)["settings"]
     response.set_cookie(
         SESSION_COOKIE,
@@ -111,13 +120,8 @@ def set_session_cookies(request: Request, response: Response, signed_in: SignIn)
         secure=secure_cookies(request),
         path="/",
     )
-    response.set_cookie(
-        CSRF_COOKIE,
-        signed_in.csrf_token,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path="/",
+    response.delete_cookie(
+        CSRF_COOKIE, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
     )
 
 
@@ -131,9 +135,12 @@ def set_session_cookies(request: Request, response: Response, signed_in: SignIn)
 )
 async def login(request: Request) -> Response:
     signed_in = await _login(request, "cookie")
-    # The token is in the body too: scripts cannot read the HttpOnly cookie.
+    # The CSRF token goes in the body: scripts cannot read the HttpOnly session cookie.
     response = json_response(
-        {"user": await me_json(request, signed_in.user), "csrf_token": signed_in.csrf_token}
+        {
+            "user": await me_json(request, signed_in.user),
+            "csrf_token": csrf_token_of(request, signed_in),
+        }
     )
     set_session_cookies(request, response, signed_in)
     return response

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.reader import Reader
 from forum.web.locale import browser_reader, reader
+from forum.web.refusals import audit_refusal
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ async def _reader(request: Request) -> Reader:
 
 async def error_response(request: Request, error: ForumError) -> Response:
     """The one place a refusal becomes a body: its message in the reader's language."""
+    audit_refusal(request, error)
     headers = {"Vary": "Accept-Language, Cookie"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))

@@ -25,7 +25,7 @@ from forum.db.discussions_queries import (
 from forum.db.discussions_queries import line_feed as line_entries
 from forum.db.queries import get_group
 from forum.errors import N_, ErrorCode, ForumError
-from forum.web.http import db
+from forum.web.http import app_state, db
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -98,7 +98,9 @@ def atom_document(
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    # Not `request.base_url`: that is built from the Host header, which the client
+    # chooses, and a cached or forwarded feed would carry its links to everyone.
+    return app_state(request)["settings"].public_url
 
 
 async def line_feed(request: Request) -> Response:

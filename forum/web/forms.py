@@ -7,7 +7,7 @@ from starlette.requests import Request
 
 from forum.auth import CSRF_FIELD
 from forum.errors import N_, ErrorCode, ForumError
-from forum.web.http import check_csrf
+from forum.web.http import check_csrf, principal
 
 MAX_FORM_BYTES = 256 * 1024
 
@@ -22,6 +22,7 @@ async def read_form_unchecked(request: Request) -> FormData:
 
 async def read_form(request: Request) -> FormData:
     form = await read_form_unchecked(request)
+    await principal(request)  # who, for the security log, should the check refuse
     value = form.get(CSRF_FIELD)
     check_csrf(request, value if isinstance(value, str) else None)
     return form

@@ -14,7 +14,7 @@ from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE, choose_language, supported
 from forum.i18n.reader import Reader, valid_time_zone
 from forum.web.forms import field, read_form_unchecked
-from forum.web.http import check_csrf, db, principal, secure_cookies
+from forum.web.http import check_csrf, check_origin, db, principal, secure_cookies
 
 _YEAR = 365 * 24 * 3600
 
@@ -55,21 +55,13 @@ def _local_path(target: str) -> str:
     return target if "\\" not in target else "/"
 
 
-def _same_site(request: Request) -> bool:
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site in {"same-origin", "none"}
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
-
-
 async def change_language(request: Request) -> Response:
     """The switcher: a cookie for the browser and, signed in, the profile's language.
 
     Signed out, the form carries no CSRF token (the shared page it sits on is the same
     for every reader, see pages_discussions.thread_page) and only sets a cookie; a
-    request from another site is still refused. Signed in, it writes the profile and
-    checks the token like every form.
+    request from another site is still refused (`check_origin`). Signed in, it writes
+    the profile and checks the token like every form.
     """
     form = await read_form_unchecked(request)
     language = supported(field(form, "language"))
@@ -85,8 +77,8 @@ async def change_language(request: Request) -> Response:
         check_csrf(request, field(form, "csrf_token") or None)
         async with db(request) as session:
             await do_set_locale(session, caller.user.id, language=language, time_zone=time_zone)
-    elif not _same_site(request):
-        raise ForumError(ErrorCode.CSRF, N_("This form was sent from another site."))
+    else:
+        check_origin(request)
     response = RedirectResponse(_local_path(field(form, "next")), status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE,

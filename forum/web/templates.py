@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,12 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from forum.auth import CSRF_COOKIE
+from forum import csrf
+from forum.auth import CSRF_COOKIE, SESSION_COOKIE
+from forum.errors import ForumError
 from forum.i18n.catalogs import LANGUAGES, script_catalog
 from forum.i18n.reader import Reader
-from forum.web.http import secure_cookies
+from forum.web.http import app_state, secure_cookies
 from forum.web.labels import LABELS
 from forum.web.locale import browser_reader
+from forum.web.refusals import audit_refusal
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
@@ -26,12 +28,18 @@ STATIC_DIR = FRONTEND / "static"
 
 
 def csrf_token(request: Request) -> str:
-    """This browser's CSRF token, made on first use and set as a cookie by `render`."""
+    """The CSRF token of this browser's session (forum/csrf.py). Signed out, that of a
+    pre-session nonce, made on first use and set as a cookie by `render`."""
     request.scope["forum.csrf_used"] = True
-    token = request.cookies.get(CSRF_COOKIE) or request.scope.get("forum.new_csrf")
-    if not token:
-        token = request.scope["forum.new_csrf"] = secrets.token_urlsafe(32)
-    return str(token)
+    secret = app_state(request)["settings"].secret_key
+    nonce = request.cookies.get(CSRF_COOKIE) or request.scope.get("forum.new_csrf")
+    token = csrf.expected_token(
+        secret, session_cookie=request.cookies.get(SESSION_COOKIE), nonce=nonce
+    )
+    if token is None:
+        nonce = request.scope["forum.new_csrf"] = csrf.new_nonce()
+        token = csrf.presession_token(secret, nonce)
+    return token
 
 
 def csrf_token_used(request: Request) -> bool:
@@ -133,6 +141,11 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A page; a form shown again with its refusal (`error` in the context) is logged
+    like any other refusal."""
+    error = context.get("error")
+    if isinstance(error, ForumError):
+        audit_refusal(request, error)
     templates = cast(Jinja2Templates, request.app.state.templates)
     found = context.get("reader") or request.scope.get("forum.reader")
     shown_to = found if isinstance(found, Reader) else browser_reader(request)

@@ -20,23 +20,24 @@ import asyncio
 import contextlib
 from typing import Any, Final, cast
 
+from sqlalchemy import select
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from forum.actions import speaking
 from forum.actions.rooms import get_room_state, room_for
 from forum.actions.seats import do_take_seat, get_presence
-from forum.audit import log_refusal
+from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.events import events_after
-from forum.db.models import Room
+from forum.db.models import Presence, Room
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE, choose_language
 from forum.i18n.reader import Reader
 from forum.limits import Limit, rate_limited
-from forum.settings import Settings
+from forum.origins import allowed_origin
 from forum.state import AppState
 from forum.ws.hub import Connection, Hub
 from forum.ws.protocol import (
@@ -74,28 +75,12 @@ _BINARY: Final = object()
 PATH = "/ws"
 
 
-def allowed_origin(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers always send Origin; a client that sends none is not a browser and
-    cannot be hijacked. Anything else must be exactly the forum's own origin (the Host
-    the browser connected to) or one of `settings.allowed_origins` (a proxy in front
-    may serve the forum under another name)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    origin = origin.rstrip("/")
-    if origin in settings.allowed_origins:
-        return True
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    host = websocket.headers.get("host", "")
-    return bool(host) and origin == f"{scheme}://{host}"
-
-
 async def room_endpoint(websocket: WebSocket) -> None:
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
     client = websocket.client.host if websocket.client else "unknown"
     origin = websocket.headers.get("origin")
-    if not allowed_origin(websocket, settings):
+    if not allowed_origin(websocket, settings.allowed_origins):
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
         return
@@ -203,23 +188,30 @@ class Session:
 
     async def handle(self, text: str) -> None:
         ref: Any = None
+        kind: str | None = None
+        # Frames over the connection's rate are answered one by one but logged once, when
+        # the flood closes the connection: a line each would let a client flood the log.
+        within_rate = False
         try:
             await self.check_rate()
+            within_rate = True
             frame = parse_frame(text)
-            ref = frame.ref
+            ref, kind = frame.ref, frame.type
             await self.dispatch(frame)
         except ForumError as error:
             self.connection.push(error_frame(error, ref, self.reader.gettext))
             self.refused_in_a_row += 1
-            if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
+            flood = error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE
+            if flood or (within_rate and audited(error)):
                 log_refusal(
-                    "rate_limited",
+                    str(error.code),
                     ip=self.client,
                     origin=self.origin,
                     user_id=self.principal.user.id if self.principal else None,
                     path=PATH,
-                    detail="flood",
+                    detail="flood" if flood else kind,
                 )
+            if flood:
                 self.connection.close_soon(CLOSE_FLOOD, "too many frames", flush=True)
             return
         self.refused_in_a_row = 0
@@ -341,6 +333,19 @@ class Session:
         self.connection.holding = []
         await self.hub.enter(self.connection, room.id)
         async with sessionmaker() as session:
+            # A change of standing that committed between taking the seat and entering
+            # the room sent its notice before this connection could be found in it.
+            held = await session.scalar(
+                select(Presence.seat).where(Presence.id == self.connection.id)
+            )
+            if held is None:
+                self.connection.holding, self.connection.seat = None, None
+                await self.hub.leave(self.connection)
+                raise ForumError(
+                    ErrorCode.SEAT_REVOKED,
+                    N_("Your role in this group changed as you joined: join again."),
+                )
+            seat = self.connection.seat = Seat(held)
             room_row = await session.get(Room, room.id)
             assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
             last_seq = room_row.last_seq
@@ -363,7 +368,7 @@ class Session:
         joined: dict[str, Any] = {
             "type": "joined",
             "room": room.id,
-            "seat": frame.seat.value,
+            "seat": seat.value,
             "seq": upto,
             "state": state,
             "presence": presence,

@@ -50,6 +50,7 @@ from forum.db.events import events_after
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHENTICATED, encode
+from forum.ws.seat_notices import apply_seat_notice
 
 log = logging.getLogger(__name__)
 
@@ -364,9 +365,12 @@ class Hub:
                     await self.broker.unsubscribe(user_channel(user_id), self._on_user)
 
     def _on_user(self, channel: str, message: Message) -> None:
+        user_id = int(channel.split(":", 1)[1])
+        if message.get("type") == "seat":
+            apply_seat_notice(self, user_id, message)
+            return
         if message.get("type") != "session" or message.get("op") != "ended":
             return
-        user_id = int(channel.split(":", 1)[1])
         for connection in list(self.users.get(user_id, ())):
             assert connection.principal is not None  # noqa: S101 - only signed-in ones here
             if connection.principal.session_id == message.get("session_id"):
