@@ -251,3 +251,37 @@ async def test_websocket_error_frames_are_in_the_connections_language(
         bearer = someone.headers["Authorization"]
     frame = await _error_frame(sqlite_server, {"Authorization": bearer, "Accept-Language": "es"})
     assert frame["message"] == "La trame n'est pas du JSON valide."
+
+
+async def test_feeds_speak_their_readers_language(sqlite_server: LiveServer) -> None:
+    async with person(sqlite_server) as author, client(sqlite_server) as reader:
+        created = await open_thread(author, code="C4")
+        await author.post(f"/api/threads/{created['thread']['id']}/posts", json={"body": "Oui."})
+        feed = await reader.get("/action-lines/C4/feed.atom", headers={"Accept-Language": "es"})
+    assert feed.status_code == 200 and feed.headers["content-language"] == "es"
+    assert 'xml:lang="es"' in feed.text
+    assert "Todos los mensajes del debate sobre C4 en Agora" in feed.text
+    assert f"<title>Re: {created['thread']['title']}</title>" in feed.text
+
+
+async def test_signed_in_readers_see_post_heads_in_their_own_language(
+    sqlite_server: LiveServer,
+) -> None:
+    async with (
+        person(sqlite_server) as author,
+        person(sqlite_server) as french,
+        person(sqlite_server) as english,
+    ):
+        created = await open_thread(author)
+        assert french.user is not None
+        async with sqlite_server.state["sessionmaker"]() as session, session.begin():
+            await session.execute(
+                update(User).where(User.id == french.user["id"]).values(language="fr")
+            )
+        url = f"/threads/{created['thread']['id']}"
+        # The same rows, read one after the other: each reader's heads in their language.
+        seen_in_french = (await french.get(url)).text
+        seen_in_english = (await english.get(url)).text
+    head = re.compile(r'<span class="muted">· <bdi>[^<]*</bdi> · ([^<]*)</span>')
+    assert head.findall(seen_in_french) == ["Société civile"]
+    assert head.findall(seen_in_english) == ["Civil society"]

@@ -24,8 +24,10 @@ from forum.db.discussions_queries import (
 )
 from forum.db.discussions_queries import line_feed as line_entries
 from forum.db.queries import get_group
-from forum.errors import N_, ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError, fill
+from forum.i18n.reader import Reader
 from forum.web.http import app_state, db
+from forum.web.locale import reader
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -44,18 +46,28 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def entry_title(entry: FeedEntry) -> str:
+def entry_title(entry: FeedEntry, shown_to: Reader | None = None) -> str:
+    """An entry's title; its words in the feed reader's language."""
+    shown_to = shown_to or Reader()
     title = entry.thread.title
     if entry.view.group is not None:
-        return f"Position of {entry.view.group.name}: {title}"
-    return title if entry.view.post.number == 1 else f"Re: {title}"
+        return fill(
+            shown_to.gettext(N_("Position of {group}: {title}")),
+            {"group": entry.view.group.name, "title": title},
+        )
+    if entry.view.post.number == 1:
+        return title
+    return fill(shown_to.gettext(N_("Re: {title}")), {"title": title})
 
 
-def entry_html(entry: FeedEntry) -> str:
+def entry_html(entry: FeedEntry, shown_to: Reader | None = None) -> str:
+    shown_to = shown_to or Reader()
     html = entry.view.html
     if entry.view.cosigners:
         names = ", ".join(escape(c.group.name) for c in entry.view.cosigners)
-        html += f"<p>Co-signed by {names}.</p>"
+        # The translation is ours, the names escaped: the sentence is safe HTML.
+        sentence = fill(shown_to.gettext(N_("Co-signed by {names}.")), {"names": names})
+        html += f"<p>{sentence}</p>"
     return html
 
 
@@ -67,8 +79,10 @@ def atom_document(
     subtitle: str,
     alternate: str,
     entries: Sequence[FeedEntry],
+    shown_to: Reader | None = None,
 ) -> bytes:
-    feed = ET.Element("feed", {"xmlns": ATOM})
+    shown_to = shown_to or Reader()
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": shown_to.language})
     _sub(feed, "id", base + feed_id)
     _sub(feed, "title", title)
     _sub(feed, "subtitle", subtitle)
@@ -84,7 +98,7 @@ def atom_document(
         item = _sub(feed, "entry")
         url = f"{base}/posts/{post.id}"
         _sub(item, "id", url)
-        _sub(item, "title", entry_title(entry))
+        _sub(item, "title", entry_title(entry, shown_to))
         _sub(item, "published", post.created_at.isoformat())
         _sub(item, "updated", (post.edited_at or post.created_at).isoformat())
         author = _sub(item, "author")
@@ -92,7 +106,7 @@ def atom_document(
         _sub(item, "link", rel="alternate", type="text/html", href=url)
         _sub(item, "category", term=entry.line.code, label=entry.line.title)
         _sub(item, "category", term=post.kind)
-        _sub(item, "content", entry_html(entry), type="html")
+        _sub(item, "content", entry_html(entry, shown_to), type="html")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
 
@@ -108,15 +122,25 @@ async def line_feed(request: Request) -> Response:
     async with db(request) as session:
         line = await get_board_line(session, code)
         entries = await line_entries(session, line)
+    shown_to = await reader(request)
     document = atom_document(
         base=_base(request),
         feed_id=f"/action-lines/{line.code}/feed.atom",
         title=f"{line.code}: {line.title}",
-        subtitle=f"Every post in the discussion of {line.code} on Agora",
+        subtitle=fill(
+            shown_to.gettext(N_("Every post in the discussion of {code} on Agora")),
+            {"code": line.code},
+        ),
         alternate=f"/action-lines/{line.code}",
         entries=entries,
+        shown_to=shown_to,
     )
-    return Response(document, media_type=MEDIA_TYPE)
+    return _feed_response(document, shown_to)
+
+
+def _feed_response(document: bytes, shown_to: Reader) -> Response:
+    headers = {"Content-Language": shown_to.language, "Vary": "Accept-Language, Cookie"}
+    return Response(document, media_type=MEDIA_TYPE, headers=headers)
 
 
 async def positions_feed(request: Request) -> Response:
@@ -125,12 +149,17 @@ async def positions_feed(request: Request) -> Response:
         if group is None:
             raise ForumError(ErrorCode.NOT_FOUND, N_("No such group."))
         entries = await group_positions_feed(session, group)
+    shown_to = await reader(request)
     document = atom_document(
         base=_base(request),
         feed_id=f"/groups/{group.slug}/positions.atom",
-        title=f"Positions of {group.name}",
-        subtitle=f"The positions {group.name} posted on Agora, with their co-signers",
+        title=fill(shown_to.gettext(N_("Positions of {group}")), {"group": group.name}),
+        subtitle=fill(
+            shown_to.gettext(N_("The positions {group} posted on Agora, with their co-signers")),
+            {"group": group.name},
+        ),
         alternate=f"/groups/{group.slug}",
         entries=entries,
+        shown_to=shown_to,
     )
-    return Response(document, media_type=MEDIA_TYPE)
+    return _feed_response(document, shown_to)
