@@ -15,6 +15,7 @@ from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import upgrade
 from forum.db.seed import seed_structure
 from forum.errors import ForumError
+from forum.i18n.catalogs import load_catalogs
 from forum.limits import MemoryRateLimiter, RateLimiter
 from forum.render_cache import RenderCache
 from forum.settings import Settings
@@ -40,6 +41,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
+        # Compiled once per process, here rather than on a first request: a broken
+        # catalog stops the start instead of failing pages.
+        load_catalogs()
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(

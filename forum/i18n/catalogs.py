@@ -51,6 +51,13 @@ def locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
+def load_catalogs() -> None:
+    """Compile every language's catalog now (each is kept for the process)."""
+    for language in LANGUAGES:
+        translations(language)
+        script_catalog(language)
+
+
 def _is_script_message(locations: Sequence[tuple[str, int]]) -> bool:
     return any(path.endswith(".js") for path, _ in locations)
 
