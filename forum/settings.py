@@ -40,6 +40,8 @@ class Settings:
     secret_key: str = ""
     data_dir: Path = DEFAULT_DATA_DIR
     broker_url: str = "memory://"
+    # How long an SQLite write waits for another process's lock before it fails.
+    db_busy_timeout: float = 30.0
     # Origins allowed to open a WebSocket or post a form. Empty: the request's own origin.
     allowed_origins: tuple[str, ...] = ()
     # Cookies get `Secure` when the forum is served over HTTPS (behind a proxy too).
@@ -62,6 +64,14 @@ class Settings:
     # Per address too, generously: a delegation or a conference hall shares one address.
     post_ip_limit: int = 120
     post_window: float = 60
+    # Open connections (room WebSockets and event streams together), per worker. A
+    # conference hall behind one address holds hundreds of people; signed-out readers
+    # have budgets of their own so that they cannot take signed-in people's places.
+    max_connections: int = 10_000
+    max_signed_out_connections: int = 2_000
+    max_connections_per_address: int = 1_000
+    max_signed_out_connections_per_address: int = 200
+    max_connections_per_account: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
 
     def uvicorn_ws_options(self) -> dict[str, Any]:
@@ -112,6 +122,12 @@ class Settings:
             ("ws_max_size", int),
             ("ws_ping_interval", float),
             ("ws_ping_timeout", float),
+            ("max_connections", int),
+            ("max_signed_out_connections", int),
+            ("max_connections_per_address", int),
+            ("max_signed_out_connections_per_address", int),
+            ("max_connections_per_account", int),
+            ("db_busy_timeout", float),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:

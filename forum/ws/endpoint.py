@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any, Final, cast
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -34,8 +36,8 @@ from forum.db.models import Room
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import rate_limited
-from forum.settings import Settings
 from forum.state import AppState
+from forum.ws.handshake import admit, allowed_origin
 from forum.ws.hub import Connection, Hub
 from forum.ws.protocol import (
     CLOSE_FLOOD,
@@ -56,9 +58,11 @@ from forum.ws.protocol import (
     SetPolicy,
     Speak,
     TakeFloor,
+    decode_frame,
     encode,
     error_frame,
-    parse_frame,
+    frame_ref,
+    validate_frame,
 )
 
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -70,22 +74,7 @@ INBOX_FRAMES = 16
 _GONE: Final = object()
 _BINARY: Final = object()
 PATH = "/ws"
-
-
-def allowed_origin(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers always send Origin; a client that sends none is not a browser and
-    cannot be hijacked. Anything else must be exactly the forum's own origin (the Host
-    the browser connected to) or one of `settings.allowed_origins` (a proxy in front
-    may serve the forum under another name)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    origin = origin.rstrip("/")
-    if origin in settings.allowed_origins:
-        return True
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    host = websocket.headers.get("host", "")
-    return bool(host) and origin == f"{scheme}://{host}"
+log = logging.getLogger(__name__)
 
 
 async def room_endpoint(websocket: WebSocket) -> None:
@@ -108,23 +97,36 @@ async def room_endpoint(websocket: WebSocket) -> None:
         log_refusal("unauthenticated", ip=client, origin=origin, path=PATH, detail="credentials")
         await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
         return
-    hub: Hub = state["hub"]
-    # A live peer answers a ping within the ping timeout; one that cannot even take
-    # our frames for that long is as good as gone.
-    connection = hub.connection(websocket, principal, stall_timeout=settings.ws_ping_timeout)
-    await hub.connect(connection)
+    user_id = principal.user.id if principal else None
+    admission = await admit(
+        websocket, state, address=client, user_id=user_id, origin=origin, path=PATH
+    )
+    if admission is None:
+        return
     try:
-        connection.push(
-            {
-                "type": "hello",
-                "user": principal.user.public() if principal else None,
-                "server_time": utcnow().isoformat(),
-                "max_frame_bytes": settings.ws_max_size,
-            }
+        hub: Hub = state["hub"]
+        # A live peer answers a ping within the ping timeout; one that cannot even take
+        # our frames for that long is as good as gone.
+        connection = hub.connection(
+            websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
         )
-        await Session(state, hub, connection, principal, client, origin).run()
+        await hub.connect(connection)
+        try:
+            connection.push(
+                {
+                    "type": "hello",
+                    "user": principal.user.public() if principal else None,
+                    "server_time": utcnow().isoformat(),
+                    "max_frame_bytes": settings.ws_max_size,
+                }
+            )
+            await Session(state, hub, connection, principal, client, origin).run()
+        finally:
+            await hub.disconnect(connection)
     finally:
-        await hub.disconnect(connection)
+        # However the connection ended: closed, failed, cancelled, or already dropped by
+        # the hub as a dead peer (which released it then; a second release is nothing).
+        await admission.release()
 
 
 class Session:
@@ -187,13 +189,29 @@ class Session:
             await inbox.put(text)
 
     async def handle(self, text: str) -> None:
-        ref: Any = None
+        data: dict[str, Any] | None = None
+        undecodable: ForumError | None = None
         try:
+            # Decoded before the rate check, so that even `rate_limited` echoes the ref
+            # (a frame is at most ws_max_size bytes); every frame is counted, JSON or not.
+            try:
+                data = decode_frame(text)
+            except ForumError as error:
+                undecodable = error
             await self.check_rate()
-            frame = parse_frame(text)
-            ref = frame.ref
-            await self.dispatch(frame)
+            if undecodable is not None or data is None:
+                raise undecodable or ForumError(ErrorCode.INVALID_JSON, "Not a frame.")
+            await self.dispatch(validate_frame(data))
+        except (SQLAlchemyError, OSError) as failure:
+            # Only the class: a driver's message can carry the statement's bound values.
+            log.warning("database unavailable during a frame: %s", type(failure).__name__)
+            unavailable = ForumError(
+                ErrorCode.UNAVAILABLE, "The database is unavailable; try again shortly."
+            )
+            self.connection.push(error_frame(unavailable, frame_ref(data)))
+            return
         except ForumError as error:
+            ref = frame_ref(data)
             self.connection.push(error_frame(error, ref))
             self.refused_in_a_row += 1
             if error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE:
@@ -234,7 +252,10 @@ class Session:
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
-            self.connection.push({"type": "pong", **({"ref": frame.ref} if frame.ref else {})})
+            pong: dict[str, Any] = {"type": "pong"}
+            if frame.ref is not None:
+                pong["ref"] = frame.ref
+            self.connection.push(pong)
             return
         if isinstance(frame, Join):
             await self.join(frame)
@@ -324,21 +345,34 @@ class Session:
         # Subscribe before reading: whatever commits from here on arrives live, and
         # what was committed before is in the reads below. Overlaps are dropped by seq.
         self.connection.holding = []
-        await self.hub.enter(self.connection, room.id)
+        try:
+            await self.hub.enter(self.connection, room.id)
+            await self.send_joined(frame, room.id)
+        except BaseException:
+            # The join failed (the database went away): out of the room, not half in.
+            self.connection.holding = None
+            self.connection.room_id = room.id
+            with contextlib.suppress(Exception):
+                await self.hub.leave(self.connection)
+            raise
+
+    async def send_joined(self, frame: Join, room_id: int) -> None:
+        """The snapshot (or replay) that ends a join, then the live frames held."""
+        sessionmaker = self.state["sessionmaker"]
         async with sessionmaker() as session:
-            room_row = await session.get(Room, room.id)
+            room_row = await session.get(Room, room_id)
             assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
             last_seq = room_row.last_seq
             since = frame.since
             replay = []
             if since is not None and since <= last_seq:
-                replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
+                replay = list(await events_after(session, room_id, since, limit=MAX_REPLAY + 1))
             resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
-            state = await get_room_state(session, room.id) if resync else None
-            presence = self.hub.presence_snapshot(room.id, room_row.presence_ver)
+            state = await get_room_state(session, room_id) if resync else None
+            presence = self.hub.presence_snapshot(room_id, room_row.presence_ver)
             if presence is None:
-                presence = await get_presence(session, room.id)
-                self.hub.keep_presence_snapshot(room.id, presence)
+                presence = await get_presence(session, room_id)
+                self.hub.keep_presence_snapshot(room_id, presence)
         if state is not None:
             replay = []
             upto = int(state["seq"])
@@ -347,7 +381,7 @@ class Session:
             upto = replay[-1].seq if replay else since
         joined: dict[str, Any] = {
             "type": "joined",
-            "room": room.id,
+            "room": room_id,
             "seat": frame.seat.value,
             "seq": upto,
             "state": state,

@@ -45,10 +45,12 @@ from forum.actions.seats import do_leave_seat, do_sweep_presence, do_touch_prese
 from forum.actions.speaking import do_expire_floor
 from forum.auth import Principal
 from forum.broker import Broker, Listener, Message, user_channel
+from forum.connection_caps import Admission
 from forum.db.base import utcnow
 from forum.db.events import events_after
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
+from forum.errors import ErrorCode, ForumError
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHENTICATED, encode
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,11 @@ class Connection:
         queue_size: int,
         hub: Hub,
         stall_timeout: float = DEFAULT_STALL_S,
+        admission: Admission | None = None,
     ) -> None:
         self.id = str(uuid.uuid4())
+        # Its slots under the connection caps, given back when the hub forgets it.
+        self.admission = admission
         self.websocket = websocket
         self.principal = principal
         self.room_id: int | None = None
@@ -326,6 +331,7 @@ class Hub:
         principal: Principal | None,
         *,
         stall_timeout: float = DEFAULT_STALL_S,
+        admission: Admission | None = None,
     ) -> Connection:
         return Connection(
             websocket,
@@ -333,6 +339,7 @@ class Hub:
             queue_size=self.send_queue,
             hub=self,
             stall_timeout=stall_timeout,
+            admission=admission,
         )
 
     async def connect(self, connection: Connection) -> None:
@@ -352,6 +359,9 @@ class Hub:
             return
         self.connections.discard(connection)
         connection.closing = True
+        # First, before anything that can fail: a dead peer's task may never end.
+        if connection.admission is not None:
+            await connection.admission.release()
         await self.leave(connection)
         await connection.stop_sender()
         if connection.principal is not None:
@@ -381,9 +391,16 @@ class Hub:
             fanout = self.rooms[room_id] = RoomFanout(room_id)
             try:
                 await self._subscribe(fanout)
+            except BaseException:
+                # Not subscribed (the database failed): the next join tries afresh.
+                if self.rooms.get(room_id) is fanout:
+                    del self.rooms[room_id]
+                raise
             finally:
                 fanout.ready.set()
         await fanout.ready.wait()
+        if self.rooms.get(room_id) is not fanout:
+            raise ForumError(ErrorCode.UNAVAILABLE, "The room is not available; try again.")
         connection.room_id = room_id
         fanout.connections.add(connection)
 
