@@ -107,14 +107,21 @@ class ConnectionCaps:
         self.limits = limits
 
     def _limits(self, address: str, user_id: int | None) -> dict[str, int]:
+        """The keys a connection counts under, the caller's own first: when several are
+        full, the refusal names the one the caller can do something about."""
         caps = self.limits
-        limits = {EVERYONE: caps.total, f"address:{address}": caps.per_address}
         if user_id is None:
-            limits[SIGNED_OUT] = caps.signed_out
-            limits[f"signed-out-address:{address}"] = caps.signed_out_per_address
-        else:
-            limits[f"account:{user_id}"] = caps.per_account
-        return limits
+            return {
+                f"signed-out-address:{address}": caps.signed_out_per_address,
+                f"address:{address}": caps.per_address,
+                SIGNED_OUT: caps.signed_out,
+                EVERYONE: caps.total,
+            }
+        return {
+            f"account:{user_id}": caps.per_account,
+            f"address:{address}": caps.per_address,
+            EVERYONE: caps.total,
+        }
 
     async def admit(self, *, address: str, user_id: int | None) -> Admission:
         """The connection's slots, or `too_many_connections` (429 for the caller's own

@@ -103,30 +103,26 @@ async def room_endpoint(websocket: WebSocket) -> None:
     )
     if admission is None:
         return
+    hub: Hub = state["hub"]
+    # A live peer answers a ping within the ping timeout; one that cannot even take
+    # our frames for that long is as good as gone. The hub gives the admission back
+    # when it forgets the connection, however that happens.
+    connection = hub.connection(
+        websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
+    )
     try:
-        hub: Hub = state["hub"]
-        # A live peer answers a ping within the ping timeout; one that cannot even take
-        # our frames for that long is as good as gone.
-        connection = hub.connection(
-            websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
-        )
         await hub.connect(connection)
-        try:
-            connection.push(
-                {
-                    "type": "hello",
-                    "user": principal.user.public() if principal else None,
-                    "server_time": utcnow().isoformat(),
-                    "max_frame_bytes": settings.ws_max_size,
-                }
-            )
-            await Session(state, hub, connection, principal, client, origin).run()
-        finally:
-            await hub.disconnect(connection)
+        connection.push(
+            {
+                "type": "hello",
+                "user": principal.user.public() if principal else None,
+                "server_time": utcnow().isoformat(),
+                "max_frame_bytes": settings.ws_max_size,
+            }
+        )
+        await Session(state, hub, connection, principal, client, origin).run()
     finally:
-        # However the connection ended: closed, failed, cancelled, or already dropped by
-        # the hub as a dead peer (which released it then; a second release is nothing).
-        await admission.release()
+        await hub.disconnect(connection)
 
 
 class Session:
