@@ -16,15 +16,16 @@ from tests.support import LiveServer
 
 
 async def room_snapshot(server: LiveServer) -> dict[str, Any]:
+    """Row counts of the room tables and every room's `seq`, in one round trip."""
+    counts = {
+        model.__tablename__: select(func.count()).select_from(model).scalar_subquery()
+        for model in (RoomEvent, RoomSession, Presence, Attendance)
+    }
+    seqs = select(func.sum(Room.last_seq)).scalar_subquery()
+    presence = select(func.sum(Room.presence_ver)).scalar_subquery()
     async with server.state["sessionmaker"]() as session:
-        counts: dict[str, Any] = {}
-        for model in (RoomEvent, RoomSession, Presence, Attendance):
-            counts[model.__tablename__] = await session.scalar(
-                select(func.count()).select_from(model)
-            )
-        rows = await session.execute(select(Room.id, Room.last_seq, Room.presence_ver))
-        counts["rooms"] = sorted(tuple(row) for row in rows)
-    return counts
+        row = (await session.execute(select(*counts.values(), seqs, presence))).one()
+    return dict(zip([*counts, "rooms.last_seq", "rooms.presence_ver"], row, strict=True))
 
 
 class Published:

@@ -167,3 +167,30 @@ async def test_every_valid_ref_is_echoed_zero_and_empty_too(sqlite_server: LiveS
             await p.ws.send(json.dumps({"type": "ping", "ref": ref}))
             answer = await p.next()
             assert "ref" not in answer
+
+
+async def test_a_refused_join_leaves_the_connection_where_it_was(sqlite_server: LiveServer) -> None:
+    """Joining again (another seat, another room) is refused before anything changes:
+    the connection keeps its seat and goes on receiving the room's events."""
+    server = sqlite_server
+    chair = await person(server, role="chair")
+    member = await person(server, role="member")
+    await schedule_and_open(chair)
+    room = await room_id(server)
+    async with peer(server, member) as m, peer(server, chair) as c:
+        await c.join("participant")
+        start = (await m.join("remote"))["seq"]
+        before = await room_snapshot(server)
+        async with published(server, room) as broker:
+            for frame, code in (
+                ({"type": "join", "room": GROUP, "seat": "observer"}, "forbidden"),
+                ({"type": "join", "room": "no-such-room", "seat": "remote"}, "not_found"),
+            ):
+                assert (await m.call(frame))["code"] == code
+            assert broker.messages == []
+        assert await room_snapshot(server) == before
+        # Still seated: a hand raised is acknowledged, and the room's events still come.
+        assert (await m.call({"type": "raise_hand"}))["seq"] == start + 1
+        await c.expect("queue", op="raise")
+        assert (await c.call({"type": "give_floor"}))["type"] == "ack"
+        assert (await m.expect("floor", op="give"))["floor"]["user_id"] == member.id

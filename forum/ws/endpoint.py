@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from typing import Any, Final, cast
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -325,8 +326,7 @@ class Session:
         broker = self.state["broker"]
         async with sessionmaker() as session:
             _group, room = await room_for(session, frame.room)
-        if self.connection.room_id is not None:
-            await self.hub.leave(self.connection)
+        seat_id = str(uuid.uuid4())
         async with sessionmaker() as session:
             await do_take_seat(
                 session,
@@ -334,10 +334,13 @@ class Session:
                 room.id,
                 user=user,
                 seat=frame.seat,
-                connection_id=self.connection.id,
+                connection_id=seat_id,
                 worker=self.hub.worker,
             )
-        self.connection.seat = frame.seat
+        # Seated anew: only now leave the old seat, so that a refused join changes nothing.
+        if self.connection.room_id is not None:
+            await self.hub.leave(self.connection)
+        self.connection.seat, self.connection.seat_id = frame.seat, seat_id
         # Subscribe before reading: whatever commits from here on arrives live, and
         # what was committed before is in the reads below. Overlaps are dropped by seq.
         self.connection.holding = []

@@ -98,6 +98,9 @@ class Connection:
         self.principal = principal
         self.room_id: int | None = None
         self.seat: Seat | None = None
+        # The id of its presence row: a new one for each join, so that a join into a
+        # new seat is taken before the old seat is left, and a refused one leaves it.
+        self.seat_id = self.id
         self.last_seq = 0
         self.closing = False
         # While joining, live frames wait here until the snapshot and replay are queued.
@@ -457,7 +460,7 @@ class Hub:
                     self.broker,
                     room_id,
                     user=connection.principal.user,
-                    connection_id=connection.id,
+                    connection_id=connection.seat_id,
                 )
 
     def _on_room(self, fanout: RoomFanout, message: Message) -> None:
