@@ -161,7 +161,7 @@ async def admit(request: Request) -> Admission:
     "GET",
     "/threads/{thread_id:int}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
-    errors=(404,),
+    errors=(404, 429, 503),
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def thread_events(request: Request) -> Response:
@@ -200,7 +200,7 @@ async def thread_events(request: Request) -> Response:
     "GET",
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
-    errors=(404,),
+    errors=(404, 429, 503),
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def board_events(request: Request) -> Response:
