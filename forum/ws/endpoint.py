@@ -186,19 +186,19 @@ class Session:
             await inbox.put(text)
 
     async def handle(self, text: str) -> None:
-        data: dict[str, Any] | None = None
-        undecodable: ForumError | None = None
+        # Decoded before the rate check, so that even `rate_limited` echoes the ref (a
+        # frame is at most ws_max_size bytes); every frame is counted, JSON or not.
+        decoded: dict[str, Any] | ForumError
         try:
-            # Decoded before the rate check, so that even `rate_limited` echoes the ref
-            # (a frame is at most ws_max_size bytes); every frame is counted, JSON or not.
-            try:
-                data = decode_frame(text)
-            except ForumError as error:
-                undecodable = error
+            decoded = decode_frame(text)
+        except ForumError as error:
+            decoded = error
+        data = decoded if isinstance(decoded, dict) else None
+        try:
             await self.check_rate()
-            if undecodable is not None or data is None:
-                raise undecodable or ForumError(ErrorCode.INVALID_JSON, "Not a frame.")
-            await self.dispatch(validate_frame(data))
+            if isinstance(decoded, ForumError):
+                raise decoded
+            await self.dispatch(validate_frame(decoded))
         except (SQLAlchemyError, OSError) as failure:
             # Only the class: a driver's message can carry the statement's bound values.
             log.warning("database unavailable during a frame: %s", type(failure).__name__)
@@ -344,34 +344,21 @@ class Session:
         # Subscribe before reading: whatever commits from here on arrives live, and
         # what was committed before is in the reads below. Overlaps are dropped by seq.
         self.connection.holding = []
-        try:
-            await self.hub.enter(self.connection, room.id)
-            await self.send_joined(frame, room.id)
-        except BaseException:
-            # The join failed (the database went away): out of the room, not half in.
-            self.connection.holding = None
-            self.connection.room_id = room.id
-            with contextlib.suppress(Exception):
-                await self.hub.leave(self.connection)
-            raise
-
-    async def send_joined(self, frame: Join, room_id: int) -> None:
-        """The snapshot (or replay) that ends a join, then the live frames held."""
-        sessionmaker = self.state["sessionmaker"]
+        await self.hub.enter(self.connection, room.id)
         async with sessionmaker() as session:
-            room_row = await session.get(Room, room_id)
+            room_row = await session.get(Room, room.id)
             assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
             last_seq = room_row.last_seq
             since = frame.since
             replay = []
             if since is not None and since <= last_seq:
-                replay = list(await events_after(session, room_id, since, limit=MAX_REPLAY + 1))
+                replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
             resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
-            state = await get_room_state(session, room_id) if resync else None
-            presence = self.hub.presence_snapshot(room_id, room_row.presence_ver)
+            state = await get_room_state(session, room.id) if resync else None
+            presence = self.hub.presence_snapshot(room.id, room_row.presence_ver)
             if presence is None:
-                presence = await get_presence(session, room_id)
-                self.hub.keep_presence_snapshot(room_id, presence)
+                presence = await get_presence(session, room.id)
+                self.hub.keep_presence_snapshot(room.id, presence)
         if state is not None:
             replay = []
             upto = int(state["seq"])
@@ -380,7 +367,7 @@ class Session:
             upto = replay[-1].seq if replay else since
         joined: dict[str, Any] = {
             "type": "joined",
-            "room": room_id,
+            "room": room.id,
             "seat": frame.seat.value,
             "seq": upto,
             "state": state,

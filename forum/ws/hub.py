@@ -50,7 +50,6 @@ from forum.db.base import utcnow
 from forum.db.events import events_after
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
-from forum.errors import ErrorCode, ForumError
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHENTICATED, encode
 
 log = logging.getLogger(__name__)
@@ -394,16 +393,9 @@ class Hub:
             fanout = self.rooms[room_id] = RoomFanout(room_id)
             try:
                 await self._subscribe(fanout)
-            except BaseException:
-                # Not subscribed (the database failed): the next join tries afresh.
-                if self.rooms.get(room_id) is fanout:
-                    del self.rooms[room_id]
-                raise
             finally:
                 fanout.ready.set()
         await fanout.ready.wait()
-        if self.rooms.get(room_id) is not fanout:
-            raise ForumError(ErrorCode.UNAVAILABLE, "The room is not available; try again.")
         connection.room_id = room_id
         fanout.connections.add(connection)
 
