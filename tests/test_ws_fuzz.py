@@ -41,6 +41,8 @@ scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
     | st.sampled_from(["wgig", "participant", "remote", "observer", "fifo", "rotation", ""])
+    # Unpaired surrogates, NUL, bidirectional controls: JSON escapes can carry them all.
+    | st.sampled_from(["\ud800", "a\udfffb", "\x00", "\u202e", "\ufeff"])
 )
 json_values = st.recursive(
     scalars,

@@ -22,7 +22,7 @@ import logging
 import uuid
 from typing import Any, Final, cast
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -199,6 +199,8 @@ class Session:
             if isinstance(decoded, ForumError):
                 raise decoded
             await self.dispatch(validate_frame(decoded))
+        except (DataError, IntegrityError, ProgrammingError):
+            raise  # not the database failing: input it could not take, or a bug
         except (SQLAlchemyError, OSError) as failure:
             # Only the class: a driver's message can carry the statement's bound values.
             log.warning("database unavailable during a frame: %s", type(failure).__name__)
