@@ -89,10 +89,6 @@ class Admission:
         self._counter = counter
         self._keys: Sequence[str] | None = keys
 
-    @property
-    def released(self) -> bool:
-        return self._keys is None
-
     async def release(self) -> None:
         keys, self._keys = self._keys, None
         if keys:
