@@ -1,10 +1,14 @@
-"""Start Agora: `python run.py` serves on http://127.0.0.1:8000 with embedded SQLite."""
+"""Start Agora: `python run.py` serves on http://127.0.0.1:8000 with embedded SQLite.
+
+`python run.py create-secretariat EMAIL` appoints the first secretariat account.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 from collections.abc import MutableMapping
 
 import uvicorn
@@ -23,7 +27,15 @@ def settle_public_url(host: str, port: int, environ: MutableMapping[str, str]) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the Agora forum.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["create-secretariat"]:
+        from forum.admin_cli import create_secretariat
+
+        raise SystemExit(create_secretariat(argv[1:]))
+    parser = argparse.ArgumentParser(
+        description="Run the Agora forum.",
+        epilog="Also: run.py create-secretariat EMAIL (appoint the first secretariat account).",
+    )
     parser.add_argument("--host", default=os.environ.get("FORUM_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FORUM_PORT", "8000")))
     parser.add_argument("--db", help="database URL (default: SQLite in ./var/agora.db)")

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from forum.broker import create_broker
+from forum.connection_caps import ConnectionCaps, ConnectionLimits, MemoryConnectionCounter
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import upgrade
 from forum.db.seed import seed_structure
@@ -47,7 +48,9 @@ def create_app(
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            busy_timeout=settings.db_busy_timeout,
         )
         await upgrade(engine)
         sessionmaker = make_sessionmaker(engine)
@@ -68,6 +71,9 @@ def create_app(
                 "broker": broker,
                 "limiter": limiter or MemoryRateLimiter(),
                 "render_cache": RenderCache(),
+                "connection_caps": ConnectionCaps(
+                    MemoryConnectionCounter(), ConnectionLimits.from_settings(settings)
+                ),
                 "hub": hub,
             }
         finally:

@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
     UNSUPPORTED = "unsupported"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    UNAVAILABLE = "unavailable"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -73,6 +75,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,
     ErrorCode.UNSUPPORTED: 415,
+    ErrorCode.TOO_MANY_CONNECTIONS: 429,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 

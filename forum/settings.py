@@ -43,6 +43,8 @@ class Settings:
     secret_key: str = ""
     data_dir: Path = DEFAULT_DATA_DIR
     broker_url: str = "memory://"
+    # How long an SQLite write waits for another process's lock before it fails.
+    db_busy_timeout: float = 30.0
     # Origins allowed to open a WebSocket or post a form. Empty: the request's own origin.
     allowed_origins: tuple[str, ...] = ()
     # Cookies get `Secure` when the forum is served over HTTPS (behind a proxy too).
@@ -76,6 +78,14 @@ class Settings:
     # The forum's address as its readers reach it: feeds build absolute links from it,
     # never from the request's Host header, which the client writes.
     public_url: str = DEFAULT_PUBLIC_URL
+    # Open connections (room WebSockets and event streams together), per worker. A
+    # conference hall behind one address holds hundreds of people; signed-out readers
+    # have budgets of their own so that they cannot take signed-in people's places.
+    max_connections: int = 10_000
+    max_signed_out_connections: int = 2_000
+    max_connections_per_address: int = 1_000
+    max_signed_out_connections_per_address: int = 200
+    max_connections_per_account: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
 
     def uvicorn_ws_options(self) -> dict[str, Any]:
@@ -134,6 +144,12 @@ class Settings:
             ("login_window", float),
             ("post_limit", int),
             ("post_ip_limit", int),
+            ("max_connections", int),
+            ("max_signed_out_connections", int),
+            ("max_connections_per_address", int),
+            ("max_signed_out_connections_per_address", int),
+            ("max_connections_per_account", int),
+            ("db_busy_timeout", float),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:

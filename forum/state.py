@@ -7,6 +7,7 @@ from typing import Any, TypedDict
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from forum.broker import Broker
+from forum.connection_caps import ConnectionCaps
 from forum.limits import RateLimiter
 from forum.render_cache import RenderCache
 from forum.settings import Settings
@@ -18,6 +19,8 @@ class AppState(TypedDict):
     sessionmaker: async_sessionmaker[AsyncSession]
     broker: Broker
     limiter: RateLimiter
+    # Open WebSockets and event streams, counted at accept and released at the end.
+    connection_caps: ConnectionCaps
     # This worker's rendered thread pages (see forum/render_cache.py).
     render_cache: RenderCache
     # The WebSocket hub of this worker; typed loosely so that no layer imports `ws`.

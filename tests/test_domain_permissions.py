@@ -21,7 +21,7 @@ A, S = Action, Standing
 EXPECTED: dict[Action, tuple[bool, ...]] = {
     A.MANAGE_MEMBERS: (False, False, False, False, False, False, True, True),
     A.APPOINT_CHAIR: (False, False, False, False, False, False, False, True),
-    A.POST: (False, True, False, True, True, True, True, True),
+    A.POST: (False, True, True, True, True, True, True, True),
     A.POST_POSITION: (False, False, False, False, False, True, True, False),
     A.COSIGN: (False, False, False, False, False, True, True, False),
     A.MODERATE: (False, False, False, False, False, False, True, True),
@@ -69,7 +69,8 @@ def test_standing_of_a_person(
 
 def test_several_roles_allow_what_any_of_them_allows() -> None:
     observer_only = standings([Role.OBSERVER])
-    assert not allowed(A.POST, *observer_only)
+    assert allowed(A.POST, *observer_only)
+    assert not allowed(A.TAKE_SPEAKING_SEAT, *observer_only)
     assert allowed(A.POST, *standings([Role.OBSERVER, Role.MEMBER]))
     assert allowed(A.POST, *standings([]))
     assert standings([Role.MEMBER], signed_in=False) == {S.ANONYMOUS}

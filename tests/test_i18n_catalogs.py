@@ -96,6 +96,7 @@ _HANDED_ON = {
     ("forum/limits.py", "enforce"),
     ("forum/domain/textcheck.py", "_refuse"),
     ("forum/domain/textcheck.py", "clean_line"),
+    ("forum/connection_caps.py", "admit"),
     ("forum/web/http.py", "validation_error"),
     ("forum/web/errors.py", "http_error"),
     ("forum/domain/sessions.py", "_require_chair"),

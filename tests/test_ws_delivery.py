@@ -208,6 +208,8 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
             since = stuck_since[0] if stuck_since else paused_at
             assert gone_at - since < PING_INTERVAL + PING_TIMEOUT + SLACK
             assert not hub.connections
+            # Its slot under the connection caps went with it, though its socket hangs.
+            assert await server.state["connection_caps"].counter.count("all") == 0
             dead.ws.transport.resume_reading()
             with pytest.raises(ConnectionClosed):
                 while True:

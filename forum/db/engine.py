@@ -25,20 +25,22 @@ _WRITE = "forum_write"
 SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any
+) -> AsyncEngine:
     # A driver error's message carries the statement's bound values (password hashes,
     # e-mail addresses, session token hashes), and that message is what gets logged:
     # every engine hides them, whoever creates it.
     if url.startswith("sqlite"):
         engine = _create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+            url, connect_args={"timeout": busy_timeout}, hide_parameters=True, **kwargs
         )
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous, busy_timeout)
         return engine
     return _create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: float) -> None:
     synchronous = synchronous.upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"sqlite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
@@ -51,7 +53,7 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

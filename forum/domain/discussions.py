@@ -1,13 +1,12 @@
 """Who may do what in an action line's discussion, given facts about the person.
 
 The forum is open: every registered person may open threads and reply on every action
-line and theme, whatever their stakeholder family. Two ties change that on a board:
+line and theme, whatever their stakeholder family and whatever their memberships. An
+observer membership (the silent seat in another family's group) limits what a person
+does in that group's room, never in the discussion: civil society are participants in
+the forum, not observers of it (seed 001, section 2.2). One tie changes things on a
+board:
 
-- An **observer** of a board follows it read-only. A person is an observer of a board
-  when they hold memberships in groups that follow its action line and every one of
-  them is an observer membership: they chose (or were given) the silent seat there,
-  and the room and the board treat it alike. A person with no tie to those groups is
-  not an observer: the open forum is theirs.
 - A **moderator** of a board is the chair of a group that follows its action line, or
   the secretariat. Moderators lock threads, delete others' posts, and may still post
   in a locked thread (to say why it was locked).
@@ -51,10 +50,6 @@ class Actor:
         )
 
     @property
-    def observer(self) -> bool:
-        return self.signed_in and not allowed(Action.POST, *self.standings)
-
-    @property
     def moderates(self) -> bool:
         return allowed(Action.MODERATE, *self.standings)
 
@@ -77,11 +72,8 @@ def _require_open(actor: Actor, *, locked: bool) -> None:
 
 def check_open_thread(actor: Actor) -> None:
     _require_signed_in(actor)
-    if actor.observer:
-        raise ForumError(
-            ErrorCode.FORBIDDEN,
-            N_("You observe this action line's groups: observers follow the discussion read-only."),
-        )
+    if not allowed(Action.POST, *actor.standings):
+        raise ForumError(ErrorCode.FORBIDDEN, N_("You may not post in this discussion."))
 
 
 def check_reply(actor: Actor, *, locked: bool) -> None:

@@ -55,8 +55,10 @@ _LEADERS = frozenset({S.COORDINATOR, S.CHAIR})
 PERMISSIONS: dict[Action, frozenset[Standing]] = {
     Action.MANAGE_MEMBERS: frozenset({S.CHAIR, S.SECRETARIAT}),
     Action.APPOINT_CHAIR: frozenset({S.SECRETARIAT}),
-    # The forum is open: anyone registered posts, but observers follow read-only.
-    Action.POST: _SIGNED_IN - {S.OBSERVER},
+    # The forum is open: anyone registered posts, observers of a group's room included
+    # (civil society are participants in the discussion, not observers of it: seed
+    # 001, 2.2). An observer membership limits what a person does in a room only.
+    Action.POST: _SIGNED_IN,
     # A position speaks for a group: its chair or coordinator posts and co-signs it.
     Action.POST_POSITION: _LEADERS,
     Action.COSIGN: _LEADERS,

@@ -208,5 +208,6 @@ _ERROR_DESCRIPTIONS = {
     415: "Not JSON",
     422: "Invalid field",
     423: "Locked",
-    429: "Rate limited (see Retry-After)",
+    429: "Rate limited, or too many open connections (see Retry-After)",
+    503: "The server takes no more connections now (see Retry-After)",
 }

@@ -80,7 +80,7 @@ async def _viewer(request: Request, line_id: int) -> dict[str, Any]:
         groups = await groups_spoken_for(session, user.id)
     actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
     return {
-        "can_post": not actor.observer,
+        "can_post": actor.signed_in,
         "moderates": actor.moderates,
         "speaks_for": list(groups),
         "me_id": user.id,

@@ -21,9 +21,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from forum.actions.posts import board_channel, thread_channel
+from forum.audit import log_refusal
 from forum.broker import Message
+from forum.connection_caps import Admission
 from forum.db.discussions_queries import (
     REPLAY_MAX,
     board_changes,
@@ -31,7 +34,8 @@ from forum.db.discussions_queries import (
     get_thread,
     thread_changes,
 )
-from forum.web.http import app_state, db
+from forum.errors import ForumError
+from forum.web.http import app_state, client_ip, db, principal
 from forum.web.openapi import ApiRouter
 
 router = ApiRouter(tag="live")
@@ -64,7 +68,28 @@ def _setting(request: Request, name: str, default: float) -> float:
     return float(app_state(request)["settings"].extra.get(name, default))
 
 
-def event_stream(request: Request, channel: str, after: int | None, replay: Replay) -> Response:
+class CappedStream(StreamingResponse):
+    """A stream that holds its slots under the connection caps until it ends, however
+    it ends (its lifetime, a reset, a slow reader, the reader gone, a shutdown)."""
+
+    def __init__(self, content: AsyncIterator[str], admission: Admission) -> None:
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
+        self.admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.admission.release()
+
+
+async def event_stream(
+    request: Request, channel: str, after: int | None, replay: Replay
+) -> Response:
     state = app_state(request)
     broker = state["broker"]
     keepalive = _setting(request, "sse_keepalive_s", KEEPALIVE_S)
@@ -110,18 +135,33 @@ def event_stream(request: Request, channel: str, after: int | None, replay: Repl
         finally:
             await broker.unsubscribe(channel, listener)
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-    )
+    return CappedStream(stream(), await admit(request))
+
+
+async def admit(request: Request) -> Admission:
+    """The stream's slots, or `too_many_connections`: 429 when the caller's address or
+    account has its fill, 503 when the server (or its signed-out budget) has."""
+    caller = await principal(request)
+    address = client_ip(request)
+    user_id = caller.user.id if caller else None
+    try:
+        return await app_state(request)["connection_caps"].admit(address=address, user_id=user_id)
+    except ForumError as error:
+        log_refusal(
+            str(error.code),
+            ip=address,
+            user_id=user_id,
+            path=request.url.path,
+            detail=str(error.extra.get("cap")),
+        )
+        raise
 
 
 @router.route(
     "GET",
     "/threads/{thread_id:int}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
-    errors=(404,),
+    errors=(404, 429, 503),
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def thread_events(request: Request) -> Response:
@@ -153,14 +193,14 @@ async def thread_events(request: Request) -> Response:
         # The thread's own seq may equal its latest post's: send the post first.
         return sorted(changes, key=lambda change: (change[0], change[1] == "thread"))
 
-    return event_stream(request, thread_channel(thread_id), last_event_id(request), replay)
+    return await event_stream(request, thread_channel(thread_id), last_event_id(request), replay)
 
 
 @router.route(
     "GET",
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
-    errors=(404,),
+    errors=(404, 429, 503),
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def board_events(request: Request) -> Response:
@@ -180,4 +220,4 @@ async def board_events(request: Request) -> Response:
             for view in threads
         ]
 
-    return event_stream(request, board_channel(line_id), last_event_id(request), replay)
+    return await event_stream(request, board_channel(line_id), last_event_id(request), replay)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import uuid
 from typing import Any, Final, cast
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -39,6 +42,7 @@ from forum.i18n.reader import Reader
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
+from forum.ws.handshake import admit
 from forum.ws.hub import Connection, Hub
 from forum.ws.protocol import (
     CLOSE_FLOOD,
@@ -59,9 +63,11 @@ from forum.ws.protocol import (
     SetPolicy,
     Speak,
     TakeFloor,
+    decode_frame,
     encode,
     error_frame,
-    parse_frame,
+    frame_ref,
+    validate_frame,
 )
 
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -73,6 +79,7 @@ INBOX_FRAMES = 16
 _GONE: Final = object()
 _BINARY: Final = object()
 PATH = "/ws"
+log = logging.getLogger(__name__)
 
 
 async def room_endpoint(websocket: WebSocket) -> None:
@@ -106,12 +113,21 @@ async def room_endpoint(websocket: WebSocket) -> None:
             accept_language=websocket.headers.get("accept-language"),
         )
     )
+    user_id = user.id if user else None
+    admission = await admit(
+        websocket, state, address=client, user_id=user_id, origin=origin, path=PATH
+    )
+    if admission is None:
+        return
     hub: Hub = state["hub"]
     # A live peer answers a ping within the ping timeout; one that cannot even take
-    # our frames for that long is as good as gone.
-    connection = hub.connection(websocket, principal, stall_timeout=settings.ws_ping_timeout)
-    await hub.connect(connection)
+    # our frames for that long is as good as gone. The hub gives the admission back
+    # when it forgets the connection, however that happens.
+    connection = hub.connection(
+        websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
+    )
     try:
+        await hub.connect(connection)
         connection.push(
             {
                 "type": "hello",
@@ -187,18 +203,38 @@ class Session:
             await inbox.put(text)
 
     async def handle(self, text: str) -> None:
-        ref: Any = None
-        kind: str | None = None
+        # Decoded before the rate check, so that even `rate_limited` echoes the ref (a
+        # frame is at most ws_max_size bytes); every frame is counted, JSON or not.
+        decoded: dict[str, Any] | ForumError
+        try:
+            decoded = decode_frame(text)
+        except ForumError as error:
+            decoded = error
+        data = decoded if isinstance(decoded, dict) else None
+        kind = data.get("type") if data is not None else None
+        if not isinstance(kind, str):
+            kind = None
         # Frames over the connection's rate are answered one by one but logged once, when
         # the flood closes the connection: a line each would let a client flood the log.
         within_rate = False
         try:
             await self.check_rate()
             within_rate = True
-            frame = parse_frame(text)
-            ref, kind = frame.ref, frame.type
-            await self.dispatch(frame)
+            if isinstance(decoded, ForumError):
+                raise decoded
+            await self.dispatch(validate_frame(decoded))
+        except (DataError, IntegrityError, ProgrammingError):
+            raise  # not the database failing: input it could not take, or a bug
+        except (SQLAlchemyError, OSError) as failure:
+            # Only the class: a driver's message can carry the statement's bound values.
+            log.warning("database unavailable during a frame: %s", type(failure).__name__)
+            unavailable = ForumError(
+                ErrorCode.UNAVAILABLE, N_("The database is unavailable; try again shortly.")
+            )
+            self.connection.push(error_frame(unavailable, frame_ref(data), self.reader.gettext))
+            return
         except ForumError as error:
+            ref = frame_ref(data)
             self.connection.push(error_frame(error, ref, self.reader.gettext))
             self.refused_in_a_row += 1
             flood = error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE
@@ -241,7 +277,10 @@ class Session:
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
-            self.connection.push({"type": "pong", **({"ref": frame.ref} if frame.ref else {})})
+            pong: dict[str, Any] = {"type": "pong"}
+            if frame.ref is not None:
+                pong["ref"] = frame.ref
+            self.connection.push(pong)
             return
         if isinstance(frame, Join):
             await self.join(frame)
@@ -315,8 +354,7 @@ class Session:
         broker = self.state["broker"]
         async with sessionmaker() as session:
             _group, room = await room_for(session, frame.room)
-        if self.connection.room_id is not None:
-            await self.hub.leave(self.connection)
+        seat_id = str(uuid.uuid4())
         async with sessionmaker() as session:
             await do_take_seat(
                 session,
@@ -324,10 +362,13 @@ class Session:
                 room.id,
                 user=user,
                 seat=frame.seat,
-                connection_id=self.connection.id,
+                connection_id=seat_id,
                 worker=self.hub.worker,
             )
-        self.connection.seat = frame.seat
+        # Seated anew: only now leave the old seat, so that a refused join changes nothing.
+        if self.connection.room_id is not None:
+            await self.hub.leave(self.connection)
+        self.connection.seat, self.connection.seat_id = frame.seat, seat_id
         # Subscribe before reading: whatever commits from here on arrives live, and
         # what was committed before is in the reads below. Overlaps are dropped by seq.
         self.connection.holding = []
@@ -336,7 +377,7 @@ class Session:
             # A change of standing that committed between taking the seat and entering
             # the room sent its notice before this connection could be found in it.
             held = await session.scalar(
-                select(Presence.seat).where(Presence.id == self.connection.id)
+                select(Presence.seat).where(Presence.id == self.connection.seat_id)
             )
             if held is None:
                 self.connection.holding, self.connection.seat = None, None

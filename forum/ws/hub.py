@@ -45,6 +45,7 @@ from forum.actions.seats import do_leave_seat, do_sweep_presence, do_touch_prese
 from forum.actions.speaking import do_expire_floor
 from forum.auth import Principal
 from forum.broker import Broker, Listener, Message, user_channel
+from forum.connection_caps import Admission
 from forum.db.base import utcnow
 from forum.db.events import events_after
 from forum.db.models import Room
@@ -88,12 +89,18 @@ class Connection:
         queue_size: int,
         hub: Hub,
         stall_timeout: float = DEFAULT_STALL_S,
+        admission: Admission | None = None,
     ) -> None:
         self.id = str(uuid.uuid4())
+        # Its slots under the connection caps, given back when the hub forgets it.
+        self.admission = admission
         self.websocket = websocket
         self.principal = principal
         self.room_id: int | None = None
         self.seat: Seat | None = None
+        # The id of its presence row: a new one for each join, so that a join into a
+        # new seat is taken before the old seat is left, and a refused one leaves it.
+        self.seat_id = self.id
         self.last_seq = 0
         self.closing = False
         # While joining, live frames wait here until the snapshot and replay are queued.
@@ -327,6 +334,7 @@ class Hub:
         principal: Principal | None,
         *,
         stall_timeout: float = DEFAULT_STALL_S,
+        admission: Admission | None = None,
     ) -> Connection:
         return Connection(
             websocket,
@@ -334,6 +342,7 @@ class Hub:
             queue_size=self.send_queue,
             hub=self,
             stall_timeout=stall_timeout,
+            admission=admission,
         )
 
     async def connect(self, connection: Connection) -> None:
@@ -353,6 +362,9 @@ class Hub:
             return
         self.connections.discard(connection)
         connection.closing = True
+        # First, before anything that can fail: a dead peer's task may never end.
+        if connection.admission is not None:
+            await connection.admission.release()
         await self.leave(connection)
         await connection.stop_sender()
         if connection.principal is not None:
@@ -444,7 +456,7 @@ class Hub:
                     self.broker,
                     room_id,
                     user=connection.principal.user,
-                    connection_id=connection.id,
+                    connection_id=connection.seat_id,
                 )
 
     def _on_room(self, fanout: RoomFanout, message: Message) -> None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
@@ -27,6 +27,9 @@ CLOSE_UNAUTHENTICATED = 4401
 """Credentials missing where needed, expired, or the session ended (sign-out)."""
 CLOSE_FLOOD = 4429
 """The client went on sending after being told it was rate limited."""
+CLOSE_TOO_MANY_CONNECTIONS = 4503
+"""Refused at the handshake: too many connections open from the address or the account,
+from signed-out readers, or in all (the reason says which). Try again later."""
 
 FRAMES_PER_WINDOW = 40
 FRAME_WINDOW_S = 10.0
@@ -35,8 +38,9 @@ FLOOD_TOLERANCE = 50
 MAX_REPLAY = 5000
 REF_MAX = 64
 
-Ref = Annotated[str, Field(max_length=REF_MAX)] | Annotated[int, Field(ge=0, le=2**53)]
-UserId = Annotated[int, Field(ge=1, le=2**53)]
+# Integers are strict: in lax mode pydantic takes `true` for 1 and "3" or 3.0 for 3.
+Ref = Annotated[str, Field(max_length=REF_MAX)] | Annotated[int, Strict(), Field(ge=0, le=2**53)]
+UserId = Annotated[int, Strict(), Field(ge=1, le=2**53)]
 
 
 class _Frame(BaseModel):
@@ -48,7 +52,7 @@ class Join(_Frame):
     type: Literal["join"]
     room: Annotated[str, Field(min_length=1, max_length=80)]
     seat: Seat
-    since: Annotated[int, Field(ge=0, le=2**53)] | None = None
+    since: Annotated[int, Strict(), Field(ge=0, le=2**53)] | None = None
 
 
 class Leave(_Frame):
@@ -71,13 +75,13 @@ class LowerHand(_Frame):
 class MoveInQueue(_Frame):
     type: Literal["move"]
     user_id: UserId
-    position: Annotated[int, Field(ge=0, le=10_000)]
+    position: Annotated[int, Strict(), Field(ge=0, le=10_000)]
 
 
 class GiveFloor(_Frame):
     type: Literal["give_floor"]
     user_id: UserId | None = None
-    limit_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    limit_s: Annotated[int, Strict(), Field(ge=0, le=86_400)] | None = None
 
 
 class TakeFloor(_Frame):
@@ -86,7 +90,7 @@ class TakeFloor(_Frame):
 
 class ExtendFloor(_Frame):
     type: Literal["extend_floor"]
-    seconds: Annotated[int, Field(ge=0, le=86_400)]
+    seconds: Annotated[int, Strict(), Field(ge=0, le=86_400)]
 
 
 class SetPolicy(_Frame):
@@ -131,18 +135,37 @@ FRAME_TYPES = frozenset(
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 
+_REF_ADAPTER: TypeAdapter[Ref] = TypeAdapter(Ref)
+
+
 def parse_frame(text: str) -> ClientFrame:
     """A client frame, or a ForumError naming what is wrong with it."""
+    return validate_frame(decode_frame(text))
+
+
+def decode_frame(text: str) -> dict[str, Any]:
+    """The frame's JSON object, or `invalid_json`."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         raise ForumError(ErrorCode.INVALID_JSON, N_("The frame is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ForumError(ErrorCode.INVALID_JSON, N_("A frame is a JSON object."))
-    ref = data.get("ref")
-    echo: dict[str, Any] = (
-        {"ref": ref} if isinstance(ref, str | int) and not isinstance(ref, bool) else {}
-    )
+    return data
+
+
+def frame_ref(data: dict[str, Any] | None) -> str | int | None:
+    """The frame's `ref` if it is a valid one, to echo in whatever answers the frame,
+    refusals included: a client matches answers to frames by it."""
+    if data is None or "ref" not in data:
+        return None
+    try:
+        return _REF_ADAPTER.validate_python(data["ref"])
+    except ValidationError:
+        return None
+
+
+def validate_frame(data: dict[str, Any]) -> ClientFrame:
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in FRAME_TYPES:
         raise ForumError(
@@ -150,19 +173,18 @@ def parse_frame(text: str) -> ClientFrame:
             N_("Unknown frame type {type}."),
             field="type",
             params={"type": repr(str(kind)[:40])},
-            **echo,
         )
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"][1:]) or None
+        # The location is (frame type, field, union member...): frames are flat.
+        field = str(first["loc"][1]) if len(first["loc"]) > 1 else None
         raise ForumError(
             ErrorCode.VALIDATION,
             N_("Bad field {name}: {detail}."),
             field=field,
             params={"name": repr(field), "detail": first["msg"]},
-            **echo,
         ) from None
 
 
