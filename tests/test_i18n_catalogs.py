@@ -173,23 +173,44 @@ _ALLOWED_WORDS = {"Agora"}
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+_GETTEXT_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext", "plural_forms"}
+# A string literal of an expression that reads as a phrase (two words or more).
+_PHRASE = re.compile(r"[^\W\d_]{2,}[\s\u00a0]+[^\W\d_]{2,}")
+
+
 def _untranslated(source: str) -> list[str]:
-    """Words of a template that no gettext call or trans block holds."""
+    """Words of a template that no gettext call or trans block holds: text between
+    tags, spoken attributes, and phrases written as string literals in expressions."""
     env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
     outside: list[str] = []
+    phrases: list[str] = []
     depth = 0
+    calls: list[int] = []  # paren depths at which a gettext call's arguments end
+    parens = 0
     tokens = [token for token in env.lex(source) if token[1] != "whitespace"]
     for index, (_, kind, value) in enumerate(tokens):
-        if kind == "name" and index and tokens[index - 1][1] == "block_begin":
+        before = tokens[index - 1] if index else (0, "", "")
+        if kind == "name" and before[1] == "block_begin":
             depth += {"trans": 1, "endtrans": -1}.get(value, 0)
         elif kind == "data" and depth == 0:
             outside.append(value)
+        elif kind == "operator" and value == "(":
+            parens += 1
+            if before[1] == "name" and before[2] in _GETTEXT_CALLS:
+                calls.append(parens)
+        elif kind == "operator" and value == ")":
+            if calls and calls[-1] == parens:
+                calls.pop()
+            parens -= 1
+        elif kind == "string" and not calls and _PHRASE.search(value):
+            phrases.append(value)
     parser = _Text()
     # Expressions are gone; what is left between tags is the template's own text.
     parser.feed("\x00".join(outside))
-    return [
+    words = [
         word for text in parser.found for word in _WORD.findall(text) if word not in _ALLOWED_WORDS
     ]
+    return words + phrases
 
 
 def test_the_checker_finds_text_outside_gettext() -> None:
@@ -199,6 +220,9 @@ def test_the_checker_finds_text_outside_gettext() -> None:
         "words",
     ]
     assert _untranslated("<p>{% trans %}Fine {{ x }}{% endtrans %} · #{{ n }}</p>") == []
+    assert _untranslated('{% set t = {"k": "Two words", "j": _("Fine here")} %}') == ['"Two words"']
+    assert _untranslated('{{ ngettext("One thing", "Many things", n) | e }}') == []
+    assert _untranslated('{{ x | replace("_", " ") | join(", ") }}{{ y == "action_line" }}') == []
 
 
 @pytest.mark.parametrize(

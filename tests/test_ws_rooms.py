@@ -113,7 +113,10 @@ async def test_a_session_with_four_stakeholders(server: LiveServer) -> None:
         page = await anonymous.get(f"/sessions/{sessions[0]['id']}/transcript")
         assert page.status_code == 200
         assert "Industry view." in page.text and "Remote Ama" in page.text
-        assert "<script" not in page.text
+        # The page's own scripts only: its catalog (data) and locale.js.
+        assert page.text.count("<script") == 2
+        assert '<script type="application/json" id="forum-i18n">' in page.text
+        assert '<script type="module" src="/static/locale.js"></script>' in page.text
 
 
 async def test_resume_after_a_cut_has_no_gap_and_no_duplicate(server: LiveServer) -> None:

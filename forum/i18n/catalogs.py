@@ -15,7 +15,6 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -23,8 +22,6 @@ LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 # The languages offered, each named in itself, in the order the switcher lists them.
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
-# Plural categories of CLDR, the names `Intl.PluralRules` gives in the browser.
-_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 _SAMPLES = (*range(0, 200), 1_000_000)
 
 
@@ -63,31 +60,37 @@ def _is_script_message(locations: Sequence[tuple[str, int]]) -> bool:
 
 
 @cache
-def script_catalog(language: str) -> dict[str, str | dict[str, str]]:
-    """What the page's JavaScript needs of `language`: each msgid found in a .js file,
-    translated; a plural message as its form for each CLDR category, so that the
-    browser picks one with `Intl.PluralRules` and never evaluates a plural formula."""
-    found = translations(language)
+def _samples(language: str) -> dict[str, int]:
+    """A number of each CLDR plural category of `language`."""
     rule = locale(language).plural_form
     samples: dict[str, int] = {}
     for number in _SAMPLES:
         samples.setdefault(rule(number), number)
+    return samples
+
+
+def plural_categories(language: str, singular: str, plural: str) -> dict[str, str]:
+    """A plural message as its form for each CLDR category of `language`, so that a
+    browser picks one with `Intl.PluralRules` and never evaluates a plural formula."""
+    found = translations(language)
+    return {
+        category: found.ngettext(singular, plural, number)
+        for category, number in _samples(language).items()
+    }
+
+
+@cache
+def script_catalog(language: str) -> dict[str, str | dict[str, str]]:
+    """What the page's JavaScript needs of `language`: each msgid found in a .js file,
+    translated; a plural message as its forms by category (`plural_categories`)."""
+    found = translations(language)
     result: dict[str, str | dict[str, str]] = {}
     for message in catalog(language):
         if not message.id or not _is_script_message(message.locations):
             continue
         if isinstance(message.id, tuple | list):
             singular, plural = message.id[0], message.id[1]
-            result[singular] = {
-                category: found.ngettext(singular, plural, samples[category])
-                for category in _CATEGORIES
-                if category in samples
-            }
+            result[singular] = plural_categories(language, singular, plural)
         else:
             result[message.id] = found.gettext(message.id)
     return result
-
-
-def plural_forms(language: str) -> str:
-    """The gettext Plural-Forms header Babel gives `language`."""
-    return get_plural(language).plural_forms

@@ -35,7 +35,8 @@ def extracted() -> Catalog:
     catalog = Catalog(
         project="Agora", copyright_holder="Agora contributors", header_comment=_HEADER
     )
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    # `plural_forms(singular, plural)` in templates: a plural message for a script.
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "plural_forms": (1, 2)}
     found = extract_from_dir(
         ROOT,
         method_map,

@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 from forum import csrf
 from forum.auth import CSRF_COOKIE, SESSION_COOKIE
 from forum.errors import ForumError
-from forum.i18n.catalogs import LANGUAGES, script_catalog
+from forum.i18n.catalogs import LANGUAGES, plural_categories, script_catalog
 from forum.i18n.reader import Reader
 from forum.web.http import app_state, secure_cookies
 from forum.web.labels import LABELS
@@ -98,6 +98,13 @@ def _number(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _plural_forms(context: Context, singular: str, plural: str) -> dict[str, str]:
+    """A plural message for a page's script: its form for each plural category of the
+    reader's language, keyed as `Intl.PluralRules` names them."""
+    return plural_categories(_reader(context).language, singular, plural)
+
+
+@pass_context
 def _script_strings(context: Context) -> dict[str, object]:
     """The JSON catalog a page's scripts read (`<script type="application/json">`)."""
     reader = _reader(context)
@@ -129,6 +136,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["languages"] = LANGUAGES
     templates.env.globals["labels"] = LABELS
     templates.env.globals["script_strings"] = _script_strings
+    templates.env.globals["plural_forms"] = _plural_forms
     return templates
 
 
