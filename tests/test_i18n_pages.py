@@ -84,17 +84,43 @@ async def test_a_page_asked_for_in_french_is_in_french(sqlite_server: LiveServer
         page = await http.get("/", headers={"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.8"})
     assert page.status_code == 200
     assert _lang(page.text) == "fr"
+    assert page.headers["content-language"] == "fr"
     assert "Accept-Language" in page.headers["vary"]
     for french in ("Grandes orientations", "Thèmes transversaux", "Se connecter", "Langue"):
         assert french in page.text
-    parser = _Visible()
-    parser.feed(page.text)
-    assert set(parser.texts) & _english_only("fr") == set()
     # The page's scripts get their words in French too.
     data = re.search(r'<script type="application/json" id="forum-i18n">(.*?)</script>', page.text)
     assert data is not None
     catalog = json.loads(data.group(1))
     assert catalog["language"] == "fr" and catalog["messages"]["Reply"] == "Répondre"
+
+
+async def test_no_english_interface_text_on_french_pages(sqlite_server: LiveServer) -> None:
+    english = _english_only("fr")
+    async with person(sqlite_server) as author, client(sqlite_server) as http:
+        created = await open_thread(author, code="C3")
+        pages = [
+            "/",
+            "/groups",
+            "/groups/africa-caucus",
+            "/action-lines/C3",
+            "/action-lines/C3/positions",
+            f"/threads/{created['thread']['id']}",
+            f"/posts/{created['post']['id']}/revisions",
+            "/search?q=Libraries",
+            "/login",
+            "/register",
+            "/nowhere",
+        ]
+        for url in pages:
+            page = await http.get(url, headers={"Accept-Language": "fr", "Accept": "text/html"})
+            assert _lang(page.text) == "fr", url
+            parser = _Visible()
+            parser.feed(page.text)
+            assert set(parser.texts) & english == set(), url
+        register = await http.get("/register", headers={"Accept-Language": "fr"})
+    # Countries by their French names.
+    assert ">Côte d’Ivoire</option>" in register.text or ">Allemagne</option>" in register.text
 
 
 async def test_english_without_a_preference(sqlite_server: LiveServer) -> None:
