@@ -275,3 +275,38 @@ async def test_no_input_makes_a_500(forum: Forum, published: Published) -> None:
     assert not failures, "\n".join(failures)
     assert await table_rows(forum.server) == before
     assert published.messages == []
+
+
+async def test_frames_with_huge_ids_nul_or_surrogates_get_error_frames(
+    forum: Forum, published: Published
+) -> None:
+    from tests.rooms_support import peer, schedule_and_open
+
+    await schedule_and_open(forum.chair)
+    async with peer(forum.server, forum.chair) as chair:
+        joined = await chair.join("participant")
+        assert joined["type"] == "joined", joined
+        before = await table_rows(forum.server)
+        published.messages.clear()
+        frames: list[dict[str, Any]] = [
+            {"type": "give_floor", "user_id": 2**31},
+            {"type": "give_floor", "user_id": 2**63},
+            {"type": "move", "user_id": 10**30, "position": 0},
+            {"type": "lower_hand", "user_id": 2**31},
+            {"type": "join", "room": GROUP, "seat": "participant", "since": 2**31},
+            {"type": "join", "room": "wgig\x00", "seat": "participant"},
+            {"type": "join", "room": "\ud800", "seat": "participant"},
+            {"type": "speak", "body": "a\x00b"},
+            {"type": "speak", "body": "a\ud800b"},
+            {"type": "set_policy", "policy": "fifo\x00"},
+            {"type": "ping", "ref\x00": 1},
+        ]
+        for frame in frames:
+            answer = await chair.call(frame)
+            assert answer["type"] == "error" and answer["code"] == "validation_error", (
+                frame,
+                answer,
+            )
+            assert (await chair.call({"type": "ping"}))["type"] == "pong"
+        assert await table_rows(forum.server) == before
+        assert [m for m in published.messages if m[1].get("type") != "presence"] == []
