@@ -23,6 +23,7 @@ from tests.bad_input_support import (
     api_bodies,
     http_routes,
     make_forum,
+    send,
     table_rows,
 )
 from tests.rooms_support import GROUP
@@ -85,18 +86,6 @@ async def published(forum: Forum) -> AsyncIterator[Published]:
     yield listener
     for channel in channels:
         await broker.unsubscribe(channel, listener)
-
-
-async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The response, its body read unless it is an open event stream."""
-    csrf = getattr(http, "csrf", None)
-    if csrf and method not in {"GET", "HEAD"}:
-        kwargs["headers"] = {"x-csrf-token": csrf, **kwargs.get("headers", {})}
-    async with http.stream(method, url, **kwargs) as response:
-        streaming = response.headers.get("content-type", "").startswith("text/event-stream")
-        if method == "HEAD" or not streaming:
-            await response.aread()
-    return response
 
 
 def refused(response: httpx.Response, *statuses: int) -> str | None:
