@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
+    SERVER_ERROR = "server_error"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -67,6 +68,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED: 415,
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.SERVER_ERROR: 500,
 }
 
 

@@ -23,6 +23,7 @@ from forum.actions.posts import (
     do_open_thread,
     do_reply,
 )
+from forum.db.base import ID_MAX
 from forum.db.discussions_queries import (
     BOARD_PAGE,
     BOARD_PAGE_MAX,
@@ -161,7 +162,7 @@ async def open_thread(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/threads/{thread_id:int}",
+    "/threads/{thread_id:id}",
     summary="A thread and a page of its posts, as a tree in reply order",
     response=ThreadDetail,
     errors=(404, 422),
@@ -173,7 +174,7 @@ async def open_thread(request: Request) -> Response:
 )
 async def thread_detail(request: Request) -> Response:
     limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
-    at = query_int(request, "at", 0, low=0, high=2**62)
+    at = query_int(request, "at", 0, low=0, high=ID_MAX)
     cursor = request.query_params.get("cursor")
     thread_id = request.path_params["thread_id"]
     show_deleted = await sees_deleted(request)
@@ -216,7 +217,7 @@ async def thread_detail(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/threads/{thread_id:int}/posts",
+    "/threads/{thread_id:id}/posts",
     summary="Reply in a thread, to the thread or to one of its posts",
     body=ReplyBody,
     response=PostOut,
@@ -244,7 +245,7 @@ async def reply(request: Request) -> Response:
 
 @router.route(
     "PUT",
-    "/threads/{thread_id:int}/lock",
+    "/threads/{thread_id:id}/lock",
     summary="Lock or unlock a thread (chairs of groups following the action line, secretariat)",
     body=LockBody,
     response=ThreadOut,
@@ -267,7 +268,7 @@ async def lock(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="One post (its permalink)",
     response=PostOut,
     errors=(404,),
@@ -281,7 +282,7 @@ async def post_detail(request: Request) -> Response:
 
 @router.route(
     "PATCH",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Edit one's own post; the previous text stays readable as a revision",
     body=EditBody,
     response=PostOut,
@@ -304,7 +305,7 @@ async def edit(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Delete a post (its author or a moderator), leaving a tombstone",
     response=PostOut,
     auth="required",
@@ -324,7 +325,7 @@ async def delete(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}/revisions",
+    "/posts/{post_id:id}/revisions",
     summary="Every version of a post, the first included",
     response=RevisionList,
     errors=(404,),
@@ -354,7 +355,7 @@ async def revisions(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/posts/{post_id:int}/cosignatures",
+    "/posts/{post_id:id}/cosignatures",
     summary="Co-sign a position for a group (its chair or coordinator)",
     body=CosignBody,
     response=PostOut,

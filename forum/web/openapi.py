@@ -90,7 +90,9 @@ def _method_route(path: str, methods: dict[str, Endpoint]) -> Route:
         return Route(path, endpoint, methods=[method])
 
     async def dispatch(request: Request) -> Response:
-        return await methods[request.method](request)
+        # Starlette answers HEAD with the GET route, and drops the body itself.
+        method = "GET" if request.method == "HEAD" else request.method
+        return await methods[method](request)
 
     return Route(path, dispatch, methods=list(methods))
 
@@ -194,7 +196,7 @@ _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 
 def _path_params(path: str) -> list[tuple[str, str]]:
     """Path parameters and their JSON types, from Starlette's `{name:convertor}`."""
-    types = {"int": "integer", "float": "number"}
+    types = {"int": "integer", "id": "integer", "float": "number"}
     return [(name, types.get(convertor, "string")) for name, convertor in _PARAM.findall(path)]
 
 
