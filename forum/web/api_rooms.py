@@ -26,7 +26,7 @@ from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of
 
 router = ApiRouter(tag="rooms")
 
@@ -87,10 +87,10 @@ class TranscriptOut(BaseModel):
 
 
 def _session_id(request: Request) -> int:
-    raw = request.path_params["session_id"]
-    if not raw.isdigit() or len(raw) > 15:
+    value = int(request.path_params["session_id"])
+    if value >= 10**15:
         raise ForumError(ErrorCode.NOT_FOUND, "No such session.")
-    return int(raw)
+    return value
 
 
 @router.route(
@@ -116,7 +116,7 @@ async def room_state(request: Request) -> Response:
     summary="A room's sessions, newest first",
     response=SessionList,
     errors=(404,),
-    query=[("status", "scheduled, open or closed")],
+    query=[("status", "scheduled, open or closed", one_of(SessionStatus))],
 )
 async def sessions(request: Request) -> Response:
     status = request.query_params.get("status")
@@ -173,7 +173,7 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id}/open",
+    "/rooms/{slug}/sessions/{session_id:int}/open",
     summary="Open a session (chair)",
     response=SessionOut,
     auth="required",
@@ -185,7 +185,7 @@ async def open_session(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id}/close",
+    "/rooms/{slug}/sessions/{session_id:int}/close",
     summary="Close a session (chair)",
     response=SessionOut,
     auth="required",
@@ -219,7 +219,7 @@ async def observer_seats(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/sessions/{session_id}/transcript",
+    "/sessions/{session_id:int}/transcript",
     summary="The public transcript of a closed session",
     response=TranscriptOut,
     errors=(404,),

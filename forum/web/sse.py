@@ -122,6 +122,7 @@ def event_stream(request: Request, channel: str, after: int | None, replay: Repl
     "/threads/{thread_id:int}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
     errors=(404,),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def thread_events(request: Request) -> Response:
@@ -161,6 +162,7 @@ async def thread_events(request: Request) -> Response:
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
     errors=(404,),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def board_events(request: Request) -> Response:
