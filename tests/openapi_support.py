@@ -63,11 +63,12 @@ def run_conformance(
     Signed out (no `token`), an operation that needs an account is only asked enough to
     see its 401; signed in, one that needs none is left out (the signed-out run has it).
     `known` maps path parameter names to ids of real objects; `last` names operations
-    (e.g. "POST /api/auth/logout") run after all others, as they end the session.
+    run after all others, in that order, as they take away what the others need (the
+    caller's role, the session itself).
     """
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
-    operations.sort(key=lambda op: op.label in last)
+    operations.sort(key=lambda op: last.index(op.label) + 1 if op.label in last else 0)
     report = Report()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with requests.Session() as session:
