@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
     UNSUPPORTED = "unsupported"
+    SERVER_ERROR = "server_error"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -61,6 +62,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,
     ErrorCode.UNSUPPORTED: 415,
+    ErrorCode.SERVER_ERROR: 500,
 }
 
 

@@ -23,6 +23,7 @@ from forum.actions.posts import (
     do_open_thread,
     do_reply,
 )
+from forum.db.base import ID_MAX
 from forum.db.discussions_queries import (
     BOARD_PAGE,
     BOARD_PAGE_MAX,
@@ -76,7 +77,6 @@ from forum.web.schemas_discussions import (
 
 router = ApiRouter(tag="discussions")
 SEARCH_OFFSET_MAX = 1000
-AT_MAX = 2**62
 
 
 def throttle(request: Request) -> PostThrottle:
@@ -165,7 +165,7 @@ async def open_thread(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/threads/{thread_id:int}",
+    "/threads/{thread_id:id}",
     summary="A thread and a page of its posts, as a tree in reply order",
     response=ThreadDetail,
     auth="optional",
@@ -176,14 +176,14 @@ async def open_thread(request: Request) -> Response:
         (
             "at",
             "id of a post to start the page at (permalinks into long threads)",
-            whole(0, AT_MAX),
+            whole(0, ID_MAX),
         ),
         ("limit", f"1-{THREAD_PAGE_MAX}", whole(1, THREAD_PAGE_MAX)),
     ],
 )
 async def thread_detail(request: Request) -> Response:
     limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
-    at = query_int(request, "at", 0, low=0, high=AT_MAX)
+    at = query_int(request, "at", 0, low=0, high=ID_MAX)
     cursor = request.query_params.get("cursor")
     thread_id = request.path_params["thread_id"]
     show_deleted = await sees_deleted(request)
@@ -226,7 +226,7 @@ async def thread_detail(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/threads/{thread_id:int}/posts",
+    "/threads/{thread_id:id}/posts",
     summary="Reply in a thread, to the thread or to one of its posts",
     body=ReplyBody,
     response=PostOut,
@@ -254,7 +254,7 @@ async def reply(request: Request) -> Response:
 
 @router.route(
     "PUT",
-    "/threads/{thread_id:int}/lock",
+    "/threads/{thread_id:id}/lock",
     summary="Lock or unlock a thread (chairs of groups following the action line, secretariat)",
     body=LockBody,
     response=ThreadOut,
@@ -277,7 +277,7 @@ async def lock(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="One post (its permalink)",
     response=PostOut,
     auth="optional",
@@ -292,7 +292,7 @@ async def post_detail(request: Request) -> Response:
 
 @router.route(
     "PATCH",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Edit one's own post; the previous text stays readable as a revision",
     body=EditBody,
     response=PostOut,
@@ -315,7 +315,7 @@ async def edit(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Delete a post (its author or a moderator), leaving a tombstone",
     response=PostOut,
     auth="required",
@@ -335,7 +335,7 @@ async def delete(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}/revisions",
+    "/posts/{post_id:id}/revisions",
     summary="Every version of a post, the first included",
     response=RevisionList,
     auth="optional",
@@ -366,7 +366,7 @@ async def revisions(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/posts/{post_id:int}/cosignatures",
+    "/posts/{post_id:id}/cosignatures",
     summary="Co-sign a position for a group (its chair or coordinator)",
     body=CosignBody,
     response=PostOut,

@@ -86,13 +86,6 @@ class TranscriptOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _session_id(request: Request) -> int:
-    value = int(request.path_params["session_id"])
-    if value >= 10**15:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such session.")
-    return value
-
-
 @router.route(
     "GET",
     "/rooms/{slug}",
@@ -159,7 +152,7 @@ async def schedule(request: Request) -> Response:
 
 async def _lifecycle(request: Request, opening: bool) -> Response:
     caller = await require_principal(request)
-    session_id = _session_id(request)
+    session_id: int = request.path_params["session_id"]
     state = app_state(request)
     async with db(request) as session:
         _group, room = await room_for(session, request.path_params["slug"])
@@ -173,7 +166,7 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id:int}/open",
+    "/rooms/{slug}/sessions/{session_id:id}/open",
     summary="Open a session (chair)",
     response=SessionOut,
     auth="required",
@@ -185,7 +178,7 @@ async def open_session(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id:int}/close",
+    "/rooms/{slug}/sessions/{session_id:id}/close",
     summary="Close a session (chair)",
     response=SessionOut,
     auth="required",
@@ -219,12 +212,12 @@ async def observer_seats(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/sessions/{session_id:int}/transcript",
+    "/sessions/{session_id:id}/transcript",
     summary="The public transcript of a closed session",
     response=TranscriptOut,
     errors=(404,),
 )
 async def transcript(request: Request) -> Response:
     async with db(request) as session:
-        document = await get_transcript(session, _session_id(request))
+        document = await get_transcript(session, request.path_params["session_id"])
     return json_response(document)

@@ -182,16 +182,9 @@ async def leave(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _user_id(request: Request) -> int:
-    value = int(request.path_params["user_id"])
-    if value >= 10**18:
-        raise ForumError(ErrorCode.NOT_FOUND, "No such person.")
-    return value
-
-
 @router.route(
     "PUT",
-    "/groups/{slug}/members/{user_id:int}",
+    "/groups/{slug}/members/{user_id:id}",
     summary="Add a member or change a role (secretariat, or the group's chair)",
     body=RoleBody,
     response=MembershipOut,
@@ -207,7 +200,7 @@ async def set_member(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/groups/{slug}/members/{user_id:int}",
+    "/groups/{slug}/members/{user_id:id}",
     summary="Remove a member (secretariat, or the group's chair)",
     status=204,
     auth="required",
@@ -221,7 +214,7 @@ async def remove_member(request: Request) -> Response:
 async def _manage_member(request: Request, role: Role | None) -> tuple[Group, int]:
     """Set (or, with None, remove) a member's role as the caller: the action decides."""
     caller = await require_principal(request)
-    user_id = _user_id(request)
+    user_id: int = request.path_params["user_id"]
     async with db(request) as session:
         group = await require_group(session, request.path_params["slug"])
         await end_read(session)

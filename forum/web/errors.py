@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import cast
 
 from starlette.exceptions import HTTPException
@@ -11,8 +10,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from forum.errors import ErrorCode, ForumError
-
-log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
@@ -57,11 +54,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if _wants_html(request):
-        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
-    return JSONResponse(
-        {"error": {"code": "server_error", "message": "Something went wrong on our side."}},
-        status_code=500,
+def server_error_response(request: Request, request_id: str) -> Response:
+    """The one answer to an unexpected error: a 500 naming the request's id (the line
+    the log holds), which closes the connection, since what failed may have left the
+    request's body unread."""
+    error = ForumError(
+        ErrorCode.SERVER_ERROR,
+        f"Something went wrong on our side (request {request_id}).",
+        request_id=request_id,
     )
+    headers = {"x-request-id": request_id, "connection": "close"}
+    try:
+        response = error_response(request, error)
+    except Exception:  # noqa: BLE001 - the page itself may be what fails
+        response = HTMLResponse(f"<h1>{error.message}</h1>", status_code=500)
+    response.headers.update(headers)
+    return response

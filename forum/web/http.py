@@ -24,6 +24,7 @@ from forum.auth import (
 )
 from forum.errors import ErrorCode, ForumError
 from forum.state import AppState
+from forum.storable import find_unstorable
 
 M = TypeVar("M", bound=BaseModel)
 _UNSET = object()
@@ -116,10 +117,21 @@ async def read_json(request: Request, model: type[M]) -> M:
         raise ForumError(ErrorCode.INVALID_JSON, f"The body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ForumError(ErrorCode.INVALID_JSON, "The body must be a JSON object.")
+    refuse_unstorable(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def refuse_unstorable(data: Any) -> None:
+    """Parsed input holding text no column can store is refused, whatever field it is in."""
+    found = find_unstorable(data)
+    if found is not None:
+        where, problem = found
+        raise ForumError(
+            ErrorCode.VALIDATION, f"The field '{where}' holds {problem}.", field=where or None
+        )
 
 
 def validation_error(exc: ValidationError) -> ForumError:

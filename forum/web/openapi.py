@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import __version__
+from forum.db.base import ID_MAX
 from forum.errors import ErrorCode
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -74,9 +75,10 @@ class ApiRouter:
         media_type: str = "application/json",
     ) -> Callable[[Endpoint], Endpoint]:
         """Declare an endpoint. `errors` lists the refusals particular to it; those that
-        follow from the declaration are added to the document by themselves: 400, 413,
-        415 and 422 with a body, 401 and 403 when signed in, 404 with a path parameter,
-        422 with a checked query parameter, 304 with `etag` (conditional GET)."""
+        follow from the declaration are added to the document by themselves: 400 always
+        (a malformed address or body), 413, 415 and 422 with a body, 401 and 403 when
+        signed in, 404 with a path parameter, 422 with a checked query parameter, 304
+        with `etag` (conditional GET)."""
 
         def register(endpoint: Endpoint) -> Endpoint:
             self.operations.append(
@@ -114,7 +116,9 @@ def _method_route(path: str, methods: dict[str, Endpoint]) -> Route:
         return Route(path, endpoint, methods=[method])
 
     async def dispatch(request: Request) -> Response:
-        return await methods[request.method](request)
+        # Starlette answers HEAD with the GET route, and drops the body itself.
+        method = "GET" if request.method == "HEAD" else request.method
+        return await methods[method](request)
 
     return Route(path, dispatch, methods=list(methods))
 
@@ -178,8 +182,8 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
     }
     path_params = _path_params(op.path)
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
-        for name, kind in path_params
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in path_params
     ]
     checked_query = False
     for name, text, *schema in op.query:
@@ -219,9 +223,11 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
     if op.etag:
         ok["headers"] = {"ETag": {"schema": {"type": "string"}}}
         entry["responses"]["304"] = {"description": "Not modified since the ETag you sent"}
-    codes = set(op.errors)
+    # Any request: a NUL in the path or query string is refused before routing
+    # (forum.web.input_guard).
+    codes = set(op.errors) | {400}
     if op.body is not None:
-        codes |= {400, 413, 415, 422}
+        codes |= {413, 415, 422}
     if path_params:
         codes.add(404)
     if checked_query:
@@ -243,10 +249,17 @@ _CONVERTOR = re.compile(r":\w+}")
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 
 
-def _path_params(path: str) -> list[tuple[str, str]]:
-    """Path parameters and their JSON types, from Starlette's `{name:convertor}`."""
-    types = {"int": "integer", "float": "number"}
-    return [(name, types.get(convertor, "string")) for name, convertor in _PARAM.findall(path)]
+def _path_params(path: str) -> list[tuple[str, dict[str, Any]]]:
+    """Path parameters and the JSON schemas of what their convertors match."""
+    types: dict[str, dict[str, Any]] = {
+        "int": {"type": "integer", "minimum": 0},
+        # The `id` convertor matches only what an id column holds (forum.web.params).
+        "id": {"type": "integer", "minimum": 0, "maximum": ID_MAX},
+        "float": {"type": "number", "minimum": 0},
+    }
+    return [
+        (name, types.get(convertor, {"type": "string"})) for name, convertor in _PARAM.findall(path)
+    ]
 
 
 _ERROR_DESCRIPTIONS = {

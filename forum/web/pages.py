@@ -27,7 +27,7 @@ from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
 from forum.limits import enforce
 from forum.web.api_accounts import set_session_cookies
-from forum.web.http import app_state, check_csrf, client_ip, db, principal
+from forum.web.http import app_state, check_csrf, client_ip, db, principal, refuse_unstorable
 from forum.web.templates import render
 
 FAMILY_NAMES = {
@@ -51,6 +51,9 @@ async def read_form(request: Request) -> FormData:
     form = await request.form(max_files=0, max_fields=50, max_part_size=_MAX_FORM_BYTES)
     value = form.get(CSRF_FIELD)
     check_csrf(request, value if isinstance(value, str) else None)
+    for name, item in form.multi_items():  # each pair: a field may come twice
+        if isinstance(item, str):
+            refuse_unstorable({name: item})
     return form
 
 
@@ -100,12 +103,14 @@ def _countries() -> list[tuple[str, str]]:
 
 
 async def register_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(
-            request,
-            "register.html",
-            await page_context(request, countries=_countries(), values={}, error=None),
-        )
+    return render(
+        request,
+        "register.html",
+        await page_context(request, countries=_countries(), values={}, error=None),
+    )
+
+
+async def register_post(request: Request) -> Response:
     form = await read_form(request)
     values = {
         name: field(form, name)
@@ -134,8 +139,10 @@ async def register_page(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, "login.html", await page_context(request, email="", error=None))
+    return render(request, "login.html", await page_context(request, email="", error=None))
+
+
+async def login_post(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
     try:
@@ -189,7 +196,11 @@ routes = [
     Route("/", home, methods=["GET"]),
     Route("/groups", groups_page, methods=["GET"]),
     Route("/groups/{slug}", group_page, methods=["GET"]),
-    Route("/register", register_page, methods=["GET", "POST"]),
-    Route("/login", login_page, methods=["GET", "POST"]),
+    # A page and its form's POST are two routes, so HEAD (answered as GET) never reads
+    # a form.
+    Route("/register", register_page, methods=["GET"]),
+    Route("/register", register_post, methods=["POST"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login_post, methods=["POST"]),
     Route("/logout", logout_page, methods=["POST"]),
 ]

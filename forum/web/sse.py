@@ -33,6 +33,7 @@ from forum.db.discussions_queries import (
 )
 from forum.web.http import app_state, db
 from forum.web.openapi import ApiRouter
+from forum.web.params import form_id
 
 router = ApiRouter(tag="live")
 
@@ -54,10 +55,7 @@ def frame(seq: int | None, event: str, data: Any) -> str:
 
 def last_event_id(request: Request) -> int | None:
     raw = request.headers.get("last-event-id") or request.query_params.get("after") or ""
-    raw = raw.strip()
-    if raw.isdigit() and len(raw) <= 18:
-        return int(raw)
-    return None
+    return form_id(raw, "after")
 
 
 def _setting(request: Request, name: str, default: float) -> float:
@@ -119,9 +117,9 @@ def event_stream(request: Request, channel: str, after: int | None, replay: Repl
 
 @router.route(
     "GET",
-    "/threads/{thread_id:int}/events",
+    "/threads/{thread_id:id}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
-    errors=(404,),
+    errors=(404, 422),
     media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
@@ -161,7 +159,7 @@ async def thread_events(request: Request) -> Response:
     "GET",
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
-    errors=(404,),
+    errors=(404, 422),
     media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )

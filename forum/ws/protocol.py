@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from forum.db.base import ID_MAX
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
+from forum.storable import find_unstorable
 
 # Close codes. 1xxx are the standard ones the server also uses:
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
@@ -35,7 +37,7 @@ MAX_REPLAY = 5000
 REF_MAX = 64
 
 Ref = Annotated[str, Field(max_length=REF_MAX)] | Annotated[int, Field(ge=0, le=2**53)]
-UserId = Annotated[int, Field(ge=1, le=2**53)]
+UserId = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class _Frame(BaseModel):
@@ -47,7 +49,7 @@ class Join(_Frame):
     type: Literal["join"]
     room: Annotated[str, Field(min_length=1, max_length=80)]
     seat: Seat
-    since: Annotated[int, Field(ge=0, le=2**53)] | None = None
+    since: Annotated[int, Field(ge=0, le=ID_MAX)] | None = None
 
 
 class Leave(_Frame):
@@ -149,6 +151,12 @@ def parse_frame(text: str) -> ClientFrame:
             f"Unknown frame type {str(kind)[:40]!r}.",
             field="type",
             **echo,
+        )
+    found = find_unstorable(data)
+    if found is not None:
+        where, problem = found
+        raise ForumError(
+            ErrorCode.VALIDATION, f"Bad field {where!r}: it holds {problem}.", field=where, **echo
         )
     try:
         return _ADAPTER.validate_python(data)
