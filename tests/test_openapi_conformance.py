@@ -83,6 +83,9 @@ async def test_every_answer_is_documented(fuzzed: LiveServer) -> None:
     assert not found, f"{len(found)} mismatches\n" + "\n\n".join(
         f"== {key}\n{text}" for key, text in sorted(found.items())
     )
+    print(
+        f"\nCASES {signed_out.cases} {signed_in.cases} {signed_out.statuses} {signed_in.statuses}"
+    )
     for report in (signed_out, signed_in):
         assert report.cases > 100, report
     # The signed-in run reaches what only a chair may do, and it succeeds.
