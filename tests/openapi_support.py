@@ -53,7 +53,7 @@ CHECKS = [
 @dataclass
 class Report:
     cases: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
+    answers: dict[str, set[int]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
 
     def add_failure(self, key: str, text: str) -> None:
@@ -172,4 +172,4 @@ def _call(
     except requests.RequestException as exc:
         report.add_failure(f"{case.operation.label}: {type(exc).__name__}", str(exc))
         return
-    report.statuses[response.status_code] = report.statuses.get(response.status_code, 0) + 1
+    report.answers.setdefault(case.operation.label, set()).add(response.status_code)

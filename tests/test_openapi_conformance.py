@@ -83,10 +83,8 @@ async def test_every_answer_is_documented(fuzzed: LiveServer) -> None:
     assert not found, f"{len(found)} mismatches\n" + "\n\n".join(
         f"== {key}\n{text}" for key, text in sorted(found.items())
     )
-    print(
-        f"\nCASES {signed_out.cases} {signed_in.cases} {signed_out.statuses} {signed_in.statuses}"
-    )
     for report in (signed_out, signed_in):
-        assert report.cases > 100, report
-    # The signed-in run reaches what only a chair may do, and it succeeds.
-    assert sum(n for status, n in signed_in.statuses.items() if status < 300) > 20
+        assert report.cases > 100, report.cases
+    # Signed in, the chair's token opens what needs an account, and those bodies are checked.
+    answered = {label for label, statuses in signed_in.answers.items() if min(statuses) < 300}
+    assert {"GET /api/me", "GET /api/rooms/{slug}"} <= answered, signed_in.answers

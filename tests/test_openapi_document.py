@@ -54,6 +54,8 @@ def test_every_operation_documents_the_refusals_its_declaration_implies() -> Non
             assert {"401", "403"} <= codes, where
         if any(p["in"] == "query" and set(p["schema"]) - {"type"} for p in params):
             assert "422" in codes, where
+        if "429" in codes:
+            assert "Retry-After" in operation["responses"]["429"]["headers"], where
         for code, answer in operation["responses"].items():
             if code >= "400":
                 schema = answer["content"]["application/json"]["schema"]

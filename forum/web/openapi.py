@@ -242,6 +242,10 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
             "description": _ERROR_DESCRIPTIONS.get(code, "Refused"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+    if 429 in codes:
+        entry["responses"]["429"]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        }
     return entry
 
 
