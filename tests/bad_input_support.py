@@ -1,6 +1,7 @@
-"""What the bad-input tests share: a forum with one of everything a route can name (a
-thread, a post, a closed session, a secretariat signed in by cookie), every row of
-every table, and the routes of the app with their path parameters filled in."""
+"""What the tests walking every route share (bad input, GETs that must change nothing):
+a forum with one of everything a route can name (a thread, a post, a closed session,
+a secretariat signed in by cookie), every row of every table, and the routes of the
+app with their path parameters filled in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from starlette.routing import Route
 
@@ -84,6 +86,18 @@ async def table_rows(server: LiveServer) -> dict[str, list[tuple[Any, ...]]]:
 
 async def table_counts(server: LiveServer) -> dict[str, int]:
     return {name: len(rows) for name, rows in (await table_rows(server)).items()}
+
+
+async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """The response, its body read unless it is an open event stream."""
+    csrf = getattr(http, "csrf", None)
+    if csrf and method not in {"GET", "HEAD"}:
+        kwargs["headers"] = {"x-csrf-token": csrf, **kwargs.get("headers", {})}
+    async with http.stream(method, url, **kwargs) as response:
+        streaming = response.headers.get("content-type", "").startswith("text/event-stream")
+        if method == "HEAD" or not streaming:
+            await response.aread()
+    return response
 
 
 def http_routes(server: LiveServer) -> Iterator[tuple[str, str]]:

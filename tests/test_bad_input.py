@@ -23,13 +23,14 @@ from tests.bad_input_support import (
     api_bodies,
     http_routes,
     make_forum,
+    send,
     table_rows,
 )
 from tests.rooms_support import GROUP
 from tests.support import Client, LiveServer, registration
 
-NUL_TEXT = ("a\x00b", "\x00")
-SURROGATE_TEXT = ("a\ud800b", "\udfff")
+NUL_TEXT = ("a\x00b",)
+SURROGATE_TEXT = ("\udfff",)
 FORGED_CURSORS = [
     encode_cursor(*parts)
     for parts in (
@@ -85,17 +86,6 @@ async def published(forum: Forum) -> AsyncIterator[Published]:
     yield listener
     for channel in channels:
         await broker.unsubscribe(channel, listener)
-
-
-async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The response, its body read unless it is an open event stream."""
-    csrf = getattr(http, "csrf", None)
-    if csrf and method not in {"GET", "HEAD"}:
-        kwargs["headers"] = {"x-csrf-token": csrf, **kwargs.get("headers", {})}
-    async with http.stream(method, url, **kwargs) as response:
-        if not response.headers.get("content-type", "").startswith("text/event-stream"):
-            await response.aread()
-    return response
 
 
 def refused(response: httpx.Response, *statuses: int) -> str | None:
@@ -171,7 +161,7 @@ async def path_failures(forum: Forum) -> list[str]:
         for name in PARAM.findall(template):
             is_id = name.endswith("_id")
             bad = [str(n) for n in HUGE_IDS] if is_id else []
-            for value in [*bad, "%00", "a%00b"]:
+            for value in [*bad, "a%00b"]:
                 url = forum.path(template, **{name: value})
                 response = await send(forum.http, method, url)
                 expect = (404,) if value.isdigit() else (400, 404)
@@ -264,9 +254,24 @@ async def form_failures(forum: Forum) -> list[str]:
     return failures
 
 
+async def head_failures(forum: Forum) -> list[str]:
+    """HEAD is GET without the body (a safe method: no CSRF), on every GET route."""
+    failures = []
+    for method, template in http_routes(forum.server):
+        if method != "GET":
+            continue
+        url = forum.path(template)
+        get = await send(forum.http, "GET", url)
+        head = await send(forum.http, "HEAD", url)
+        if head.status_code != get.status_code or head.content:
+            failures.append(f"HEAD {url}: {head.status_code} (GET {get.status_code})")
+    return failures
+
+
 async def test_no_input_makes_a_500(forum: Forum, published: Published) -> None:
     before = await table_rows(forum.server)
     failures = [
+        *await head_failures(forum),
         *await path_failures(forum),
         *await query_failures(forum),
         *await body_failures(forum),

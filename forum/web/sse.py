@@ -63,6 +63,10 @@ def _setting(request: Request, name: str, default: float) -> float:
 
 
 def event_stream(request: Request, channel: str, after: int | None, replay: Replay) -> Response:
+    headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+    if request.method == "HEAD":
+        # The stream's headers only: a HEAD would otherwise hold a stream open, unread.
+        return Response(media_type="text/event-stream", headers=headers)
     state = app_state(request)
     broker = state["broker"]
     keepalive = _setting(request, "sse_keepalive_s", KEEPALIVE_S)
@@ -108,11 +112,7 @@ def event_stream(request: Request, channel: str, after: int | None, replay: Repl
         finally:
             await broker.unsubscribe(channel, listener)
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-    )
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
 @router.route(
