@@ -46,7 +46,9 @@ class Operation:
     auth: Auth
     tag: str
     errors: tuple[int, ...]
-    query: tuple[Query, ...]
+    # (name, meaning) of each query parameter; the schemas of the checked ones.
+    query: tuple[tuple[str, str], ...]
+    query_schemas: dict[str, dict[str, Any]]
     etag: bool
     media_type: str
 
@@ -93,7 +95,8 @@ class ApiRouter:
                     auth,
                     self.tag,
                     tuple(errors),
-                    tuple(query),
+                    tuple((q[0], q[1]) for q in query),
+                    {q[0]: q[2] for q in query if len(q) == 3},
                     etag,
                     media_type,
                 )
@@ -185,15 +188,13 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
         {"name": name, "in": "path", "required": True, "schema": schema}
         for name, schema in path_params
     ]
-    checked_query = False
-    for name, text, *schema in op.query:
-        checked_query = checked_query or bool(schema)
+    for name, text in op.query:
         parameters.append(
             {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "schema": schema[0] if schema else {"type": "string"},
+                "schema": op.query_schemas.get(name, {"type": "string"}),
                 "description": text,
             }
         )
@@ -230,7 +231,7 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
         codes |= {413, 415, 422}
     if path_params:
         codes.add(404)
-    if checked_query:
+    if op.query_schemas:
         codes.add(422)
     if op.auth == "required":
         codes |= {401, 403}
