@@ -19,9 +19,14 @@ def unstorable_text(text: str) -> str | None:
     return "a NUL character" if found.group() == "\x00" else "an unpaired surrogate"
 
 
+def shown(text: str) -> str:
+    """`text` with what cannot be stored (nor sent back) written as `\\uXXXX`."""
+    return _UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def find_unstorable(value: Any) -> tuple[str, str] | None:
     """The first string in a parsed JSON value (keys included) that cannot be stored:
-    (where, as a dotted path, and what is wrong), or None."""
+    (where, as a dotted path safe to send back, and what is wrong), or None."""
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         where, item = stack.pop()
@@ -30,7 +35,7 @@ def find_unstorable(value: Any) -> tuple[str, str] | None:
                 return where, problem
         elif isinstance(item, dict):
             for key, child in item.items():
-                place = f"{where}.{key}" if where else str(key)
+                place = f"{where}.{shown(str(key))}" if where else shown(str(key))
                 if (problem := unstorable_text(str(key))) is not None:
                     return place, problem
                 stack.append((place, child))

@@ -148,7 +148,8 @@ def spoiled(value: Any) -> list[Any]:
         out: list[Any] = []
         for key, item in value.items():
             out.extend({**value, key: bad} for bad in spoiled(item))
-            out.extend({**{k: v for k, v in value.items() if k != key}, f"{key}\x00": item})
+            rest = {k: v for k, v in value.items() if k != key}
+            out.extend({**rest, f"{key}{bad}": item} for bad in ("\x00", "\ud800"))
         return out
     return []
 
@@ -305,6 +306,7 @@ async def test_frames_with_huge_ids_nul_or_surrogates_get_error_frames(
             {"type": "speak", "body": "a\ud800b"},
             {"type": "set_policy", "policy": "fifo\x00"},
             {"type": "ping", "ref\x00": 1},
+            {"type": "ping", "\udfff": 1},
         ]
         for frame in frames:
             answer = await chair.call(frame)
@@ -313,5 +315,10 @@ async def test_frames_with_huge_ids_nul_or_surrogates_get_error_frames(
                 answer,
             )
             assert (await chair.call({"type": "ping"}))["type"] == "pong"
+        # A ref that cannot be sent back is not echoed.
+        await chair.ws.send(json.dumps({"type": "ping", "ref": "\ud800"}))
+        answer = await chair.expect("error")
+        assert answer["code"] == "validation_error" and "ref" not in answer
+        assert (await chair.call({"type": "ping"}))["type"] == "pong"
         assert await table_rows(forum.server) == before
         assert [m for m in published.messages if m[1].get("type") != "presence"] == []

@@ -16,7 +16,7 @@ from forum.db.base import ID_MAX
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
-from forum.storable import find_unstorable
+from forum.storable import find_unstorable, unstorable_text
 
 # Close codes. 1xxx are the standard ones the server also uses:
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
@@ -141,9 +141,11 @@ def parse_frame(text: str) -> ClientFrame:
     if not isinstance(data, dict):
         raise ForumError(ErrorCode.INVALID_JSON, "A frame is a JSON object.")
     ref = data.get("ref")
-    echo: dict[str, Any] = (
-        {"ref": ref} if isinstance(ref, str | int) and not isinstance(ref, bool) else {}
+    # Only a ref that can be sent back is echoed.
+    echoable = (isinstance(ref, int) and not isinstance(ref, bool)) or (
+        isinstance(ref, str) and unstorable_text(ref) is None
     )
+    echo: dict[str, Any] = {"ref": ref} if echoable else {}
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in FRAME_TYPES:
         raise ForumError(
