@@ -222,7 +222,7 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
         ok["content"] = {op.media_type: {"schema": {"type": "string"}}}
     entry["responses"][str(op.status)] = ok
     if op.etag:
-        ok["headers"] = {"ETag": {"schema": {"type": "string"}}}
+        ok["headers"] = {"ETag": {"required": True, "schema": {"type": "string"}}}
         entry["responses"]["304"] = {"description": "Not modified since the ETag you sent"}
     # Any request: a NUL in the path or query string is refused before routing
     # (forum.web.input_guard).
@@ -245,7 +245,11 @@ def _operation(op: Operation, ref: Callable[[type[BaseModel]], dict[str, str]]) 
         }
     if 429 in codes:
         entry["responses"]["429"]["headers"] = {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+            "Retry-After": {
+                "description": "Seconds to wait",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
         }
     return entry
 
