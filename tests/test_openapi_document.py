@@ -12,7 +12,7 @@ import pytest
 from forum.db.base import ID_MAX
 from forum.web.openapi import openapi_document
 from forum.web.routes import API_ROUTERS
-from tests.support import Client, LiveServer
+from tests.support import Client, LiveServer, registration
 
 DOCUMENT = openapi_document(API_ROUTERS)
 
@@ -84,6 +84,17 @@ async def test_listed_values_are_accepted_and_others_refused(sqlite_server: Live
             assert refused.status_code == 422, (url, refused.text)
             assert refused.json()["error"]["code"] == "validation_error"
             assert refused.json()["error"]["field"] == name
+
+
+async def test_listed_families_are_those_registration_accepts(sqlite_server: LiveServer) -> None:
+    schema = DOCUMENT["components"]["schemas"]["RegisterBody"]["properties"]["family"]
+    async with Client(base_url=sqlite_server.url) as http:
+        for family in schema["enum"]:
+            response = await http.post("/api/accounts", json=registration(family=family))
+            assert response.status_code == 201, (family, response.text)
+        refused = await http.post("/api/accounts", json=registration(family="academia"))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "family"
 
 
 async def test_thread_answers_304_as_documented(sqlite_server: LiveServer) -> None:
