@@ -1,5 +1,5 @@
 """A bounded schemathesis run against a live server: every generated request's answer
-must be what `/openapi.json` says (status, content type, body), and never a 500.
+must be what `/openapi.json` says (status, content type, headers, body), and never a 500.
 
 The run is small and deterministic so it can sit in the suite: each operation gets a
 few generated cases of valid data and a few of invalid data (derandomized, no shrinking,
