@@ -232,7 +232,7 @@ async def test_get_routes_change_nothing(server: LiveServer, http: Client) -> No
         for method, template in http_routes(server):
             if method != "GET":
                 continue
-            for slug in (GROUP, other):
+            for slug in (GROUP, other) if "{slug}" in template else (GROUP,):
                 url = forum.path(template, slug=slug) + "?q=access"  # search reads q
                 for reader in (http, anonymous):
                     response = await send(reader, "GET", url)
