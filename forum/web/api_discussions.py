@@ -58,7 +58,7 @@ from forum.web.http import (
     read_json,
 )
 from forum.web.http import require_principal as require_caller
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of, whole
 from forum.web.schemas_discussions import (
     BoardOut,
     CosignBody,
@@ -112,7 +112,10 @@ async def sees_deleted(request: Request) -> bool:
     summary="A board: the threads of an action line or theme, latest activity first",
     response=BoardOut,
     errors=(404, 422),
-    query=[("cursor", "next_cursor of the previous page"), ("limit", f"1-{BOARD_PAGE_MAX}")],
+    query=[
+        ("cursor", "next_cursor of the previous page"),
+        ("limit", f"1-{BOARD_PAGE_MAX}", whole(1, BOARD_PAGE_MAX)),
+    ],
 )
 async def board(request: Request) -> Response:
     limit = query_int(request, "limit", BOARD_PAGE, low=1, high=BOARD_PAGE_MAX)
@@ -165,11 +168,17 @@ async def open_thread(request: Request) -> Response:
     "/threads/{thread_id:id}",
     summary="A thread and a page of its posts, as a tree in reply order",
     response=ThreadDetail,
+    auth="optional",
     errors=(404, 422),
+    etag=True,
     query=[
         ("cursor", "next_cursor of the previous page"),
-        ("at", "id of a post to start the page at (permalinks into long threads)"),
-        ("limit", f"1-{THREAD_PAGE_MAX}"),
+        (
+            "at",
+            "id of a post to start the page at (permalinks into long threads)",
+            whole(0, ID_MAX),
+        ),
+        ("limit", f"1-{THREAD_PAGE_MAX}", whole(1, THREAD_PAGE_MAX)),
     ],
 )
 async def thread_detail(request: Request) -> Response:
@@ -271,6 +280,7 @@ async def lock(request: Request) -> Response:
     "/posts/{post_id:id}",
     summary="One post (its permalink)",
     response=PostOut,
+    auth="optional",
     errors=(404,),
 )
 async def post_detail(request: Request) -> Response:
@@ -328,6 +338,7 @@ async def delete(request: Request) -> Response:
     "/posts/{post_id:id}/revisions",
     summary="Every version of a post, the first included",
     response=RevisionList,
+    auth="optional",
     errors=(404,),
 )
 async def revisions(request: Request) -> Response:
@@ -452,13 +463,13 @@ def search_query(request: Request, *, limit: int = 20) -> SearchQuery:
     query=[
         ("q", 'words, "a phrase", -excluded, OR'),
         ("action_line", "code of an action line or theme"),
-        ("family", "stakeholder family of the author"),
+        ("family", "stakeholder family of the author", one_of(Family)),
         ("group", "slug of the group a position speaks for"),
-        ("kind", "comment or position"),
+        ("kind", "comment or position", one_of(["comment", "position"])),
         ("since", "from this date (YYYY-MM-DD) or time"),
         ("until", "up to this date (inclusive) or time"),
-        ("limit", f"1-{SEARCH_MAX}"),
-        ("offset", f"0-{SEARCH_OFFSET_MAX}"),
+        ("limit", f"1-{SEARCH_MAX}", whole(1, SEARCH_MAX)),
+        ("offset", f"0-{SEARCH_OFFSET_MAX}", whole(0, SEARCH_OFFSET_MAX)),
     ],
 )
 async def search(request: Request) -> Response:

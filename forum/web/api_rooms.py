@@ -26,7 +26,7 @@ from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of
 
 router = ApiRouter(tag="rooms")
 
@@ -109,7 +109,7 @@ async def room_state(request: Request) -> Response:
     summary="A room's sessions, newest first",
     response=SessionList,
     errors=(404,),
-    query=[("status", "scheduled, open or closed")],
+    query=[("status", "scheduled, open or closed", one_of(SessionStatus))],
 )
 async def sessions(request: Request) -> Response:
     status = request.query_params.get("status")

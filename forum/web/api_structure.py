@@ -25,7 +25,7 @@ from forum.db.queries import (
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
 from forum.errors import ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of
 from forum.web.schemas import (
     ActionLineList,
     ActionLineOut,
@@ -62,7 +62,7 @@ async def health(request: Request) -> Response:
     "/action-lines",
     summary="Action lines C1-C11 and cross-cutting themes",
     response=ActionLineList,
-    query=[("kind", "action_line or theme")],
+    query=[("kind", "action_line or theme", one_of(ActionLineKind))],
 )
 async def action_lines(request: Request) -> Response:
     kind = _enum_param(request, "kind", ActionLineKind)
@@ -111,8 +111,8 @@ async def _groups_json(session: AsyncSession, groups: Sequence[Group]) -> list[d
     summary="Groups: working groups, caucuses, bureaus, teams",
     response=GroupList,
     query=[
-        ("kind", "group kind"),
-        ("family", "stakeholder family"),
+        ("kind", "group kind", one_of(GroupKind)),
+        ("family", "stakeholder family", one_of(Family)),
         ("action_line", "code of an action line or theme the group follows"),
     ],
 )

@@ -163,6 +163,7 @@ async def admit(request: Request) -> Admission:
     "/threads/{thread_id:id}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
     errors=(404, 422, 429, 503),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def thread_events(request: Request) -> Response:
@@ -202,6 +203,7 @@ async def thread_events(request: Request) -> Response:
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
     errors=(404, 422, 429, 503),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def board_events(request: Request) -> Response:
