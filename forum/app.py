@@ -22,6 +22,8 @@ from forum.render_cache import RenderCache
 from forum.settings import Settings
 from forum.state import AppState
 from forum.web.errors import forum_error, http_error
+from forum.web.failures import UnexpectedErrorMiddleware
+from forum.web.input_guard import InputGuardMiddleware
 from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
@@ -83,7 +85,12 @@ def create_app(
 
     app = Starlette(
         routes=[*build_routes(), *ws_routes()],
-        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)],
+        middleware=[
+            # Outermost first: every answer, a refusal or a 500 too, gets the headers.
+            Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+            Middleware(UnexpectedErrorMiddleware),
+            Middleware(InputGuardMiddleware),
+        ],
         exception_handlers={ForumError: forum_error, HTTPException: http_error},
         lifespan=lifespan,
     )

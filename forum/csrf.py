@@ -53,4 +53,9 @@ def expected_token(secret: str, *, session_cookie: str | None, nonce: str | None
 
 
 def token_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+    if not expected or not given:
+        return False
+    # As bytes: `compare_digest` refuses str outside ASCII, and anyone can send that.
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )

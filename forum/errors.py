@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED = "unsupported"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
+    SERVER_ERROR = "server_error"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -77,7 +78,15 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED: 415,
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.SERVER_ERROR: 500,
 }
+
+
+class Phrase(str):
+    """A value of a message that is itself interface text ("a NUL character"): marked
+    with `N_` where it is made, translated with the message it fills."""
+
+    __slots__ = ()
 
 
 def fill(message: str, values: Mapping[str, object]) -> str:
@@ -125,7 +134,11 @@ class ForumError(Exception):
         """The message in the reader's language (English without `gettext`)."""
         if gettext is None:
             return self.message
-        return fill(gettext(self.msgid), self.params)
+        values = {
+            name: gettext(value) if isinstance(value, Phrase) else value
+            for name, value in self.params.items()
+        }
+        return fill(gettext(self.msgid), values)
 
     def body(self, gettext: Callable[[str], str] | None = None) -> dict[str, Any]:
         error: dict[str, Any] = {"code": str(self.code), "message": self.translated(gettext)}

@@ -270,42 +270,24 @@ async def world(session: AsyncSession) -> World:
 # -- rooms and sessions ----------------------------------------------------------------
 
 
-async def test_a_room_is_made_on_first_use_once(session: AsyncSession) -> None:
-    group = await session.scalar(select(Group).where(Group.slug == "plenary"))
-    if group is None:
-        group = await session.scalar(select(Group).where(Group.slug != GROUP).limit(1))
+async def test_every_group_has_its_room_and_reading_it_writes_nothing(
+    session: AsyncSession,
+) -> None:
+    groups = await session.scalar(select(func.count()).select_from(Group))
+    with_room = select(func.count(func.distinct(Room.group_id))).select_from(Room)
+    assert groups and await session.scalar(with_room) == groups
+    rooms_now = select(func.count()).select_from(Room)
+    before = await session.scalar(rooms_now)
+    group = await session.scalar(select(Group).where(Group.slug != GROUP).limit(1))
     assert group is not None
-    count = select(func.count()).select_from(Room).where(Room.group_id == group.id)
-    assert await session.scalar(count) == 0
-    await end_read(session)
     _g, first = await room_for(session, group.slug)
-    await end_read(session)
     _g, again = await room_for(session, group.slug)
-    assert first.id == again.id and await session.scalar(count) == 1
+    assert first.id == again.id and first.group_id == group.id
+    assert await session.scalar(rooms_now) == before
     await end_read(session)
     with pytest.raises(ForumError) as caught:
         await room_for(session, "no-such-group")
     assert caught.value.code is ErrorCode.NOT_FOUND
-
-
-async def test_a_room_made_by_a_racing_request_is_used(
-    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    group = await session.scalar(select(Group).where(Group.slug != GROUP).limit(1))
-    assert group is not None
-    await end_read(session)
-    real_end_read = rooms.end_read
-
-    async def racing(s: AsyncSession) -> None:
-        await real_end_read(s)
-        async with s.begin():  # the other request commits first
-            await s.execute(insert(Room).values(group_id=group.id))
-
-    monkeypatch.setattr(rooms, "end_read", racing)
-    _g, room = await room_for(session, group.slug)
-    count = select(func.count()).select_from(Room).where(Room.group_id == group.id)
-    assert await session.scalar(count) == 1
-    assert room.group_id == group.id
 
 
 async def test_schedule_open_and_close_a_session(world: World) -> None:

@@ -211,6 +211,16 @@ async def test_api_errors_are_in_the_readers_language(sqlite_server: LiveServer)
         )
         assert bad.status_code == 422
         assert bad.json()["error"]["message"] == "«limit» debe ser un número entero."
+        # A value that is itself interface text is translated with its sentence.
+        nul = await http.post(
+            "/api/accounts",
+            content=b'{"display_name": "A\\u0000B"}',
+            headers={"Accept-Language": "fr", "Content-Type": "application/json"},
+        )
+        assert nul.status_code == 422
+        assert nul.json()["error"]["message"] == (
+            "Le champ «\u00a0display_name\u00a0» contient un caractère NUL."
+        )
         english = await http.get("/api/threads/999999")
         assert english.json()["error"]["message"] == "No such thread."
         no_route = await http.get("/api/nowhere", headers={"Accept-Language": "fr"})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.engine import create_engine, write_transaction
@@ -90,6 +91,40 @@ async def test_migrations_match_the_models(database_url: str) -> None:
         for index in table.indexes:
             columns = tuple(c.name for c in index.columns)
             assert (table.name, index.name, columns) in indexes, index.name
+
+
+async def test_migration_0006_makes_the_rooms_groups_lack(database_url: str) -> None:
+    """Groups made while rooms were made on first use get theirs, as new rooms are."""
+    from alembic import command
+
+    from forum.db.migrate import alembic_config
+    from forum.db.models import Room
+
+    def downgrade_to_0005(sync: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = sync
+        command.downgrade(config, "0005_presence_lookups")
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade_to_0005)
+            await connection.execute(text("DELETE FROM rooms"))
+        await upgrade(engine)
+        async with AsyncSession(engine) as session:
+            groups = set((await session.scalars(select(Group.id))).all())
+            rooms = (await session.scalars(select(Room))).all()
+    finally:
+        await engine.dispose()
+    assert groups and sorted(r.group_id for r in rooms) == sorted(groups)
+    room = rooms[0]
+    assert (room.last_seq, room.queue_policy, room.observer_seats, room.queue) == (
+        0,
+        "fifo",
+        {"civil_society": 1},
+        [],
+    )
+    assert room.floor is None and room.spoken == {} and room.created_at.tzinfo is not None
 
 
 async def test_migrations_are_idempotent_and_foreign_keys_hold(database_url: str) -> None:

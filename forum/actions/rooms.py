@@ -14,12 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.engine import end_read, write_transaction
+from forum.db.engine import write_transaction
 from forum.db.events import append_event, lock_room
 from forum.db.models import (
     Attendance,
@@ -97,22 +96,12 @@ async def member_of(session: AsyncSession, room: Room, user: User) -> Member:
 
 
 async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
-    """The group and its room; the room row is made on first use."""
+    """The group and its room, made with the group (the seed; migration 0006 for groups
+    made before): reading a room writes nothing."""
     group = await require_group(session, slug)
     room = await session.scalar(select(Room).where(Room.group_id == group.id))
-    if room is not None:
-        return group, room
-    group_id = group.id
-    await end_read(session)
-    try:
-        async with write_transaction(session):
-            session.add(Room(group_id=group_id))
-    except IntegrityError:
-        # Another request made it first. The rollback expired what the session had
-        # loaded, and an expired attribute cannot be loaded lazily under asyncio.
-        await session.refresh(group)
-    room = await session.scalar(select(Room).where(Room.group_id == group_id))
-    assert room is not None  # noqa: S101 - made above or by the racing request
+    if room is None:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
     return group, room
 
 

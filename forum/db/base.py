@@ -19,6 +19,12 @@ NAMING = {
 }
 
 
+# Ids and sequence numbers are `Integer` columns: 32 bits on PostgreSQL. A number past
+# this names no row, and must be refused where it enters rather than reach a driver
+# that cannot bind it.
+ID_MAX = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

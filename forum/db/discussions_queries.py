@@ -17,8 +17,6 @@ hand their ORM objects to the same views.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from sqlalchemy import Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from forum.db.cursors import decode_cursor, decode_time_and_id, encode_cursor
 from forum.db.models import (
     ActionLine,
     Board,
@@ -237,24 +236,6 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-# Cursors are opaque to clients: a base64 of the keyset values.
-
-
-def encode_cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, count: int) -> list[str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    parts = raw.split("|")
-    if len(parts) != count or not all(parts):
-        raise ForumError(ErrorCode.VALIDATION, N_("The cursor is not valid."), field="cursor")
-    return parts
-
-
 # Boards and threads
 
 
@@ -301,13 +282,7 @@ async def list_board(
     """Threads by latest activity, newest first."""
     query = _threads().where(Thread.action_line_id == line.id)
     if cursor is not None:
-        at, thread_id = decode_cursor(cursor, 2)
-        try:
-            key = (datetime.fromisoformat(at), int(thread_id))
-        except ValueError:
-            raise ForumError(
-                ErrorCode.VALIDATION, N_("The cursor is not valid."), field="cursor"
-            ) from None
+        key = decode_time_and_id(cursor)
         query = query.where(tuple_(Thread.last_post_at, Thread.id) < key)
     rows = (
         await session.execute(

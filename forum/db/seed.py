@@ -1,7 +1,8 @@
 """Load the WSIS structure (`seed/wsis.yaml`) into the database, idempotently.
 
 Rows are matched by their natural key (action line code, group slug): a second run adds
-nothing, and an edited data file updates titles and descriptions in place.
+nothing, and an edited data file updates titles and descriptions in place. Each group
+gets its room with it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.engine import write_transaction
-from forum.db.models import ActionLine, Group, GroupActionLine
+from forum.db.models import ActionLine, Group, GroupActionLine, Room
 from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind
 from forum.errors import ForumError
@@ -83,4 +84,10 @@ async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = No
                 if key not in links:
                     session.add(GroupActionLine(group_id=group.id, action_line_id=lines[code].id))
                     links.add(key)
+        # A group's room is made with it, so that no read ever has to make one.
+        with_room = set((await session.scalars(select(Room.group_id))).all())
+        for group in groups.values():
+            if group.id not in with_room:
+                session.add(Room(group_id=group.id))
+                added += 1
     return added

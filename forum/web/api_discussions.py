@@ -23,6 +23,7 @@ from forum.actions.posts import (
     do_open_thread,
     do_reply,
 )
+from forum.db.base import ID_MAX
 from forum.db.discussions_queries import (
     BOARD_PAGE,
     BOARD_PAGE_MAX,
@@ -57,7 +58,7 @@ from forum.web.http import (
     read_json,
 )
 from forum.web.http import require_principal as require_caller
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of, whole
 from forum.web.schemas_discussions import (
     BoardOut,
     CosignBody,
@@ -111,7 +112,10 @@ async def sees_deleted(request: Request) -> bool:
     summary="A board: the threads of an action line or theme, latest activity first",
     response=BoardOut,
     errors=(404, 422),
-    query=[("cursor", "next_cursor of the previous page"), ("limit", f"1-{BOARD_PAGE_MAX}")],
+    query=[
+        ("cursor", "next_cursor of the previous page"),
+        ("limit", f"1-{BOARD_PAGE_MAX}", whole(1, BOARD_PAGE_MAX)),
+    ],
 )
 async def board(request: Request) -> Response:
     limit = query_int(request, "limit", BOARD_PAGE, low=1, high=BOARD_PAGE_MAX)
@@ -161,19 +165,25 @@ async def open_thread(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/threads/{thread_id:int}",
+    "/threads/{thread_id:id}",
     summary="A thread and a page of its posts, as a tree in reply order",
     response=ThreadDetail,
+    auth="optional",
     errors=(404, 422),
+    etag=True,
     query=[
         ("cursor", "next_cursor of the previous page"),
-        ("at", "id of a post to start the page at (permalinks into long threads)"),
-        ("limit", f"1-{THREAD_PAGE_MAX}"),
+        (
+            "at",
+            "id of a post to start the page at (permalinks into long threads)",
+            whole(0, ID_MAX),
+        ),
+        ("limit", f"1-{THREAD_PAGE_MAX}", whole(1, THREAD_PAGE_MAX)),
     ],
 )
 async def thread_detail(request: Request) -> Response:
     limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
-    at = query_int(request, "at", 0, low=0, high=2**62)
+    at = query_int(request, "at", 0, low=0, high=ID_MAX)
     cursor = request.query_params.get("cursor")
     thread_id = request.path_params["thread_id"]
     show_deleted = await sees_deleted(request)
@@ -216,7 +226,7 @@ async def thread_detail(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/threads/{thread_id:int}/posts",
+    "/threads/{thread_id:id}/posts",
     summary="Reply in a thread, to the thread or to one of its posts",
     body=ReplyBody,
     response=PostOut,
@@ -244,7 +254,7 @@ async def reply(request: Request) -> Response:
 
 @router.route(
     "PUT",
-    "/threads/{thread_id:int}/lock",
+    "/threads/{thread_id:id}/lock",
     summary="Lock or unlock a thread (chairs of groups following the action line, secretariat)",
     body=LockBody,
     response=ThreadOut,
@@ -267,9 +277,10 @@ async def lock(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="One post (its permalink)",
     response=PostOut,
+    auth="optional",
     errors=(404,),
 )
 async def post_detail(request: Request) -> Response:
@@ -281,7 +292,7 @@ async def post_detail(request: Request) -> Response:
 
 @router.route(
     "PATCH",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Edit one's own post; the previous text stays readable as a revision",
     body=EditBody,
     response=PostOut,
@@ -304,7 +315,7 @@ async def edit(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/posts/{post_id:int}",
+    "/posts/{post_id:id}",
     summary="Delete a post (its author or a moderator), leaving a tombstone",
     response=PostOut,
     auth="required",
@@ -324,9 +335,10 @@ async def delete(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/posts/{post_id:int}/revisions",
+    "/posts/{post_id:id}/revisions",
     summary="Every version of a post, the first included",
     response=RevisionList,
+    auth="optional",
     errors=(404,),
 )
 async def revisions(request: Request) -> Response:
@@ -354,7 +366,7 @@ async def revisions(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/posts/{post_id:int}/cosignatures",
+    "/posts/{post_id:id}/cosignatures",
     summary="Co-sign a position for a group (its chair or coordinator)",
     body=CosignBody,
     response=PostOut,
@@ -457,13 +469,13 @@ def search_query(request: Request, *, limit: int = 20) -> SearchQuery:
     query=[
         ("q", 'words, "a phrase", -excluded, OR'),
         ("action_line", "code of an action line or theme"),
-        ("family", "stakeholder family of the author"),
+        ("family", "stakeholder family of the author", one_of(Family)),
         ("group", "slug of the group a position speaks for"),
-        ("kind", "comment or position"),
+        ("kind", "comment or position", one_of(["comment", "position"])),
         ("since", "from this date (YYYY-MM-DD) or time"),
         ("until", "up to this date (inclusive) or time"),
-        ("limit", f"1-{SEARCH_MAX}"),
-        ("offset", f"0-{SEARCH_OFFSET_MAX}"),
+        ("limit", f"1-{SEARCH_MAX}", whole(1, SEARCH_MAX)),
+        ("offset", f"0-{SEARCH_OFFSET_MAX}", whole(0, SEARCH_OFFSET_MAX)),
     ],
 )
 async def search(request: Request) -> Response:

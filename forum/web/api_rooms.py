@@ -26,7 +26,7 @@ from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of
 
 router = ApiRouter(tag="rooms")
 
@@ -86,13 +86,6 @@ class TranscriptOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _session_id(request: Request) -> int:
-    raw = request.path_params["session_id"]
-    if not raw.isdigit() or len(raw) > 15:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("No such session."))
-    return int(raw)
-
-
 @router.route(
     "GET",
     "/rooms/{slug}",
@@ -116,7 +109,7 @@ async def room_state(request: Request) -> Response:
     summary="A room's sessions, newest first",
     response=SessionList,
     errors=(404,),
-    query=[("status", "scheduled, open or closed")],
+    query=[("status", "scheduled, open or closed", one_of(SessionStatus))],
 )
 async def sessions(request: Request) -> Response:
     status = request.query_params.get("status")
@@ -164,7 +157,7 @@ async def schedule(request: Request) -> Response:
 
 async def _lifecycle(request: Request, opening: bool) -> Response:
     caller = await require_principal(request)
-    session_id = _session_id(request)
+    session_id: int = request.path_params["session_id"]
     state = app_state(request)
     async with db(request) as session:
         _group, room = await room_for(session, request.path_params["slug"])
@@ -178,7 +171,7 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id}/open",
+    "/rooms/{slug}/sessions/{session_id:id}/open",
     summary="Open a session (chair)",
     response=SessionOut,
     auth="required",
@@ -190,7 +183,7 @@ async def open_session(request: Request) -> Response:
 
 @router.route(
     "POST",
-    "/rooms/{slug}/sessions/{session_id}/close",
+    "/rooms/{slug}/sessions/{session_id:id}/close",
     summary="Close a session (chair)",
     response=SessionOut,
     auth="required",
@@ -224,12 +217,12 @@ async def observer_seats(request: Request) -> Response:
 
 @router.route(
     "GET",
-    "/sessions/{session_id}/transcript",
+    "/sessions/{session_id:id}/transcript",
     summary="The public transcript of a closed session",
     response=TranscriptOut,
     errors=(404,),
 )
 async def transcript(request: Request) -> Response:
     async with db(request) as session:
-        document = await get_transcript(session, _session_id(request))
+        document = await get_transcript(session, request.path_params["session_id"])
     return json_response(document)

@@ -25,7 +25,7 @@ from forum.db.queries import (
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
-from forum.web.openapi import ApiRouter
+from forum.web.openapi import ApiRouter, one_of
 from forum.web.schemas import (
     ActionLineList,
     ActionLineOut,
@@ -67,7 +67,7 @@ async def health(request: Request) -> Response:
     "/action-lines",
     summary="Action lines C1-C11 and cross-cutting themes",
     response=ActionLineList,
-    query=[("kind", "action_line or theme")],
+    query=[("kind", "action_line or theme", one_of(ActionLineKind))],
 )
 async def action_lines(request: Request) -> Response:
     kind = _enum_param(request, "kind", ActionLineKind)
@@ -116,8 +116,8 @@ async def _groups_json(session: AsyncSession, groups: Sequence[Group]) -> list[d
     summary="Groups: working groups, caucuses, bureaus, teams",
     response=GroupList,
     query=[
-        ("kind", "group kind"),
-        ("family", "stakeholder family"),
+        ("kind", "group kind", one_of(GroupKind)),
+        ("family", "stakeholder family", one_of(Family)),
         ("action_line", "code of an action line or theme the group follows"),
     ],
 )
@@ -187,16 +187,9 @@ async def leave(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _user_id(request: Request) -> int:
-    raw = request.path_params["user_id"]
-    if not str(raw).isdigit() or len(str(raw)) > 18:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("No such person."))
-    return int(raw)
-
-
 @router.route(
     "PUT",
-    "/groups/{slug}/members/{user_id}",
+    "/groups/{slug}/members/{user_id:id}",
     summary="Add a member or change a role (secretariat, or the group's chair)",
     body=RoleBody,
     response=MembershipOut,
@@ -212,7 +205,7 @@ async def set_member(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/groups/{slug}/members/{user_id}",
+    "/groups/{slug}/members/{user_id:id}",
     summary="Remove a member (secretariat, or the group's chair)",
     status=204,
     auth="required",
@@ -226,7 +219,7 @@ async def remove_member(request: Request) -> Response:
 async def _manage_member(request: Request, role: Role | None) -> tuple[Group, int]:
     """Set (or, with None, remove) a member's role as the caller: the action decides."""
     caller = await require_principal(request)
-    user_id = _user_id(request)
+    user_id: int = request.path_params["user_id"]
     async with db(request) as session:
         group = await require_group(session, request.path_params["slug"])
         await end_read(session)

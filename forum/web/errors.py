@@ -53,23 +53,41 @@ async def _reader(request: Request) -> Reader:
         return browser_reader(request)
 
 
-async def error_response(request: Request, error: ForumError) -> Response:
-    """The one place a refusal becomes a body: its message in the reader's language."""
+def _known_reader(request: Request) -> Reader:
+    """The reader without asking the database: where it fails, or before routing."""
+    found = request.scope.get("forum.reader")
+    return found if isinstance(found, Reader) else browser_reader(request)
+
+
+def refusal_response(request: Request, error: ForumError, shown_to: Reader) -> Response:
+    """The one place a refusal becomes a body: its message in `shown_to`'s language."""
     audit_refusal(request, error)
-    headers = {"Vary": "Accept-Language, Cookie"}
+    headers = {"Vary": "Accept-Language, Cookie", "Content-Language": shown_to.language}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after + 0.999)))
-    found = await _reader(request)
-    headers["Content-Language"] = found.language
     if _wants_html(request):
         templates = cast(Jinja2Templates, request.app.state.templates)
-        context = {"error": error, "message": error.translated(found.gettext), "reader": found}
+        context = {
+            "error": error,
+            "message": error.translated(shown_to.gettext),
+            "reader": shown_to,
+        }
         return templates.TemplateResponse(
             request, "error.html", context, status_code=error.status, headers=headers
         )
     return JSONResponse(
-        {"error": error.body(found.gettext)}, status_code=error.status, headers=headers
+        {"error": error.body(shown_to.gettext)}, status_code=error.status, headers=headers
     )
+
+
+async def error_response(request: Request, error: ForumError) -> Response:
+    """A refusal's response, in the language of the request's reader (profile first)."""
+    return refusal_response(request, error, await _reader(request))
+
+
+def early_error_response(request: Request, error: ForumError) -> Response:
+    """The same, before routing or after a failure: in the browser's language."""
+    return refusal_response(request, error, _known_reader(request))
 
 
 async def forum_error(request: Request, exc: Exception) -> Response:
@@ -87,11 +105,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if _wants_html(request):
-        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
-    return JSONResponse(
-        {"error": {"code": "server_error", "message": "Something went wrong on our side."}},
-        status_code=500,
+def server_error_response(request: Request, request_id: str) -> Response:
+    """The one answer to an unexpected error: a 500 naming the request's id (the line
+    the log holds), which closes the connection, since what failed may have left the
+    request's body unread."""
+    error = ForumError(
+        ErrorCode.SERVER_ERROR,
+        N_("Something went wrong on our side (request {request_id})."),
+        request_id=request_id,
     )
+    headers = {"x-request-id": request_id, "connection": "close"}
+    try:
+        response = early_error_response(request, error)
+    except Exception:  # noqa: BLE001 - the page itself may be what fails
+        response = HTMLResponse(f"<h1>{error.message}</h1>", status_code=500)
+    response.headers.update(headers)
+    return response

@@ -7,24 +7,37 @@ from starlette.requests import Request
 
 from forum.auth import CSRF_FIELD
 from forum.errors import N_, ErrorCode, ForumError
-from forum.web.http import check_csrf, principal
+from forum.web.http import check_csrf, principal, refuse_unstorable
 
 MAX_FORM_BYTES = 256 * 1024
 
 
-async def read_form_unchecked(request: Request) -> FormData:
-    """The form without the CSRF check: for a caller that checks it itself."""
+async def _read(request: Request) -> FormData:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise ForumError(ErrorCode.TOO_LARGE, N_("The form is too large."))
     return await request.form(max_files=0, max_fields=50, max_part_size=MAX_FORM_BYTES)
 
 
+def _refuse_unstorable(form: FormData) -> None:
+    for name, item in form.multi_items():  # each pair: a field may come twice
+        if isinstance(item, str):
+            refuse_unstorable({name: item})
+
+
+async def read_form_unchecked(request: Request) -> FormData:
+    """The form without the CSRF check: for a caller that checks it itself."""
+    form = await _read(request)
+    _refuse_unstorable(form)
+    return form
+
+
 async def read_form(request: Request) -> FormData:
-    form = await read_form_unchecked(request)
+    form = await _read(request)
     await principal(request)  # who, for the security log, should the check refuse
     value = form.get(CSRF_FIELD)
     check_csrf(request, value if isinstance(value, str) else None)
+    _refuse_unstorable(form)
     return form
 
 

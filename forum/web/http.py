@@ -18,6 +18,7 @@ from forum.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Principal, auth
 from forum.errors import N_, ErrorCode, ForumError
 from forum.origins import allowed_origin
 from forum.state import AppState
+from forum.storable import find_unstorable
 
 M = TypeVar("M", bound=BaseModel)
 _UNSET = object()
@@ -124,10 +125,24 @@ async def read_json(request: Request, model: type[M]) -> M:
         ) from None
     if not isinstance(data, dict):
         raise ForumError(ErrorCode.INVALID_JSON, N_("The body must be a JSON object."))
+    refuse_unstorable(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def refuse_unstorable(data: Any) -> None:
+    """Parsed input holding text no column can store is refused, whatever field it is in."""
+    found = find_unstorable(data)
+    if found is not None:
+        where, problem = found
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("The field '{name}' holds {problem}."),
+            field=where or None,
+            params={"name": where, "problem": problem},
+        )
 
 
 def validation_error(exc: ValidationError) -> ForumError:

@@ -87,14 +87,16 @@ def _countries(shown_to: Reader) -> list[tuple[str, str]]:
 
 
 async def register_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(
-            request,
-            "register.html",
-            await page_context(
-                request, countries=_countries(await reader(request)), values={}, error=None
-            ),
-        )
+    return render(
+        request,
+        "register.html",
+        await page_context(
+            request, countries=_countries(await reader(request)), values={}, error=None
+        ),
+    )
+
+
+async def register_post(request: Request) -> Response:
     form = await read_form(request)
     values = {
         name: field(form, name)
@@ -125,8 +127,10 @@ async def register_page(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, "login.html", await page_context(request, email="", error=None))
+    return render(request, "login.html", await page_context(request, email="", error=None))
+
+
+async def login_post(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
     try:
@@ -179,7 +183,11 @@ routes = [
     Route("/", home, methods=["GET"]),
     Route("/groups", groups_page, methods=["GET"]),
     Route("/groups/{slug}", group_page, methods=["GET"]),
-    Route("/register", register_page, methods=["GET", "POST"]),
-    Route("/login", login_page, methods=["GET", "POST"]),
+    # A page and its form's POST are two routes, so HEAD (answered as GET) never reads
+    # a form.
+    Route("/register", register_page, methods=["GET"]),
+    Route("/register", register_post, methods=["POST"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login_post, methods=["POST"]),
     Route("/logout", logout_page, methods=["POST"]),
 ]

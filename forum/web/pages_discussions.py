@@ -61,6 +61,7 @@ from forum.web.http import app_state, db, principal
 from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
 from forum.web.pages import page_context
+from forum.web.params import form_id
 from forum.web.templates import csrf_token_used, render
 
 
@@ -140,12 +141,12 @@ async def thread_page(
     thread_id = _id(request, "thread_id")
     caller = await principal(request)
     show_deleted = caller is not None and caller.user.is_secretariat
-    reply_to = request.query_params.get("reply_to", "")
-    at = request.query_params.get("at", "")
+    reply_to = form_id(request.query_params.get("reply_to", ""), "reply_to")
+    at = form_id(request.query_params.get("at", ""), "at")
     cursor = request.query_params.get("cursor")
     # Signed out, the page is the same for every reader until the board changes: no
     # name, no buttons, no CSRF token. Anything else is rendered for its reader alone.
-    shared = caller is None and form is None and error is None and not reply_to
+    shared = caller is None and form is None and error is None and reply_to is None
     cache = app_state(request)["render_cache"]
     # The same rows read differently in each language and time zone.
     shown_to = await reader(request)
@@ -163,8 +164,8 @@ async def thread_page(
                 return HTMLResponse(body, headers=validator_headers(etag))
         view = await get_thread(session, thread_id)
         start = None
-        if at.isdigit() and len(at) < 18:
-            anchor = await get_post(session, int(at))
+        if at is not None:
+            anchor = await get_post(session, at)
             if anchor.post.thread_id == thread_id:
                 start = anchor.post.path
         page = await list_thread_posts(
@@ -175,13 +176,14 @@ async def thread_page(
             show_deleted=show_deleted,
         )
         parent = None
-        if reply_to.isdigit() and len(reply_to) < 18:
-            candidate = await get_post(session, int(reply_to))
+        if reply_to is not None:
+            candidate = await get_post(session, reply_to)
             if candidate.post.thread_id == thread_id:
                 parent = candidate
-    if form is not None and parent is None and form.get("parent_id", "").isdigit():
+    parent_id = form_id(form.get("parent_id", ""), "parent_id") if form else None
+    if parent is None and parent_id is not None:
         async with db(request) as session:
-            candidate = await get_post(session, int(form["parent_id"]))
+            candidate = await get_post(session, parent_id)
         parent = candidate if candidate.post.thread_id == thread_id else None
     viewer = await _viewer(request, view.line.id)
     heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted, locale_key)
@@ -249,7 +251,7 @@ async def thread_post(request: Request) -> Response:
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to reply."))
     thread_id = _id(request, "thread_id")
-    parent_id = int(values["parent_id"]) if values["parent_id"].isdigit() else None
+    parent_id = form_id(values["parent_id"], "parent_id")
     broker = app_state(request)["broker"]
     try:
         async with db(request) as session:
@@ -431,13 +433,13 @@ routes = [
     Route("/action-lines/{code}/positions", positions_page, methods=["GET"]),
     Route("/action-lines/{code}/feed.atom", feeds.line_feed, methods=["GET"]),
     Route("/groups/{slug}/positions.atom", feeds.positions_feed, methods=["GET"]),
-    Route("/threads/{thread_id:int}", thread_page, methods=["GET"]),
-    Route("/threads/{thread_id:int}", thread_post, methods=["POST"]),
-    Route("/threads/{thread_id:int}/lock", lock_post, methods=["POST"]),
-    Route("/posts/{post_id:int}", post_page, methods=["GET"]),
-    Route("/posts/{post_id:int}/edit", edit_page, methods=["GET", "POST"]),
-    Route("/posts/{post_id:int}/delete", delete_post, methods=["POST"]),
-    Route("/posts/{post_id:int}/cosign", cosign_post, methods=["POST"]),
-    Route("/posts/{post_id:int}/revisions", revisions_page, methods=["GET"]),
+    Route("/threads/{thread_id:id}", thread_page, methods=["GET"]),
+    Route("/threads/{thread_id:id}", thread_post, methods=["POST"]),
+    Route("/threads/{thread_id:id}/lock", lock_post, methods=["POST"]),
+    Route("/posts/{post_id:id}", post_page, methods=["GET"]),
+    Route("/posts/{post_id:id}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/posts/{post_id:id}/delete", delete_post, methods=["POST"]),
+    Route("/posts/{post_id:id}/cosign", cosign_post, methods=["POST"]),
+    Route("/posts/{post_id:id}/revisions", revisions_page, methods=["GET"]),
     Route("/search", search_page, methods=["GET"]),
 ]

@@ -8,7 +8,6 @@ from starlette.routing import Route
 
 from forum.actions.rooms import get_transcript, list_sessions, room_for
 from forum.domain.sessions import SessionStatus
-from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import db
 from forum.web.pages import page_context
 from forum.web.templates import render
@@ -27,15 +26,12 @@ async def archive_page(request: Request) -> Response:
 
 
 async def transcript_page(request: Request) -> Response:
-    raw = request.path_params["session_id"]
-    if not raw.isdigit() or len(raw) > 15:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
     async with db(request) as session:
-        document = await get_transcript(session, int(raw))
+        document = await get_transcript(session, request.path_params["session_id"])
     return render(request, "rooms/transcript.html", await page_context(request, t=document))
 
 
 routes = [
     Route("/rooms/{slug}/archive", archive_page, methods=["GET"]),
-    Route("/sessions/{session_id}/transcript", transcript_page, methods=["GET"]),
+    Route("/sessions/{session_id:id}/transcript", transcript_page, methods=["GET"]),
 ]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from forum.domain.vocabulary import Family
+from forum.web.params import Id
 from forum.web.schemas import PublicUser
 
 
@@ -29,7 +30,7 @@ class OpenThreadBody(_Body):
 
 class ReplyBody(_Body):
     body: str = Field(description="Markdown, at most 64 KiB")
-    parent_id: int | None = Field(
+    parent_id: Id | None = Field(
         default=None, description="The post of this thread replied to; omit to reply to the thread"
     )
     group: str | None = Field(

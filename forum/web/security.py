@@ -50,32 +50,4 @@ class SecurityHeadersMiddleware:
                         headers[name] = value
             await send(message)
 
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send_with_headers(message)
-
-        try:
-            await self.app(scope, receive, send_tracking)
-        except Exception:
-            # Starlette's own 500 page is sent outside every middleware, without these
-            # headers; answer here instead, and let the server log the exception.
-            if started:
-                raise
-            body = (
-                b'{"error":{"code":"server_error","message":"Something went wrong on our side."}}'
-            )
-            await send_with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            raise
+        await self.app(scope, receive, send_with_headers)

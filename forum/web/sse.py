@@ -37,6 +37,7 @@ from forum.db.discussions_queries import (
 from forum.errors import ForumError
 from forum.web.http import app_state, client_ip, db, principal
 from forum.web.openapi import ApiRouter
+from forum.web.params import form_id
 
 router = ApiRouter(tag="live")
 
@@ -58,14 +59,15 @@ def frame(seq: int | None, event: str, data: Any) -> str:
 
 def last_event_id(request: Request) -> int | None:
     raw = request.headers.get("last-event-id") or request.query_params.get("after") or ""
-    raw = raw.strip()
-    if raw.isdigit() and len(raw) <= 18:
-        return int(raw)
-    return None
+    return form_id(raw, "after")
 
 
 def _setting(request: Request, name: str, default: float) -> float:
     return float(app_state(request)["settings"].extra.get(name, default))
+
+
+# Proxies must neither cache nor buffer a stream: each event goes out as it happens.
+STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class CappedStream(StreamingResponse):
@@ -73,11 +75,7 @@ class CappedStream(StreamingResponse):
     it ends (its lifetime, a reset, a slow reader, the reader gone, a shutdown)."""
 
     def __init__(self, content: AsyncIterator[str], admission: Admission) -> None:
-        super().__init__(
-            content,
-            media_type="text/event-stream",
-            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-        )
+        super().__init__(content, media_type="text/event-stream", headers=STREAM_HEADERS)
         self.admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +88,9 @@ class CappedStream(StreamingResponse):
 async def event_stream(
     request: Request, channel: str, after: int | None, replay: Replay
 ) -> Response:
+    if request.method == "HEAD":
+        # The stream's headers only: a HEAD would otherwise hold a stream open, unread.
+        return Response(media_type="text/event-stream", headers=STREAM_HEADERS)
     state = app_state(request)
     broker = state["broker"]
     keepalive = _setting(request, "sse_keepalive_s", KEEPALIVE_S)
@@ -159,9 +160,10 @@ async def admit(request: Request) -> Admission:
 
 @router.route(
     "GET",
-    "/threads/{thread_id:int}/events",
+    "/threads/{thread_id:id}/events",
     summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
-    errors=(404, 429, 503),
+    errors=(404, 422, 429, 503),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def thread_events(request: Request) -> Response:
@@ -200,7 +202,8 @@ async def thread_events(request: Request) -> Response:
     "GET",
     "/action-lines/{code}/events",
     summary="Server-sent events: threads opened or active on a board",
-    errors=(404, 429, 503),
+    errors=(404, 422, 429, 503),
+    media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def board_events(request: Request) -> Response:

@@ -13,9 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
+from forum.db.base import ID_MAX
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
+from forum.storable import find_unstorable, unstorable_text
 
 # Close codes. 1xxx are the standard ones the server also uses:
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
@@ -38,9 +40,8 @@ FLOOD_TOLERANCE = 50
 MAX_REPLAY = 5000
 REF_MAX = 64
 
-# Integers are strict: in lax mode pydantic takes `true` for 1 and "3" or 3.0 for 3.
 Ref = Annotated[str, Field(max_length=REF_MAX)] | Annotated[int, Strict(), Field(ge=0, le=2**53)]
-UserId = Annotated[int, Strict(), Field(ge=1, le=2**53)]
+UserId = Annotated[int, Strict(), Field(ge=1, le=ID_MAX)]
 
 
 class _Frame(BaseModel):
@@ -52,7 +53,7 @@ class Join(_Frame):
     type: Literal["join"]
     room: Annotated[str, Field(min_length=1, max_length=80)]
     seat: Seat
-    since: Annotated[int, Strict(), Field(ge=0, le=2**53)] | None = None
+    since: Annotated[int, Strict(), Field(ge=0, le=ID_MAX)] | None = None
 
 
 class Leave(_Frame):
@@ -156,13 +157,17 @@ def decode_frame(text: str) -> dict[str, Any]:
 
 def frame_ref(data: dict[str, Any] | None) -> str | int | None:
     """The frame's `ref` if it is a valid one, to echo in whatever answers the frame,
-    refusals included: a client matches answers to frames by it."""
+    refusals included: a client matches answers to frames by it. A ref that could not
+    be sent back as it came (a NUL, an unpaired surrogate) is not one."""
     if data is None or "ref" not in data:
         return None
     try:
-        return _REF_ADAPTER.validate_python(data["ref"])
+        ref = _REF_ADAPTER.validate_python(data["ref"])
     except ValidationError:
         return None
+    if isinstance(ref, str) and unstorable_text(ref) is not None:
+        return None
+    return ref
 
 
 def validate_frame(data: dict[str, Any]) -> ClientFrame:
@@ -173,6 +178,15 @@ def validate_frame(data: dict[str, Any]) -> ClientFrame:
             N_("Unknown frame type {type}."),
             field="type",
             params={"type": repr(str(kind)[:40])},
+        )
+    found = find_unstorable(data)
+    if found is not None:
+        where, problem = found
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("Bad field {name}: it holds {problem}."),
+            field=where,
+            params={"name": repr(where), "problem": problem},
         )
     try:
         return _ADAPTER.validate_python(data)

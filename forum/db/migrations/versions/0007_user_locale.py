@@ -1,7 +1,7 @@
 """A person's language and time zone, for pages, error messages and dates.
 
-Revision ID: 0006_user_locale
-Revises: 0005_presence_lookups
+Revision ID: 0007_user_locale
+Revises: 0006_rooms_for_groups
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_user_locale"
-down_revision = "0005_presence_lookups"
+revision = "0007_user_locale"
+down_revision = "0006_rooms_for_groups"
 branch_labels = None
 depends_on = None
 
