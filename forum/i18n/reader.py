@@ -13,7 +13,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from forum.i18n.catalogs import DEFAULT_LANGUAGE, LANGUAGES, locale, translations
-from forum.i18n.negotiate import supported
+from forum.i18n.negotiate import choose_language, supported
 
 
 @cache
@@ -101,3 +101,16 @@ class Reader:
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
+
+
+def reader_of(
+    *,
+    language: str | None,
+    time_zone: str | None,
+    cookie: str | None,
+    accept_language: str | None,
+) -> Reader:
+    """The reader of a request or a WebSocket handshake: the profile's `language` and
+    `time_zone` (None when signed out or unset), the switcher's `cookie`, the header."""
+    chosen = choose_language(profile=language, cookie=cookie, accept_language=accept_language)
+    return Reader.of(chosen, time_zone)

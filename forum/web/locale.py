@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from forum.actions.profile import do_set_locale
 from forum.errors import N_, ErrorCode, ForumError
-from forum.i18n.negotiate import LANGUAGE_COOKIE, choose_language, supported
-from forum.i18n.reader import Reader, valid_time_zone
+from forum.i18n.negotiate import LANGUAGE_COOKIE, supported
+from forum.i18n.reader import Reader, reader_of, valid_time_zone
 from forum.web.forms import field, read_form_unchecked
 from forum.web.http import check_csrf, check_origin, db, principal, secure_cookies
 
@@ -20,13 +20,11 @@ _YEAR = 365 * 24 * 3600
 
 
 def reader_for(connection: HTTPConnection, language: str | None, time_zone: str | None) -> Reader:
-    return Reader.of(
-        choose_language(
-            profile=language,
-            cookie=connection.cookies.get(LANGUAGE_COOKIE),
-            accept_language=connection.headers.get("accept-language"),
-        ),
-        time_zone,
+    return reader_of(
+        language=language,
+        time_zone=time_zone,
+        cookie=connection.cookies.get(LANGUAGE_COOKIE),
+        accept_language=connection.headers.get("accept-language"),
     )
 
 

@@ -37,8 +37,8 @@ from forum.db.events import events_after
 from forum.db.models import Presence, Room
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
-from forum.i18n.negotiate import LANGUAGE_COOKIE, choose_language
-from forum.i18n.reader import Reader
+from forum.i18n.negotiate import LANGUAGE_COOKIE
+from forum.i18n.reader import Reader, reader_of
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
@@ -106,12 +106,11 @@ async def room_endpoint(websocket: WebSocket) -> None:
     user = principal.user if principal else None
     # Error frames are in the language the connection's pages are: profile, cookie,
     # Accept-Language of the handshake.
-    reader = Reader.of(
-        choose_language(
-            profile=user.language if user else None,
-            cookie=cookies.get(LANGUAGE_COOKIE),
-            accept_language=websocket.headers.get("accept-language"),
-        )
+    reader = reader_of(
+        language=user.language if user else None,
+        time_zone=None,
+        cookie=cookies.get(LANGUAGE_COOKIE),
+        accept_language=websocket.headers.get("accept-language"),
     )
     user_id = user.id if user else None
     admission = await admit(
