@@ -181,6 +181,13 @@ async def test_the_profile_overrides_cookie_and_accept_language(server: LiveServ
         refused = await http.post("/language", data={"language": "fr"})
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
         assert await _profile(server, user_id) == (None, None)
+        unknown = await http.post(
+            "/language",
+            data={"language": "de", "time_zone": "Europe/Berlin", "csrf_token": http.csrf},
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["error"]["code"] == "validation_error"
+        assert await _profile(server, user_id) == (None, None)
         saved = await http.post(
             "/language",
             data={"language": "fr", "time_zone": "Africa/Nairobi", "csrf_token": http.csrf},
