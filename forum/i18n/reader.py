@@ -89,6 +89,12 @@ class Reader:
         """A time of day to the second, as a transcript shows it."""
         return format_time(as_datetime(value), "HH:mm:ss", tzinfo=self.zone, locale=self.locale)
 
+    def clock(self, value: datetime | str) -> str:
+        """A time of day with its zone: "10:05 UTC"."""
+        moment = as_datetime(value)
+        when = format_time(moment, "short", tzinfo=self.zone, locale=self.locale)
+        return f"{when} {format_time(moment, 'z', tzinfo=self.zone, locale=self.locale)}"
+
     def datetime(self, value: datetime | str) -> str:
         """Date and time of day, with the zone: "1 déc. 2026, 10:05 UTC"."""
         moment = as_datetime(value)

@@ -77,8 +77,18 @@ def _local_time(context: Context, value: Any) -> Markup:
     browser's time zone when the server does not know the reader's."""
     if value is None:
         return Markup("")
-    return Markup('<time datetime="{}" data-local>{}</time>').format(
+    return Markup('<time datetime="{}" data-local="datetime">{}</time>').format(
         _isoformat(value), _reader(context).datetime(value)
+    )
+
+
+@pass_context
+def _local_clock(context: Context, value: Any) -> Markup:
+    """`<time>` of an instant today, as a time of day with its zone ("10:05 UTC")."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}" data-local="time">{}</time>').format(
+        _isoformat(value), _reader(context).clock(value)
     )
 
 

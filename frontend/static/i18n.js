@@ -41,15 +41,19 @@ export function formatNumber(n) {
   return new Intl.NumberFormat(language).format(n);
 }
 
-// Dates as the server formats them (medium date, short time), in the browser's own
-// time zone when the server did not know the reader's.
-export function formatDateTime(iso) {
+// Dates as the server formats them (medium date, short time), in the reader's time
+// zone when the server knows it, else the browser's own.
+function format(iso, options) {
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return iso;
   const zone = document.documentElement.dataset.timeZone;
-  return new Intl.DateTimeFormat(language, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    ...(zone ? { timeZone: zone } : {}),
-  }).format(when);
+  return new Intl.DateTimeFormat(language, { ...options, ...(zone ? { timeZone: zone } : {}) }).format(when);
+}
+
+export function formatDateTime(iso) {
+  return format(iso, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function formatTime(iso) {
+  return format(iso, { timeStyle: "short" });
 }

@@ -4,15 +4,17 @@
 // Without this module the server's text stands: its dates are in the profile's time
 // zone, or in UTC when it does not know one.
 
-import { formatDateTime } from "./i18n.js";
+import { formatDateTime, formatTime } from "./i18n.js";
 
 const root = document.documentElement;
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 if (!root.dataset.timeZone) {
-  // Instants only (`data-local`): a date or a time of day keeps the server's words.
+  // Instants only (`data-local`: "datetime", or "time" for a time of day today); a
+  // date keeps the server's words.
   for (const node of document.querySelectorAll("time[datetime][data-local]")) {
-    node.textContent = formatDateTime(node.getAttribute("datetime"));
+    const iso = node.getAttribute("datetime");
+    node.textContent = node.dataset.local === "time" ? formatTime(iso) : formatDateTime(iso);
   }
 }
 

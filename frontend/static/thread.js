@@ -28,7 +28,7 @@ function announce(region, message) {
 }
 
 function stamp(iso) {
-  const node = el("time", { datetime: iso, "data-local": "" }, formatDateTime(iso));
+  const node = el("time", { datetime: iso, "data-local": "datetime" }, formatDateTime(iso));
   return node;
 }
 
