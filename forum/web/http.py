@@ -106,14 +106,18 @@ async def read_json(request: Request, model: type[M]) -> M:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ForumError(
-            ErrorCode.TOO_LARGE, N_("The request body is over {limit} bytes."), limit=limit
+            ErrorCode.TOO_LARGE,
+            N_("The request body is over {limit} bytes."),
+            params={"limit": limit},
         )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise ForumError(
-                ErrorCode.TOO_LARGE, N_("The request body is over {limit} bytes."), limit=limit
+                ErrorCode.TOO_LARGE,
+                N_("The request body is over {limit} bytes."),
+                params={"limit": limit},
             )
     try:
         data = json.loads(body)
