@@ -213,3 +213,43 @@ async def test_the_page_reads_without_javascript(sqlite_server: LiveServer) -> N
     assert "Open debate on C7" in text and "<noscript>" in text
     assert 'role="log"' in text and "watching signed out" in text
     assert "<script>" not in text  # data only, in JSON elements (the CSP forbids inline)
+
+
+async def speak_all(server: LiveServer, who: Person, bodies: list[str]) -> None:
+    """Say each of `bodies`, a connection per 30 of them (the frame rate limit is per
+    connection)."""
+    for start in range(0, len(bodies), 30):
+        async with connect(server.ws_url + "/ws", additional_headers=who.headers(server)) as ws:
+            speaker = Peer(ws)
+            await speaker.next()
+            await speaker.join("participant")
+            for body in bodies[start : start + 30]:
+                assert (await speaker.call({"type": "speak", "body": body}))["type"] == "ack"
+
+
+@pytest.mark.browser
+async def test_the_xss_corpus_runs_no_script_on_the_room_page(
+    sqlite_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    """RELIABILITY row 1 on the room page: names, agendas and interventions, rendered
+    by the server and arriving live through room.js."""
+    from tests.test_pages_xss import TRAP, VECTORS, sprung
+
+    settings = make_settings(sqlite_url, tmp_path).with_(post_limit=10_000)
+    async with live_server(settings) as server:
+        chair = await person(server, role="chair", name='"><img src=x onerror=alert(1)>')
+        await schedule_and_open(chair, fmt="open_debate", title="<script>alert(1)</script>")
+        half = len(VECTORS) // 2
+        await speak_all(server, chair, VECTORS[:half])
+        page, problems = await open_page(browser, server)
+        await page.add_init_script(TRAP)
+        await page.goto(ROOM)
+        await live(page)
+        assert not await sprung(page)
+        await speak_all(server, chair, VECTORS[half:])
+        bodies = page.locator("#stream li.said")
+        await bodies.nth(len(VECTORS) - 1).wait_for(timeout=15_000)
+        assert await bodies.count() == len(VECTORS)
+        assert not await sprung(page)
+        assert problems == []
+        await page.context.close()

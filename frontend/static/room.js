@@ -539,7 +539,9 @@ function renderControls() {
     hand.hidden = !seated;
     hand.textContent = raised ? t("lower") : t("raise");
     hand.dataset.raised = raised ? "1" : "";
-    hand.disabled = !live || !state.session;
+    // Whoever holds the floor speaks now rather than wait in the queue.
+    const holding = me && state.floor && state.floor.user_id === me.id;
+    hand.disabled = !live || !state.session || (holding && !raised);
   }
   const speak = $("speak");
   if (speak) {
