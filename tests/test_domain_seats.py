@@ -10,6 +10,7 @@ from forum.domain.seats import (
     ObserverPolicy,
     check_set_observer_policy,
     check_take_seat,
+    check_watch,
     parse_observer_policy,
     seats_for,
 )
@@ -168,3 +169,23 @@ def test_only_the_chair_sets_the_policy() -> None:
     with pytest.raises(ForumError) as caught:
         check_set_observer_policy(is_chair=False)
     assert caught.value.code is ErrorCode.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    ("signed_in", "seat", "code"),
+    [
+        (False, None, None),
+        (True, Seat.REMOTE, None),
+        (True, None, ErrorCode.FORBIDDEN),
+        (False, Seat.OBSERVER, ErrorCode.UNAUTHENTICATED),
+    ],
+)
+def test_signed_out_people_watch_and_signed_in_ones_take_a_seat(
+    signed_in: bool, seat: Seat | None, code: ErrorCode | None
+) -> None:
+    if code is None:
+        check_watch(signed_in=signed_in, seat=seat)
+        return
+    with pytest.raises(ForumError) as caught:
+        check_watch(signed_in=signed_in, seat=seat)
+    assert caught.value.code is code

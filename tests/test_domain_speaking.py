@@ -22,6 +22,7 @@ from forum.domain.speaking import (
     check_extend_floor,
     check_give_floor,
     check_intervene,
+    check_lower_all_hands,
     check_lower_hand,
     check_move,
     check_raise_hand,
@@ -519,3 +520,11 @@ def test_check_close_session(
     is_chair: bool, status: SessionStatus, expected: ErrorCode | None
 ) -> None:
     assert code_of(lambda: check_close_session(is_chair=is_chair, status=status)) == expected
+
+
+def test_only_the_chair_lowers_every_hand_and_only_when_some_are_up() -> None:
+    check_lower_all_hands(is_chair=True, queue_size=2)
+    for is_chair, size, code in ((False, 2, ErrorCode.FORBIDDEN), (True, 0, ErrorCode.CONFLICT)):
+        with pytest.raises(ForumError) as caught:
+            check_lower_all_hands(is_chair=is_chair, queue_size=size)
+        assert caught.value.code is code
