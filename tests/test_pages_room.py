@@ -17,7 +17,7 @@ from forum.db.models import RoomEvent
 from forum.settings import Settings
 from tests.browser import open_page
 from tests.conftest import make_settings
-from tests.rooms_support import GROUP, Peer, Person, person, schedule_and_open
+from tests.rooms_support import GROUP, Peer, Person, api, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, client, free_port, live_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -253,3 +253,15 @@ async def test_the_xss_corpus_runs_no_script_on_the_room_page(
         assert not await sprung(page)
         assert problems == []
         await page.context.close()
+
+
+async def test_the_front_page_lists_the_rooms_open_now(sqlite_server: LiveServer) -> None:
+    chair = await person(sqlite_server, role="chair")
+    async with client(sqlite_server) as anonymous:
+        assert "Live now" not in (await anonymous.get("/")).text
+        opened = await schedule_and_open(chair, title="Open sitting on C5")
+        home = (await anonymous.get("/")).text
+        assert "Live now" in home and f'href="{ROOM}"' in home and "Open sitting on C5" in home
+        closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{opened['id']}/close")
+        assert closed.status_code == 200
+        assert "Live now" not in (await anonymous.get("/")).text
