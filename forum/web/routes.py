@@ -15,6 +15,7 @@ from forum.web import (
     pages,
     pages_discussions,
     pages_room,
+    pages_room_chair,
     pages_rooms,
     sse,
 )
@@ -42,6 +43,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages.routes)
     routes.extend(pages_rooms.routes)
     routes.extend(pages_room.routes)
+    routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     return routes
