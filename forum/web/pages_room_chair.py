@@ -24,11 +24,11 @@ from forum.actions.rooms import (
     room_for,
 )
 from forum.actions.seats import do_set_observer_policy
+from forum.auth import Principal
 from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
-from forum.auth import Principal
 from forum.web.http import app_state, db, principal
 from forum.web.pages import FAMILY_NAMES, field, page_context, read_form
 from forum.web.pages_room import FORMAT_NAMES
