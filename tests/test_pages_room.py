@@ -13,7 +13,12 @@ from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
-from forum.db.models import RoomEvent
+from forum.actions.rooms import room_for
+from forum.actions.speaking import do_intervene
+from forum.broker.memory import MemoryBroker
+from forum.db.engine import create_engine, end_read, make_sessionmaker
+from forum.db.models import RoomEvent, User
+from forum.domain.vocabulary import Seat
 from forum.settings import Settings
 from tests.browser import open_page
 from tests.conftest import make_settings
@@ -56,6 +61,21 @@ async def wait_said(page: Page, body: str) -> None:
 async def events(server: LiveServer) -> int:
     async with server.state["sessionmaker"]() as session:
         return int(await session.scalar(select(func.count()).select_from(RoomEvent)) or 0)
+
+
+async def say_offline(url: str, user_id: int, body: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            _group, room = await room_for(session, GROUP)
+            await end_read(session)
+            await do_intervene(
+                session, MemoryBroker(), room.id, user=user, seat=Seat.PARTICIPANT, body=body
+            )
+    finally:
+        await engine.dispose()
 
 
 def problems_of(page: Page) -> list[str]:
@@ -115,6 +135,22 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
         # Only the chair has the chair's controls.
         assert await c.locator("#chair").is_visible()
         assert await m.locator("#chair").count() == 0
+
+        # First come, first served: the chair reorders by keyboard, then clears the queue.
+        await m.get_by_role("button", name="Raise my hand").click()
+        await c.locator("#queue li", has_text="Biz Kim").wait_for()
+        await r.get_by_role("button", name="Raise my hand").click()
+        await c.locator("#queue li", has_text="Remote Ama").wait_for()
+        await c.get_by_role("button", name="Move up: Remote Ama").focus()
+        await c.keyboard.press("Enter")
+        await m.locator("#queue li").first.filter(has_text="Remote Ama").wait_for()
+        assert await m.locator("#queue li .q-name bdi").all_inner_texts() == [
+            "Remote Ama",
+            "Biz Kim",
+        ]
+        await c.get_by_role("button", name="Lower all hands").click()
+        await m.locator("#queue-empty").wait_for()
+        assert await r.locator("#queue li").count() == 0
 
         # Rotation across families, chosen from the page.
         await c.select_option("#policy-choice", "rotation")
@@ -180,6 +216,10 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
         await page.wait_for_selector('#conn[data-state="reconnecting"]', timeout=10_000)
         assert "Reconnecting" in await page.locator("#conn").inner_text()
 
+    # While it is down, the chair says something (the action on the same database): the
+    # pages can only learn of it by resuming from their last seq.
+    await say_offline(sqlite_url, chair.id, "Said while the server was down.")
+
     async with live_server(settings, port=port) as server:
         for page in pages:
             await live(page)
@@ -188,13 +228,14 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
         await r.press("#speak-body", "Enter")
         for page in pages:
             await wait_said(page, "After the restart.")
-        expected = [*seen_before[0], "After the restart."]
+        expected = [*seen_before[0], "Said while the server was down.", "After the restart."]
         for page, before_cut in zip(pages, seen_before, strict=True):
             assert before_cut == seen_before[0]
             assert await said(page) == expected
         assert expected == [
             "The private sector view.",
             "A remote statement,\nin two lines.",
+            "Said while the server was down.",
             "After the restart.",
         ]
         for page in pages:

@@ -490,8 +490,13 @@ function renderQueue() {
           type: "button", class: "small", "data-live": true, "data-queue": action, "data-user": String(entry.user_id),
           "data-key": `${action}-${entry.user_id}`, disabled: disabled || !live, "aria-label": `${label}: ${entry.name}`,
         }, label);
-        actions.append(button(t("give"), "give"), button(t("up"), "up", index === 0),
-          button(t("down"), "down", index === state.queue.length - 1), button(t("lower_other"), "lower"));
+        actions.append(button(t("give"), "give"));
+        // `move` reorders arrivals; under rotation the policy, not arrival, sets the order
+        // shown, so moving is offered first come, first served only.
+        if (state.queue_policy === "fifo") {
+          actions.append(button(t("up"), "up", index === 0), button(t("down"), "down", index === state.queue.length - 1));
+        }
+        actions.append(button(t("lower_other"), "lower"));
         item.append(actions);
       }
       return item;
