@@ -17,7 +17,7 @@ from forum.actions.rooms import room_for
 from forum.actions.speaking import do_intervene
 from forum.broker.memory import MemoryBroker
 from forum.db.engine import create_engine, end_read, make_sessionmaker
-from forum.db.models import RoomEvent, User
+from forum.db.models import Presence, RoomEvent, User
 from forum.domain.vocabulary import Seat
 from forum.settings import Settings
 from tests.browser import open_page
@@ -306,3 +306,57 @@ async def test_the_front_page_lists_the_rooms_open_now(sqlite_server: LiveServer
         closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{opened['id']}/close")
         assert closed.status_code == 200
         assert "Live now" not in (await anonymous.get("/")).text
+
+
+async def test_a_full_room_stays_within_the_page_budget(sqlite_server: LiveServer) -> None:
+    """A hall of 150 and a long debate: the first HTML still fits in 60 KiB."""
+    server = sqlite_server
+    chair = await person(server, role="chair", name="Chair Markus")
+    await schedule_and_open(chair, fmt="open_debate")
+    async with server.state["sessionmaker"]() as session:
+        _group, room = await room_for(session, GROUP)
+        await end_read(session)
+        room_id = room.id
+        async with session.begin():
+            for n in range(150):
+                user = User(
+                    email=f"hall{n}@example.org",
+                    password_hash="not-a-hash",
+                    display_name=f"Delegate {n:03d} of a long delegation name",
+                    family="government",
+                    organization="Ministry of Information and Communication Technologies",
+                    country="BR",
+                    region="latin-america",
+                )
+                session.add(user)
+                await session.flush()
+                session.add(
+                    Presence(
+                        id=f"hall-{n}",
+                        room_id=room_id,
+                        user_id=user.id,
+                        seat="remote",
+                        family="government",
+                        worker="elsewhere",
+                    )
+                )
+        chair_user = await session.get(User, chair.id)
+        assert chair_user is not None
+        await end_read(session)
+        for n in range(70):
+            await do_intervene(
+                session,
+                MemoryBroker(),
+                room_id,
+                user=chair_user,
+                seat=Seat.PARTICIPANT,
+                body=f"Point {n}: " + "the financing of infrastructure in rural areas " * 9,
+            )
+    async with client(server) as anonymous:
+        page = await anonymous.get(ROOM)
+    assert page.status_code == 200
+    assert len(page.content) <= HTML_BUDGET, len(page.content)
+    listed = page.text.count('class="p-name"')
+    assert 0 < listed < 150 and f"and {150 - listed} more." in page.text
+    # The newest interventions are the ones shown.
+    assert "Point 69:" in page.text and "Point 0:" not in page.text

@@ -8,6 +8,7 @@ page offers (seats, the chair's controls); the server checks every action anyway
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,10 @@ from forum.domain.sessions import SessionStatus
 from forum.domain.vocabulary import Seat
 
 # The first HTML stays small on a slow link: the newest proceedings up to this many
-# characters of interventions (and at most PROCEEDINGS_MAX entries) are rendered; the
-# transcript has the whole session once it closes.
-PROCEEDINGS_MAX = 80
-PROCEEDINGS_CHARS = 24_000
+# bytes of interventions as the page encodes them (and at most PROCEEDINGS_MAX entries)
+# are rendered; the transcript has the whole session once it closes.
+PROCEEDINGS_MAX = 60
+PROCEEDINGS_BYTES = 16_000
 UPCOMING_MAX = 5
 OPEN_NOW_MAX = 20
 PROCEEDING_TYPES = ("intervention", "floor")
@@ -66,10 +67,10 @@ async def recent_proceedings(
         )
     ).all()
     kept: list[dict[str, Any]] = []
-    chars = 0
+    size = 0
     for row in rows:
-        chars += len(row.data.get("body") or "")
-        if chars > PROCEEDINGS_CHARS and kept:
+        size += len(html.escape(row.data.get("body") or "").encode())
+        if size > PROCEEDINGS_BYTES and kept:
             break
         kept.append(row.wire())
     kept.reverse()

@@ -24,6 +24,10 @@ from forum.web.http import db, principal
 from forum.web.pages import FAMILY_NAMES, page_context
 from forum.web.templates import render
 
+# The first HTML lists people until their names and organizations take this many
+# bytes; the script lists everyone once it joins (`joined` brings the whole presence),
+# so a full hall does not bloat the page.
+PRESENCE_BYTES = 6_000
 SEAT_NAMES = {"participant": "in the room", "remote": "remote", "observer": "observer"}
 FORMAT_NAMES = {
     "open_debate": "Open debate",
@@ -46,6 +50,17 @@ def _chosen_seat(request: Request, view: RoomView) -> str:
     return Seat.REMOTE.value if Seat.REMOTE.value in view.seats else view.seats[0]
 
 
+def _listed(users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = []
+    size = 0
+    for user in users:
+        size += len(f"{user['name']}{user['organization']}".encode())
+        if size > PRESENCE_BYTES:
+            break
+        listed.append(user)
+    return listed
+
+
 def _by_family(users: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for family in Family:
@@ -62,12 +77,12 @@ async def room_page(request: Request) -> Response:
         group, room = await room_for(session, request.path_params["slug"])
         view = await get_room_view(session, room.id, user=user)
     seat = _chosen_seat(request, view)
+    listed = _listed(view.presence["users"])
     state = view.state
     script_data = {
         "room": group.slug,
         "seq": state["seq"],
         "state": state,
-        "presence": view.presence,
         "me": {"id": user.id, "name": user.display_name} if user else None,
         "seat": seat,
         "is_chair": view.is_chair,
@@ -84,7 +99,8 @@ async def room_page(request: Request) -> Response:
             view=view,
             state=state,
             seat=seat,
-            by_family=_by_family(view.presence["users"]),
+            by_family=_by_family(listed),
+            unlisted=len(view.presence["users"]) - len(listed),
             queued={entry["user_id"] for entry in state["queue"]},
             countries={code: name for code, (name, _region) in COUNTRIES.items()},
             seat_names=SEAT_NAMES,

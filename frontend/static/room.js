@@ -73,8 +73,8 @@ function stamp(iso) {
 
 let seq = data.seq;
 const state = { ...data.state };
-const presence = { ver: data.presence.ver, users: new Map(), spectators: data.presence.spectators ?? 0, spectatorsVer: data.presence.ver };
-for (const user of data.presence.users) presence.users.set(user.user_id, user);
+// Presence comes with `joined`; until then the server's list stands.
+const presence = { ver: 0, users: new Map(), spectators: 0, spectatorsVer: 0, known: false };
 const me = data.me;
 let seat = data.seat;
 let clockOffset = Date.parse(data.server_time) - Date.now();
@@ -186,6 +186,7 @@ function onJoined(frame) {
   presence.users = new Map(frame.presence.users.map((user) => [user.user_id, user]));
   presence.spectators = frame.presence.spectators ?? 0;
   presence.spectatorsVer = frame.presence.ver;
+  presence.known = true;
   if (frame.state) {
     // A resync: the room moved on further than a replay covers.
     if (frame.state.seq > seq) showMissed();
@@ -510,6 +511,7 @@ function renderQueue() {
 }
 
 function renderPresence() {
+  if (!presence.known) return;
   const users = [...presence.users.values()];
   $("people-count").textContent = `(${users.length})`;
   const queued = new Set(state.queue.map((entry) => entry.user_id));
