@@ -126,6 +126,9 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
             await page.locator("#spectators", has_text="1 person watching").wait_for()
             await page.locator("#presence-list li").nth(3).wait_for()
         assert "Observer Rosa" in await c.locator("#presence-list").inner_text()
+        await c.locator(
+            "#observer-seats", has_text="1 of 1 observer seats taken, 0 free"
+        ).wait_for()
 
         # The observer has no way to speak or raise a hand, and is told so.
         assert await o.locator("#hand").count() == 0
@@ -183,7 +186,10 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
         await m.press("#speak-body", "Enter")
         await m.locator("#speak-error", has_text="floor").wait_for()
         assert await m.input_value("#speak-body") == "Out of turn"
-        await r.fill("#speak-body", "A remote statement,\nin two lines.")
+        # Shift+Enter starts a new line, Enter sends.
+        await r.locator("#speak-body").press_sequentially("A remote statement,")
+        await r.press("#speak-body", "Shift+Enter")
+        await r.locator("#speak-body").press_sequentially("in two lines.")
         await r.press("#speak-body", "Enter")
         for page in pages:
             await wait_said(page, "in two lines.")

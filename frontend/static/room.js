@@ -532,7 +532,7 @@ function renderPresence() {
   $("presence-list").replaceChildren(...parts);
   const seats = Object.entries(state.observer_seats ?? {}).map(([family, total]) => {
     const taken = users.filter((user) => user.observer && user.family === family).length;
-    return el("li", {}, t("observer_seats", { family: T.families[family] ?? family, taken, total }));
+    return el("li", {}, t("observer_seats", { family: T.families[family] ?? family, taken, total, free: Math.max(0, total - taken) }));
   });
   $("observer-seats").replaceChildren(...seats);
   $("spectators").textContent = tn("spectators", presence.spectators);
