@@ -167,6 +167,9 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
         await c.locator("#queue li", has_text="Biz Kim").wait_for()
         await c.get_by_role("button", name="Next speaker").click()
         await m.locator("#floor-now", has_text="You have the floor").wait_for()
+        # Said assertively to a screen reader; everything else goes to the polite log.
+        await m.locator("#assertive", has_text="You have the floor").wait_for(state="attached")
+        assert await c.locator("#stream").get_attribute("role") == "log"
         await m.fill("#speak-body", "The private sector view.")
         await m.press("#speak-body", "Enter")
         await wait_said(c, "The private sector view.")
@@ -244,6 +247,17 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
             "Said while the server was down.",
             "After the restart.",
         ]
+        # The chair closes the session from the page; every page says so, with the
+        # transcript a link away.
+        await c.set_viewport_size({"width": 1280, "height": 900})
+        await c.get_by_role("button", name="Close the session").click()
+        for page in pages:
+            await page.locator("#stream li.note", has_text="The session is closed").wait_for()
+            assert await page.locator("#session-title").inner_text() == (
+                "No session is open in this room."
+            )
+        link = c.get_by_role("link", name="read the transcript")
+        assert (await link.get_attribute("href") or "").endswith("/transcript")
         for page in pages:
             assert problems_of(page) == []
         for context in contexts:

@@ -214,12 +214,13 @@ function applyEvent(event) {
   const replaying = replayLeft > 0;
   if (replaying) replayLeft -= 1;
   if (event.type === "intervention") {
-    addIntervention(event, replaying);
+    addIntervention(event);
   } else if (event.type === "floor") {
     addFloorNote(event, replaying);
   } else if (event.type === "session") {
     if (event.op === "open" || event.op === "close") {
-      addNote(event, t(event.op === "open" ? "session_opened" : "session_closed"), replaying);
+      if (event.op === "open") addNote(event, t("session_opened"));
+      else addNote(event, t("session_closed"), " ", el("a", { href: `/sessions/${event.closed.id}/transcript` }, t("transcript")));
       renderSession(event);
     } else if (event.op === "schedule") {
       data.upcoming.push(event.scheduled);
@@ -249,7 +250,7 @@ function interventionNode(event) {
     who, el("p", { class: "body", dir: "auto" }, event.body));
 }
 
-function addIntervention(event, replaying) {
+function addIntervention(event) {
   const node = interventionNode(event);
   let replaced = false;
   for (const [ref, item] of pending) {
@@ -262,7 +263,6 @@ function addIntervention(event, replaying) {
     }
   }
   if (!replaced) follow(() => insertBeforePending(node));
-  if (!replaying) say(t("said", { name: event.name, body: event.body.slice(0, 200) }), false);
 }
 
 function insertBeforePending(node) {
@@ -272,29 +272,27 @@ function insertBeforePending(node) {
   else stream.append(node);
 }
 
-function addNote(event, text, replaying) {
-  const node = el("li", { class: "note", id: `seq-${event.seq}`, "data-seq": String(event.seq) }, stamp(event.at), " ", text);
+function addNote(event, text, ...more) {
+  const node = el("li", { class: "note", id: `seq-${event.seq}`, "data-seq": String(event.seq) }, stamp(event.at), " ", text, ...more);
   follow(() => insertBeforePending(node));
-  if (!replaying) say(text, false);
 }
 
 function addFloorNote(event, replaying) {
   if (event.op === "give") {
     const floor = event.floor;
     const text = floor.limit_s ? t("floor_given_for", { name: floor.name, seconds: floor.limit_s }) : t("floor_given", { name: floor.name });
-    addNote(event, text, replaying);
-    if (!replaying && me && floor.user_id === me.id) say(t("floor_you"), true);
+    addNote(event, text);
+    if (!replaying && me && floor.user_id === me.id) say(t("floor_you"));
   } else if (event.op === "take") {
-    addNote(event, t(event.reason === "expired" ? "floor_expired" : "floor_back"), replaying);
+    addNote(event, t(event.reason === "expired" ? "floor_expired" : "floor_back"));
   } else if (event.op === "extend") {
-    addNote(event, t("floor_extended", { seconds: event.seconds }), replaying);
+    addNote(event, t("floor_extended", { seconds: event.seconds }));
   }
 }
 
-function say(text, assertive) {
-  // Interventions reach screen readers through the stream's role="log"; only what
-  // concerns the reader directly interrupts.
-  if (!assertive) return;
+function say(text) {
+  // Interventions and floor changes reach screen readers politely, through the
+  // stream's role="log"; only what concerns the reader directly interrupts.
   const region = $("assertive");
   region.textContent = "";
   setTimeout(() => { region.textContent = text; }, 50);
