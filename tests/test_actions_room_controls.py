@@ -4,21 +4,25 @@ events asserted together."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
-from forum.actions import seats, speaking, spectators
-from forum.actions.rooms import room_channel, room_for
+from forum.actions import rooms, seats, speaking, spectators
+from forum.actions.rooms import SessionDraft, room_channel, room_for
+from forum.actions.session_edits import do_edit_session
 from forum.broker import Message
 from forum.db.base import utcnow
 from forum.db.engine import end_read
-from forum.db.models import Presence, Room, Spectator
+from forum.db.models import Presence, Room, RoomSession, Spectator
+from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode
 from tests.test_actions_rooms import World, world
 
 __all__ = ["world"]  # the fixture, used by name
+OPEN = SessionFormat.OPEN_DEBATE
 
 
 async def spectator_rows(w: World) -> list[tuple[str, int]]:
@@ -178,3 +182,33 @@ async def test_spectators_are_counted_on_every_change(world: World) -> None:
     assert await seats.do_sweep_presence(w.session, w.broker) == 1
     assert [m["spectators"] for m in w.take()] == [{"count": 1, "ver": 5}]
     assert await spectator_rows(w) == [("s3", w.room_id)]
+
+
+async def test_the_chair_edits_a_session_until_it_opens(world: World) -> None:
+    w = world
+    row = await w.schedule(title="Draft title")
+    start = datetime(2005, 11, 17, 9, tzinfo=UTC)
+    draft = SessionDraft(
+        "  Financing mechanisms ", "1. **Opening**", start, start + timedelta(hours=2), OPEN
+    )
+
+    def edit(who: str, session_id: int = row.id, changed: SessionDraft = draft) -> Any:
+        return do_edit_session(
+            w.session, w.broker, w.room_id, user=w[who], session_id=session_id, draft=changed
+        )
+
+    await w.refused(ErrorCode.FORBIDDEN, edit("member"))
+    await w.refused(ErrorCode.NOT_FOUND, edit("chair", session_id=999_999))
+    backwards = SessionDraft("Title", "", start, start - timedelta(hours=1), OPEN)
+    await w.refused(ErrorCode.VALIDATION, edit("chair", changed=backwards))
+    event = await w.done(edit("chair"), "session", "edit")
+    assert event["scheduled"]["title"] == "Financing mechanisms"
+    assert event["scheduled"]["format"] == "open_debate"
+    assert "<strong>Opening</strong>" in event["scheduled"]["agenda_html"]
+    assert event["scheduled"]["starts_at"] == start.isoformat()
+    stored = await w.session.get(RoomSession, row.id, populate_existing=True)
+    assert stored is not None and stored.title == "Financing mechanisms"
+    await end_read(w.session)
+
+    await rooms.do_open_session(w.session, w.broker, w.room_id, user=w["chair"], session_id=row.id)
+    await w.refused(ErrorCode.CONFLICT, edit("chair"))

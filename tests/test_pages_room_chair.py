@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import Room, RoomEvent, RoomSession
-from tests.rooms_support import GROUP, person
+from tests.rooms_support import GROUP, api, person
 from tests.support import PASSWORD, Client, LiveServer, client
 
 PAGE = f"/groups/{GROUP}/room/sessions"
@@ -124,3 +124,53 @@ async def test_only_the_chair_runs_the_room_from_the_pages(server: LiveServer) -
         assert await rows(server) == before
     async with client(server) as anonymous:
         assert (await anonymous.get(PAGE)).status_code == 401
+
+
+async def test_the_chair_edits_a_scheduled_session(server: LiveServer) -> None:
+    async with browser_of(server, "chair") as http:
+        assert (await http.post(PAGE, data=form(http, **SITTING))).status_code == 303
+        [(session_id, _title, _status)] = (await rows(server))["sessions"]
+        edit = f"{PAGE}/{session_id}/edit"
+        page = await http.get(edit)
+        assert page.status_code == 200
+        assert (
+            'value="Financing mechanisms"' in page.text and 'value="2005-11-16T09:00"' in page.text
+        )
+        before = await rows(server)
+
+        wrong = await http.post(edit, data=form(http, **{**SITTING, "title": "  "}))
+        assert wrong.status_code == 422 and 'id="title-error"' in wrong.text
+        assert "1. *Opening*" in wrong.text
+        assert await rows(server) == before
+
+        done = await http.post(edit, data=form(http, **{**SITTING, "title": "Renamed sitting"}))
+        assert done.status_code == 303 and done.headers["location"] == PAGE
+        assert (await rows(server))["sessions"] == [(session_id, "Renamed sitting", "scheduled")]
+        assert (await http.get(f"{PAGE}/12345/edit")).status_code == 404
+
+
+async def test_a_session_is_edited_over_the_api(server: LiveServer) -> None:
+    chair = await person(server, role="chair")
+    member = await person(server, role="member")
+    created = await api(
+        chair,
+        "POST",
+        f"/api/rooms/{GROUP}/sessions",
+        {**API_SITTING, "title": "First"},
+    )
+    path = f"/api/rooms/{GROUP}/sessions/{created.json()['id']}"
+    before = await rows(server)
+    refused = await api(member, "PUT", path, {**API_SITTING, "title": "Mine"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert await rows(server) == before
+    edited = await api(chair, "PUT", path, {**API_SITTING, "title": "Second"})
+    assert edited.status_code == 200 and edited.json()["title"] == "Second"
+    assert (await rows(server))["events"] == before["events"] + 1
+
+
+API_SITTING = {
+    "title": "Sitting",
+    "format": "briefing",
+    "starts_at": "2005-11-16T09:00:00+00:00",
+    "ends_at": "2005-11-16T10:00:00+00:00",
+}

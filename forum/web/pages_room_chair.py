@@ -24,8 +24,10 @@ from forum.actions.rooms import (
     room_for,
 )
 from forum.actions.seats import do_set_observer_policy
+from forum.actions.session_edits import do_edit_session
 from forum.auth import Principal
 from forum.db.engine import end_read
+from forum.db.models import RoomSession
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.domain.vocabulary import Family
 from forum.errors import ErrorCode, ForumError
@@ -96,25 +98,99 @@ async def chair_page(request: Request) -> Response:
     return await _page(request)
 
 
+def _draft(values: dict[str, str]) -> SessionDraft:
+    try:
+        kind = SessionFormat(values["format"])
+    except ValueError:
+        raise ForumError(
+            ErrorCode.VALIDATION, "Choose one of the formats.", field="format"
+        ) from None
+    return SessionDraft(
+        values["title"],
+        values["agenda"],
+        _utc(values["starts_at"], "starts_at"),
+        _utc(values["ends_at"], "ends_at"),
+        kind,
+    )
+
+
+def _session_id(request: Request) -> int:
+    raw = request.path_params["session_id"]
+    if not raw.isdigit() or len(raw) > 15:
+        raise ForumError(ErrorCode.NOT_FOUND, "No such session in this room.")
+    return int(raw)
+
+
+async def _edit_page(
+    request: Request, values: dict[str, str] | None, error: ForumError | None = None
+) -> Response:
+    await _signed_in(request)
+    session_id = _session_id(request)
+    async with db(request) as session:
+        group, room = await room_for(session, request.path_params["slug"])
+        row = await session.get(RoomSession, session_id)
+        if row is None or row.room_id != room.id:
+            raise ForumError(ErrorCode.NOT_FOUND, "No such session in this room.")
+    if values is None:
+        values = {
+            "title": row.title,
+            "agenda": row.agenda,
+            "format": row.format,
+            "starts_at": row.starts_at.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": row.ends_at.strftime("%Y-%m-%dT%H:%M"),
+        }
+    return render(
+        request,
+        "rooms/edit_session.html",
+        await page_context(
+            request,
+            group=group,
+            session_id=session_id,
+            title=row.title,
+            values=values,
+            error=error,
+            format_names=FORMAT_NAMES,
+        ),
+        status=error.status if error else 200,
+    )
+
+
+async def edit_page(request: Request) -> Response:
+    return await _edit_page(request, None)
+
+
+async def edit_form(request: Request) -> Response:
+    form = await read_form(request)
+    caller = await _signed_in(request)
+    values = {name: field(form, name) for name in SESSION_FIELDS}
+    slug = request.path_params["slug"]
+    try:
+        draft = _draft(values)
+        async with db(request) as session:
+            _group, room = await room_for(session, slug)
+            await end_read(session)
+            await do_edit_session(
+                session,
+                app_state(request)["broker"],
+                room.id,
+                user=caller.user,
+                session_id=_session_id(request),
+                draft=draft,
+            )
+    except ForumError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            raise
+        return await _edit_page(request, values, error)
+    return RedirectResponse(f"/groups/{slug}/room/sessions", status_code=303)
+
+
 async def schedule_form(request: Request) -> Response:
     form = await read_form(request)
     caller = await _signed_in(request)
     values = {name: field(form, name) for name in SESSION_FIELDS}
     slug = request.path_params["slug"]
     try:
-        try:
-            kind = SessionFormat(values["format"])
-        except ValueError:
-            raise ForumError(
-                ErrorCode.VALIDATION, "Choose one of the formats.", field="format"
-            ) from None
-        draft = SessionDraft(
-            values["title"],
-            values["agenda"],
-            _utc(values["starts_at"], "starts_at"),
-            _utc(values["ends_at"], "ends_at"),
-            kind,
-        )
+        draft = _draft(values)
         async with db(request) as session:
             _group, room = await room_for(session, slug)
             await end_read(session)
@@ -138,10 +214,8 @@ async def _lifecycle(request: Request, *, opening: bool) -> Response:
     await read_form(request)
     caller = await _signed_in(request)
     slug = request.path_params["slug"]
-    raw = request.path_params["session_id"]
     try:
-        if not raw.isdigit() or len(raw) > 15:
-            raise ForumError(ErrorCode.NOT_FOUND, "No such session in this room.")
+        session_id = _session_id(request)
         action = do_open_session if opening else do_close_session
         async with db(request) as session:
             _group, room = await room_for(session, slug)
@@ -151,7 +225,7 @@ async def _lifecycle(request: Request, *, opening: bool) -> Response:
                 app_state(request)["broker"],
                 room.id,
                 user=caller.user,
-                session_id=int(raw),
+                session_id=session_id,
             )
     except ForumError as error:
         return await _page(request, error=error, status=error.status)
@@ -188,6 +262,8 @@ async def seats_form(request: Request) -> Response:
 routes = [
     Route("/groups/{slug}/room/sessions", chair_page, methods=["GET"]),
     Route("/groups/{slug}/room/sessions", schedule_form, methods=["POST"]),
+    Route("/groups/{slug}/room/sessions/{session_id}/edit", edit_page, methods=["GET"]),
+    Route("/groups/{slug}/room/sessions/{session_id}/edit", edit_form, methods=["POST"]),
     Route("/groups/{slug}/room/sessions/{session_id}/open", open_form, methods=["POST"]),
     Route("/groups/{slug}/room/sessions/{session_id}/close", close_form, methods=["POST"]),
     Route("/groups/{slug}/room/observer-seats", seats_form, methods=["POST"]),

@@ -222,8 +222,9 @@ function applyEvent(event) {
       if (event.op === "open") addNote(event, t("session_opened"));
       else addNote(event, t("session_closed"), " ", el("a", { href: `/sessions/${event.closed.id}/transcript` }, t("transcript")));
       renderSession(event);
-    } else if (event.op === "schedule") {
-      data.upcoming.push(event.scheduled);
+    } else if (event.op === "schedule" || event.op === "edit") {
+      data.upcoming = [...data.upcoming.filter((item) => item.id !== event.scheduled.id), event.scheduled]
+        .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
       renderUpcoming();
     }
   }
@@ -428,13 +429,12 @@ function renderSession(event) {
 }
 
 function renderUpcoming() {
-  const list = root.querySelector("#upcoming ul");
-  if (!list) return;
-  list.replaceChildren(...data.upcoming.map((item) => {
+  const items = data.upcoming.map((item) => {
     const node = el("time", { datetime: item.starts_at, "data-local": "datetime" }, item.starts_at);
     localTime(node);
     return el("li", {}, bdi(item.title), ` · ${T.formats[item.format] ?? item.format} · `, node);
-  }));
+  });
+  $("upcoming").replaceChildren(...(items.length ? [el("h3", {}, t("coming_up")), el("ul", { class: "upcoming" }, ...items)] : []));
 }
 
 function secondsLeft() {
