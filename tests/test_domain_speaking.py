@@ -9,6 +9,7 @@ from forum.domain.sessions import (
     SessionStatus,
     can_chair,
     check_close_session,
+    check_edit_session,
     check_open_session,
     check_schedule_session,
 )
@@ -528,3 +529,31 @@ def test_only_the_chair_lowers_every_hand_and_only_when_some_are_up() -> None:
         with pytest.raises(ForumError) as caught:
             check_lower_all_hands(is_chair=is_chair, queue_size=size)
         assert caught.value.code is code
+
+
+@pytest.mark.parametrize(
+    ("is_chair", "status", "title", "expected"),
+    [
+        (True, SessionStatus.SCHEDULED, " Renamed ", None),
+        (True, SessionStatus.OPEN, "Renamed", ErrorCode.CONFLICT),
+        (True, SessionStatus.CLOSED, "Renamed", ErrorCode.CONFLICT),
+        (False, SessionStatus.SCHEDULED, "Renamed", ErrorCode.FORBIDDEN),
+        (True, SessionStatus.SCHEDULED, " ", ErrorCode.VALIDATION),
+    ],
+)
+def test_check_edit_session(
+    is_chair: bool, status: SessionStatus, title: str, expected: ErrorCode | None
+) -> None:
+    def edit() -> str:
+        return check_edit_session(
+            is_chair=is_chair,
+            status=status,
+            title=title,
+            agenda="",
+            starts_at=T0,
+            ends_at=T0 + timedelta(hours=1),
+        )
+
+    assert code_of(edit) == expected
+    if expected is None:
+        assert edit() == "Renamed"
