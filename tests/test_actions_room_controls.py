@@ -212,3 +212,30 @@ async def test_the_chair_edits_a_session_until_it_opens(world: World) -> None:
 
     await rooms.do_open_session(w.session, w.broker, w.room_id, user=w["chair"], session_id=row.id)
     await w.refused(ErrorCode.CONFLICT, edit("chair"))
+
+
+async def test_a_transcript_holds_only_its_own_session(world: World) -> None:
+    """Scheduling or editing the next session while one sits is not part of its record."""
+    w = world
+    sitting = await w.open()
+    following = await w.schedule(title="Next week")
+    start = datetime(2005, 11, 23, 9, tzinfo=UTC)
+    await do_edit_session(
+        w.session,
+        w.broker,
+        w.room_id,
+        user=w["chair"],
+        session_id=following.id,
+        draft=SessionDraft("Next week, renamed", "", start, start + timedelta(hours=1), OPEN),
+    )
+    await w.speak("chair")
+    await rooms.do_close_session(
+        w.session, w.broker, w.room_id, user=w["chair"], session_id=sitting.id
+    )
+    document = await rooms.get_transcript(w.session, sitting.id)
+    await end_read(w.session)
+    assert [(e["type"], e["op"]) for e in document["events"]] == [
+        ("session", "open"),
+        ("intervention", "post"),
+        ("session", "close"),
+    ]
