@@ -86,3 +86,24 @@ def check_close_session(*, is_chair: bool, status: SessionStatus) -> None:
     _require_chair(is_chair, "close a session")
     if status is not SessionStatus.OPEN:
         raise ForumError(ErrorCode.SESSION_NOT_OPEN, f"This session is {status}, not open.")
+
+
+def check_edit_session(
+    *,
+    is_chair: bool,
+    status: SessionStatus,
+    title: str,
+    agenda: str,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> str:
+    """Validate a change to a session not yet open; returns the title, stripped. An open
+    or closed session keeps what it was held as: its transcript refers to it."""
+    _require_chair(is_chair, "edit a session")
+    if status is not SessionStatus.SCHEDULED:
+        raise ForumError(
+            ErrorCode.CONFLICT, f"This session is {status}; only a scheduled one can be edited."
+        )
+    return check_schedule_session(
+        is_chair=True, title=title, agenda=agenda, starts_at=starts_at, ends_at=ends_at
+    )

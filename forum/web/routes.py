@@ -14,6 +14,8 @@ from forum.web import (
     api_structure,
     pages,
     pages_discussions,
+    pages_room,
+    pages_room_chair,
     pages_rooms,
     sse,
 )
@@ -40,6 +42,8 @@ def build_routes() -> list[BaseRoute]:
         routes.extend(router.routes)
     routes.extend(pages.routes)
     routes.extend(pages_rooms.routes)
+    routes.extend(pages_room.routes)
+    routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     return routes
