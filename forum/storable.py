@@ -16,7 +16,10 @@ def unstorable_text(text: str) -> str | None:
     found = _UNSTORABLE.search(text)
     if found is None:
         return None
-    return "a NUL character" if found.group() == "\x00" else "an unpaired surrogate"
+    point = f"U+{ord(found.group()):04X}"
+    if found.group() == "\x00":
+        return f"a NUL character ({point})"
+    return f"an unpaired surrogate ({point})"
 
 
 def shown(text: str) -> str:

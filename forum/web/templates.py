@@ -13,12 +13,15 @@ from starlette.templating import Jinja2Templates
 from forum import csrf
 from forum.auth import CSRF_COOKIE, SESSION_COOKIE
 from forum.errors import ForumError
+from forum.web.assets import Assets
 from forum.web.http import app_state, secure_cookies
 from forum.web.refusals import audit_refusal
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
 STATIC_DIR = FRONTEND / "static"
+# Read once: a changed file gets a new name at the next start.
+ASSETS = Assets(STATIC_DIR)
 
 
 def csrf_token(request: Request) -> str:
@@ -46,6 +49,7 @@ def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     templates = Jinja2Templates(env=env)
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["static"] = ASSETS.url
     return templates
 
 
