@@ -21,6 +21,7 @@ from forum.limits import MemoryRateLimiter, RateLimiter
 from forum.render_cache import RenderCache
 from forum.settings import Settings
 from forum.state import AppState
+from forum.web.compression import CompressionMiddleware
 from forum.web.errors import forum_error, http_error
 from forum.web.failures import UnexpectedErrorMiddleware
 from forum.web.input_guard import InputGuardMiddleware
@@ -88,6 +89,7 @@ def create_app(
         middleware=[
             # Outermost first: every answer, a refusal or a 500 too, gets the headers.
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+            Middleware(CompressionMiddleware),
             Middleware(UnexpectedErrorMiddleware),
             Middleware(InputGuardMiddleware),
         ],

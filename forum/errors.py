@@ -82,13 +82,6 @@ _STATUS: dict[ErrorCode, int] = {
 }
 
 
-class Phrase(str):
-    """A value of a message that is itself interface text ("a NUL character"): marked
-    with `N_` where it is made, translated with the message it fills."""
-
-    __slots__ = ()
-
-
 def fill(message: str, values: Mapping[str, object]) -> str:
     """`message` with its `{name}` placeholders filled; a translation that names a
     placeholder the error does not carry keeps the braces rather than failing."""
@@ -96,6 +89,24 @@ def fill(message: str, values: Mapping[str, object]) -> str:
         return message.format_map(values)
     except (KeyError, IndexError, ValueError):
         return message
+
+
+class Phrase(str):
+    """A value of a message that is itself interface text ("a NUL character ({point})"):
+    its msgid marked with `N_` where it is made, translated with the message it fills,
+    its own placeholders filled from `params`. As a string it is the English text."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Phrase:
+        phrase = super().__new__(cls, fill(msgid, params))
+        phrase.msgid = msgid
+        phrase.params = params
+        return phrase
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return fill(gettext(self.msgid), self.params)
 
 
 class ForumError(Exception):
@@ -135,7 +146,7 @@ class ForumError(Exception):
         if gettext is None:
             return self.message
         values = {
-            name: gettext(value) if isinstance(value, Phrase) else value
+            name: value.translated(gettext) if isinstance(value, Phrase) else value
             for name, value in self.params.items()
         }
         return fill(gettext(self.msgid), values)

@@ -18,9 +18,10 @@ def unstorable_text(text: str) -> str | None:
     found = _UNSTORABLE.search(text)
     if found is None:
         return None
+    point = f"U+{ord(found.group()):04X}"
     if found.group() == "\x00":
-        return Phrase(N_("a NUL character"))
-    return Phrase(N_("an unpaired surrogate"))
+        return Phrase(N_("a NUL character ({point})"), point=point)
+    return Phrase(N_("an unpaired surrogate ({point})"), point=point)
 
 
 def shown(text: str) -> str:

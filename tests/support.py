@@ -49,7 +49,11 @@ class LiveServer:
 
 @asynccontextmanager
 async def live_server(
-    settings: Settings, *, limiter: RateLimiter | None = None, send_buffer: int | None = None
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None = None,
+    send_buffer: int | None = None,
+    port: int = 0,
 ) -> AsyncIterator[LiveServer]:
     """uvicorn serving the app on 127.0.0.1 in this event loop, with the same WebSocket
     settings as run.py.
@@ -57,6 +61,9 @@ async def live_server(
     `send_buffer` fixes the kernel's send buffer of every accepted socket (a slow link):
     left to itself Linux grows it to megabytes before a reader that stalls blocks the
     server's writes.
+
+    `port` (a free one by default) lets a test stop a server and start another on the
+    same address and database, as a restart does: clients reconnect to the same URL.
     """
     app = create_app(settings, limiter=limiter)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
@@ -65,7 +72,7 @@ async def live_server(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if send_buffer is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app,

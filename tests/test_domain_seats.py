@@ -11,6 +11,7 @@ from forum.domain.seats import (
     check_seat_held,
     check_set_observer_policy,
     check_take_seat,
+    check_watch,
     may_speak,
     parse_observer_policy,
     seat_after_change,
@@ -241,3 +242,23 @@ def test_who_keeps_a_hand() -> None:
         Role.CONTACT_POINT,
     ]
     assert may_speak(None, is_secretariat=True)
+
+
+@pytest.mark.parametrize(
+    ("signed_in", "seat", "code"),
+    [
+        (False, None, None),
+        (True, Seat.REMOTE, None),
+        (True, None, ErrorCode.FORBIDDEN),
+        (False, Seat.OBSERVER, ErrorCode.UNAUTHENTICATED),
+    ],
+)
+def test_signed_out_people_watch_and_signed_in_ones_take_a_seat(
+    signed_in: bool, seat: Seat | None, code: ErrorCode | None
+) -> None:
+    if code is None:
+        check_watch(signed_in=signed_in, seat=seat)
+        return
+    with pytest.raises(ForumError) as caught:
+        check_watch(signed_in=signed_in, seat=seat)
+    assert caught.value.code is code

@@ -9,6 +9,7 @@ from forum.domain.sessions import (
     SessionStatus,
     can_chair,
     check_close_session,
+    check_edit_session,
     check_open_session,
     check_schedule_session,
 )
@@ -22,6 +23,7 @@ from forum.domain.speaking import (
     check_extend_floor,
     check_give_floor,
     check_intervene,
+    check_lower_all_hands,
     check_lower_hand,
     check_move,
     check_raise_hand,
@@ -521,3 +523,39 @@ def test_check_close_session(
     is_chair: bool, status: SessionStatus, expected: ErrorCode | None
 ) -> None:
     assert code_of(lambda: check_close_session(is_chair=is_chair, status=status)) == expected
+
+
+def test_only_the_chair_lowers_every_hand_and_only_when_some_are_up() -> None:
+    check_lower_all_hands(is_chair=True, queue_size=2)
+    for is_chair, size, code in ((False, 2, ErrorCode.FORBIDDEN), (True, 0, ErrorCode.CONFLICT)):
+        with pytest.raises(ForumError) as caught:
+            check_lower_all_hands(is_chair=is_chair, queue_size=size)
+        assert caught.value.code is code
+
+
+@pytest.mark.parametrize(
+    ("is_chair", "status", "title", "expected"),
+    [
+        (True, SessionStatus.SCHEDULED, " Renamed ", None),
+        (True, SessionStatus.OPEN, "Renamed", ErrorCode.CONFLICT),
+        (True, SessionStatus.CLOSED, "Renamed", ErrorCode.CONFLICT),
+        (False, SessionStatus.SCHEDULED, "Renamed", ErrorCode.FORBIDDEN),
+        (True, SessionStatus.SCHEDULED, " ", ErrorCode.VALIDATION),
+    ],
+)
+def test_check_edit_session(
+    is_chair: bool, status: SessionStatus, title: str, expected: ErrorCode | None
+) -> None:
+    def edit() -> str:
+        return check_edit_session(
+            is_chair=is_chair,
+            status=status,
+            title=title,
+            agenda="",
+            starts_at=T0,
+            ends_at=T0 + timedelta(hours=1),
+        )
+
+    assert code_of(edit) == expected
+    if expected is None:
+        assert edit() == "Renamed"

@@ -171,6 +171,7 @@ class _Text(HTMLParser):
 # The product's name is a name, not text to translate.
 _ALLOWED_WORDS = {"Agora"}
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_ATTRIBUTE = re.compile(r'(?:^|(?<=\x00))(?:\s[\w-]+="[^"<>]*")+')
 
 
 _GETTEXT_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext", "plural_forms"}
@@ -205,8 +206,9 @@ def _untranslated(source: str) -> list[str]:
         elif kind == "string" and not calls and _PHRASE.search(value):
             phrases.append(value)
     parser = _Text()
-    # Expressions are gone; what is left between tags is the template's own text.
-    parser.feed("\x00".join(outside))
+    # Expressions are gone; what is left between tags is the template's own text. A
+    # macro may write attributes outside any tag (` aria-invalid="true"`): not text.
+    parser.feed(_ATTRIBUTE.sub("", "\x00".join(outside)))
     words = [
         word for text in parser.found for word in _WORD.findall(text) if word not in _ALLOWED_WORDS
     ]

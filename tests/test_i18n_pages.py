@@ -226,7 +226,7 @@ async def test_api_errors_are_in_the_readers_language(sqlite_server: LiveServer)
         )
         assert nul.status_code == 422
         assert nul.json()["error"]["message"] == (
-            "Le champ «\u00a0display_name\u00a0» contient un caractère NUL."
+            "Le champ «\u00a0display_name\u00a0» contient un caractère NUL (U+0000)."
         )
         english = await http.get("/api/threads/999999")
         assert english.json()["error"]["message"] == "No such thread."

@@ -63,7 +63,8 @@ ids = st.integers(min_value=-2, max_value=12) | st.sampled_from([2**53, 2**53 + 
 TYPED: dict[str, st.SearchStrategy[Any]] = {
     # Our room, a room the member may not enter, no room.
     "room": st.sampled_from(["wgig", "africa-caucus", "no-such-room", "", "x" * 81]),
-    "seat": st.sampled_from(["participant", "remote", "observer", "throne"]),
+    "seat": st.sampled_from(["participant", "remote", "observer", "spectator", "throne"]),
+    "session_id": ids,
     "since": ids,
     "user_id": ids,
     "position": st.integers(min_value=-1, max_value=10_001),
@@ -81,6 +82,9 @@ SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ping": ((), ()),
     "raise_hand": ((), ()),
     "lower_hand": ((), ("user_id",)),
+    "lower_all_hands": ((), ()),
+    "open_session": (("session_id",), ()),
+    "close_session": (("session_id",), ()),
     "move": (("user_id", "position"), ()),
     "give_floor": ((), ("user_id", "limit_s")),
     "take_floor": ((), ()),

@@ -25,6 +25,7 @@ ACTIONS = [
     "give_floor",
     "extend_floor",
     "speak",
+    "lower_all_hands",
     "observer_seats",
     "close_session",
 ]
@@ -78,7 +79,7 @@ class Room:
             state = await self.state()
         waiting = [entry["user_id"] for entry in state["queue"]]
         holder = (state["floor"] or {}).get("user_id")
-        if action in {"move", "give_floor"} and self.speaker.id not in waiting:
+        if action in {"move", "give_floor", "lower_all_hands"} and self.speaker.id not in waiting:
             if holder == self.speaker.id:
                 assert (await chair_peer.call({"type": "take_floor"}))["type"] == "ack"
             assert (await speaker_peer.call({"type": "raise_hand"}))["type"] == "ack"
@@ -128,6 +129,7 @@ class Room:
             "give_floor": {"type": "give_floor", "user_id": self.speaker.id, "limit_s": 600},
             "extend_floor": {"type": "extend_floor", "seconds": 30},
             "speak": {"type": "speak", "body": "On the agenda item."},
+            "lower_all_hands": {"type": "lower_all_hands"},
         }[action]
         answer = await p.call(frame)
         if answer["type"] == "error":
@@ -165,6 +167,9 @@ async def read_back(
             "On the agenda item.",
             actor.id,
         )
+    elif action == "lower_all_hands":
+        assert before["queue"] and after["queue"] == []
+        assert (event["type"], event["op"]) == ("queue", "lower_all")
     elif action == "observer_seats":
         assert after["observer_seats"] == {"civil_society": room.seats}
     else:

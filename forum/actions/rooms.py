@@ -401,6 +401,8 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
                 RoomEvent.room_id == row.room_id,
                 RoomEvent.seq >= (row.open_seq or 0),
                 RoomEvent.seq <= (row.close_seq or 0),
+                # Scheduling or editing another session meanwhile is that one's event.
+                RoomEvent.session_id == row.id,
                 RoomEvent.type.in_(TRANSCRIPT_TYPES),
             )
             .order_by(RoomEvent.seq)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.rooms import locked, member_of, observer_policy_of, person, publish
+from forum.actions.spectators import count_spectators, sweep_spectators, touch_spectators
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
@@ -70,9 +71,22 @@ async def do_take_seat(
     connection_id: str,
     worker: str,
 ) -> None:
-    """Seat a connection in the room, or refuse (no row, nothing published)."""
+    """Seat a connection in the room, or refuse (no row, nothing published).
+
+    A connection already seated (in this room or another) moves to the new seat in the
+    same transaction, once the new seat is granted: a refused change leaves it where it
+    was, its seat kept.
+    """
     async with write_transaction(session):
-        room = await locked(session, room_id)
+        moving_from = await session.scalar(
+            select(Presence.room_id).where(Presence.id == connection_id)
+        )
+        # Both rooms locked in id order, so that two moves the opposite way never
+        # wait on each other.
+        rooms = {
+            rid: await locked(session, rid) for rid in sorted({room_id, moving_from or room_id})
+        }
+        room = rooms[room_id]
         actor = await member_of(session, room, user)
         # Only an observer seat is counted; every statement here is a round trip made
         # while holding the write lock that every join and action waits for.
@@ -94,6 +108,11 @@ async def do_take_seat(
             observers=observers,
         )
         before = await seat_of(session, room.id, user.id)
+        left_behind: tuple[list[dict[str, Any]], list[dict[str, int]]] = ([], [])
+        if moving_from is not None:
+            await session.execute(delete(Presence).where(Presence.id == connection_id))
+            if moving_from != room.id:
+                left_behind = await _after_removal(session, rooms[moving_from], [user.id])
         now = utcnow()
         session.add(
             Presence(
@@ -123,6 +142,8 @@ async def do_take_seat(
         if changed:
             room.presence_ver += 1
         ver = room.presence_ver
+    if moving_from is not None and moving_from != room_id:
+        await publish_presence(broker, moving_from, *left_behind)
     if changed:
         await publish_presence(broker, room_id, [presence_entry(user, seat.value, ver)], [])
 
@@ -159,10 +180,10 @@ async def _after_removal(
 
 async def do_touch_presence(session: AsyncSession, *, worker: str) -> None:
     """Mark this worker's connections as alive."""
+    now = utcnow()
     async with write_transaction(session):
-        await session.execute(
-            update(Presence).where(Presence.worker == worker).values(seen_at=utcnow())
-        )
+        await session.execute(update(Presence).where(Presence.worker == worker).values(seen_at=now))
+        await touch_spectators(session, worker=worker, now=now)
 
 
 async def do_sweep_presence(
@@ -198,7 +219,7 @@ async def do_sweep_presence(
             users, left = await _after_removal(session, room, rows)
         removed += len(rows)
         await publish_presence(broker, room_id, users, left)
-    return removed
+    return removed + await sweep_spectators(session, broker, cutoff=cutoff)
 
 
 async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
@@ -237,7 +258,8 @@ async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
     for seat, user in rows:
         # Two connections joined in the same microsecond: either seat is the latest.
         users.setdefault(user.id, presence_entry(user, seat, ver))
-    return {"ver": ver, "users": list(users.values())}
+    spectators = await count_spectators(session, room_id)
+    return {"ver": ver, "users": list(users.values()), "spectators": spectators}
 
 
 async def do_set_observer_policy(

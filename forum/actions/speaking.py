@@ -121,6 +121,26 @@ async def do_lower_hand(
     return await _publish(broker, event)
 
 
+async def do_lower_all_hands(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User
+) -> RoomEvent:
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        lowered = [item["user_id"] for item in room.queue]
+        rules.check_lower_all_hands(is_chair=actor.is_chair, queue_size=len(lowered))
+        room.queue = []
+        event = await append_event(
+            session,
+            room,
+            "queue",
+            "lower_all",
+            {"user_ids": lowered, "queue": room.queue},
+            actor_id=user.id,
+        )
+    return await _publish(broker, event)
+
+
 async def do_move_in_queue(
     session: AsyncSession,
     broker: Broker,

@@ -200,3 +200,24 @@ def seat_after_change(
     except ForumError:
         return None
     return Seat.OBSERVER
+
+
+def check_watch(*, signed_in: bool, seat: Seat | None) -> None:
+    """Who may join on a seat, and who as a spectator (`seat` None).
+
+    Spectators are counted, never listed, so only people without an account watch that
+    way: someone signed in is shown to the room on the seat their standing allows.
+    """
+    if signed_in and seat is None:
+        raise ForumError(
+            ErrorCode.FORBIDDEN,
+            N_(
+                "Signed in, you join on a seat (participant, remote or observer), so that the "
+                "room sees who is there."
+            ),
+        )
+    if not signed_in and seat is not None:
+        raise ForumError(
+            ErrorCode.UNAUTHENTICATED,
+            N_("Sign in to take a seat; signed out, you may join as a spectator."),
+        )

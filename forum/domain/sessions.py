@@ -98,3 +98,26 @@ def check_close_session(*, is_chair: bool, status: SessionStatus) -> None:
             N_("This session is {status}, not open."),
             params={"status": str(status)},
         )
+
+
+def check_edit_session(
+    *,
+    is_chair: bool,
+    status: SessionStatus,
+    title: str,
+    agenda: str,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> str:
+    """Validate a change to a session not yet open; returns the title, stripped. An open
+    or closed session keeps what it was held as: its transcript refers to it."""
+    _require_chair(is_chair, N_("Only the chair may edit a session."))
+    if status is not SessionStatus.SCHEDULED:
+        raise ForumError(
+            ErrorCode.CONFLICT,
+            N_("This session is {status}; only a scheduled one can be edited."),
+            params={"status": str(status)},
+        )
+    return check_schedule_session(
+        is_chair=True, title=title, agenda=agenda, starts_at=starts_at, ends_at=ends_at
+    )

@@ -167,6 +167,14 @@ def check_lower_hand(*, user_id: int, target_id: int, is_chair: bool, in_queue: 
         raise ForumError(ErrorCode.CONFLICT, N_("That hand is not raised."))
 
 
+def check_lower_all_hands(*, is_chair: bool, queue_size: int) -> None:
+    """The chair clears the queue at once (a new item of the agenda, say)."""
+    if not is_chair:
+        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may lower every hand."))
+    if queue_size == 0:
+        raise ForumError(ErrorCode.CONFLICT, N_("No hand is raised."))
+
+
 def check_move(*, is_chair: bool, in_queue: bool, position: int, queue_size: int) -> None:
     if not is_chair:
         raise ForumError(ErrorCode.FORBIDDEN, N_("Only the chair may reorder the queue."))

@@ -22,6 +22,7 @@ from forum.actions.rooms import (
     session_wire,
 )
 from forum.actions.seats import do_set_observer_policy, get_presence
+from forum.actions.session_edits import do_edit_session
 from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
@@ -153,6 +154,34 @@ async def schedule(request: Request) -> Response:
             draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
         )
     return json_response(session_wire(row), status=201)
+
+
+@router.route(
+    "PUT",
+    "/rooms/{slug}/sessions/{session_id:id}",
+    summary="Edit a scheduled session (chair)",
+    body=ScheduleBody,
+    response=SessionOut,
+    auth="required",
+    errors=(401, 403, 404, 409, 422),
+)
+async def edit(request: Request) -> Response:
+    caller = await require_principal(request)
+    session_id: int = request.path_params["session_id"]
+    body = await read_json(request, ScheduleBody)
+    state = app_state(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        await end_read(session)
+        row = await do_edit_session(
+            session,
+            state["broker"],
+            room.id,
+            user=caller.user,
+            session_id=session_id,
+            draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
+        )
+    return json_response(session_wire(row))
 
 
 async def _lifecycle(request: Request, opening: bool) -> Response:

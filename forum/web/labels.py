@@ -6,9 +6,13 @@ the reader's language through `_()`, never by reformatting the code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Family, GroupKind, Role, Seat
 from forum.errors import N_
+from forum.i18n.reader import Reader
 
 FAMILY_NAMES = {
     Family.GOVERNMENT: N_("Government"),
@@ -63,3 +67,9 @@ LABELS: dict[str, dict[str, str]] = {
     "seat": {str(k): v for k, v in SEATS.items()},
     "format": {str(k): v for k, v in SESSION_FORMATS.items()},
 }
+
+
+def translated(names: Mapping[Any, str], shown_to: Reader) -> dict[str, str]:
+    """`names` (msgids by code) in the reader's language: for a page that hands them to
+    its script as well as to its template."""
+    return {str(code): shown_to.gettext(name) for code, name in names.items()}

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.accounts import check_register, do_login, do_logout, do_register
+from forum.actions.room_view import list_open_sessions
 from forum.auth import SESSION_COOKIE
 from forum.db.queries import (
     get_group,
@@ -47,6 +48,7 @@ async def home(request: Request) -> Response:
     async with db(request) as session:
         lines = await list_action_lines(session)
         groups = await list_groups(session)
+        live = await list_open_sessions(session)
     return render(
         request,
         "home.html",
@@ -55,6 +57,7 @@ async def home(request: Request) -> Response:
             action_lines=[line for line in lines if line.kind == "action_line"],
             themes=[line for line in lines if line.kind == "theme"],
             groups=groups,
+            live=live,
         ),
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from forum.web import (
     api_accounts,
@@ -15,11 +14,14 @@ from forum.web import (
     locale,
     pages,
     pages_discussions,
+    pages_room,
+    pages_room_chair,
     pages_rooms,
     sse,
 )
+from forum.web.assets import AssetFiles
 from forum.web.openapi import ApiRouter, openapi_document
-from forum.web.templates import STATIC_DIR
+from forum.web.templates import ASSETS
 
 API_ROUTERS: list[ApiRouter] = [
     api_structure.operations,
@@ -42,6 +44,8 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages.routes)
     routes.extend(locale.routes)
     routes.extend(pages_rooms.routes)
+    routes.extend(pages_room.routes)
+    routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
-    routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
+    routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes

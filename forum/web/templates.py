@@ -17,6 +17,7 @@ from forum.auth import CSRF_COOKIE, SESSION_COOKIE
 from forum.errors import ForumError
 from forum.i18n.catalogs import LANGUAGES, plural_categories, script_catalog
 from forum.i18n.reader import Reader
+from forum.web.assets import Assets
 from forum.web.http import app_state, secure_cookies
 from forum.web.labels import LABELS
 from forum.web.locale import browser_reader
@@ -25,6 +26,8 @@ from forum.web.refusals import audit_refusal
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
 STATIC_DIR = FRONTEND / "static"
+# Read once: a changed file gets a new name at the next start.
+ASSETS = Assets(STATIC_DIR)
 
 
 def csrf_token(request: Request) -> str:
@@ -143,6 +146,7 @@ def make_templates() -> Jinja2Templates:
     )
     templates = Jinja2Templates(env=env)
     templates.env.globals["csrf_token"] = csrf_token
+    templates.env.globals["static"] = ASSETS.url
     templates.env.globals["languages"] = LANGUAGES
     templates.env.globals["labels"] = LABELS
     templates.env.globals["script_strings"] = _script_strings

@@ -19,22 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from typing import Any, Final, cast
 
-from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from forum.actions import speaking
-from forum.actions.rooms import get_room_state, room_for
-from forum.actions.seats import do_take_seat, get_presence
+from forum.actions.rooms import do_close_session, do_open_session
 from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
-from forum.db.events import events_after
-from forum.db.models import Presence, Room
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE
@@ -44,27 +39,29 @@ from forum.origins import allowed_origin
 from forum.state import AppState
 from forum.ws.handshake import admit
 from forum.ws.hub import Connection, Hub
+from forum.ws.joining import join_room
 from forum.ws.protocol import (
     CLOSE_FLOOD,
     CLOSE_UNAUTHENTICATED,
     FLOOD_TOLERANCE,
     FRAME_WINDOW_S,
     FRAMES_PER_WINDOW,
-    MAX_REPLAY,
     ClientFrame,
+    CloseSession,
     ExtendFloor,
     GiveFloor,
     Join,
     Leave,
+    LowerAllHands,
     LowerHand,
     MoveInQueue,
+    OpenSession,
     Ping,
     RaiseHand,
     SetPolicy,
     Speak,
     TakeFloor,
     decode_frame,
-    encode,
     error_frame,
     frame_ref,
     validate_frame,
@@ -282,7 +279,7 @@ class Session:
             self.connection.push(pong)
             return
         if isinstance(frame, Join):
-            await self.join(frame)
+            await join_room(self.state, self.hub, self.connection, self.principal, frame)
             return
         if isinstance(frame, Leave):
             room_id, _, _ = self.seated()
@@ -305,6 +302,16 @@ class Session:
                 event = await speaking.do_lower_hand(
                     session, broker, room_id, user=user, target_id=frame.user_id
                 )
+            elif isinstance(frame, LowerAllHands):
+                event = await speaking.do_lower_all_hands(session, broker, room_id, user=user)
+            elif isinstance(frame, OpenSession | CloseSession):
+                action = do_open_session if isinstance(frame, OpenSession) else do_close_session
+                row = await action(session, broker, room_id, user=user, session_id=frame.session_id)
+                seq = row.open_seq if isinstance(frame, OpenSession) else row.close_seq
+                assert seq is not None  # noqa: S101 - set by the action with its event
+                self.hub.committed(room_id, seq)
+                self.ack(frame.ref, seq)
+                return
             elif isinstance(frame, MoveInQueue):
                 event = await speaking.do_move_in_queue(
                     session,
@@ -344,81 +351,6 @@ class Session:
         )
         if retry_after is not None:
             raise rate_limited(retry_after, N_("Too many interventions; try again in {seconds} s."))
-
-    async def join(self, frame: Join) -> None:
-        if self.principal is None:
-            raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to join a room."))
-        user = self.principal.user
-        sessionmaker = self.state["sessionmaker"]
-        broker = self.state["broker"]
-        async with sessionmaker() as session:
-            _group, room = await room_for(session, frame.room)
-        seat_id = str(uuid.uuid4())
-        async with sessionmaker() as session:
-            await do_take_seat(
-                session,
-                broker,
-                room.id,
-                user=user,
-                seat=frame.seat,
-                connection_id=seat_id,
-                worker=self.hub.worker,
-            )
-        # Seated anew: only now leave the old seat, so that a refused join changes nothing.
-        if self.connection.room_id is not None:
-            await self.hub.leave(self.connection)
-        self.connection.seat, self.connection.seat_id = frame.seat, seat_id
-        # Subscribe before reading: whatever commits from here on arrives live, and
-        # what was committed before is in the reads below. Overlaps are dropped by seq.
-        self.connection.holding = []
-        await self.hub.enter(self.connection, room.id)
-        async with sessionmaker() as session:
-            # A change of standing that committed between taking the seat and entering
-            # the room sent its notice before this connection could be found in it.
-            held = await session.scalar(
-                select(Presence.seat).where(Presence.id == self.connection.seat_id)
-            )
-            if held is None:
-                self.connection.holding, self.connection.seat = None, None
-                await self.hub.leave(self.connection)
-                raise ForumError(
-                    ErrorCode.SEAT_REVOKED,
-                    N_("Your role in this group changed as you joined: join again."),
-                )
-            seat = self.connection.seat = Seat(held)
-            room_row = await session.get(Room, room.id)
-            assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
-            last_seq = room_row.last_seq
-            since = frame.since
-            replay = []
-            if since is not None and since <= last_seq:
-                replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
-            resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
-            state = await get_room_state(session, room.id) if resync else None
-            presence = self.hub.presence_snapshot(room.id, room_row.presence_ver)
-            if presence is None:
-                presence = await get_presence(session, room.id)
-                self.hub.keep_presence_snapshot(room.id, presence)
-        if state is not None:
-            replay = []
-            upto = int(state["seq"])
-        else:
-            assert since is not None  # noqa: S101 - resync covers a missing since
-            upto = replay[-1].seq if replay else since
-        joined: dict[str, Any] = {
-            "type": "joined",
-            "room": room.id,
-            "seat": seat.value,
-            "seq": upto,
-            "state": state,
-            "presence": presence,
-            "replay": len(replay),
-        }
-        if frame.ref is not None:
-            joined["ref"] = frame.ref
-        first: list[tuple[int | None, str]] = [(None, encode(joined))]
-        first.extend((event.seq, encode(event.wire())) for event in replay)
-        self.connection.release(first, upto)
 
 
 def routes() -> list[WebSocketRoute]:

@@ -43,6 +43,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from forum.actions.rooms import room_channel
 from forum.actions.seats import do_leave_seat, do_sweep_presence, do_touch_presence
 from forum.actions.speaking import do_expire_floor
+from forum.actions.spectators import do_stop_watching
 from forum.auth import Principal
 from forum.broker import Broker, Listener, Message, user_channel
 from forum.connection_caps import Admission
@@ -98,9 +99,8 @@ class Connection:
         self.principal = principal
         self.room_id: int | None = None
         self.seat: Seat | None = None
-        # The id of its presence row: a new one for each join, so that a join into a
-        # new seat is taken before the old seat is left, and a refused one leaves it.
-        self.seat_id = self.id
+        # A signed-out connection counted among the room's spectators.
+        self.watching = False
         self.last_seq = 0
         self.closing = False
         # While joining, live frames wait here until the snapshot and replay are queued.
@@ -229,6 +229,8 @@ class RoomFanout:
     gap_timer: asyncio.TimerHandle | None = None
     presence: dict[int, dict[str, Any]] = field(default_factory=dict)
     presence_timer: asyncio.TimerHandle | None = None
+    # The newest spectator count seen, `{"count", "ver"}`, until the next flush.
+    spectators: dict[str, int] | None = None
     floor_timer: asyncio.TimerHandle | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     listener: Listener | None = None
@@ -431,7 +433,9 @@ class Hub:
         fanout.listener = listener
         await self.broker.subscribe(room_channel(fanout.room_id), listener)
 
-    async def leave(self, connection: Connection) -> None:
+    async def leave(self, connection: Connection, *, release_seat: bool = True) -> None:
+        """Stop delivering the room to `connection`, and give up its seat (unless a
+        join has moved it to another room already) or its spectator count."""
         room_id = connection.room_id
         if room_id is None:
             return
@@ -448,7 +452,11 @@ class Hub:
                     fanout.offering.cancel()
                 if fanout.listener is not None:
                     await self.broker.unsubscribe(room_channel(room_id), fanout.listener)
-        if connection.principal is not None and connection.seat is not None:
+        if connection.watching:
+            connection.watching = False
+            async with self.sessionmaker() as session:
+                await do_stop_watching(session, self.broker, room_id, connection_id=connection.id)
+        if release_seat and connection.principal is not None and connection.seat is not None:
             connection.seat = None
             async with self.sessionmaker() as session:
                 await do_leave_seat(
@@ -456,7 +464,7 @@ class Hub:
                     self.broker,
                     room_id,
                     user=connection.principal.user,
-                    connection_id=connection.seat_id,
+                    connection_id=connection.id,
                 )
 
     def _on_room(self, fanout: RoomFanout, message: Message) -> None:
@@ -540,6 +548,9 @@ class Hub:
             self._keep_newer(fanout, entry)
         for entry in message.get("left", ()):
             self._keep_newer(fanout, {**entry, "left": True})
+        counted = message.get("spectators")
+        if counted and (fanout.spectators is None or fanout.spectators["ver"] < counted["ver"]):
+            fanout.spectators = counted
         if fanout.presence_timer is None:
             fanout.presence_timer = asyncio.get_running_loop().call_later(
                 PRESENCE_FLUSH_S, self._flush_presence, fanout
@@ -554,7 +565,8 @@ class Hub:
     def _flush_presence(self, fanout: RoomFanout) -> None:
         fanout.presence_timer = None
         entries, fanout.presence = list(fanout.presence.values()), {}
-        frame = {
+        counted, fanout.spectators = fanout.spectators, None
+        frame: dict[str, Any] = {
             "type": "presence",
             "op": "update",
             "room": fanout.room_id,
@@ -565,6 +577,8 @@ class Hub:
                 if entry.get("left")
             ],
         }
+        if counted is not None:
+            frame["spectators"] = counted
         self._offer(fanout, None, encode(frame))
 
     def _offer(self, fanout: RoomFanout, seq: int | None, text: str) -> None:

@@ -49,10 +49,14 @@ class _Frame(BaseModel):
     ref: Ref | None = None
 
 
+SPECTATOR = "spectator"
+
+
 class Join(_Frame):
     type: Literal["join"]
     room: Annotated[str, Field(min_length=1, max_length=80)]
-    seat: Seat
+    # "spectator": a signed-out client watching, counted and never listed.
+    seat: Seat | Literal["spectator"]
     since: Annotated[int, Strict(), Field(ge=0, le=ID_MAX)] | None = None
 
 
@@ -71,6 +75,10 @@ class RaiseHand(_Frame):
 class LowerHand(_Frame):
     type: Literal["lower_hand"]
     user_id: UserId | None = None
+
+
+class LowerAllHands(_Frame):
+    type: Literal["lower_all_hands"]
 
 
 class MoveInQueue(_Frame):
@@ -99,6 +107,19 @@ class SetPolicy(_Frame):
     policy: QueuePolicy
 
 
+SessionId = Annotated[int, Field(ge=1, le=2**53)]
+
+
+class OpenSession(_Frame):
+    type: Literal["open_session"]
+    session_id: SessionId
+
+
+class CloseSession(_Frame):
+    type: Literal["close_session"]
+    session_id: SessionId
+
+
 class Speak(_Frame):
     type: Literal["speak"]
     body: Annotated[str, Field(max_length=16_384)]
@@ -110,11 +131,14 @@ ClientFrame = Annotated[
     | Ping
     | RaiseHand
     | LowerHand
+    | LowerAllHands
     | MoveInQueue
     | GiveFloor
     | TakeFloor
     | ExtendFloor
     | SetPolicy
+    | OpenSession
+    | CloseSession
     | Speak,
     Field(discriminator="type"),
 ]
@@ -125,11 +149,14 @@ FRAME_TYPES = frozenset(
         "ping",
         "raise_hand",
         "lower_hand",
+        "lower_all_hands",
         "move",
         "give_floor",
         "take_floor",
         "extend_floor",
         "set_policy",
+        "open_session",
+        "close_session",
         "speak",
     }
 )

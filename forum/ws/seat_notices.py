@@ -22,10 +22,9 @@ def apply_seat_notice(hub: Hub, user_id: int, message: Message) -> None:
     seats = message.get("connections") or {}
     room_id = int(message["room"])
     for connection in list(hub.users.get(user_id, ())):
-        # Presence rows are keyed by the seat a join took, not by the socket.
-        if connection.seat_id not in seats or connection.room_id != room_id:
+        if connection.id not in seats or connection.room_id != room_id:
             continue
-        seat = seats[connection.seat_id]
+        seat = seats[connection.id]
         if seat is None:
             # Out of the fan-out now, not when the task below runs: no later event of
             # the room reaches someone no longer allowed in it.

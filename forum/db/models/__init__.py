@@ -3,7 +3,14 @@
 from forum.db.base import Base
 from forum.db.models.accounts import AuthSession, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
-from forum.db.models.rooms import Attendance, Presence, Room, RoomEvent, RoomSession
+from forum.db.models.rooms import (
+    Attendance,
+    Presence,
+    Room,
+    RoomEvent,
+    RoomSession,
+    Spectator,
+)
 from forum.db.models.structure import ActionLine, Group, GroupActionLine, Membership
 
 __all__ = [
@@ -22,6 +29,7 @@ __all__ = [
     "Room",
     "RoomEvent",
     "RoomSession",
+    "Spectator",
     "Thread",
     "User",
 ]

@@ -132,3 +132,23 @@ class Attendance(Base):
     seat: Mapped[str] = mapped_column(String(20), primary_key=True)
     family: Mapped[str] = mapped_column(String(32))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Spectator(Base):
+    """One signed-out connection watching a room: counted, never listed.
+
+    Kept in the database like presence, so that every worker counts the spectators of
+    all workers, and swept the same way when a worker stops refreshing its rows.
+    """
+
+    __tablename__ = "room_spectators"
+    __table_args__ = (
+        Index("ix_room_spectators_room_id", "room_id"),
+        Index("ix_room_spectators_worker", "worker"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    worker: Mapped[str] = mapped_column(String(36))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

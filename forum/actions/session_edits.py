@@ -1,0 +1,57 @@
+"""Editing a scheduled session: its title, agenda, format and times, before it opens."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.actions.rooms import SessionDraft, locked, member_of, publish, session_wire
+from forum.broker import Broker
+from forum.db.engine import write_transaction
+from forum.db.events import append_event
+from forum.db.models import RoomSession, User
+from forum.domain.sessions import SessionStatus, check_edit_session
+from forum.errors import N_, ErrorCode, ForumError
+from forum.text import render_markdown_async
+
+
+async def do_edit_session(
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    session_id: int,
+    draft: SessionDraft,
+) -> RoomSession:
+    """Replace what a scheduled session says; the room sees `session`/`edit` with the
+    session as it now is (under `scheduled`, as a new one is announced)."""
+    # Rendered before the write lock is taken: Markdown may take a while.
+    agenda_html = await render_markdown_async(draft.agenda) if draft.agenda.strip() else ""
+    async with write_transaction(session):
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        row = await session.get(RoomSession, session_id, populate_existing=True)
+        if row is None or row.room_id != room.id:
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such session in this room."))
+        row.title = check_edit_session(
+            is_chair=actor.is_chair,
+            status=SessionStatus(row.status),
+            title=draft.title,
+            agenda=draft.agenda,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+        )
+        row.agenda, row.agenda_html = draft.agenda, agenda_html
+        row.format = draft.format.value
+        row.starts_at, row.ends_at = draft.starts_at, draft.ends_at
+        event = await append_event(
+            session,
+            room,
+            "session",
+            "edit",
+            {"scheduled": session_wire(row)},
+            actor_id=user.id,
+            session_id=row.id,
+        )
+    await publish(broker, room_id, event.wire())
+    return row

@@ -1,0 +1,198 @@
+"""Compressed responses for readers on slow links: Brotli where the client takes it,
+else gzip, for pages, JSON, feeds and static files alike.
+
+A body of known length is compressed whole; one sent in parts (but never an event
+stream, whose events must go out as they happen) part by part. Static files under a
+hashed name never change, so each is compressed once, at Brotli's best, and kept. A
+compressed body has other bytes than the plain one, so its strong ETag becomes weak
+(`matches` in `conditional.py` compares them weakly, as RFC 9110 says for
+`If-None-Match`), and every answer says it varies by `Accept-Encoding`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable
+
+import brotli
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MINIMUM_SIZE = 500
+# Bodies of known length up to this are compressed in one piece; larger ones in parts.
+WHOLE_LIMIT = 1024 * 1024
+# Quick enough per request for pages and JSON; static files get the best, once.
+DYNAMIC_BROTLI_QUALITY = 5
+DYNAMIC_GZIP_LEVEL = 6
+COMPRESSIBLE = (
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/atom+xml",
+    "application/xml",
+    "image/svg+xml",
+)
+_CACHE_LIMIT = 8 * 1024 * 1024
+
+
+def choose_encoding(accept_encoding: str) -> str | None:
+    """`br` or `gzip` as the client's Accept-Encoding allows (q=0 refuses), Brotli first."""
+    offered: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        offered[name.strip().lower()] = quality
+    for encoding in ("br", "gzip"):
+        if offered.get(encoding, offered.get("*", 0.0)) > 0:
+            return encoding
+    return None
+
+
+def compress(body: bytes, encoding: str, *, best: bool = False) -> bytes:
+    if encoding == "br":
+        return bytes(brotli.compress(body, quality=11 if best else DYNAMIC_BROTLI_QUALITY))
+    return gzip.compress(body, compresslevel=9 if best else DYNAMIC_GZIP_LEVEL, mtime=0)
+
+
+def _streaming_compressor(encoding: str) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
+    if encoding == "br":
+        compressor = brotli.Compressor(quality=DYNAMIC_BROTLI_QUALITY)
+        return (lambda data: bytes(compressor.process(data) + compressor.flush())), (
+            lambda: bytes(compressor.finish())
+        )
+    gz = zlib.compressobj(DYNAMIC_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return (lambda data: gz.compress(data) + gz.flush(zlib.Z_SYNC_FLUSH)), gz.flush
+
+
+class CompressionMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # (encoding, ETag) -> compressed body, for immutable static files only.
+        self._cache: dict[tuple[str, str], bytes] = {}
+        self._cached_bytes = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        encoding = choose_encoding(Headers(scope=scope).get("accept-encoding", ""))
+        responder = _Responder(self, encoding, send)
+        await self.app(scope, receive, responder)
+
+    def cached(self, key: tuple[str, str]) -> bytes | None:
+        return self._cache.get(key)
+
+    def keep(self, key: tuple[str, str], body: bytes) -> None:
+        if self._cached_bytes + len(body) <= _CACHE_LIMIT:
+            self._cache[key] = body
+            self._cached_bytes += len(body)
+
+
+class _Responder:
+    """Sits between the app and the server for one response."""
+
+    def __init__(self, owner: CompressionMiddleware, encoding: str | None, send: Send) -> None:
+        self.owner = owner
+        self.encoding = encoding
+        self.send = send
+        self.start: Message | None = None
+        self.parts: list[bytes] = []
+        self.whole = False
+        self.streaming: tuple[Callable[[bytes], bytes], Callable[[], bytes]] | None = None
+        self.passthrough = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.begin(message)
+            if self.passthrough:
+                await self.send(message)
+            return
+        if message["type"] != "http.response.body" or self.passthrough:
+            await self.send(message)
+            return
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        if self.streaming is not None:
+            process, finish = self.streaming
+            chunk = process(body) if body else b""
+            if not more:
+                chunk += finish()
+            await self.send({"type": "http.response.body", "body": chunk, "more_body": more})
+            return
+        self.parts.append(body)
+        if more and self.whole:
+            return
+        if more:
+            # A body in parts of unknown length: compress as it goes.
+            assert self.start is not None  # noqa: S101 - the start came first
+            assert self.encoding is not None  # noqa: S101 - passthrough otherwise
+            headers = MutableHeaders(scope=self.start)
+            self.mark(headers)
+            del headers["content-length"]
+            await self.send(self.start)
+            self.streaming = _streaming_compressor(self.encoding)
+            pending, self.parts = b"".join(self.parts), []
+            await self.send(
+                {
+                    "type": "http.response.body",
+                    "body": self.streaming[0](pending),
+                    "more_body": True,
+                }
+            )
+            return
+        await self.finish_whole(b"".join(self.parts))
+
+    def begin(self, message: Message) -> None:
+        self.start = message
+        headers = MutableHeaders(scope=message)
+        compressible = headers.get("content-type", "").split(";")[0].strip() in COMPRESSIBLE
+        if message["status"] in (204, 304) or not compressible or "content-encoding" in headers:
+            self.passthrough = True
+            if compressible:
+                headers.add_vary_header("Accept-Encoding")
+            return
+        headers.add_vary_header("Accept-Encoding")
+        if self.encoding is None:
+            self.passthrough = True
+            return
+        length = headers.get("content-length")
+        self.whole = length is not None and length.isdigit() and int(length) <= WHOLE_LIMIT
+
+    def mark(self, headers: MutableHeaders) -> None:
+        assert self.encoding is not None  # noqa: S101 - only called when compressing
+        headers["content-encoding"] = self.encoding
+        etag = headers.get("etag")
+        if etag and not etag.startswith("W/"):
+            headers["etag"] = "W/" + etag
+
+    async def finish_whole(self, body: bytes) -> None:
+        assert self.start is not None  # noqa: S101 - the start came first
+        assert self.encoding is not None  # noqa: S101 - passthrough otherwise
+        headers = MutableHeaders(scope=self.start)
+        if len(body) < MINIMUM_SIZE:
+            await self.send(self.start)
+            await self.send({"type": "http.response.body", "body": body})
+            return
+        immutable = "immutable" in headers.get("cache-control", "")
+        etag = headers.get("etag")
+        key = (self.encoding, etag) if immutable and etag else None
+        compressed = self.owner.cached(key) if key else None
+        if compressed is None:
+            compressed = compress(body, self.encoding, best=immutable)
+            if key:
+                self.owner.keep(key, compressed)
+        self.mark(headers)
+        headers["content-length"] = str(len(compressed))
+        await self.send(self.start)
+        await self.send({"type": "http.response.body", "body": compressed})

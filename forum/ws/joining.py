@@ -1,0 +1,112 @@
+"""Joining a room over `/ws`: on a seat (signed in) or as a spectator (signed out).
+
+A join answers with `joined`: the room's state (or, with `since`, the events missed),
+and a fresh presence snapshot. A refused join changes nothing: a connection already
+seated keeps its room and seat, because the new seat is taken, and the old one given
+up, in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from forum.actions.rooms import get_room_state, room_for
+from forum.actions.seats import do_take_seat, get_presence
+from forum.actions.spectators import do_watch_room
+from forum.auth import Principal
+from forum.db.events import events_after
+from forum.db.models import Presence, Room
+from forum.domain.seats import check_watch
+from forum.domain.vocabulary import Seat
+from forum.errors import N_, ErrorCode, ForumError
+from forum.state import AppState
+from forum.ws.hub import Connection, Hub
+from forum.ws.protocol import MAX_REPLAY, SPECTATOR, Join, encode
+
+
+async def join_room(
+    state: AppState, hub: Hub, connection: Connection, principal: Principal | None, frame: Join
+) -> None:
+    seat = None if frame.seat == SPECTATOR else Seat(frame.seat)
+    check_watch(signed_in=principal is not None, seat=seat)
+    sessionmaker = state["sessionmaker"]
+    broker = state["broker"]
+    async with sessionmaker() as session:
+        _group, room = await room_for(session, frame.room)
+    if seat is None:
+        # Nothing refuses a spectator from here on, so the old room may go first.
+        if connection.room_id is not None:
+            await hub.leave(connection)
+        async with sessionmaker() as session:
+            await do_watch_room(
+                session, broker, room.id, connection_id=connection.id, worker=hub.worker
+            )
+        connection.watching = True
+    else:
+        assert principal is not None  # noqa: S101 - check_watch refuses a seat signed out
+        async with sessionmaker() as session:
+            await do_take_seat(
+                session,
+                broker,
+                room.id,
+                user=principal.user,
+                seat=seat,
+                connection_id=connection.id,
+                worker=hub.worker,
+            )
+        if connection.room_id is not None and connection.room_id != room.id:
+            # The seat in the old room went with the take above; only delivery is left.
+            await hub.leave(connection, release_seat=False)
+        connection.seat = seat
+    # Subscribe before reading: whatever commits from here on arrives live, and
+    # what was committed before is in the reads below. Overlaps are dropped by seq.
+    connection.holding = []
+    await hub.enter(connection, room.id)
+    async with sessionmaker() as session:
+        if seat is not None:
+            # A change of standing that committed between taking the seat and entering
+            # the room sent its notice before this connection could be found in it.
+            held = await session.scalar(select(Presence.seat).where(Presence.id == connection.id))
+            if held is None:
+                connection.holding, connection.seat = None, None
+                await hub.leave(connection)
+                raise ForumError(
+                    ErrorCode.SEAT_REVOKED,
+                    N_("Your role in this group changed as you joined: join again."),
+                )
+            seat = connection.seat = Seat(held)
+        room_row = await session.get(Room, room.id)
+        assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
+        last_seq = room_row.last_seq
+        since = frame.since
+        replay = []
+        if since is not None and since <= last_seq:
+            replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
+        resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
+        room_state = await get_room_state(session, room.id) if resync else None
+        presence = hub.presence_snapshot(room.id, room_row.presence_ver)
+        if presence is None:
+            presence = await get_presence(session, room.id)
+            hub.keep_presence_snapshot(room.id, presence)
+    if room_state is not None:
+        replay = []
+        upto = int(room_state["seq"])
+    else:
+        assert since is not None  # noqa: S101 - resync covers a missing since
+        upto = replay[-1].seq if replay else since
+    joined: dict[str, Any] = {
+        "type": "joined",
+        "room": room.id,
+        "seat": SPECTATOR if seat is None else seat.value,
+        "seq": upto,
+        "state": room_state,
+        "presence": presence,
+        "replay": len(replay),
+    }
+    if frame.ref is not None:
+        joined["ref"] = frame.ref
+    first: list[tuple[int | None, str]] = [(None, encode(joined))]
+    first.extend((event.seq, encode(event.wire())) for event in replay)
+    connection.release(first, upto)
