@@ -328,3 +328,22 @@ async def test_signed_in_readers_see_post_heads_in_their_own_language(
     head = re.compile(r'<span class="muted">· <bdi>[^<]*</bdi> · ([^<]*)</span>')
     assert head.findall(seen_in_french) == ["Société civile"]
     assert head.findall(seen_in_english) == ["Civil society"]
+
+
+async def test_the_live_room_and_its_script_speak_french(sqlite_server: LiveServer) -> None:
+    from tests.rooms_support import GROUP
+
+    async with client(sqlite_server) as http:
+        page = await http.get(f"/groups/{GROUP}/room", headers={"Accept-Language": "fr"})
+    assert page.status_code == 200 and _lang(page.text) == "fr"
+    assert "Salle en direct" in page.text and "Personne n'a la parole." in page.text
+    parser = _Visible()
+    parser.feed(page.text)
+    assert set(parser.texts) & _english_only("fr") == set()
+    found = re.search(r'<script type="application/json" id="room-text">(.*?)</script>', page.text)
+    assert found is not None
+    text = json.loads(found.group(1))
+    assert text["connecting"] == "Connexion…"
+    assert text["spectators"]["one"] == "{count} personne suit sans être connectée"
+    assert text["spectators"]["many"].startswith("{count} de personnes")
+    assert text["seats"]["remote"] == "à distance"

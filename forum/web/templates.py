@@ -139,6 +139,7 @@ def make_templates() -> Jinja2Templates:
     env.filters.update(
         datetime=_datetime,
         local_time=_local_time,
+        local_clock=_local_clock,
         date=_date,
         time=_time,
         number=_number,
