@@ -1,0 +1,110 @@
+"""`run.py move-database`: an embedded SQLite forum filled through the real server,
+moved to an empty PostgreSQL database, is the same forum there, and carries on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from forum.db.engine import create_engine
+from forum.db.models import Presence
+from forum.db.transfer import copied_tables
+from tests.conftest import make_settings
+from tests.ops_support import carries_on, empty_postgres, fill_forum, seen
+from tests.support import live_server
+
+__all__ = ["empty_postgres"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def move(source: str, target: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the command under test
+        [sys.executable, str(ROOT / "run.py"), "move-database", "--from", source, "--to", target],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+        check=False,
+    )
+
+
+def plain(url: str) -> str:
+    """The URL as an operator types it (run.py picks the async drivers)."""
+    return url.replace("+aiosqlite", "").replace("+asyncpg", "")
+
+
+async def table_counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return {
+                table.name: int(
+                    await connection.scalar(select(func.count()).select_from(table)) or 0
+                )
+                for table in copied_tables()
+            }
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_forum_moves_to_postgresql_without_losing_a_post(
+    sqlite_url: str, empty_postgres: str, tmp_path: Path
+) -> None:
+    async with live_server(make_settings(sqlite_url, tmp_path)) as server:
+        filled = await fill_forum(server)
+        before = await seen(server, filled)
+    counts = await table_counts(sqlite_url)
+
+    done = move(plain(sqlite_url), plain(empty_postgres))
+    assert done.returncode == 0, done.stderr
+    assert "row counts match" in done.stdout
+    assert await table_counts(empty_postgres) == counts
+
+    async with live_server(make_settings(empty_postgres, tmp_path)) as server:
+        assert server.state["settings"].database_url.startswith("postgresql")
+        # The seed of a start matches what was moved and adds nothing.
+        assert await table_counts(empty_postgres) == counts
+        assert await seen(server, filled) == before
+        await carries_on(server, filled, before)
+        async with server.state["sessionmaker"]() as session:
+            assert await session.scalar(select(func.count()).select_from(Presence)) == 0
+
+
+async def test_a_target_that_holds_data_is_refused_and_left_as_it_was(
+    sqlite_url: str, database_url: str, tmp_path: Path
+) -> None:
+    target = database_url.replace("+aiosqlite", "")
+    if target == plain(sqlite_url):
+        return  # the same file: covered by the next test
+    before = await table_counts(database_url)
+    assert before["action_lines"] > 0  # the seed
+    done = move(plain(sqlite_url), plain(database_url))
+    assert done.returncode == 2
+    assert "already holds data" in done.stderr and "nothing was written" in done.stderr
+    assert await table_counts(database_url) == before
+
+
+async def test_a_source_behind_the_code_or_missing_is_refused(
+    empty_postgres: str, tmp_path: Path
+) -> None:
+    missing = move(f"sqlite:///{tmp_path / 'none.db'}", plain(empty_postgres))
+    assert missing.returncode == 2 and "no SQLite database" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    old = tmp_path / "old.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{old}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+    await engine.dispose()
+    behind = move(f"sqlite:///{old}", plain(empty_postgres))
+    assert behind.returncode == 2 and "start the forum on it once" in behind.stderr
+    engine = create_engine(empty_postgres)
+    async with engine.connect() as connection:
+        tables = await connection.scalar(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        )
+    await engine.dispose()
+    assert tables == 0
