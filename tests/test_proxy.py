@@ -92,9 +92,7 @@ async def test_pages_sign_in_rooms_and_event_streams_work_through_nginx(
         # scheme the proxy forwards.
         member = await person(sqlite_server, role="member")
         headers = {"Authorization": f"Bearer {member.token}", "Origin": proxy.url}
-        async with connect(
-            proxy.ws_url + "/ws", additional_headers=headers, ssl=proxy.tls()
-        ) as ws:
+        async with connect(proxy.ws_url + "/ws", additional_headers=headers, ssl=proxy.tls()) as ws:
             peer = Peer(ws)
             assert (await peer.next())["type"] == "hello"
             joined = await peer.join("remote")

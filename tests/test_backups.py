@@ -1,0 +1,145 @@
+"""Backups as docs/operations.md tells them: `pg_dump` and `pg_restore` on PostgreSQL,
+SQLite's online `.backup` while the server runs and writes. A forum filled through the
+real server, restored into a fresh database, is found whole and carries on; its
+sessions survive with the secret key, and not without it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from forum.db.models import Post, Thread
+from tests.conftest import _admin_url, _pg_admin, make_settings
+from tests.ops_support import carries_on, fill_forum, seen
+from tests.rooms_support import api
+from tests.support import PASSWORD, LiveServer, client, live_server
+
+PG_ARGS = ["--host", "127.0.0.1", "--username", "postgres"]
+
+
+def plain(url: str) -> str:
+    return url.replace("+asyncpg", "")
+
+
+async def signed_in_cookie(server: LiveServer, email: str) -> str:
+    async with client(server) as http:
+        await http.login(email, PASSWORD)
+        cookie = http.cookies.get("forum_session")
+    assert cookie
+    return cookie
+
+
+async def me(server: LiveServer, cookie: str) -> int:
+    async with client(server, cookies={"forum_session": cookie}) as http:
+        return (await http.get("/api/me")).status_code
+
+
+async def test_pg_dump_and_pg_restore_round_trip(database_url: str, tmp_path: Path) -> None:
+    if not database_url.startswith("postgresql"):
+        return  # the SQLite backup has its own test below
+    async with live_server(make_settings(database_url, tmp_path)) as server:
+        filled = await fill_forum(server)
+        before = await seen(server, filled)
+        cookie = await signed_in_cookie(server, filled.people[1].user["email"])
+
+    dump = tmp_path / "agora.dump"
+    name = database_url.rsplit("/", 1)[1]
+    subprocess.run(  # noqa: S603 - the documented command
+        [shutil.which("pg_dump") or "pg_dump", *PG_ARGS, "--format=custom", f"--file={dump}", name],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    restored = f"agora_restored_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f"CREATE DATABASE {restored}")
+    try:
+        subprocess.run(  # noqa: S603 - the documented command
+            [
+                shutil.which("pg_restore") or "pg_restore",
+                *PG_ARGS,
+                "--no-owner",
+                "--exit-on-error",
+                f"--dbname={restored}",
+                str(dump),
+            ],  # fmt: skip
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        settings = make_settings(_admin_url(restored), tmp_path)
+        async with live_server(settings) as server:
+            assert await seen(server, filled) == before
+            assert await me(server, cookie) == 200
+            await carries_on(server, filled, before)
+    finally:
+        await _pg_admin(f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")
+
+
+async def test_sqlite_online_backup_while_the_server_writes(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    source = Path(sqlite_url.split("///", 1)[1])
+    backup = tmp_path / "backup.db"
+    settings = make_settings(sqlite_url, tmp_path)
+    async with live_server(settings) as server:
+        filled = await fill_forum(server)
+        before = await seen(server, filled)
+        cookie = await signed_in_cookie(server, filled.people[1].user["email"])
+        writer = filled.people[2]
+        opened = await api(
+            writer, "POST", "/api/action-lines/C3/threads", {"title": "W", "body": "w"}
+        )
+        busy = opened.json()["thread"]["id"]
+        written = 0
+        done = asyncio.Event()
+
+        async def write() -> None:
+            nonlocal written
+            while not done.is_set() and written < 200:
+                answer = await api(writer, "POST", f"/api/threads/{busy}/posts", {"body": "w"})
+                assert answer.status_code == 201, answer.text
+                written += 1
+
+        task = asyncio.create_task(write())
+        while written < 3:
+            await asyncio.sleep(0.01)
+        copy = await asyncio.create_subprocess_exec(
+            shutil.which("sqlite3") or "sqlite3", str(source), f".backup {backup}"
+        )
+        assert await copy.wait() == 0
+        during = written
+        while written < during + 3:
+            await asyncio.sleep(0.01)
+        done.set()
+        await task
+
+    integrity = subprocess.run(  # noqa: S603 - fixed arguments
+        ["sqlite3", str(backup), "PRAGMA integrity_check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert integrity.stdout.strip() == "ok"
+    async with live_server(make_settings(f"sqlite+aiosqlite:///{backup}", tmp_path)) as server:
+        # One moment of the forum: the busy thread's counter matches its posts.
+        async with server.state["sessionmaker"]() as session:
+            thread = await session.get(Thread, busy)
+            posts = await session.scalar(
+                select(func.count()).select_from(Post).where(Post.thread_id == busy)
+            )
+        assert thread is not None and posts is not None
+        assert 3 <= thread.reply_count == posts - 1 < written + 1
+        assert await seen(server, filled) == before
+        assert await me(server, cookie) == 200
+        await carries_on(server, filled, before)
+    # Without the secret key that signed it, no session survives.
+    other_key = settings.with_(
+        database_url=f"sqlite+aiosqlite:///{backup}", secret_key="another-key-" + "y" * 32
+    )
+    async with live_server(other_key) as server:
+        assert await me(server, cookie) == 401
