@@ -3,13 +3,16 @@ moved to an empty PostgreSQL database, is the same forum there, and carries on."
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
+from forum import move_cli
 from forum.db.engine import create_engine
 from forum.db.models import Presence
 from forum.db.transfer import copied_tables
@@ -19,6 +22,16 @@ from tests.support import live_server
 
 __all__ = ["empty_postgres"]
 ROOT = Path(__file__).resolve().parent.parent
+
+
+async def refused(source: str, target: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """The command's exit status and what it said, run in this process (a refusal
+    needs no fresh interpreter; the successful move below runs `run.py` itself)."""
+    status = await asyncio.to_thread(move_cli.move, ["--from", source, "--to", target])
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err
 
 
 def move(source: str, target: str) -> subprocess.CompletedProcess[str]:
@@ -75,32 +88,28 @@ async def test_a_sqlite_forum_moves_to_postgresql_without_losing_a_post(
 
 
 async def test_a_target_that_holds_data_is_refused_and_left_as_it_was(
-    sqlite_url: str, database_url: str, tmp_path: Path
+    sqlite_template: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = database_url.replace("+aiosqlite", "")
-    if target == plain(sqlite_url):
-        return  # the same file: covered by the next test
     before = await table_counts(database_url)
-    assert before["action_lines"] > 0  # the seed
-    done = move(plain(sqlite_url), plain(database_url))
-    assert done.returncode == 2
-    assert "already holds data" in done.stderr and "nothing was written" in done.stderr
+    assert before["action_lines"] > 0  # the seed of a start
+    said = await refused(f"sqlite:///{sqlite_template}", plain(database_url), capsys)
+    assert "already holds data" in said and "nothing was written" in said
     assert await table_counts(database_url) == before
 
 
 async def test_a_source_behind_the_code_or_missing_is_refused(
-    empty_postgres: str, tmp_path: Path
+    empty_postgres: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    missing = move(f"sqlite:///{tmp_path / 'none.db'}", plain(empty_postgres))
-    assert missing.returncode == 2 and "no SQLite database" in missing.stderr
+    said = await refused(f"sqlite:///{tmp_path / 'none.db'}", plain(empty_postgres), capsys)
+    assert "no SQLite database" in said
     assert not (tmp_path / "none.db").exists()
     old = tmp_path / "old.db"
     engine = create_engine(f"sqlite+aiosqlite:///{old}")
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
     await engine.dispose()
-    behind = move(f"sqlite:///{old}", plain(empty_postgres))
-    assert behind.returncode == 2 and "start the forum on it once" in behind.stderr
+    said = await refused(f"sqlite:///{old}", plain(empty_postgres), capsys)
+    assert "start the forum on it once" in said
     engine = create_engine(empty_postgres)
     async with engine.connect() as connection:
         tables = await connection.scalar(
@@ -108,3 +117,5 @@ async def test_a_source_behind_the_code_or_missing_is_refused(
         )
     await engine.dispose()
     assert tables == 0
+    said = await refused(f"sqlite:///{old}", f"sqlite:///{old}", capsys)
+    assert "the same database" in said
