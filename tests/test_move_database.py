@@ -7,14 +7,15 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from forum import move_cli
 from forum.db.engine import create_engine
-from forum.db.models import Presence
+from forum.db.models import Presence, Room
 from forum.db.transfer import copied_tables
 from tests.conftest import make_settings
 from tests.ops_support import carries_on, empty_postgres, fill_forum, seen
@@ -64,12 +65,33 @@ async def table_counts(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+async def leave_a_ghost(url: str, user_id: int) -> None:
+    """A presence row of a worker that died, as a crashed server leaves it."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            room_id = await connection.scalar(select(Room.id).limit(1))
+            await connection.execute(
+                insert(Presence).values(
+                    id=str(uuid.uuid4()),
+                    room_id=room_id,
+                    user_id=user_id,
+                    seat="remote",
+                    family="government",
+                    worker=str(uuid.uuid4()),
+                )  # fmt: skip
+            )
+    finally:
+        await engine.dispose()
+
+
 async def test_a_sqlite_forum_moves_to_postgresql_without_losing_a_post(
     sqlite_url: str, empty_postgres: str, tmp_path: Path
 ) -> None:
     async with live_server(make_settings(sqlite_url, tmp_path)) as server:
         filled = await fill_forum(server)
         before = await seen(server, filled)
+    await leave_a_ghost(sqlite_url, filled.people[1].id)
     counts = await table_counts(sqlite_url)
 
     done = move(plain(sqlite_url), plain(empty_postgres))
@@ -83,6 +105,7 @@ async def test_a_sqlite_forum_moves_to_postgresql_without_losing_a_post(
         assert await table_counts(empty_postgres) == counts
         assert await seen(server, filled) == before
         await carries_on(server, filled, before)
+        # Nobody is in a room of a stopped forum: the dead worker's row stayed behind.
         async with server.state["sessionmaker"]() as session:
             assert await session.scalar(select(func.count()).select_from(Presence)) == 0
 
