@@ -5,16 +5,12 @@ readers see of it, and a check that a copy of it carries on without collisions."
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from forum.db.models import Group, Post, Presence, Room, RoomEvent, Thread
-from tests.conftest import _admin_url, _pg_admin
 from tests.discussions_support import set_role
 from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, client
@@ -159,13 +155,3 @@ async def carries_on(server: LiveServer, filled: Filled, views: dict[str, Any]) 
         )
     assert seqs and seqs[0] == views["room_seq"] + 1
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
-
-
-@pytest.fixture
-def empty_postgres(postgres_template: str) -> Iterator[str]:
-    """A PostgreSQL database with nothing in it, not even the forum's tables."""
-    del postgres_template  # requested for its skip (or failure in CI) when unreachable
-    name = f"agora_ops_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
-    yield _admin_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

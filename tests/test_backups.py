@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from forum.db.models import Post, Thread
-from tests.conftest import _admin_url, _pg_admin, make_settings
+from tests.conftest import make_settings
 from tests.ops_support import carries_on, fill_forum, seen
 from tests.rooms_support import api
 from tests.support import PASSWORD, LiveServer, client, live_server
@@ -40,47 +39,32 @@ async def me(server: LiveServer, cookie: str) -> int:
         return (await http.get("/api/me")).status_code
 
 
+def run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_pg_dump_and_pg_restore_round_trip(database_url: str, tmp_path: Path) -> None:
+async def test_pg_dump_and_pg_restore_round_trip(
+    database_url: str, empty_postgres: str, tmp_path: Path
+) -> None:
+    dump = tmp_path / "agora.dump"
     async with live_server(make_settings(database_url, tmp_path)) as server:
         filled = await fill_forum(server)
         before = await seen(server, filled)
         cookie = await signed_in_cookie(server, filled.people[1].user["email"])
-
-    dump = tmp_path / "agora.dump"
-    name = database_url.rsplit("/", 1)[1]
+        # While the forum runs: the dump is one snapshot.
+        name = database_url.rsplit("/", 1)[1]
+        await asyncio.to_thread(run, "pg_dump", *PG_ARGS, "--format=custom", f"--file={dump}", name)
+    restored = empty_postgres.rsplit("/", 1)[1]
     await asyncio.to_thread(
-        subprocess.run,
-        [shutil.which("pg_dump") or "pg_dump", *PG_ARGS, "--format=custom", f"--file={dump}", name],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    restored = f"agora_restored_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f"CREATE DATABASE {restored}")
-    try:
-        await asyncio.to_thread(
-            subprocess.run,
-            [
-                shutil.which("pg_restore") or "pg_restore",
-                *PG_ARGS,
-                "--no-owner",
-                "--exit-on-error",
-                f"--dbname={restored}",
-                str(dump),
-            ],  # fmt: skip
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        settings = make_settings(_admin_url(restored), tmp_path)
-        async with live_server(settings) as server:
-            assert await seen(server, filled) == before
-            assert await me(server, cookie) == 200
-            await carries_on(server, filled, before)
-    finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")
+        run, "pg_restore", *PG_ARGS, "--no-owner", "--exit-on-error", f"--dbname={restored}",
+        str(dump),
+    )  # fmt: skip
+    async with live_server(make_settings(empty_postgres, tmp_path)) as server:
+        assert await seen(server, filled) == before
+        assert await me(server, cookie) == 200
+        await carries_on(server, filled, before)
 
 
 async def test_sqlite_online_backup_while_the_server_writes(

@@ -18,10 +18,9 @@ from forum.db.engine import create_engine
 from forum.db.models import Presence, Room
 from forum.db.transfer import copied_tables
 from tests.conftest import make_settings
-from tests.ops_support import carries_on, empty_postgres, fill_forum, seen
+from tests.ops_support import carries_on, fill_forum, seen
 from tests.support import live_server
 
-__all__ = ["empty_postgres"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
