@@ -1,6 +1,7 @@
 """Start Agora: `python run.py` serves on http://127.0.0.1:8000 with embedded SQLite.
 
-`python run.py create-secretariat EMAIL` appoints the first secretariat account.
+`python run.py create-secretariat EMAIL` appoints the first secretariat account;
+`python run.py move-database --to postgresql://…` copies the forum into an empty database.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ def main(argv: list[str] | None = None) -> None:
         from forum.admin_cli import create_secretariat
 
         raise SystemExit(create_secretariat(argv[1:]))
+    if argv[:1] == ["move-database"]:
+        from forum.move_cli import move
+
+        raise SystemExit(move(argv[1:]))
     parser = argparse.ArgumentParser(
         description="Run the Agora forum.",
-        epilog="Also: run.py create-secretariat EMAIL (appoint the first secretariat account).",
+        epilog="Also: run.py create-secretariat EMAIL (appoint the first secretariat account); "
+        "run.py move-database --to URL (copy the forum into an empty database).",
     )
     parser.add_argument("--host", default=os.environ.get("FORUM_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FORUM_PORT", "8000")))

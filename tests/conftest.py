@@ -114,6 +114,17 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 
 @pytest.fixture
+def empty_postgres(postgres_template: str) -> Iterator[str]:
+    """A PostgreSQL database with nothing in it, not even the forum's tables: where a
+    restore or a move goes."""
+    del postgres_template  # requested for its skip (or failure in CI) when unreachable
+    name = f"agora_empty_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    yield _admin_url(name)
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

@@ -24,6 +24,7 @@ from forum.db.base import utcnow
 from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import Attendance, Presence, Room, RoomEvent, User
+from forum.db.queries import rooms_seen_before
 from forum.domain.seats import check_set_observer_policy, check_take_seat, parse_observer_policy
 from forum.domain.vocabulary import Family, Seat
 
@@ -191,16 +192,7 @@ async def do_sweep_presence(
 ) -> int:
     """Remove connections whose worker stopped refreshing them (it died)."""
     cutoff = utcnow() - stale_after
-    async with session.begin():
-        stale = (
-            (
-                await session.execute(
-                    select(Presence.room_id).where(Presence.seen_at < cutoff).distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
+    stale = await rooms_seen_before(session, Presence, cutoff)
     removed = 0
     for room_id in stale:
         async with write_transaction(session):

@@ -20,6 +20,7 @@ from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
 from forum.db.models import Room, Spectator
+from forum.db.queries import rooms_seen_before
 
 
 async def count_spectators(session: AsyncSession, room_id: int) -> int:
@@ -82,16 +83,7 @@ async def touch_spectators(session: AsyncSession, *, worker: str, now: datetime)
 
 async def sweep_spectators(session: AsyncSession, broker: Broker, *, cutoff: datetime) -> int:
     """Remove spectators whose worker stopped refreshing them (it died)."""
-    async with session.begin():
-        stale = (
-            (
-                await session.execute(
-                    select(Spectator.room_id).where(Spectator.seen_at < cutoff).distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
+    stale = await rooms_seen_before(session, Spectator, cutoff)
     removed = 0
     for room_id in stale:
         async with write_transaction(session):

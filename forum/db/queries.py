@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.db.models import ActionLine, Group, GroupActionLine, Membership, User
+from forum.db.models import (
+    ActionLine,
+    Group,
+    GroupActionLine,
+    Membership,
+    Presence,
+    Spectator,
+    User,
+)
 from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -121,3 +130,15 @@ async def memberships_of(session: AsyncSession, user_id: int) -> Sequence[tuple[
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
+
+
+async def rooms_seen_before(
+    session: AsyncSession, model: type[Presence] | type[Spectator], cutoff: datetime
+) -> Sequence[int]:
+    """The rooms holding rows of `model` (seats or spectators) that no worker has
+    refreshed since `cutoff`: their worker died, and the rows are to be swept."""
+    async with session.begin():
+        found = await session.execute(
+            select(model.room_id).where(model.seen_at < cutoff).distinct()
+        )
+        return found.scalars().all()

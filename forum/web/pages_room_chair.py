@@ -161,11 +161,17 @@ async def edit_page(request: Request) -> Response:
     return await _edit_page(request, None)
 
 
-async def edit_form(request: Request) -> Response:
+async def _session_form(request: Request) -> tuple[Principal, dict[str, str], str]:
+    """Who sends a session's form, what they typed (kept for the page shown again on a
+    refusal), and the room's group."""
     form = await read_form(request)
     caller = await _signed_in(request)
     values = {name: field(form, name) for name in SESSION_FIELDS}
-    slug = request.path_params["slug"]
+    return caller, values, request.path_params["slug"]
+
+
+async def edit_form(request: Request) -> Response:
+    caller, values, slug = await _session_form(request)
     try:
         draft = _draft(values)
         async with db(request) as session:
@@ -187,10 +193,7 @@ async def edit_form(request: Request) -> Response:
 
 
 async def schedule_form(request: Request) -> Response:
-    form = await read_form(request)
-    caller = await _signed_in(request)
-    values = {name: field(form, name) for name in SESSION_FIELDS}
-    slug = request.path_params["slug"]
+    caller, values, slug = await _session_form(request)
     try:
         draft = _draft(values)
         async with db(request) as session:
