@@ -1,7 +1,7 @@
 """A person's language and time zone, for pages, error messages and dates.
 
-Revision ID: 0007_user_locale
-Revises: 0006_rooms_for_groups
+Revision ID: 0008_user_locale
+Revises: 0007_spectators
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_user_locale"
-down_revision = "0006_rooms_for_groups"
+revision = "0008_user_locale"
+down_revision = "0007_spectators"
 branch_labels = None
 depends_on = None
 
