@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import feedparser
 
@@ -99,8 +100,11 @@ async def test_discussions_done_when(server: LiveServer) -> None:
         assert [hit["post_id"] for hit in by_kind.json()["hits"]] == [position_id]
 
         # The open thread page receives a new reply live.
-        assert '<script type="module" src="/static/thread.js"></script>' in thread.text
-        assert (await visitor.get("/static/thread.js")).status_code == 200
+        script_tag = re.search(
+            r'<script type="module" src="(/static/thread\.[0-9a-f]{12}\.js)">', thread.text
+        )
+        assert script_tag, "the page loads thread.js under its hashed name"
+        assert (await visitor.get(script_tag.group(1))).status_code == 200
         seq = (await visitor.get(f"/api/threads/{thread_id}")).json()["seq"]
         async with visitor.stream("GET", f"/api/threads/{thread_id}/events?after={seq}") as stream:
             answer = await delegate.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -79,11 +80,14 @@ async def test_an_open_thread_receives_new_replies_live(server: LiveServer) -> N
         created = await open_thread(author)
         thread_id = created["thread"]["id"]
         page = await reader.get(f"/threads/{thread_id}")
-        assert '<script type="module" src="/static/thread.js"></script>' in page.text
+        script_tag = re.search(
+            r'<script type="module" src="(/static/thread\.[0-9a-f]{12}\.js)">', page.text
+        )
+        assert script_tag, "the page loads thread.js under its hashed name"
         assert f'data-thread-events="/api/threads/{thread_id}/events"' in page.text
         seq = (await reader.get(f"/api/threads/{thread_id}")).json()["seq"]
         assert f'data-after="{seq}"' in page.text
-        script = await reader.get("/static/thread.js")
+        script = await reader.get(script_tag.group(1))
         assert script.status_code == 200 and "EventSource" in script.text
         assert "javascript" in script.headers["content-type"]
 
