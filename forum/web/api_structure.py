@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,11 +51,29 @@ def _enum_param(request: Request, name: str, allowed: type[Any]) -> str | None:
     return value
 
 
-@operations.route("GET", "/healthz", summary="Up, with the database reachable", response=Health)
+@operations.route(
+    "GET",
+    "/healthz",
+    summary="Up, with the database and the broker reachable; 503 says which is down",
+    response=Health,
+    errors=(503,),
+)
 async def health(request: Request) -> Response:
-    async with db(request) as session:
-        await session.execute(text("SELECT 1"))
-    return json_response({"status": "ok"})
+    parts = {"database": "ok", "broker": "ok"}
+    try:
+        async with db(request) as session:
+            await session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        parts["database"] = "down"
+    if not await app_state(request)["broker"].healthy():
+        parts["broker"] = "down"
+    down = [name for name, value in parts.items() if value == "down"]
+    if not down:
+        return json_response({"status": "ok", **parts})
+    # An error body, as every 503 is, with the state of each part beside it.
+    error = ForumError(ErrorCode.UNAVAILABLE, f"Down: {', '.join(down)}.", retry_after=5)
+    body = {"status": "degraded", **parts, "error": error.body()}
+    return json_response(body, status=503, headers={"Retry-After": "5"})
 
 
 @router.route(

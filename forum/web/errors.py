@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import cast
 
 from starlette.exceptions import HTTPException
@@ -9,8 +10,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from forum.db.failures import database_unavailable
 from forum.errors import ErrorCode, ForumError
 from forum.web.refusals import audit_refusal
+
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
@@ -54,6 +58,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """The database failed under a request: 503 `unavailable`, never an answer that
+    something was stored. Other database errors (refused input, a bug) stay a 500."""
+    if request.scope["type"] != "http" or not database_unavailable(exc):
+        raise exc
+    # Only the class: a driver's message can carry the statement's bound values.
+    log.warning(
+        "database unavailable during %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    error = ForumError(
+        ErrorCode.UNAVAILABLE, "The database is unavailable; try again shortly.", retry_after=5
+    )
+    return error_response(request, error)
 
 
 def server_error_response(request: Request, request_id: str) -> Response:
