@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import socket
 
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 # Not the database failing: input it refused, or a statement that is wrong.
 _NOT_UNAVAILABLE = (DataError, IntegrityError, ProgrammingError)
@@ -21,7 +27,14 @@ _NOT_UNAVAILABLE = (DataError, IntegrityError, ProgrammingError)
 CONNECT_ERRORS = (ConnectionError, TimeoutError, socket.gaierror)
 
 
+# SQLite reports a missing table, as a busy lock, as an OperationalError: only these
+# messages are the database being unavailable rather than a bug.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly")
+
+
 def database_unavailable(error: BaseException) -> bool:
     if isinstance(error, _NOT_UNAVAILABLE):
         return False
+    if isinstance(error, OperationalError) and type(error.orig).__module__.startswith("sqlite3"):
+        return any(word in str(error.orig).lower() for word in _SQLITE_UNAVAILABLE)
     return isinstance(error, (SQLAlchemyError, *CONNECT_ERRORS))
