@@ -79,10 +79,12 @@ def env(pg_url: str, redis: RedisServer, **settings: str) -> dict[str, str]:
 async def nodes(
     pg_url: str, redis: RedisServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[Node, Node]]:
-    """Two processes started together; the second runs two uvicorn workers."""
-    extra: dict[str, str] = getattr(request, "param", {})
+    """Two processes started together, each one uvicorn worker unless the test's
+    parameters say (`workers`: of the second)."""
+    extra: dict[str, str] = dict(getattr(request, "param", {}))
+    workers = int(extra.pop("workers", "1"))
     a = Node(tmp_path / "a", env(pg_url, redis, **extra))
-    b = Node(tmp_path / "b", env(pg_url, redis, **extra), workers=2)
+    b = Node(tmp_path / "b", env(pg_url, redis, **extra), workers=workers)
     try:
         await asyncio.gather(a.ready(), b.ready())
         yield a, b
@@ -120,6 +122,8 @@ async def room(pg_url: str, nodes: tuple[Node, Node]) -> tuple[dict[str, Any], d
     return chair, member
 
 
+# The second process runs two workers behind one port: `run.py --workers 2`.
+@pytest.mark.parametrize("nodes", [{"workers": "2"}], indirect=True)
 async def test_two_processes_deliver_every_event_in_one_order_and_resume_across(
     pg_url: str, nodes: tuple[Node, Node]
 ) -> None:
@@ -226,22 +230,22 @@ async def test_a_worker_killed_loses_its_clients_to_another_without_gap_or_doubl
 ) -> None:
     a, b = nodes
     chair, member = await room(pg_url, nodes)
-    async with peer(a, chair) as on_a:
-        await on_a.join("participant")
-        async with peer(b, member) as on_b:
-            await on_b.join("participant")
-            await speak(on_a, "one")
-            await until_count(on_b, 1)
-            last = events(on_b)[-1][0]
-            b.kill()
+    async with peer(b, chair) as on_b:
+        await on_b.join("participant")
+        async with peer(a, member) as on_a:
+            await on_a.join("participant")
+            await speak(on_b, "one")
+            await until_count(on_a, 1)
+            last = events(on_a)[-1][0]
+            a.kill()
             with pytest.raises(ConnectionClosed):
                 while True:
-                    await on_b.next(10)
-        await speak(on_a, "two")
-        await speak(on_a, "three")
-        async with peer(a, member) as back:
+                    await on_a.next(10)
+        await speak(on_b, "two")
+        await speak(on_b, "three")
+        async with peer(b, member) as back:
             await back.join("participant", since=last)
-            await speak(on_a, "four")
+            await speak(on_b, "four")
             await until_count(back, 3)
             assert interventions(back) == ["two", "three", "four"]
             in_order_once(back)
