@@ -218,8 +218,10 @@ async def test_a_restarted_redis_is_survived_and_a_lost_publish_filled(
         await asyncio.gather(a.until_healthy(), b.until_healthy())
 
         await speak(on_b, "after")
-        await until_count(on_a, 3)
-        await until_count(on_b, 3)
+        # Well before a heartbeat (10 s) compares the room: live, through the new
+        # subscription, with the lost one filled from the database in its place.
+        await until_count(on_a, 3, wait=3)
+        await until_count(on_b, 3, wait=3)
         assert interventions(on_a) == interventions(on_b) == ["before", "while away", "after"]
         assert events(on_a) == events(on_b)
         in_order_once(on_b)
