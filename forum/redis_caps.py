@@ -2,9 +2,10 @@
 
 Each worker counts its own connections in a hash of its own (key -> count), and its id
 sits in a sorted set scored by when its counts expire. A heartbeat pushes that time on
-every `TTL_S / 3`; a worker that stops (SIGKILL, a host gone) stops beating, and the
-first acquire after `TTL_S` deletes its hash: the slots of its connections, which no
-release will ever give back, are free again within `TTL_S`.
+every `TTL_S / 3`, and the TTL of its hash with it; a worker that stops (SIGKILL, a host
+gone) stops beating, its hash expires and the first acquire after that drops it from
+the set: the slots of its connections, which no release will ever give back, are free
+again within `TTL_S`.
 
 One Lua script sweeps, sums every live worker's count of each key, decides and counts,
 so that two workers cannot both take a key's last slot, and a refused connection counts

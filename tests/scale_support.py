@@ -36,13 +36,16 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def start(self) -> None:
+    def spawn(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
             + ["--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    async def start(self) -> None:
+        self.spawn()
         redis = Redis.from_url(self.url)
         try:
             for _ in range(200):

@@ -33,7 +33,8 @@ def pg_name(postgres_template: str) -> Iterator[str]:
 async def cut_off(name: str) -> None:
     await _pg_admin(
         f"ALTER DATABASE {name} ALLOW_CONNECTIONS false",
-        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+        # The name is the fixture's own, made of hex digits.
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",  # noqa: S608
     )
 
 

@@ -154,7 +154,9 @@ async def test_two_processes_deliver_every_event_in_one_order_and_resume_across(
         await back.join("participant", since=last)
         await until_count(back, 3)
         assert interventions(back) == ["missed 0", "missed 1", "missed 2"]
-        assert [seq for seq, _ in events(back)] == list(range(last + 1, last + 1 + len(events(back))))
+        assert [seq for seq, _ in events(back)] == list(
+            range(last + 1, last + 1 + len(events(back)))
+        )
 
 
 @pytest.mark.parametrize(
@@ -275,3 +277,37 @@ async def test_workers_starting_together_migrate_and_seed_once(postgres_template
         for engine in engines:
             await engine.dispose()
         await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize(
+    ("environ", "missing"),
+    [
+        ({}, ["FORUM_DATABASE_URL", "FORUM_BROKER_URL"]),
+        ({"FORUM_BROKER_URL": "redis://127.0.0.1:6379/0"}, ["FORUM_DATABASE_URL"]),
+        ({"FORUM_DATABASE_URL": "postgresql://postgres@127.0.0.1/x"}, ["FORUM_BROKER_URL"]),
+    ],
+)
+def test_several_workers_without_postgres_and_redis_are_refused_at_start(
+    environ: dict[str, str],
+    missing: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import run
+
+    for name in ("FORUM_DATABASE_URL", "FORUM_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # Set here, so that what run.py writes into the environment is undone after.
+    monkeypatch.setenv("FORUM_PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setenv("FORUM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FORUM_SECRET_KEY", "k" * 40)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        run.main(["--workers", "2"])
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err
+    assert "--workers 2 needs" in said
+    assert all(name in said for name in missing)
+    assert ("FORUM_BROKER_URL" in said) == ("FORUM_BROKER_URL" in missing)
