@@ -40,6 +40,7 @@ from tests.scale_support import (
     person,
 )
 from tests.support import PASSWORD
+from tests.test_discussions_live import events as live_events
 
 pytestmark = pytest.mark.postgres
 
@@ -124,7 +125,7 @@ async def room(pg_url: str, nodes: tuple[Node, Node]) -> tuple[dict[str, Any], d
 
 # The second process runs two workers behind one port: `run.py --workers 2`.
 @pytest.mark.parametrize("nodes", [{"workers": "2"}], indirect=True)
-async def test_two_processes_deliver_every_event_in_one_order_and_resume_across(
+async def test_two_processes_share_room_and_board_events_in_order_and_resume_across(
     pg_url: str, nodes: tuple[Node, Node]
 ) -> None:
     a, b = nodes
@@ -157,6 +158,21 @@ async def test_two_processes_deliver_every_event_in_one_order_and_resume_across(
         assert [seq for seq, _ in events(back)] == list(
             range(last + 1, last + 1 + len(events(back)))
         )
+
+    # A board's readers on one process see a thread opened on the other.
+    async with (
+        httpx.AsyncClient(base_url=a.url, timeout=10) as reader,
+        live_events(reader, "/api/action-lines/C1/events") as stream,
+    ):
+        assert await anext(stream.lines) == "retry: 2000"  # subscribed by now
+        async with httpx.AsyncClient(base_url=b.url, headers=bearer(member)) as writer:
+            posted = await writer.post(
+                "/api/action-lines/C1/threads", json={"title": "Across", "body": "From b."}
+            )
+        assert posted.status_code == 201, posted.text
+        event = await stream.next()
+        assert event.event == "thread"
+        assert event.data["thread"]["id"] == posted.json()["thread"]["id"]
 
 
 @pytest.mark.parametrize(
