@@ -128,6 +128,8 @@ class RedisConnectionCounter:
         # Connections counted while Redis was away, and slots owed back to Redis.
         self._local = MemoryConnectionCounter()
         self._owed: list[str] = []
+        # Logged when Redis goes, not at every connection.
+        self.away = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -151,8 +153,11 @@ class RedisConnectionCounter:
         try:
             full = await self._acquire(keys=[self._workers, self._mine], args=args)
         except (RedisError, OSError) as error:
-            log.warning("connection caps per worker while Redis is away (%s)", type(error).__name__)
+            if not self.away:
+                self.away = True
+                log.warning("connection caps per worker: Redis is away (%s)", type(error).__name__)
             return await self._local.acquire(limits)
+        self.away = False
         return None if full is None else full.decode()
 
     async def release(self, keys: Sequence[str]) -> None:

@@ -106,13 +106,21 @@ class FailoverRateLimiter:
     def __init__(self, shared: RedisRateLimiter, local: MemoryRateLimiter | None = None) -> None:
         self.shared = shared
         self.local = local or MemoryRateLimiter()
+        # Logged when Redis goes and when it is back, not at every check: every frame is.
+        self.away = False
 
     async def hit(self, *limits: Limit) -> float | None:
         try:
-            return await self.shared.hit(*limits)
+            wait = await self.shared.hit(*limits)
         except (RedisError, OSError) as error:
-            log.warning("rate limits per worker while Redis is away (%s)", type(error).__name__)
+            if not self.away:
+                self.away = True
+                log.warning("rate limits per worker: Redis is away (%s)", type(error).__name__)
             return await self.local.hit(*limits)
+        if self.away:
+            self.away = False
+            log.info("rate limits shared again: Redis is back")
+        return wait
 
     async def forget(self, *keys: str) -> None:
         try:
