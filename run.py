@@ -60,11 +60,23 @@ def main(argv: list[str] | None = None) -> None:
 
     guessed_url = settle_public_url(args.host, args.port, os.environ)
     settings = Settings.from_env()
-    if args.workers > 1 and (settings.is_sqlite or settings.broker_url.startswith("memory")):
-        parser.error(
-            "--workers > 1 needs FORUM_DATABASE_URL (PostgreSQL) and "
-            "FORUM_BROKER_URL (Redis): workers share no memory"
-        )
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
+    if args.workers > 1:
+        missing = [
+            name
+            for name, wrong in (
+                ("FORUM_DATABASE_URL=postgresql://… (or --db)", settings.is_sqlite),
+                ("FORUM_BROKER_URL=redis://…", settings.broker_url.startswith("memory")),
+            )
+            if wrong
+        ]
+        if missing:
+            parser.error(
+                f"--workers {args.workers} needs {' and '.join(missing)}: workers share no "
+                "memory, so events, limits and connection counts must go through PostgreSQL "
+                "and Redis"
+            )
     os.environ.setdefault("FORUM_SECRET_KEY", settings.secret_key)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -6,23 +6,25 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from forum.backends import shared_limits
 from forum.broker import create_broker
-from forum.connection_caps import ConnectionCaps, ConnectionLimits, MemoryConnectionCounter
+from forum.connection_caps import ConnectionCaps, ConnectionLimits
 from forum.db.engine import create_engine, make_sessionmaker
-from forum.db.migrate import upgrade
-from forum.db.seed import seed_structure
+from forum.db.failures import CONNECT_ERRORS
+from forum.db.migrate import prepare
 from forum.errors import ForumError
 from forum.i18n.catalogs import load_catalogs
-from forum.limits import MemoryRateLimiter, RateLimiter
+from forum.limits import RateLimiter
 from forum.render_cache import RenderCache
 from forum.settings import Settings
 from forum.state import AppState
 from forum.web.compression import CompressionMiddleware
-from forum.web.errors import forum_error, http_error
+from forum.web.errors import database_error, forum_error, http_error
 from forum.web.failures import UnexpectedErrorMiddleware
 from forum.web.input_guard import InputGuardMiddleware
 from forum.web.routes import build_routes
@@ -55,15 +57,14 @@ def create_app(
             sqlite_synchronous=settings.sqlite_synchronous,
             busy_timeout=settings.db_busy_timeout,
         )
-        await upgrade(engine)
         sessionmaker = make_sessionmaker(engine)
-        if settings.seed:
-            async with sessionmaker() as session:
-                added = await seed_structure(session)
-            if added:
-                log.info("seeded %d rows of the WSIS structure", added)
+        added = await prepare(engine, seed=settings.seed)
+        if added:
+            log.info("seeded %d rows of the WSIS structure", added)
         broker = create_broker(settings.broker_url)
         await broker.start()
+        shared = shared_limits(settings, limiter=limiter)
+        await shared.start()
         hub = Hub(sessionmaker, broker, send_queue=settings.ws_send_queue)
         await hub.start()
         try:
@@ -72,15 +73,16 @@ def create_app(
                 "engine": engine,
                 "sessionmaker": sessionmaker,
                 "broker": broker,
-                "limiter": limiter or MemoryRateLimiter(),
+                "limiter": shared.limiter,
                 "render_cache": RenderCache(),
                 "connection_caps": ConnectionCaps(
-                    MemoryConnectionCounter(), ConnectionLimits.from_settings(settings)
+                    shared.counter, ConnectionLimits.from_settings(settings)
                 ),
                 "hub": hub,
             }
         finally:
             await hub.stop()
+            await shared.close()
             await broker.close()
             await engine.dispose()
 
@@ -93,7 +95,12 @@ def create_app(
             Middleware(UnexpectedErrorMiddleware),
             Middleware(InputGuardMiddleware),
         ],
-        exception_handlers={ForumError: forum_error, HTTPException: http_error},
+        exception_handlers={
+            ForumError: forum_error,
+            HTTPException: http_error,
+            SQLAlchemyError: database_error,
+            **dict.fromkeys(CONNECT_ERRORS, database_error),
+        },
         lifespan=lifespan,
     )
     app.state.templates = make_templates()

@@ -12,12 +12,16 @@ count several keys all or none, nor to give one hit back, both of which sign-in 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from forum.limits import Clock, Limit
+from forum.limits import Clock, Limit, MemoryRateLimiter
+
+log = logging.getLogger(__name__)
 
 # KEYS: the keys. ARGV: now ("" for Redis's clock), a member unique to this hit, then
 # limit and window of each key, in order. Returns nil when counted, else the wait.
@@ -91,3 +95,45 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         await self.redis.aclose()
+
+
+class FailoverRateLimiter:
+    """The Redis limiter, and this worker's memory while Redis cannot be reached: a
+    Redis restart must neither open sign-in to unlimited guessing nor refuse everyone,
+    so for that while each limit holds per worker (at most the number of workers times
+    looser), and Redis's counts resume when it is back."""
+
+    def __init__(self, shared: RedisRateLimiter, local: MemoryRateLimiter | None = None) -> None:
+        self.shared = shared
+        self.local = local or MemoryRateLimiter()
+        # Logged when Redis goes and when it is back, not at every check: every frame is.
+        self.away = False
+
+    async def hit(self, *limits: Limit) -> float | None:
+        try:
+            wait = await self.shared.hit(*limits)
+        except (RedisError, OSError) as error:
+            if not self.away:
+                self.away = True
+                log.warning("rate limits per worker: Redis is away (%s)", type(error).__name__)
+            return await self.local.hit(*limits)
+        if self.away:
+            self.away = False
+            log.info("rate limits shared again: Redis is back")
+        return wait
+
+    async def forget(self, *keys: str) -> None:
+        try:
+            await self.shared.forget(*keys)
+        except (RedisError, OSError):
+            await self.local.forget(*keys)
+
+    async def reset(self, *keys: str) -> None:
+        await self.local.reset(*keys)
+        try:
+            await self.shared.reset(*keys)
+        except (RedisError, OSError):
+            log.warning("rate limit reset not shared: Redis is away")
+
+    async def aclose(self) -> None:
+        await self.shared.aclose()

@@ -6,7 +6,7 @@ from tests.support import Client
 async def test_healthz_answers_ok_once_the_database_is_reachable(http: Client) -> None:
     response = await http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
 
 
 async def test_action_lines_list_c1_to_c11_with_facilitators(http: Client) -> None:

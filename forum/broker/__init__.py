@@ -1,4 +1,4 @@
-"""Fan-out of committed events to every worker: in-process now, Redis across processes.
+"""Fan-out of committed events to every worker: in-process, or over Redis across processes.
 
 A message is a JSON-able dict. Listeners are plain callables run on the event loop;
 they must not block and must not mutate the message (all listeners share it).
@@ -24,6 +24,9 @@ class Broker(Protocol):
 
     async def unsubscribe(self, channel: str, listener: Listener) -> None: ...
 
+    async def healthy(self) -> bool:
+        """Whether messages published now reach the other workers (for /healthz)."""
+
 
 def user_channel(user_id: int) -> str:
     """Messages about one person: their sessions ending, their roles changing."""
@@ -35,4 +38,8 @@ def create_broker(url: str) -> Broker:
         from forum.broker.memory import MemoryBroker
 
         return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from forum.broker.redis import RedisBroker
+
+        return RedisBroker(url)
     raise ValueError(f"unsupported broker URL: {url.split(':', 1)[0]}://")

@@ -19,6 +19,9 @@ class MemoryBroker:
     async def close(self) -> None:
         self._listeners.clear()
 
+    async def healthy(self) -> bool:
+        return True
+
     async def publish(self, channel: str, message: Message) -> None:
         for listener in tuple(self._listeners.get(channel, ())):
             try:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from forum.db.engine import make_sessionmaker
+from forum.db.seed import seed_structure
+from forum.db.setup_lock import take_setup_lock
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Any fixed number: workers starting together on PostgreSQL migrate one at a time.
-_ADVISORY_LOCK = 7_230_519
 
 
 def alembic_config() -> Config:
@@ -22,8 +23,7 @@ def alembic_config() -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+    take_setup_lock(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "heads")
@@ -32,3 +32,13 @@ def _upgrade(connection: Connection) -> None:
 async def upgrade(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+async def prepare(engine: AsyncEngine, *, seed: bool = True) -> int:
+    """Migrate, then (`seed`) load the WSIS structure; how many rows the seed added.
+    Each step holds the setup lock, so workers starting together do each once."""
+    await upgrade(engine)
+    if not seed:
+        return 0
+    async with make_sessionmaker(engine)() as session:
+        return await seed_structure(session)

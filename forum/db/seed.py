@@ -2,7 +2,8 @@
 
 Rows are matched by their natural key (action line code, group slug): a second run adds
 nothing, and an edited data file updates titles and descriptions in place. Each group
-gets its room with it.
+gets its room with it. On PostgreSQL it holds the setup lock (`setup_lock`), as the
+migrations do, so workers or hosts starting together seed once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Group, GroupActionLine, Room
+from forum.db.setup_lock import take_setup_lock
 from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind
 from forum.errors import ForumError
@@ -45,6 +47,10 @@ async def seed_structure(session: AsyncSession, data: dict[str, Any] | None = No
     data = load_seed_file() if data is None else data
     added = 0
     async with write_transaction(session):
+        # Workers starting together seed one after the other; each reads after the lock,
+        # so the later ones find the rows of the first and add nothing.
+        connection = await session.connection()
+        await connection.run_sync(take_setup_lock)
         lines = {a.code: a for a in (await session.scalars(select(ActionLine))).all()}
         entries = [(e, ActionLineKind.ACTION_LINE) for e in data.get("action_lines", [])] + [
             (e, ActionLineKind.THEME) for e in data.get("themes", [])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +26,7 @@ from forum.db.queries import (
 from forum.domain.vocabulary import ActionLineKind, Family, GroupKind, Role
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
+from forum.web.locale import browser_reader
 from forum.web.openapi import ApiRouter, one_of
 from forum.web.schemas import (
     ActionLineList,
@@ -55,11 +57,35 @@ def _enum_param(request: Request, name: str, allowed: type[Any]) -> str | None:
     return value
 
 
-@operations.route("GET", "/healthz", summary="Up, with the database reachable", response=Health)
+@operations.route(
+    "GET",
+    "/healthz",
+    summary="Up, with the database and the broker reachable; 503 says which is down",
+    response=Health,
+    errors=(503,),
+)
 async def health(request: Request) -> Response:
-    async with db(request) as session:
-        await session.execute(text("SELECT 1"))
-    return json_response({"status": "ok"})
+    parts = {"database": "ok", "broker": "ok"}
+    try:
+        async with db(request) as session:
+            await session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        parts["database"] = "down"
+    if not await app_state(request)["broker"].healthy():
+        parts["broker"] = "down"
+    down = [name for name, value in parts.items() if value == "down"]
+    if not down:
+        return json_response({"status": "ok", **parts})
+    # An error body, as every 503 is, with the state of each part beside it.
+    error = ForumError(
+        ErrorCode.UNAVAILABLE,
+        N_("Down: {parts}."),
+        params={"parts": ", ".join(down)},
+        retry_after=5,
+    )
+    # In the browser's language: the reader's profile may be in the database that is down.
+    body = {"status": "degraded", **parts, "error": error.body(browser_reader(request).gettext)}
+    return json_response(body, status=503, headers={"Retry-After": "5"})
 
 
 @router.route(

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from forum.db.failures import database_unavailable
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.reader import Reader
 from forum.web.locale import browser_reader, reader
@@ -103,6 +104,25 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """The database failed under a request: 503 `unavailable`, never an answer that
+    something was stored. Other database errors (refused input, a bug) stay a 500."""
+    if request.scope["type"] != "http" or not database_unavailable(exc):
+        raise exc
+    # Only the class: a driver's message can carry the statement's bound values.
+    log.warning(
+        "database unavailable during %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    error = ForumError(
+        ErrorCode.UNAVAILABLE, N_("The database is unavailable; try again shortly."), retry_after=5
+    )
+    # In the browser's language: the reader's profile is in the database that failed.
+    return early_error_response(request, error)
 
 
 def server_error_response(request: Request, request_id: str) -> Response:

@@ -282,5 +282,5 @@ _ERROR_DESCRIPTIONS = {
     422: "Invalid field",
     423: "Locked",
     429: "Rate limited, or too many open connections (see Retry-After)",
-    503: "The server takes no more connections now (see Retry-After)",
+    503: "Unavailable: no more connections taken now, or the database down (see Retry-After)",
 }

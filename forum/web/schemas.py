@@ -119,3 +119,5 @@ class MembershipOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    database: Literal["ok"]
+    broker: Literal["ok"]
