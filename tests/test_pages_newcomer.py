@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.support import LiveServer, client
+from tests.support import PASSWORD, LiveServer, client, token_in
 
 
 async def test_group_headings_are_the_catalogs_plurals(sqlite_server: LiveServer) -> None:
@@ -17,3 +17,52 @@ async def test_group_headings_are_the_catalogs_plurals(sqlite_server: LiveServer
     assert not any(h.endswith(("ss", "ys")) for h in headings), headings
     french_headings = re.findall(r"<h2>([^<]+)</h2>", french)
     assert "Caucuses" not in french_headings and "Plenaries" not in french_headings
+
+
+async def test_sign_in_returns_to_the_page_one_was_on(sqlite_server: LiveServer) -> None:
+    async with client(sqlite_server) as http:
+        user = await http.register()
+        page = (await http.get("/groups?x=1")).text
+        link = re.search(r'href="(/login\?next=[^"]+)"', page)
+        assert link, "the sign-in link carries no next"
+        form = (await http.get(link.group(1).replace("&amp;", "&"))).text
+        assert 'name="next" value="/groups?x=1"' in form
+        answer = await http.post(
+            "/login",
+            data={
+                "csrf_token": token_in(form),
+                "email": user["email"],
+                "password": PASSWORD,
+                "next": "/groups?x=1",
+            },
+        )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/groups?x=1"
+
+
+async def test_a_next_to_another_site_lands_home(sqlite_server: LiveServer) -> None:
+    attempts = [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "groups",
+    ]
+    async with client(sqlite_server) as http:
+        user = await http.register()
+        for attempt in attempts:
+            form = (await http.get("/login", params={"next": attempt})).text
+            assert 'name="next" value="/"' in form, attempt
+            answer = await http.post(
+                "/login",
+                data={
+                    "csrf_token": token_in(form),
+                    "email": user["email"],
+                    "password": PASSWORD,
+                    "next": attempt,
+                },
+            )
+            assert answer.status_code == 303, attempt
+            assert answer.headers["location"] == "/", attempt
