@@ -26,6 +26,7 @@ from forum.domain.regions import COUNTRIES
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.reader import Reader
 from forum.limits import enforce
+from forum.passwords import MAX_LENGTH, MIN_LENGTH
 from forum.web.api_accounts import login_policy, set_session_cookies
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, client_ip, db, principal
@@ -33,6 +34,10 @@ from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
 from forum.web.return_to import local_path
 from forum.web.templates import render
+
+
+def _password_rules() -> dict[str, int]:
+    return {"min_password": MIN_LENGTH, "max_password": MAX_LENGTH}
 
 
 async def page_context(request: Request, **values: Any) -> dict[str, Any]:
@@ -98,6 +103,7 @@ async def register_page(request: Request) -> Response:
             request,
             countries=_countries(await reader(request)),
             values={},
+            **_password_rules(),
             next=local_path(request.query_params.get("next")),
             error=None,
         ),
@@ -131,6 +137,7 @@ async def register_post(request: Request) -> Response:
                 request,
                 countries=_countries(await reader(request)),
                 values=values,
+                **_password_rules(),
                 next=to,
                 error=error,
             ),
