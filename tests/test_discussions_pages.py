@@ -65,7 +65,10 @@ async def test_a_browser_without_javascript_takes_part(server: LiveServer, http:
     history = await http.get(f"/posts/{reply_id}/revisions")
     assert "And on Sundays" in history.text and "And on holidays" in history.text
 
-    deleted = await http.post(f"/posts/{reply_id}/delete", data={"csrf_token": token})
+    confirm = await http.get(f"/posts/{reply_id}/delete")
+    deleted = await http.post(
+        f"/posts/{reply_id}/delete", data={"csrf_token": token_in(confirm.text), "confirm": "1"}
+    )
     assert deleted.status_code == 303
     after = await http.get(thread_url)
     assert "This post was deleted" in after.text and "holidays" not in after.text
@@ -100,7 +103,7 @@ async def test_forms_and_cookie_writes_without_the_csrf_token_change_nothing(
         ("/action-lines/C3", {"title": "t", "body": "b"}),
         (f"/threads/{thread_id}", {"body": "b"}),
         (f"/posts/{post_id}/edit", {"body": "b"}),
-        (f"/posts/{post_id}/delete", {}),
+        (f"/posts/{post_id}/delete", {"confirm": "1"}),
         (f"/threads/{thread_id}/lock", {"locked": "1"}),
         (f"/posts/{post_id}/cosign", {"group": "gender-caucus"}),
     ]

@@ -53,9 +53,12 @@ async def test_a_refused_registration_keeps_what_was_typed(
     await page.fill("input[name=email]", "weak@example.org")
     await page.fill("input[name=password]", "password123")
     await page.fill("input[name=display_name]", "Weak Password")
+    await page.select_option("select[name=family]", "private_sector")
     await page.fill("input[name=organization]", "Somewhere")
+    await page.select_option("select[name=country]", "BR")
     await page.click("button[type=submit]")
     assert "too common" in await page.inner_text("[role=alert]")
     assert await page.input_value("input[name=display_name]") == "Weak Password"
     assert await page.input_value("input[name=password]") == ""
+    assert await page.input_value("select[name=country]") == "BR"
     assert problems == []

@@ -95,6 +95,10 @@ def check_register(
     email = normalize_email(email)
     if len(email) > 254 or not _EMAIL.match(email):
         raise ForumError(ErrorCode.VALIDATION, N_("This is not an email address."), field="email")
+    if not family.strip():
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("Choose your stakeholder family."), field="family"
+        )
     try:
         family_value = Family(family)
     except ValueError:
@@ -105,6 +109,8 @@ def check_register(
             field="family",
         ) from None
     country = country.strip().upper()
+    if not country:
+        raise ForumError(ErrorCode.VALIDATION, N_("Choose your country."), field="country")
     region = region_of(country)
     if region is None:
         raise ForumError(

@@ -26,12 +26,18 @@ from forum.domain.regions import COUNTRIES
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.reader import Reader
 from forum.limits import enforce
+from forum.passwords import MAX_LENGTH, MIN_LENGTH
 from forum.web.api_accounts import login_policy, set_session_cookies
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, client_ip, db, principal
 from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
+from forum.web.return_to import local_path
 from forum.web.templates import render
+
+
+def _password_rules() -> dict[str, int]:
+    return {"min_password": MIN_LENGTH, "max_password": MAX_LENGTH}
 
 
 async def page_context(request: Request, **values: Any) -> dict[str, Any]:
@@ -94,7 +100,12 @@ async def register_page(request: Request) -> Response:
         request,
         "register.html",
         await page_context(
-            request, countries=_countries(await reader(request)), values={}, error=None
+            request,
+            countries=_countries(await reader(request)),
+            values={},
+            **_password_rules(),
+            next=local_path(request.query_params.get("next")),
+            error=None,
         ),
     )
 
@@ -105,6 +116,7 @@ async def register_post(request: Request) -> Response:
         name: field(form, name)
         for name in ("email", "display_name", "family", "organization", "country")
     }
+    to = local_path(field(form, "next"))
     try:
         registration = check_register(password=field(form, "password"), **values)
         state = app_state(request)
@@ -122,27 +134,39 @@ async def register_post(request: Request) -> Response:
             request,
             "register.html",
             await page_context(
-                request, countries=_countries(await reader(request)), values=values, error=error
+                request,
+                countries=_countries(await reader(request)),
+                values=values,
+                **_password_rules(),
+                next=to,
+                error=error,
             ),
             status=error.status,
         )
-    return await _sign_in(request, values["email"], field(form, "password"), "/")
+    return await _sign_in(request, values["email"], field(form, "password"), to)
 
 
 async def login_page(request: Request) -> Response:
-    return render(request, "login.html", await page_context(request, email="", error=None))
+    return render(
+        request,
+        "login.html",
+        await page_context(
+            request, email="", next=local_path(request.query_params.get("next")), error=None
+        ),
+    )
 
 
 async def login_post(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
+    to = local_path(field(form, "next"))
     try:
-        return await _sign_in(request, email, field(form, "password"), "/")
+        return await _sign_in(request, email, field(form, "password"), to)
     except ForumError as error:
         return render(
             request,
             "login.html",
-            await page_context(request, email=email, error=error),
+            await page_context(request, email=email, next=to, error=error),
             status=error.status,
         )
 

@@ -348,10 +348,13 @@ async def edit_page(request: Request) -> Response:
 
 
 async def delete_post(request: Request) -> Response:
-    await read_form(request)
+    form = await read_form(request)
     caller = await principal(request)
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
+    if field(form, "confirm") != "1":
+        # Only the confirmation page's form deletes (forum/web/pages_delete.py).
+        return RedirectResponse(f"/posts/{_id(request, 'post_id')}/delete", status_code=303)
     async with db(request) as session:
         view = await do_delete_post(
             session,

@@ -13,6 +13,7 @@ from forum.web import (
     api_structure,
     locale,
     pages,
+    pages_delete,
     pages_discussions,
     pages_room,
     pages_room_chair,
@@ -47,5 +48,6 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
+    routes.extend(pages_delete.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes

@@ -22,6 +22,7 @@ from forum.web.http import app_state, secure_cookies
 from forum.web.labels import LABELS
 from forum.web.locale import browser_reader
 from forum.web.refusals import audit_refusal
+from forum.web.return_to import here
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
@@ -152,6 +153,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["labels"] = LABELS
     templates.env.globals["script_strings"] = _script_strings
     templates.env.globals["plural_forms"] = _plural_forms
+    templates.env.globals["return_here"] = here
     return templates
 
 
