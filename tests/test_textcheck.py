@@ -242,6 +242,14 @@ def test_clean_line_refuses_joiners_that_shape_nothing(value: str) -> None:
     _refusal(excinfo, ErrorCode.VALIDATION, "title")
 
 
+@pytest.mark.parametrize("char", ["\ud800", "\udfff"], ids=point)
+def test_clean_line_names_an_unpaired_surrogate(char: str) -> None:
+    with pytest.raises(ForumError) as excinfo:
+        clean_line(f"Al{char}ice", field="display_name")
+    _refusal(excinfo, ErrorCode.VALIDATION, "display_name")
+    assert "unpaired surrogate" in excinfo.value.message and point(char) in excinfo.value.message
+
+
 def test_clean_line_accepts_emoji_without_selectors() -> None:
     assert clean_line("Team \U0001f30d", field="name") == "Team \U0001f30d"
 
