@@ -21,7 +21,7 @@ import contextlib
 import logging
 from typing import Any, Final, cast
 
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,6 +30,7 @@ from forum.actions.rooms import do_close_session, do_open_session
 from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
+from forum.db.failures import database_unavailable
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE
@@ -219,9 +220,11 @@ class Session:
             if isinstance(decoded, ForumError):
                 raise decoded
             await self.dispatch(validate_frame(decoded))
-        except (DataError, IntegrityError, ProgrammingError):
-            raise  # not the database failing: input it could not take, or a bug
         except (SQLAlchemyError, OSError) as failure:
+            # The same judgement as HTTP's 503: input the database refused, or a bug,
+            # is not the database being away.
+            if not database_unavailable(failure):
+                raise
             # Only the class: a driver's message can carry the statement's bound values.
             log.warning("database unavailable during a frame: %s", type(failure).__name__)
             unavailable = ForumError(
