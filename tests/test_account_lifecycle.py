@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.sql import Executable
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -20,9 +21,9 @@ from tests.rooms_support import peer, person, schedule_and_open
 from tests.support import PASSWORD, Client, LiveServer, client, live_server, registration
 
 
-async def _change(server: LiveServer, statement: object) -> None:
+async def _change(server: LiveServer, statement: Executable) -> None:
     async with server.state["sessionmaker"]() as session, session.begin():
-        await session.execute(statement)  # type: ignore[arg-type]
+        await session.execute(statement)
 
 
 async def test_registration_answers_without_the_password(http: Client) -> None:
