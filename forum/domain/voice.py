@@ -29,10 +29,6 @@ VOICE_TURN_MAX_S = 4 * 3600
 _FIELD = "conference_url"
 
 
-def _refuse(message: str) -> ForumError:
-    return ForumError(ErrorCode.VALIDATION, message, field=_FIELD)
-
-
 def check_conference_url(value: str | None) -> str | None:
     """The link as stored, or None when it is blank (the session has no conference)."""
     text = (value or "").strip()
@@ -46,18 +42,34 @@ def check_conference_url(value: str | None) -> str | None:
             params={"max": CONFERENCE_URL_MAX},
         )
     if not all("!" <= char <= "~" for char in text):
-        raise _refuse(N_("A conference link has no spaces and no characters outside ASCII."))
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("A conference link has no spaces and no characters outside ASCII."),
+            field=_FIELD,
+        )
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise _refuse(N_("This is not a web address.")) from None
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("This is not a web address."), field=_FIELD
+        ) from None
     if parts.scheme.lower() != "https":
-        raise _refuse(N_("A conference link starts with https://."))
+        raise ForumError(
+            ErrorCode.VALIDATION, N_("A conference link starts with https://."), field=_FIELD
+        )
     if not parts.hostname or port == 0:
-        raise _refuse(N_("A conference link names its server, as in https://meet.jit.si/room."))
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("A conference link names its server, as in https://meet.jit.si/room."),
+            field=_FIELD,
+        )
     if parts.username is not None or parts.password is not None:
-        raise _refuse(N_("A conference link carries no user name or password before its host."))
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("A conference link carries no user name or password before its host."),
+            field=_FIELD,
+        )
     return text
 
 
