@@ -18,6 +18,7 @@ from tests.support import PASSWORD, LiveServer, live_server
 
 ROOM = f"/groups/{GROUP}/room"
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 async def signed_in(browser: Browser, server: LiveServer, who: Person) -> tuple[Page, list[str]]:
@@ -93,6 +94,13 @@ async def test_the_link_for_those_seated_and_a_voice_turn_from_the_page(
         await live(m)
         assert await m.locator("#stream li.note.voice").inner_text() != ""
         assert "Biz Kim" in await m.locator("#stream li.note.voice").inner_text()
+
+        # On a 360-pixel phone the link wraps and the chair's form fits.
+        for page in (m, c):
+            await page.set_viewport_size({"width": 360, "height": 800})
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await c.locator("#voice-form").scroll_into_view_if_needed()
+        await c.screenshot(path=str(SCREENSHOTS / "room-voice-phone.png"), full_page=True)
 
         assert c_problems == [] and m_problems == [] and s_problems == []
         for page in (c, m, spectator):
