@@ -971,8 +971,9 @@ async def test_the_transcript_of_a_closed_session(world: World) -> None:
         "Opening.",
         "Statement.",
     ]
-    with pytest.raises(ForumError):
+    with pytest.raises(ForumError) as missing:
         await rooms.get_transcript(w.session, 10**9)
+    assert missing.value.code is ErrorCode.NOT_FOUND
     await end_read(w.session)
 
 
