@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     SESSION_NOT_OPEN = "session_not_open"
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
+    NOT_PRESENT = "not_present"
     UNSUPPORTED = "unsupported"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
@@ -75,6 +76,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SESSION_NOT_OPEN: 409,
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,
+    ErrorCode.NOT_PRESENT: 409,
     ErrorCode.UNSUPPORTED: 415,
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,

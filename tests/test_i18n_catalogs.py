@@ -257,3 +257,18 @@ def test_stylesheets_use_logical_properties_only(sheet: str) -> None:
         if _PHYSICAL.search(line)
     ]
     assert found == []
+
+
+# "siège(s)", "occupé(s)", "puesto(s)": a plural written as a word and a bracket reads
+# badly and is the catalog's job (ngettext, `{% pluralize %}`, `plural_forms`).
+_BRACKET_PLURAL = re.compile(r"\w\((?:s|es|e|x)\)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_message_writes_its_plural_in_brackets(language: str) -> None:
+    catalog = _read(po_path(language), language)
+    texts: list[str] = []
+    for message in catalog:
+        for text in (message.id, message.string):
+            texts.extend(text if isinstance(text, tuple | list) else [text])
+    assert [text for text in texts if text and _BRACKET_PLURAL.search(text)] == []

@@ -117,7 +117,12 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
             html = await anonymous.get(ROOM)
             assert len(html.content) <= HTML_BUDGET
             assets = 0
-            for path in ("/static/forum.css", "/static/room.css", "/static/room.js"):
+            for path in (
+                "/static/forum.css",
+                "/static/room.css",
+                "/static/room.js",
+                "/static/voice.js",
+            ):
                 assets += len((await anonymous.get(path)).content)
             assert assets <= ASSETS_BUDGET
 

@@ -70,6 +70,7 @@ TYPED: dict[str, st.SearchStrategy[Any]] = {
     "position": st.integers(min_value=-1, max_value=10_001),
     "limit_s": st.integers(min_value=-1, max_value=86_401),
     "seconds": st.integers(min_value=-1, max_value=86_401),
+    "duration_s": st.integers(min_value=-1, max_value=86_401),
     "policy": st.sampled_from(["fifo", "rotation", "lottery"]),
     "body": st.text(max_size=600),
 }
@@ -91,6 +92,7 @@ SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "extend_floor": (("seconds",), ()),
     "set_policy": (("policy",), ()),
     "speak": (("body",), ()),
+    "voice_turn": (("user_id",), ("duration_s",)),
 }
 assert set(SHAPES) == FRAME_TYPES
 

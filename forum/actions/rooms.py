@@ -42,6 +42,7 @@ from forum.domain.sessions import (
 )
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
 from forum.domain.vocabulary import Family, Role, Seat
+from forum.domain.voice import check_conference_url, speaking_counts
 from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_markdown_async
 
@@ -250,6 +251,8 @@ class SessionDraft:
     starts_at: datetime
     ends_at: datetime
     format: SessionFormat
+    # Blank: no conference (forum/domain/voice.py checks it).
+    conference_url: str | None = None
 
 
 async def do_schedule_session(
@@ -269,6 +272,7 @@ async def do_schedule_session(
             starts_at=draft.starts_at,
             ends_at=draft.ends_at,
         )
+        conference_url = check_conference_url(draft.conference_url)
         row = RoomSession(
             room_id=room.id,
             title=title,
@@ -280,6 +284,7 @@ async def do_schedule_session(
             ends_at=draft.ends_at,
             created_by=user.id,
             created_at=utcnow(),
+            conference_url=conference_url,
         )
         session.add(row)
         await session.flush()
@@ -387,9 +392,10 @@ async def list_sessions(
 
 
 async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, Any]:
-    """The public archive of a closed session: what was said, who had the floor, and
-    attendance counted by stakeholder family and seat. Sessions not yet closed are not
-    found, so that a live sitting is not readable by everyone."""
+    """The public archive of a closed session: what was said, who had the floor (in the
+    room or by voice), who spoke how often, and attendance counted by stakeholder family
+    and seat. Sessions not yet closed are not found, so that a live sitting is not
+    readable by everyone."""
     row = await session.get(RoomSession, session_id)
     if row is None or row.status != SessionStatus.CLOSED.value:
         raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
@@ -420,11 +426,13 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
     people = await session.scalar(
         select(func.count(func.distinct(Attendance.user_id))).where(Attendance.session_id == row.id)
     )
+    entries = [transcript_entry(event) for event in events]
     return {
         "session": session_wire(row),
         "group": {"slug": group.slug, "name": group.name},
         "attendance": {"people": people or 0, "by_family": attendance},
-        "events": [transcript_entry(event) for event in events],
+        "events": entries,
+        "speakers": speaking_counts(entries),
     }
 
 
@@ -444,7 +452,10 @@ def transcript_entry(event: RoomEvent) -> dict[str, Any]:
         floor = data.get("floor")
         entry["user_id"] = floor["user_id"] if floor else data.get("user_id")
         entry["name"] = floor["name"] if floor else data.get("name")
+        entry["family"] = floor["family"] if floor else data.get("family")
         entry["reason"] = data.get("reason")
         if floor:
             entry["limit_s"] = floor["limit_s"]
+        if event.op == "voice":
+            entry.update(seat=data["seat"], duration_s=data["duration_s"])
     return entry

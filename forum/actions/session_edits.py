@@ -1,4 +1,5 @@
-"""Editing a scheduled session: its title, agenda, format and times, before it opens."""
+"""Editing a scheduled session: its title, agenda, format, times and conference link,
+before it opens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import RoomSession, User
 from forum.domain.sessions import SessionStatus, check_edit_session
+from forum.domain.voice import check_conference_url
 from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_markdown_async
 
@@ -42,6 +44,7 @@ async def do_edit_session(
             ends_at=draft.ends_at,
         )
         row.agenda, row.agenda_html = draft.agenda, agenda_html
+        row.conference_url = check_conference_url(draft.conference_url)
         row.format = draft.format.value
         row.starts_at, row.ends_at = draft.starts_at, draft.ends_at
         event = await append_event(

@@ -134,7 +134,7 @@ def check_take_seat(
     if taken >= total:
         raise ForumError(
             ErrorCode.NO_SEAT,
-            N_("All {seats} observer seat(s) for {family} are taken; try again later."),
+            N_("No observer seat is free for {family} ({seats} in all); try again later."),
             seats=total,
             params={"family": family.value},
         )

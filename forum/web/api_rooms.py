@@ -23,6 +23,7 @@ from forum.actions.rooms import (
 )
 from forum.actions.seats import do_set_observer_policy, get_presence
 from forum.actions.session_edits import do_edit_session
+from forum.actions.voice import chair_session_wire, get_conference
 from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
@@ -42,6 +43,11 @@ class ScheduleBody(_Strict):
     starts_at: datetime
     ends_at: datetime
     format: SessionFormat = SessionFormat.STATEMENTS
+    conference_url: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The session's audio or video conference, an https link; blank for none",
+    )
 
 
 class ObserverSeatsBody(_Strict):
@@ -60,6 +66,10 @@ class SessionOut(BaseModel):
     ends_at: datetime
     opened_at: datetime | None
     closed_at: datetime | None
+    conference_url: str | None = Field(
+        default=None,
+        description="Only in the chair's answers (schedule, edit, open, close)",
+    )
 
 
 class SessionList(BaseModel):
@@ -85,6 +95,12 @@ class TranscriptOut(BaseModel):
     group: dict[str, str]
     attendance: dict[str, Any]
     events: list[dict[str, Any]]
+    speakers: list[dict[str, Any]]
+
+
+class ConferenceOut(BaseModel):
+    session_id: int | None = Field(description="The open session; null between sessions")
+    conference_url: str | None
 
 
 @router.route(
@@ -102,6 +118,28 @@ async def room_state(request: Request) -> Response:
         state = await get_room_state(session, room.id)
         state["presence"] = await get_presence(session, room.id)
     return json_response(state)
+
+
+def _draft(body: ScheduleBody) -> SessionDraft:
+    return SessionDraft(
+        body.title, body.agenda, body.starts_at, body.ends_at, body.format, body.conference_url
+    )
+
+
+@router.route(
+    "GET",
+    "/rooms/{slug}/conference",
+    summary="The open session's conference link (seated in the room, or the chair)",
+    response=ConferenceOut,
+    auth="required",
+    errors=(401, 403, 404),
+)
+async def conference(request: Request) -> Response:
+    caller = await require_principal(request)
+    async with db(request) as session:
+        _group, room = await room_for(session, request.path_params["slug"])
+        found = await get_conference(session, room.id, user=caller.user)
+    return json_response(found)
 
 
 @router.route(
@@ -151,9 +189,9 @@ async def schedule(request: Request) -> Response:
             state["broker"],
             room.id,
             user=caller.user,
-            draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
+            draft=_draft(body),
         )
-    return json_response(session_wire(row), status=201)
+    return json_response(chair_session_wire(row), status=201)
 
 
 @router.route(
@@ -179,9 +217,9 @@ async def edit(request: Request) -> Response:
             room.id,
             user=caller.user,
             session_id=session_id,
-            draft=SessionDraft(body.title, body.agenda, body.starts_at, body.ends_at, body.format),
+            draft=_draft(body),
         )
-    return json_response(session_wire(row))
+    return json_response(chair_session_wire(row))
 
 
 async def _lifecycle(request: Request, opening: bool) -> Response:
@@ -195,7 +233,7 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
         row = await action(
             session, state["broker"], room.id, user=caller.user, session_id=session_id
         )
-    return json_response(session_wire(row))
+    return json_response(chair_session_wire(row))
 
 
 @router.route(

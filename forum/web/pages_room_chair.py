@@ -39,7 +39,7 @@ from forum.web.pages import page_context
 from forum.web.pages_room import FORMAT_NAMES
 from forum.web.templates import render
 
-SESSION_FIELDS = ("title", "agenda", "format", "starts_at", "ends_at")
+SESSION_FIELDS = ("title", "agenda", "format", "starts_at", "ends_at", "conference_url")
 
 
 async def _signed_in(request: Request) -> Principal:
@@ -114,6 +114,7 @@ def _draft(values: dict[str, str]) -> SessionDraft:
         _utc(values["starts_at"], "starts_at"),
         _utc(values["ends_at"], "ends_at"),
         kind,
+        values["conference_url"],
     )
 
 
@@ -140,6 +141,7 @@ async def _edit_page(
             "format": row.format,
             "starts_at": row.starts_at.strftime("%Y-%m-%dT%H:%M"),
             "ends_at": row.ends_at.strftime("%Y-%m-%dT%H:%M"),
+            "conference_url": row.conference_url or "",
         }
     return render(
         request,

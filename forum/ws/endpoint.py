@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from forum.actions import speaking
 from forum.actions.rooms import do_close_session, do_open_session
+from forum.actions.voice import do_record_voice_turn
 from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
@@ -59,6 +60,7 @@ from forum.ws.protocol import (
     SetPolicy,
     Speak,
     TakeFloor,
+    VoiceTurn,
     decode_frame,
     error_frame,
     frame_ref,
@@ -337,6 +339,15 @@ class Session:
                 )
             elif isinstance(frame, TakeFloor):
                 event = await speaking.do_take_floor(session, broker, room_id, user=user)
+            elif isinstance(frame, VoiceTurn):
+                event = await do_record_voice_turn(
+                    session,
+                    broker,
+                    room_id,
+                    user=user,
+                    speaker_id=frame.user_id,
+                    duration_s=frame.duration_s,
+                )
             elif isinstance(frame, ExtendFloor):
                 event = await speaking.do_extend_floor(
                     session, broker, room_id, user=user, seconds=frame.seconds

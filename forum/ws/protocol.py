@@ -122,6 +122,14 @@ class Speak(_Frame):
     body: Annotated[str, Field(max_length=16_384)]
 
 
+class VoiceTurn(_Frame):
+    """The chair records that `user_id` took the floor by voice (forum/domain/voice.py)."""
+
+    type: Literal["voice_turn"]
+    user_id: UserId
+    duration_s: Annotated[int, Strict(), Field(ge=0, le=86_400)] | None = None
+
+
 ClientFrame = Annotated[
     Join
     | Leave
@@ -136,7 +144,8 @@ ClientFrame = Annotated[
     | SetPolicy
     | OpenSession
     | CloseSession
-    | Speak,
+    | Speak
+    | VoiceTurn,
     Field(discriminator="type"),
 ]
 FRAME_TYPES = frozenset(
@@ -155,6 +164,7 @@ FRAME_TYPES = frozenset(
         "open_session",
         "close_session",
         "speak",
+        "voice_turn",
     }
 )
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)

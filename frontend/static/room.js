@@ -9,6 +9,8 @@
 // from people is set with textContent; only the agenda, rendered and sanitized by the
 // server, is set as HTML.
 
+import { fillSpeakers, showConference, voiceText, wireVoiceForm } from "./voice.js";
+
 const root = document.getElementById("room");
 const data = JSON.parse(document.getElementById("room-data").textContent);
 const T = JSON.parse(document.getElementById("room-text").textContent);
@@ -197,6 +199,7 @@ function onJoined(frame) {
   replayLeft = frame.replay;
   setConnection("live");
   renderAll();
+  renderConference();
   if (!replayLeft) settleUnconfirmed();
 }
 
@@ -222,6 +225,7 @@ function applyEvent(event) {
       if (event.op === "open") addNote(event, t("session_opened"));
       else addNote(event, t("session_closed"), " ", el("a", { href: `/sessions/${event.closed.id}/transcript` }, t("transcript")));
       renderSession(event);
+      renderConference();
     } else if (event.op === "schedule" || event.op === "edit") {
       data.upcoming = [...data.upcoming.filter((item) => item.id !== event.scheduled.id), event.scheduled]
         .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
@@ -288,6 +292,8 @@ function addFloorNote(event, replaying) {
     addNote(event, t(event.reason === "expired" ? "floor_expired" : "floor_back"));
   } else if (event.op === "extend") {
     addNote(event, t("floor_extended", { seconds: event.seconds }));
+  } else if (event.op === "voice") {
+    addNote(event, voiceText(event, t));
   }
 }
 
@@ -533,6 +539,7 @@ function renderPresence() {
     return el("li", {}, t("observer_seats", { family: T.families[family] ?? family, taken, total, free: Math.max(0, total - taken) }));
   });
   $("observer-seats").replaceChildren(...seats);
+  fillSpeakers($("voice-who"), users, t);
   $("spectators").textContent = tn("spectators", presence.spectators);
 }
 
@@ -563,10 +570,15 @@ function renderControls() {
     for (const button of chair.querySelectorAll('[data-chair="extend"]')) button.disabled = !live || !floorHeld || !state.floor.ends_at;
     chair.querySelector('[data-chair="next"]').disabled = !live || !state.queue.length || !state.session;
     chair.querySelector('[data-chair="lower_all"]').disabled = !live || !state.queue.length;
+    chair.querySelector("#voice-form button").disabled = !live || !state.session;
     const choice = $("policy-choice");
     if (document.activeElement !== choice) choice.value = state.queue_policy;
     renderSessionControls();
   }
+}
+
+function renderConference() {
+  showConference($("conference"), { room: data.room, seat, session: state.session, t });
 }
 
 function renderSessionControls() {
@@ -654,6 +666,7 @@ function wire() {
   });
   const chair = $("chair");
   if (!chair) return;
+  wireVoiceForm($("voice-form"), send, hideError);
   chair.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button || button.type === "submit") return;

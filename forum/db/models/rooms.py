@@ -56,6 +56,9 @@ class RoomSession(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     open_seq: Mapped[int | None] = mapped_column(default=None)
     close_seq: Mapped[int | None] = mapped_column(default=None)
+    # The audio or video conference the session is also held in: handed only to the
+    # people seated in the room, so it is never in `session_wire` (events, archives).
+    conference_url: Mapped[str | None] = mapped_column(String(500), default=None)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
