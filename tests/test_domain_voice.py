@@ -117,7 +117,7 @@ def test_a_voice_turn_refused(changes: dict[str, Any], code: ErrorCode, field: s
 
 
 def test_speaking_counts_take_turns_in_the_room_and_by_voice_as_one() -> None:
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"type": "session", "op": "open"},
         {"type": "floor", "op": "give", "user_id": 7, "name": "Ama", "family": "government"},
         {"type": "intervention", "op": "post", "user_id": 7, "name": "Ama", "family": "government"},

@@ -267,7 +267,7 @@ _BRACKET_PLURAL = re.compile(r"\w\((?:s|es|e|x)\)", re.IGNORECASE)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_message_writes_its_plural_in_brackets(language: str) -> None:
     catalog = _read(po_path(language), language)
-    texts: list[str] = []
+    texts: list[str | None] = []
     for message in catalog:
         for text in (message.id, message.string):
             texts.extend(text if isinstance(text, tuple | list) else [text])

@@ -79,7 +79,7 @@ async def test_the_chair_records_voice_turns_that_every_client_sees(server: Live
 
         # Refusals, each with its code; nothing written, nothing sent to the room.
         before = await written(server)
-        refusals = [
+        refusals: list[tuple[Peer, dict[str, Any], str]] = [
             (r, {"user_id": business.id}, "forbidden"),
             (o, {"user_id": business.id}, "forbidden"),
             (s, {"user_id": business.id}, "unauthenticated"),
