@@ -20,7 +20,10 @@ async def _statements(server: LiveServer, path: str, **headers: str) -> tuple[in
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
+        # The hub's heartbeat refreshes and sweeps seats on its own clock, on the same
+        # engine; the front page reads neither of those tables.
+        if "room_presence" not in statement and "room_spectators" not in statement:
+            seen.append(statement)
 
     engine = server.state["engine"].sync_engine
     async with client(server) as http:

@@ -140,3 +140,18 @@ async def test_the_schedule_filters_without_javascript(
     shown = await upcoming.inner_text()
     assert "Governance sitting" in shown and "Gender sitting" not in shown
     assert problems == []
+
+
+async def test_the_pages_fit_a_360_pixel_phone(sqlite_server: LiveServer, browser: Browser) -> None:
+    async with client(sqlite_server) as http:
+        chair = await http.register(display_name="Chair on a phone")
+        member = await http.register(organization="A very long organization name " * 4)
+    await set_role(sqlite_server, CAUCUS, chair["id"], "chair")
+    await set_role(sqlite_server, CAUCUS, member["id"], "member")
+    page, problems = await open_page(browser, sqlite_server, viewport={"width": 360, "height": 740})
+    await _sign_in(page, sqlite_server, chair["email"], f"/groups/{CAUCUS}")
+    for path in (f"/groups/{CAUCUS}", "/sessions", "/"):
+        await page.goto(path)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)
+    assert problems == []
