@@ -7,12 +7,13 @@ from __future__ import annotations
 import html
 import re
 
+import httpx
 from sqlalchemy import select
 
 from forum.db.models import Group, Membership
 from tests.discussions_support import set_role
-from tests.rooms_support import schedule_and_open
 from tests.rooms_support import person as room_person
+from tests.rooms_support import schedule_and_open
 from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
 CAUCUS = "africa-caucus"
@@ -25,10 +26,12 @@ async def _roles(server: LiveServer, slug: str = CAUCUS) -> dict[int, str]:
             .join(Group, Group.id == Membership.group_id)
             .where(Group.slug == slug)
         )
-        return {user_id: role for user_id, role in rows.all()}
+        return dict(rows.all())
 
 
-async def _post(http: Client, path: str, page: str = f"/groups/{CAUCUS}", **data: str):  # type: ignore[no-untyped-def]
+async def _post(
+    http: Client, path: str, page: str = f"/groups/{CAUCUS}", **data: str
+) -> httpx.Response:
     """Send a form of `page` as a browser does: with the page's CSRF token."""
     form = (await http.get(page)).text
     return await http.post(path, data={"csrf_token": token_in(form), **data})
