@@ -88,7 +88,7 @@ def write_proxy(prefix: Path, upstream_port: int) -> Proxy:
     a self-signed certificate for 127.0.0.1."""
     prefix.mkdir(parents=True, exist_ok=True)
     cert, key = prefix / "cert.pem", prefix / "key.pem"
-    subprocess.run(  # noqa: S603 - fixed arguments
+    subprocess.run(
         [
             shutil.which("openssl") or "openssl",
             "req",

@@ -108,7 +108,7 @@ class Client(httpx.AsyncClient):
     csrf: str | None = None
     user: dict[str, Any] | None = None
 
-    async def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+    async def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
         if self.csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRF-Token", self.csrf)

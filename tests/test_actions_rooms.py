@@ -31,7 +31,7 @@ from forum.db.models import (
     RoomSession,
     User,
 )
-from forum.domain.sessions import SessionFormat
+from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
@@ -355,7 +355,7 @@ async def test_schedule_open_and_close_a_session(world: World) -> None:
 
     listed = await rooms.list_sessions(w.session, w.room_id)
     assert [s.id for s in listed] == [no_agenda.id, row["id"]]
-    closed_only = await rooms.list_sessions(w.session, w.room_id, status=rooms.SessionStatus.CLOSED)
+    closed_only = await rooms.list_sessions(w.session, w.room_id, status=SessionStatus.CLOSED)
     assert [s.id for s in closed_only] == [row["id"]]
     await end_read(w.session)
 
@@ -891,6 +891,7 @@ async def test_the_chair_sets_the_observer_seats(world: World) -> None:
             w.session, w.broker, w.room_id, user=w["member"], seats={"civil_society": 2}
         ),
     )
+    bad: object
     for bad in ([], {"civil_society": -1}, {"civil_society": True}, {"media": 1}):
         await w.refused(
             ErrorCode.VALIDATION,
@@ -971,8 +972,9 @@ async def test_the_transcript_of_a_closed_session(world: World) -> None:
         "Opening.",
         "Statement.",
     ]
-    with pytest.raises(ForumError):
+    with pytest.raises(ForumError) as missing:
         await rooms.get_transcript(w.session, 10**9)
+    assert missing.value.code is ErrorCode.NOT_FOUND
     await end_read(w.session)
 
 

@@ -40,7 +40,7 @@ async def me(server: LiveServer, cookie: str) -> int:
 
 
 def run(*command: str) -> None:
-    subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
 
 
 @pytest.mark.postgres

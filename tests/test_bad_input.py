@@ -41,10 +41,10 @@ FORGED_CURSORS = [
     )
 ]
 # Query parameters the pages read, besides those the API operations declare.
-PAGE_QUERIES = {
-    "/threads/{thread_id:int}": ("at", "reply_to", "cursor"),
-    "/action-lines/{code}": ("cursor",),
-    "/search": ("q", "limit", "offset", "since"),
+PAGE_QUERIES: dict[str, list[str]] = {
+    "/threads/{thread_id:int}": ["at", "reply_to", "cursor"],
+    "/action-lines/{code}": ["cursor"],
+    "/search": ["q", "limit", "offset", "since"],
 }
 
 

@@ -61,8 +61,9 @@ def test_self_join_cannot_take_a_leading_role(requested: Role) -> None:
 
 
 def test_an_outsider_cannot_ask_for_membership() -> None:
-    with pytest.raises(ForumError):
+    with pytest.raises(ForumError) as error:
         check_self_join(GroupFacts(GroupKind.WORKING_GROUP, GOV), CS, Role.MEMBER)
+    assert error.value.code is ErrorCode.FORBIDDEN
 
 
 ROLES: list[Role | None] = [None, *Role]

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from forum import passwords
 from forum.actions import accounts
 from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
@@ -176,7 +177,7 @@ async def test_unknown_email_and_wrong_password_answer_alike_and_cost_one_hash_e
 
 async def _answer_alike(server: LiveServer, http: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     checks: list[str | None] = []
-    real_verify = accounts.verify_password_async
+    real_verify = passwords.verify_password_async
 
     async def counted(stored_hash: str | None, password: str) -> bool:
         checks.append(stored_hash)

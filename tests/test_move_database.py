@@ -35,7 +35,7 @@ async def refused(source: str, target: str, capsys: pytest.CaptureFixture[str]) 
 
 
 def move(source: str, target: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - the command under test
+    return subprocess.run(
         [sys.executable, str(ROOT / "run.py"), "move-database", "--from", source, "--to", target],
         capture_output=True,
         text=True,

@@ -25,7 +25,7 @@ def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 def parameter(path: str, method: str, name: str) -> dict[str, Any]:
     [found] = [p for p in DOCUMENT["paths"][path][method]["parameters"] if p["name"] == name]
-    return found
+    return dict(found)
 
 
 def test_ids_in_paths_are_integers_the_router_matches() -> None:

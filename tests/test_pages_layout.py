@@ -3,10 +3,8 @@ fit a 360-pixel phone."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, FloatRect
 
 from tests.browser import open_page
 from tests.discussions_support import open_thread
@@ -16,7 +14,7 @@ from tests.support import LiveServer, client
 pytestmark = pytest.mark.browser
 
 
-def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _overlap(a: FloatRect, b: FloatRect) -> bool:
     return not (
         a["x"] + a["width"] <= b["x"]
         or b["x"] + b["width"] <= a["x"]

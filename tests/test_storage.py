@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -231,17 +230,20 @@ def test_uvicorn_gets_explicit_websocket_limits() -> None:
     assert options["ws_ping_interval"] + options["ws_ping_timeout"] <= 30
 
 
-def test_environment_is_not_read_when_given_explicitly(tmp_path: Path) -> None:
-    os.environ.pop("FORUM_BROKER_URL", None)
+def test_environment_is_not_read_when_given_explicitly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORUM_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("FORUM_WS_MAX_SIZE", "999")
+    monkeypatch.setenv("FORUM_POST_LIMIT", "7")
     settings = Settings.from_env(
-        {
-            "FORUM_DATA_DIR": str(tmp_path),
-            "FORUM_SECRET_KEY": "k" * 40,
-            "FORUM_BROKER_URL": "memory://",
-            "FORUM_WS_MAX_SIZE": "2048",
-        }
+        {"FORUM_DATA_DIR": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40, "FORUM_WS_MAX_SIZE": "2048"}
     )
     assert settings.ws_max_size == 2048
+    assert settings.broker_url == "memory://"
+    assert settings.post_limit == Settings.post_limit
+    # And the process's environment when none is given.
+    assert Settings.from_env(data_dir=tmp_path).ws_max_size == 999
 
 
 def test_migrations_form_one_line() -> None:

@@ -207,7 +207,9 @@ async def test_the_seed_refuses_disguised_group_names_and_titles(session: AsyncS
     an edited file goes through the same rule, and a refusal writes nothing."""
 
     async def rows() -> list[Any]:
-        found = (await session.execute(select(Group.slug, Group.name).order_by(Group.id))).all()
+        found = list(
+            (await session.execute(select(Group.slug, Group.name).order_by(Group.id))).all()
+        )
         found += (await session.execute(select(ActionLine.code, ActionLine.title))).all()
         await session.commit()
         return found

@@ -123,7 +123,7 @@ def test_clean_body_refuses_c0_controls(char: str) -> None:
 @pytest.mark.parametrize("body", [b"not text", None, 42, "\ud800 lone surrogate"])
 def test_clean_body_refuses_non_text(body: object) -> None:
     with pytest.raises(ForumError) as excinfo:
-        clean_body(body)  # type: ignore[arg-type]
+        clean_body(body)
     _refusal(excinfo, ErrorCode.VALIDATION, "body")
 
 
@@ -194,7 +194,7 @@ def test_clean_line_custom_bounds() -> None:
 
 def test_clean_line_refuses_non_text() -> None:
     with pytest.raises(ForumError) as excinfo:
-        clean_line(None, field="name")  # type: ignore[arg-type]
+        clean_line(None, field="name")
     _refusal(excinfo, ErrorCode.VALIDATION, "name")
 
 

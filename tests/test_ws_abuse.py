@@ -15,8 +15,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from forum.ws.protocol import (
     CLOSE_FLOOD,
     CLOSE_UNAUTHENTICATED,
-    FLOOD_TOLERANCE,
-    FRAMES_PER_WINDOW,
 )
 from tests.conftest import make_settings
 from tests.rooms_support import GROUP, api, peer, person
@@ -75,13 +73,14 @@ async def test_oversized_frame_closes_1009_and_others_carry_on(
 
 
 async def test_flood_is_rate_limited(sqlite_server: LiveServer) -> None:
+    allowed = sqlite_server.state["settings"].ws_frames_per_window
     async with peer(sqlite_server) as p:
-        for _ in range(FRAMES_PER_WINDOW + 5):
+        for _ in range(allowed + 5):
             await p.ws.send(json.dumps({"type": "ping"}))
         limited = await p.expect("error", code="rate_limited")
         assert limited["retry_after_ms"] > 0
         pongs = [f for f in p.seen if f["type"] == "pong"]
-        assert len(pongs) == FRAMES_PER_WINDOW
+        assert len(pongs) == allowed
 
 
 async def test_credentials(sqlite_server: LiveServer) -> None:
@@ -163,16 +162,17 @@ async def test_invalid_utf8_closes_1007_and_binary_closes_1003(
 async def test_a_flood_past_the_tolerance_closes_4429_and_others_carry_on(
     sqlite_server: LiveServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    settings = sqlite_server.state["settings"]
     member = await person(sqlite_server, role="member")
     async with peer(sqlite_server, member) as flooder, peer(sqlite_server) as bystander:
-        for _ in range(FRAMES_PER_WINDOW + FLOOD_TOLERANCE + 1):
+        for _ in range(settings.ws_frames_per_window + settings.ws_flood_tolerance + 1):
             await flooder.ws.send(json.dumps({"type": "ping"}))
         with pytest.raises(ConnectionClosed):
             while True:
                 await flooder.next()
         assert flooder.ws.close_code == CLOSE_FLOOD
         limited = [f for f in flooder.seen if f.get("code") == "rate_limited"]
-        assert len(limited) == FLOOD_TOLERANCE + 1
+        assert len(limited) == settings.ws_flood_tolerance + 1
         assert (await bystander.call({"type": "ping"}))["type"] == "pong"
     floods = [r for r in caplog.records if r.name == "forum.security"]
     assert len(floods) == 1

@@ -17,7 +17,6 @@ from sqlalchemy import text
 from forum.actions.rooms import room_for
 from forum.db.engine import create_engine
 from forum.settings import Settings
-from forum.ws.protocol import FRAMES_PER_WINDOW
 from tests.conftest import make_settings
 from tests.room_checks import published, room_snapshot
 from tests.rooms_support import GROUP, peer, person, schedule_and_open
@@ -55,15 +54,15 @@ async def writes_fail(database_url: str, room_id: int) -> AsyncIterator[Strike]:
         return
     engine = create_engine(database_url)
     try:
-        async with engine.connect() as holder:
-            await holder.execute(
+        async with engine.connect() as pg:
+            await pg.execute(
                 text("SELECT id FROM rooms WHERE id = :id FOR UPDATE"), {"id": room_id}
             )
-            mine = await holder.scalar(text("SELECT pg_backend_pid()"))
+            mine = await pg.scalar(text("SELECT pg_backend_pid()"))
 
             async def terminate_the_waiter() -> None:
                 for _ in range(200):
-                    waiting = await holder.scalar(
+                    waiting = await pg.scalar(
                         text(
                             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
                             " AND wait_event_type = 'Lock' AND pid <> :mine"
@@ -71,7 +70,7 @@ async def writes_fail(database_url: str, room_id: int) -> AsyncIterator[Strike]:
                         {"mine": mine},
                     )
                     if waiting is not None:
-                        await holder.execute(
+                        await pg.execute(
                             text("SELECT pg_terminate_backend(:pid)"), {"pid": waiting}
                         )
                         return
@@ -79,7 +78,7 @@ async def writes_fail(database_url: str, room_id: int) -> AsyncIterator[Strike]:
                 raise AssertionError("the server's write never waited for the lock")
 
             yield terminate_the_waiter
-            await holder.rollback()
+            await pg.rollback()
     finally:
         await engine.dispose()
 
@@ -121,7 +120,7 @@ async def test_a_database_failure_during_a_frame_is_answered_and_the_connection_
 
 async def test_a_rate_limited_frame_echoes_its_ref(sqlite_server: LiveServer) -> None:
     async with peer(sqlite_server) as p:
-        for n in range(FRAMES_PER_WINDOW):
+        for n in range(sqlite_server.state["settings"].ws_frames_per_window):
             assert (await p.call({"type": "ping"}))["ref"] == f"r{n + 1}"
         for frame in ({"type": "ping"}, {"type": "raise_hand"}):
             limited = await p.call(frame)
@@ -163,8 +162,9 @@ async def test_every_valid_ref_is_echoed_zero_and_empty_too(sqlite_server: LiveS
         for ref in (0, "", 2**53, "x" * 64):
             await p.ws.send(json.dumps({"type": "ping", "ref": ref}))
             assert await p.expect("pong") == {"type": "pong", "ref": ref}
-        for ref in (-1, 2**53 + 1, "x" * 65, [1], {"a": 1}, None):
-            await p.ws.send(json.dumps({"type": "ping", "ref": ref}))
+        refused_refs: tuple[object, ...] = (-1, 2**53 + 1, "x" * 65, [1], {"a": 1}, None)
+        for refused in refused_refs:
+            await p.ws.send(json.dumps({"type": "ping", "ref": refused}))
             answer = await p.next()
             assert "ref" not in answer
 

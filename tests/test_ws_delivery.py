@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -501,7 +502,7 @@ def intercept(
 
     async def publish(channel: str, message: Message) -> None:
         if message.get("type") == "intervention":
-            await decide(message, lambda m: real(channel, m))  # type: ignore[misc]
+            await decide(message, partial(real, channel))
         else:
             await real(channel, message)
 

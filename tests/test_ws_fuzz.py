@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
 from forum.actions.rooms import room_for
-from forum.ws.protocol import FRAME_TYPES, FRAME_WINDOW_S, REF_MAX
+from forum.ws.protocol import FRAME_TYPES, REF_MAX
 from tests.conftest import FakeClock
 from tests.room_checks import Published, published, room_snapshot
 from tests.rooms_support import GROUP, Peer, Person, peer, person, schedule_and_open
@@ -196,7 +196,7 @@ async def test_fuzzed_frames_are_answered_and_refusals_change_nothing(
     room: Room, sent: list[tuple[str, Any]]
 ) -> None:
     # A fresh window per example: the rate limits are tested elsewhere.
-    room.clock.advance(max(FRAME_WINDOW_S, 60.0) + 1)
+    room.clock.advance(max(room.server.state["settings"].ws_frame_window, 60.0) + 1)
     assert room.recorder is not None
     for kind, payload in sent:
         p = await room.connected()

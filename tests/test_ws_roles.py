@@ -115,7 +115,7 @@ class Room:
                 return response.status_code, response
             return None, response
         state = await self.state()
-        frame: dict[str, Any] = {
+        frames: dict[str, dict[str, Any]] = {
             "raise_hand": {"type": "raise_hand"},
             "move": {
                 "type": "move",
@@ -130,8 +130,8 @@ class Room:
             "extend_floor": {"type": "extend_floor", "seconds": 30},
             "speak": {"type": "speak", "body": "On the agenda item."},
             "lower_all_hands": {"type": "lower_all_hands"},
-        }[action]
-        answer = await p.call(frame)
+        }
+        answer = await p.call(frames[action])
         if answer["type"] == "error":
             return answer["code"], answer
         assert answer["type"] == "ack", answer

@@ -39,7 +39,7 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the last resort: one clean 500, logged
             request_id = secrets.token_hex(8)
             log.error(
                 "unexpected %s on %s %r, request %s",

@@ -7,16 +7,15 @@ from starlette.requests import Request
 
 from forum.auth import CSRF_FIELD
 from forum.errors import N_, ErrorCode, ForumError
-from forum.web.http import check_csrf, principal, refuse_unstorable
-
-MAX_FORM_BYTES = 256 * 1024
+from forum.web.http import app_state, check_csrf, principal, refuse_unstorable
 
 
 async def _read(request: Request) -> FormData:
+    limit = app_state(request)["settings"].max_request_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         raise ForumError(ErrorCode.TOO_LARGE, N_("The form is too large."))
-    return await request.form(max_files=0, max_fields=50, max_part_size=MAX_FORM_BYTES)
+    return await request.form(max_files=0, max_fields=50, max_part_size=limit)
 
 
 def _refuse_unstorable(form: FormData) -> None:

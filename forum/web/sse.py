@@ -95,15 +95,22 @@ async def event_stream(
     broker = state["broker"]
     keepalive = _setting(request, "sse_keepalive_s", KEEPALIVE_S)
     lifetime = _setting(request, "sse_lifetime_s", LIFETIME_S)
-    queue: asyncio.Queue[Message | None] = asyncio.Queue(QUEUE_MAX)
+    # Bounded by the listener (QUEUE_MAX events, then the end marker), not by the queue:
+    # a full queue must neither drop what it holds nor take what comes after a gap.
+    queue: asyncio.Queue[Message | None] = asyncio.Queue()
+    overflowed = False
 
     def listener(_channel: str, message: Message) -> None:
-        try:
-            queue.put_nowait(message)
-        except asyncio.QueueFull:
-            # Cut the reader off; it reconnects and replays from its last id.
-            queue.get_nowait()
+        nonlocal overflowed
+        if overflowed:
+            return
+        if queue.qsize() >= QUEUE_MAX:
+            # Cut the reader off after what it has queued, in order and without a gap; it
+            # reconnects and replays the rest from its last id.
+            overflowed = True
             queue.put_nowait(None)
+            return
+        queue.put_nowait(message)
 
     async def stream() -> AsyncIterator[str]:
         await broker.subscribe(channel, listener)

@@ -44,9 +44,6 @@ from forum.ws.joining import join_room
 from forum.ws.protocol import (
     CLOSE_FLOOD,
     CLOSE_UNAUTHENTICATED,
-    FLOOD_TOLERANCE,
-    FRAME_WINDOW_S,
-    FRAMES_PER_WINDOW,
     ClientFrame,
     CloseSession,
     ExtendFloor,
@@ -236,7 +233,10 @@ class Session:
             ref = frame_ref(data)
             self.connection.push(error_frame(error, ref, self.reader.gettext))
             self.refused_in_a_row += 1
-            flood = error.code is ErrorCode.RATE_LIMITED and self.refused_in_a_row > FLOOD_TOLERANCE
+            flood = (
+                error.code is ErrorCode.RATE_LIMITED
+                and self.refused_in_a_row > self.state["settings"].ws_flood_tolerance
+            )
             if flood or (within_rate and audited(error)):
                 log_refusal(
                     str(error.code),
@@ -252,9 +252,11 @@ class Session:
         self.refused_in_a_row = 0
 
     async def check_rate(self) -> None:
-        limiter = self.state["limiter"]
-        retry_after = await limiter.hit(
-            Limit(f"ws:{self.connection.id}", FRAMES_PER_WINDOW, FRAME_WINDOW_S)
+        settings = self.state["settings"]
+        retry_after = await self.state["limiter"].hit(
+            Limit(
+                f"ws:{self.connection.id}", settings.ws_frames_per_window, settings.ws_frame_window
+            )
         )
         if retry_after is not None:
             raise rate_limited(retry_after, N_("Too many frames; try again in {seconds} s."))

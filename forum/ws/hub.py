@@ -300,7 +300,7 @@ class Hub:
                     await do_touch_presence(session, worker=self.worker)
                     await do_sweep_presence(session, self.broker)
                 await self.catch_up()
-            except Exception:  # noqa: BLE001 - try again next beat
+            except Exception:
                 log.exception("presence heartbeat failed")
 
     async def catch_up(self) -> None:
@@ -325,7 +325,7 @@ class Hub:
                 connection.overflow()
                 try:
                     await self.disconnect(connection)
-                except Exception:  # noqa: BLE001 - the others still need watching
+                except Exception:
                     log.exception("dropping connection %s failed", connection.id)
 
     # -- connections ----------------------------------------------------------------
@@ -540,7 +540,7 @@ class Hub:
             del fanout.pending[seq]
         # Events that arrived while the database was read may follow on now.
         self._drain(fanout)
-        if fanout.pending and fanout.gap_timer is None and self.rooms.get(fanout.room_id) is fanout:
+        if fanout.pending and self.rooms.get(fanout.room_id) is fanout and not fanout.gap_timer:
             self._expect_gap(fanout)
 
     def _merge_presence(self, fanout: RoomFanout, message: Message) -> None:

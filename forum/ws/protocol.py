@@ -33,10 +33,7 @@ CLOSE_TOO_MANY_CONNECTIONS = 4503
 """Refused at the handshake: too many connections open from the address or the account,
 from signed-out readers, or in all (the reason says which). Try again later."""
 
-FRAMES_PER_WINDOW = 40
-FRAME_WINDOW_S = 10.0
-# Refused frames in a row before the connection is closed with CLOSE_FLOOD.
-FLOOD_TOLERANCE = 50
+# Frames per window and the flood tolerance are settings (ws_frames_per_window...).
 MAX_REPLAY = 5000
 REF_MAX = 64
 

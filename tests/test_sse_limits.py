@@ -1,0 +1,85 @@
+"""A reader too slow for its stream is cut off to reconnect, and one too far behind to
+replay is told to reload; neither is ever sent an event twice or out of order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from forum.actions.posts import thread_channel
+from forum.db.discussions_queries import REPLAY_MAX
+from forum.db.models import Post, Thread
+from forum.web.sse import QUEUE_MAX
+from tests.discussions_support import open_thread, person
+from tests.support import LiveServer, client
+from tests.test_discussions_live import Event, events
+
+BURST = QUEUE_MAX + 50
+
+
+async def test_a_reader_behind_a_burst_is_cut_off_and_sent_nothing_twice(
+    server: LiveServer,
+) -> None:
+    async with person(server) as author, client(server) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        seq = (await reader.get(f"/api/threads/{thread_id}")).json()["seq"]
+        async with events(reader, f"/api/threads/{thread_id}/events?after={seq}") as stream:
+            # One burst within one turn of the event loop: the stream cannot drain its
+            # queue in between, as when a reader's link stalls while a room is busy.
+            broker = server.state["broker"]
+            for n in range(1, BURST + 1):
+                message = {"type": "post", "op": "new", "seq": seq + n, "thread": thread_id}
+                await broker.publish(thread_channel(thread_id), message)
+            got: list[Event] = []
+            ended = False
+            while not ended:
+                try:
+                    got.append(await stream.next(wait=10.0))
+                except AssertionError:
+                    ended = True
+        # What was queued goes out in order, with no gap, then the stream ends: the reader
+        # reconnects from the last id it has and replays the rest from the database.
+        assert [event.id for event in got] == list(range(seq + 1, seq + 1 + QUEUE_MAX))
+
+
+async def test_a_reader_too_far_behind_is_told_to_reload(server: LiveServer) -> None:
+    async with person(server) as author, client(server) as reader:
+        created = await open_thread(author)
+        thread_id = created["thread"]["id"]
+        # A thread that grew by more than a replay holds while the reader was away.
+        async with server.state["sessionmaker"]() as session, session.begin():
+            first = await session.scalar(select(Post).where(Post.thread_id == thread_id))
+            assert first is not None
+            for n in range(2, REPLAY_MAX + 3):
+                session.add(
+                    Post(
+                        thread_id=thread_id,
+                        number=n,
+                        path=f"{n:06d}",
+                        author_id=first.author_id,
+                        body=f"Reply {n}",
+                        html=f"<p>Reply {n}</p>",
+                        plain=f"Reply {n}",
+                        seq=first.seq + n,
+                    )
+                )
+            await session.execute(
+                update(Thread)
+                .where(Thread.id == thread_id)
+                .values(last_number=REPLAY_MAX + 2, seq=first.seq + REPLAY_MAX + 2)
+            )
+        async with events(
+            reader, f"/api/threads/{thread_id}/events", last_event_id=first.seq
+        ) as stream:
+            told = await stream.next()
+            assert (told.event, told.id) == ("reset", None)
+            try:
+                await stream.next(wait=5.0)
+            except AssertionError:
+                pass  # the stream ended: the page reloads rather than replaying
+            else:
+                raise AssertionError("a reset stream went on")
+        # Close enough to replay: the missed posts come, in order.
+        recent = first.seq + REPLAY_MAX // 2
+        async with events(reader, f"/api/threads/{thread_id}/events", last_event_id=recent) as s:
+            replayed = await s.next()
+            assert (replayed.event, replayed.id) == ("post", recent + 1)
