@@ -23,7 +23,7 @@ from forum.actions.rooms import (
     session_wire,
 )
 from forum.actions.seats import get_presence
-from forum.db.models import Group, Room, RoomEvent, RoomSession, User
+from forum.db.models import RoomEvent, User
 from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionStatus
 from forum.domain.vocabulary import Seat
@@ -34,7 +34,6 @@ from forum.domain.vocabulary import Seat
 PROCEEDINGS_MAX = 60
 PROCEEDINGS_BYTES = 16_000
 UPCOMING_MAX = 5
-OPEN_NOW_MAX = 20
 PROCEEDING_TYPES = ("intervention", "floor")
 
 
@@ -103,19 +102,3 @@ async def get_room_view(session: AsyncSession, room_id: int, *, user: User | Non
         [seat.value for seat in order if seat in allowed],
         is_chair=actor.is_chair,
     )
-
-
-async def list_open_sessions(session: AsyncSession) -> list[dict[str, Any]]:
-    """The sessions open now, in every room, for the front page: newest opened first."""
-    rows = await session.execute(
-        select(RoomSession, Group)
-        .join(Room, Room.id == RoomSession.room_id)
-        .join(Group, Group.id == Room.group_id)
-        .where(RoomSession.status == SessionStatus.OPEN.value)
-        .order_by(RoomSession.opened_at.desc(), RoomSession.id.desc())
-        .limit(OPEN_NOW_MAX)
-    )
-    return [
-        {"group": {"slug": group.slug, "name": group.name}, "session": session_wire(row)}
-        for row, group in rows
-    ]

@@ -1,4 +1,4 @@
-"""Server-rendered pages of the foundation: the front page, groups, sign-up and sign-in.
+"""Server-rendered pages of the foundation: the list of groups, sign-up and sign-in.
 
 Pages read without JavaScript; forms post with a CSRF token and redirect (303) after a
 write, so that reloading never posts twice.
@@ -13,17 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.accounts import check_register, do_login, do_logout, do_register
-from forum.actions.room_view import list_open_sessions
 from forum.auth import SESSION_COOKIE
-from forum.db.queries import (
-    get_group,
-    group_action_line_codes,
-    list_action_lines,
-    list_groups,
-    list_members,
-)
+from forum.db.queries import list_groups
 from forum.domain.regions import COUNTRIES
-from forum.errors import N_, ErrorCode, ForumError
+from forum.errors import N_, ForumError
 from forum.i18n.reader import Reader
 from forum.limits import enforce
 from forum.passwords import MAX_LENGTH, MIN_LENGTH
@@ -50,42 +43,10 @@ async def page_context(request: Request, **values: Any) -> dict[str, Any]:
     }
 
 
-async def home(request: Request) -> Response:
-    async with db(request) as session:
-        lines = await list_action_lines(session)
-        groups = await list_groups(session)
-        live = await list_open_sessions(session)
-    return render(
-        request,
-        "home.html",
-        await page_context(
-            request,
-            action_lines=[line for line in lines if line.kind == "action_line"],
-            themes=[line for line in lines if line.kind == "theme"],
-            groups=groups,
-            live=live,
-        ),
-    )
-
-
 async def groups_page(request: Request) -> Response:
     async with db(request) as session:
         groups = await list_groups(session)
     return render(request, "groups.html", await page_context(request, groups=groups))
-
-
-async def group_page(request: Request) -> Response:
-    async with db(request) as session:
-        group = await get_group(session, request.path_params["slug"])
-        if group is None:
-            raise ForumError(ErrorCode.NOT_FOUND, N_("No such group."))
-        codes = (await group_action_line_codes(session, [group.id]))[group.id]
-        members = await list_members(session, group.id)
-    return render(
-        request,
-        "group.html",
-        await page_context(request, group=group, codes=codes, members=members),
-    )
 
 
 def _countries(shown_to: Reader) -> list[tuple[str, str]]:
@@ -207,9 +168,7 @@ async def logout_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/", home, methods=["GET"]),
     Route("/groups", groups_page, methods=["GET"]),
-    Route("/groups/{slug}", group_page, methods=["GET"]),
     # A page and its form's POST are two routes, so HEAD (answered as GET) never reads
     # a form.
     Route("/register", register_page, methods=["GET"]),

@@ -15,9 +15,13 @@ from forum.web import (
     pages,
     pages_delete,
     pages_discussions,
+    pages_group,
+    pages_group_forms,
+    pages_home,
     pages_room,
     pages_room_chair,
     pages_rooms,
+    pages_schedule,
     sse,
 )
 from forum.web.assets import AssetFiles
@@ -42,7 +46,11 @@ def build_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/openapi.json", openapi, methods=["GET"])]
     for router in API_ROUTERS:
         routes.extend(router.routes)
+    routes.extend(pages_home.routes)
     routes.extend(pages.routes)
+    routes.extend(pages_group.routes)
+    routes.extend(pages_group_forms.routes)
+    routes.extend(pages_schedule.routes)
     routes.extend(locale.routes)
     routes.extend(pages_rooms.routes)
     routes.extend(pages_room.routes)
