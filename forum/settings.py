@@ -75,6 +75,9 @@ class Settings:
     # Per address too, generously: a delegation or a conference hall shares one address.
     post_ip_limit: int = 120
     post_window: float = 60
+    # Previews in the same window: several per post, rendered and never stored.
+    preview_limit: int = 60
+    preview_ip_limit: int = 600
     # The forum's address as its readers reach it: feeds build absolute links from it,
     # never from the request's Host header, which the client writes.
     public_url: str = DEFAULT_PUBLIC_URL
@@ -144,6 +147,8 @@ class Settings:
             ("login_window", float),
             ("post_limit", int),
             ("post_ip_limit", int),
+            ("preview_limit", int),
+            ("preview_ip_limit", int),
             ("max_connections", int),
             ("max_signed_out_connections", int),
             ("max_connections_per_address", int),
