@@ -18,7 +18,9 @@ async def _signed_position(coordinator: Client, chair: Client) -> dict[str, Any]
     )
     assert created.status_code == 201, created.text
     post = created.json()["post"]
-    signed = await chair.post(f"/api/posts/{post['id']}/cosignatures", json={"group": "youth-caucus"})
+    signed = await chair.post(
+        f"/api/posts/{post['id']}/cosignatures", json={"group": "youth-caucus"}
+    )
     assert signed.status_code == 201, signed.text
     return dict(created.json())
 
