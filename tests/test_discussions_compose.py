@@ -29,7 +29,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 def _preview(page: str) -> str:
     match = re.search(
-        r'<section class="preview"[^>]*>.*?<div class="body" dir="auto">(.*?)</div></div>\s*</section>',
+        r'<section class="preview"[^>]*>.*?<div class="body" dir="auto">(.*?)</div></div>'
+        r"\s*</section>",
         page,
         re.S,
     )
