@@ -25,7 +25,12 @@ def _side(segments: list[tuple[str, str]], keep: str) -> str:
         (
             "line one\n\nline two",
             "line one\nline two",
-            [("same", "line one"), ("del", "\n\n"), ("ins", "\n"), ("same", "line two")],
+            [("same", "line one\n"), ("del", "\n"), ("same", "line two")],
+        ),
+        (
+            "keep\nold word\nkeep",
+            "keep\nnew word\nkeep",
+            [("same", "keep\n"), ("del", "old"), ("ins", "new"), ("same", " word\nkeep")],
         ),
     ],
 )

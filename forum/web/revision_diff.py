@@ -2,8 +2,9 @@
 
 The diff is of the Markdown source, the text its author wrote, not of the rendered
 HTML: a change of markup then reads as the change of the characters typed, and the
-output is plain text for the template to escape. Words and the whitespace between
-them are the tokens, so that the text is given back exactly, line breaks included.
+output is plain text for the template to escape. Lines, then words and the whitespace
+between them, are the tokens, so that the text is given back exactly, line breaks
+included.
 """
 
 from __future__ import annotations
@@ -16,35 +17,41 @@ Op = Literal["same", "ins", "del"]
 Segment = tuple[Op, str]
 
 _TOKENS = re.compile(r"\s+|\S+")
-# Past this many token comparisons the matcher's quadratic worst case costs seconds:
-# two versions that share so little are shown as one removal and one addition.
-MAX_WORK = 4_000_000
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
+# The word matcher's cost grows with the product of the two runs' lengths, and worse
+# on prose, whose common words match everywhere: past this many token pairs in one
+# changed run (about 250 words on each side), the run is shown as one removal and one
+# addition rather than costing seconds.
+MAX_WORK = 250_000
 
 
 def word_diff(old: str, new: str) -> list[Segment]:
-    """`old` turned into `new` as runs of kept, added and removed text."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
-    # The common start and end are most of an edit, and cost nothing to set aside.
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    end = 0
-    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-        end += 1
-    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
-    segments: list[Segment] = [("same", "".join(a[:start]))]
-    if len(middle_a) * len(middle_b) > MAX_WORK:
-        segments += [("del", "".join(middle_a)), ("ins", "".join(middle_b))]
-    else:
-        matcher = SequenceMatcher(None, middle_a, middle_b, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                segments.append(("same", "".join(middle_a[i1:i2])))
-                continue
-            segments.append(("del", "".join(middle_a[i1:i2])))
-            segments.append(("ins", "".join(middle_b[j1:j2])))
-    segments.append(("same", "".join(a[len(a) - end :])))
+    """`old` turned into `new` as runs of kept, added and removed text.
+
+    Lines are matched first (a post's paragraphs are mostly unique lines, so this is
+    cheap), then the words of each run of changed lines, as git's word diff does.
+    """
+    a, b = _LINES.findall(old), _LINES.findall(new)
+    segments: list[Segment] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            segments.append(("same", "".join(a[i1:i2])))
+        else:
+            segments += _words("".join(a[i1:i2]), "".join(b[j1:j2]))
     return _merged(segments)
+
+
+def _words(old: str, new: str) -> list[Segment]:
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    if len(a) * len(b) > MAX_WORK:
+        return [("del", old), ("ins", new)]
+    segments: list[Segment] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            segments.append(("same", "".join(a[i1:i2])))
+        else:
+            segments += [("del", "".join(a[i1:i2])), ("ins", "".join(b[j1:j2]))]
+    return segments
 
 
 def _merged(segments: list[Segment]) -> list[Segment]:
