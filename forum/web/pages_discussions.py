@@ -51,9 +51,8 @@ from forum.web.http import app_state, db, principal
 from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
 from forum.web.pages import page_context
-from forum.web.pages_posts import wants_preview
 from forum.web.params import form_id
-from forum.web.preview import preview_html
+from forum.web.preview import preview_html, wants_preview
 from forum.web.templates import csrf_token_used, render
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -26,14 +25,9 @@ from forum.web.discussion_context import path_id, post_url, viewer
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
 from forum.web.pages import page_context
-from forum.web.preview import preview_html
+from forum.web.preview import preview_html, wants_preview
 from forum.web.revision_diff import revision_diffs
 from forum.web.templates import render
-
-
-def wants_preview(form: FormData) -> bool:
-    """The form's *Preview* button, rather than the one that posts, was pressed."""
-    return field(form, "preview") == "1"
 
 
 async def post_page(request: Request) -> Response:

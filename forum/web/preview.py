@@ -9,6 +9,7 @@ address; a body refused as a post counts as no preview.
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from forum.actions.posts import render_body
@@ -16,6 +17,7 @@ from forum.db.models import User
 from forum.domain.textcheck import clean_body
 from forum.errors import N_
 from forum.limits import Limit, rate_limited
+from forum.web.forms import field
 from forum.web.http import app_state, client_ip
 
 
@@ -33,3 +35,8 @@ async def preview_html(request: Request, user: User, body: str) -> str:
     if retry_after is not None:
         raise rate_limited(retry_after, N_("Too many previews; try again in {seconds} s."))
     return (await render_body(body)).html
+
+
+def wants_preview(form: FormData) -> bool:
+    """The form's *Preview* button, rather than the one that posts, was pressed."""
+    return field(form, "preview") == "1"
