@@ -118,7 +118,7 @@ async def test_the_preview_endpoint_is_bounded_and_writes_nothing(
 
     spec = (await http.get("/openapi.json")).json()["paths"]
     assert "post" in spec["/api/preview"]
-    assert "delete" in spec["/api/posts/{post_id}/cosignatures/{group}"]
+    assert "delete" in spec["/api/posts/{post_id}/cosignatures/{slug}"]
 
 
 async def test_refusals_sit_beside_their_fields_with_the_text_kept(

@@ -148,7 +148,7 @@ async def cosign(request: Request) -> Response:
 
 @router.route(
     "DELETE",
-    "/posts/{post_id:id}/cosignatures/{group}",
+    "/posts/{post_id:id}/cosignatures/{slug}",
     summary="Withdraw a group's co-signature of a position (the group's chair or coordinator)",
     response=PostOut,
     auth="required",
@@ -157,7 +157,7 @@ async def cosign(request: Request) -> Response:
 async def withdraw_cosignature(request: Request) -> Response:
     caller = await require_caller(request)
     async with db(request) as session:
-        group = await require_group(session, request.path_params["group"], field="group")
+        group = await require_group(session, request.path_params["slug"], field="group")
         await end_read(session)
         view = await do_withdraw_cosignature(
             session,
