@@ -80,6 +80,9 @@ class Settings:
     ws_frames_per_window: int = 40
     ws_frame_window: float = 10.0
     ws_flood_tolerance: int = 50
+    # Previews in the same window: several per post, rendered and never stored.
+    preview_limit: int = 60
+    preview_ip_limit: int = 600
     # The forum's address as its readers reach it: feeds build absolute links from it,
     # never from the request's Host header, which the client writes.
     public_url: str = DEFAULT_PUBLIC_URL

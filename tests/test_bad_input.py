@@ -132,6 +132,7 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
         "EditBody": {"body": "An edit"},
         "LockBody": {"locked": True},
         "CosignBody": {"group": GROUP},
+        "PreviewBody": {"body": "A preview"},
     }
 
 

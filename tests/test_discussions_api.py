@@ -112,7 +112,10 @@ async def test_authors_edit_and_every_revision_stays_readable(
         ]
         page = await anonymous.get(f"/posts/{post_id}/revisions")
         assert page.status_code == 200
-        assert page.text.index("Final") < page.text.index("Second") < page.text.index("First")
+        # Newest first, each later version as what changed from the one before.
+        text = page.text
+        assert text.index("Version 3 (current)") < text.index("Version 2") < text.index("Version 1")
+        assert "Removed: </span>Second" in text and "Added: </span>Final" in text
 
     async with person(server) as other:
         before = await snapshot(server)

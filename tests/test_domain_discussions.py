@@ -19,6 +19,7 @@ from forum.domain.discussions import (
     check_open_thread,
     check_post_position,
     check_reply,
+    check_withdraw_cosign,
     reply_depth,
 )
 from forum.domain.vocabulary import Role
@@ -237,6 +238,50 @@ def test_cosign(
     expected: ErrorCode | None,
 ) -> None:
     check = lambda: check_cosign(actor, position, group_id=group, role_in_group=role)  # noqa: E731
+    assert outcome(check) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "position", "group", "role", "expected"),
+    [
+        (ANONYMOUS, POSITION, OTHER_SIGNER, Role.CHAIR, ErrorCode.UNAUTHENTICATED),
+        # Whoever speaks for the signing group now may take its word back.
+        (NO_TIE, POSITION, OTHER_SIGNER, Role.CHAIR, OK),
+        (OBSERVER, POSITION, OTHER_SIGNER, Role.COORDINATOR, OK),
+        (NO_TIE, POSITION, OTHER_SIGNER, Role.MEMBER, ErrorCode.FORBIDDEN),
+        (NO_TIE, POSITION, OTHER_SIGNER, None, ErrorCode.FORBIDDEN),
+        (SECRETARIAT, POSITION, OTHER_SIGNER, None, ErrorCode.FORBIDDEN),
+        (NO_TIE, POSITION, SIGNER, Role.CHAIR, ErrorCode.CONFLICT),
+        (NO_TIE, POSITION, OWN_GROUP, Role.CHAIR, ErrorCode.CONFLICT),
+        (
+            NO_TIE,
+            PositionFacts(is_position=False, deleted=False, group_id=None, cosigned_by=frozenset()),
+            OTHER_SIGNER,
+            Role.CHAIR,
+            ErrorCode.CONFLICT,
+        ),
+        (
+            NO_TIE,
+            PositionFacts(
+                is_position=True,
+                deleted=True,
+                group_id=OWN_GROUP,
+                cosigned_by=frozenset({OTHER_SIGNER}),
+            ),
+            OTHER_SIGNER,
+            Role.CHAIR,
+            ErrorCode.CONFLICT,
+        ),
+    ],
+)
+def test_withdraw_cosign(
+    actor: Actor,
+    position: PositionFacts,
+    group: int,
+    role: Role | None,
+    expected: ErrorCode | None,
+) -> None:
+    check = lambda: check_withdraw_cosign(actor, position, group_id=group, role_in_group=role)  # noqa: E731
     assert outcome(check) == expected
 
 

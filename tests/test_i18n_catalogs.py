@@ -81,13 +81,14 @@ def test_a_catalog_missing_a_message_is_caught(tmp_path: Path) -> None:
 
 def test_scripts_get_their_messages_with_a_form_per_plural_category() -> None:
     messages = script_catalog("fr")
-    assert messages["Reply"] == "Répondre"
+    assert messages["New post by {name}."] == "Nouveau message de {name}."
     replies = messages["{n} reply"]
     assert isinstance(replies, dict)
     assert replies["one"] == "{n} réponse" and replies["other"] == "{n} réponses"
     assert replies["many"] == "{n} de réponses"
     # Only what the scripts use is sent to the browser.
     assert "Sign in to take part." not in messages
+    assert "Reply" not in messages  # a live post comes as the server's markup
 
 
 _CALLS_WITH_MESSAGE = {"ForumError": 1, "rate_limited": 1, "enforce": 4, "_refuse": 0}

@@ -92,7 +92,9 @@ async def test_a_page_asked_for_in_french_is_in_french(sqlite_server: LiveServer
     data = re.search(r'<script type="application/json" id="forum-i18n">(.*?)</script>', page.text)
     assert data is not None
     catalog = json.loads(data.group(1))
-    assert catalog["language"] == "fr" and catalog["messages"]["Reply"] == "Répondre"
+    assert catalog["language"] == "fr" and catalog["messages"]["New post by {name}."] == (
+        "Nouveau message de {name}."
+    )
 
 
 async def test_no_english_interface_text_on_french_pages(sqlite_server: LiveServer) -> None:

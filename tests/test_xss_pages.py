@@ -25,7 +25,7 @@ VECTORS = [
     .split("\n----\n")
 ]
 # Our scripts, under their plain or content-hashed names (forum/web/assets.py).
-OUR_SCRIPT = re.compile(r"/static/(?:thread|locale)(?:\.[0-9a-f]{12})?\.js")
+OUR_SCRIPT = re.compile(r"/static/(?:thread|preview|locale)(?:\.[0-9a-f]{12})?\.js")
 # Every page's interface text for its scripts: data, never run (docs/i18n.md).
 CATALOG_TAG = '<script type="application/json" id="forum-i18n">'
 URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}

@@ -3,7 +3,7 @@ signatures of the other groups that stand behind it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.posts import (
@@ -18,8 +18,20 @@ from forum.actions.posts import (
 from forum.broker import Broker
 from forum.db.discussions_queries import PostView, ThreadView, get_post
 from forum.db.engine import write_transaction
-from forum.db.models import ActionLine, Cosignature, Group, User
-from forum.domain.discussions import PositionFacts, check_cosign
+from forum.db.models import ActionLine, Cosignature, Group, Post, User
+from forum.domain.discussions import PositionFacts, check_cosign, check_withdraw_cosign
+
+
+async def _position_facts(session: AsyncSession, post: Post) -> PositionFacts:
+    signed = await session.scalars(
+        select(Cosignature.group_id).where(Cosignature.post_id == post.id)
+    )
+    return PositionFacts(
+        is_position=post.kind == "position",
+        deleted=post.deleted,
+        group_id=post.group_id,
+        cosigned_by=frozenset(signed),
+    )
 
 
 async def do_cosign(
@@ -31,17 +43,9 @@ async def do_cosign(
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
         post = await locked_post(session, post_id)
-        signed = await session.scalars(
-            select(Cosignature.group_id).where(Cosignature.post_id == post.id)
-        )
         check_cosign(
             await actor_on_board(session, user, line_id),
-            PositionFacts(
-                is_position=post.kind == "position",
-                deleted=post.deleted,
-                group_id=post.group_id,
-                cosigned_by=frozenset(signed),
-            ),
+            await _position_facts(session, post),
             group_id=group.id,
             role_in_group=await role_for(session, group, user),
         )
@@ -51,4 +55,32 @@ async def do_cosign(
     view = await get_post(session, post_id)
     await session.commit()
     await publish_post(broker, "cosign", view, ThreadView(thread, line, thread_author))
+    return view
+
+
+async def do_withdraw_cosignature(
+    session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: Group
+) -> PostView:
+    """`group` takes back its co-signature of the position `post_id`, through whoever
+    is its chair or coordinator now. Readers of the thread see the signature go."""
+    async with write_transaction(session):
+        thread_id, line_id = await post_location(session, post_id)
+        seq = await next_seq(session, line_id)
+        thread, thread_author = await locked_thread(session, thread_id)
+        post = await locked_post(session, post_id)
+        check_withdraw_cosign(
+            await actor_on_board(session, user, line_id),
+            await _position_facts(session, post),
+            group_id=group.id,
+            role_in_group=await role_for(session, group, user),
+        )
+        await session.execute(
+            delete(Cosignature).where(
+                Cosignature.post_id == post.id, Cosignature.group_id == group.id
+            )
+        )
+        post.seq = thread.seq = seq
+        line = await session.get_one(ActionLine, line_id)
+        view = await get_post(session, post_id)
+    await publish_post(broker, "uncosign", view, ThreadView(thread, line, thread_author))
     return view

@@ -161,6 +161,28 @@ def check_cosign(
         )
 
 
+def check_withdraw_cosign(
+    actor: Actor, position: PositionFacts, *, group_id: int, role_in_group: Role | None
+) -> None:
+    """A co-signature is the group's word, so whoever speaks for the group now (its
+    chair or coordinator) may take it back, not only the person who signed."""
+    _require_signed_in(actor)
+    if not position.is_position:
+        raise ForumError(ErrorCode.CONFLICT, N_("Only positions can be co-signed."))
+    if position.deleted:
+        raise ForumError(ErrorCode.CONFLICT, N_("This position was deleted."))
+    if not may(Action.COSIGN, role_in_group):
+        raise ForumError(
+            ErrorCode.FORBIDDEN,
+            N_("Only the group's chair or coordinator may withdraw its co-signature."),
+            field="group",
+        )
+    if group_id not in position.cosigned_by:
+        raise ForumError(
+            ErrorCode.CONFLICT, N_("This group has not co-signed this position."), field="group"
+        )
+
+
 def reply_depth(parent_depth: int | None) -> int:
     """The depth a new post is shown at: 0 for a reply to the thread itself."""
     if parent_depth is None:

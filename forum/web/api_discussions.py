@@ -14,11 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum.actions.positions import do_cosign
 from forum.actions.posts import (
     PostThrottle,
-    do_delete_post,
-    do_edit_post,
     do_lock_thread,
     do_open_thread,
     do_reply,
@@ -36,7 +33,6 @@ from forum.db.discussions_queries import (
     group_ref,
     list_board,
     list_positions,
-    list_revisions,
     list_thread_posts,
     thread_board_seq,
 )
@@ -61,14 +57,11 @@ from forum.web.http import require_principal as require_caller
 from forum.web.openapi import ApiRouter, one_of, whole
 from forum.web.schemas_discussions import (
     BoardOut,
-    CosignBody,
-    EditBody,
     LockBody,
     OpenThreadBody,
     PositionsOut,
     PostOut,
     ReplyBody,
-    RevisionList,
     SearchOut,
     ThreadCreated,
     ThreadDetail,
@@ -273,121 +266,6 @@ async def lock(request: Request) -> Response:
             locked=body.locked,
         )
     return json_response(view.wire())
-
-
-@router.route(
-    "GET",
-    "/posts/{post_id:id}",
-    summary="One post (its permalink)",
-    response=PostOut,
-    auth="optional",
-    errors=(404,),
-)
-async def post_detail(request: Request) -> Response:
-    show_deleted = await sees_deleted(request)
-    async with db(request) as session:
-        view = await get_post(session, request.path_params["post_id"], show_deleted=show_deleted)
-    return json_response(view.wire())
-
-
-@router.route(
-    "PATCH",
-    "/posts/{post_id:id}",
-    summary="Edit one's own post; the previous text stays readable as a revision",
-    body=EditBody,
-    response=PostOut,
-    auth="required",
-    errors=(404, 409, 423),
-)
-async def edit(request: Request) -> Response:
-    caller = await require_caller(request)
-    body = await read_json(request, EditBody)
-    async with db(request) as session:
-        view = await do_edit_post(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=request.path_params["post_id"],
-            body=body.body,
-        )
-    return json_response(view.wire())
-
-
-@router.route(
-    "DELETE",
-    "/posts/{post_id:id}",
-    summary="Delete a post (its author or a moderator), leaving a tombstone",
-    response=PostOut,
-    auth="required",
-    errors=(404, 409, 423),
-)
-async def delete(request: Request) -> Response:
-    caller = await require_caller(request)
-    async with db(request) as session:
-        view = await do_delete_post(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=request.path_params["post_id"],
-        )
-    return json_response(view.wire())
-
-
-@router.route(
-    "GET",
-    "/posts/{post_id:id}/revisions",
-    summary="Every version of a post, the first included",
-    response=RevisionList,
-    auth="optional",
-    errors=(404,),
-)
-async def revisions(request: Request) -> Response:
-    show_deleted = await sees_deleted(request)
-    post_id = request.path_params["post_id"]
-    async with db(request) as session:
-        view = await get_post(session, post_id, show_deleted=show_deleted)
-        rows = await list_revisions(session, post_id) if view.visible else []
-    return json_response(
-        {
-            "post_id": post_id,
-            "revisions": [
-                {
-                    "number": revision.number,
-                    "body": revision.body,
-                    "html": revision.html,
-                    "editor": editor.public(),
-                    "created_at": revision.created_at.isoformat(),
-                }
-                for revision, editor in rows
-            ],
-        }
-    )
-
-
-@router.route(
-    "POST",
-    "/posts/{post_id:id}/cosignatures",
-    summary="Co-sign a position for a group (its chair or coordinator)",
-    body=CosignBody,
-    response=PostOut,
-    status=201,
-    auth="required",
-    errors=(404, 409),
-)
-async def cosign(request: Request) -> Response:
-    caller = await require_caller(request)
-    body = await read_json(request, CosignBody)
-    async with db(request) as session:
-        group = await require_group(session, body.group, field="group")
-        await end_read(session)
-        view = await do_cosign(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=request.path_params["post_id"],
-            group=group,
-        )
-    return json_response(view.wire(), status=201)
 
 
 @router.route(

@@ -11,85 +11,57 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from markupsafe import Markup
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from forum.actions.positions import do_cosign
 from forum.actions.posts import (
-    do_delete_post,
-    do_edit_post,
+    clean_title,
     do_lock_thread,
     do_open_thread,
     do_reply,
 )
 from forum.db.discussions_queries import (
-    THREAD_PAGE,
     PostView,
-    board_roles,
     board_seq,
     get_board_line,
     get_post,
     get_thread,
-    groups_spoken_for,
     list_board,
     list_positions,
-    list_revisions,
     list_thread_posts,
     thread_board_seq,
 )
-from forum.db.engine import end_read
-from forum.db.models import Post
-from forum.db.queries import list_action_lines, list_groups, require_group
+from forum.db.queries import list_action_lines, list_groups
 from forum.db.search import search_posts
-from forum.domain.discussions import board_actor
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.reader import Reader
 from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import (
     search_query,
-    sees_deleted,
     spoken_for,
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
+from forum.web.discussion_context import path_id, post_url, viewer
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
 from forum.web.labels import FAMILY_NAMES
 from forum.web.locale import reader
 from forum.web.pages import page_context
 from forum.web.params import form_id
+from forum.web.preview import preview_html, wants_preview
 from forum.web.templates import csrf_token_used, render
 
 
-def _id(request: Request, name: str) -> int:
-    value = request.path_params[name]
-    return int(value)
-
-
-async def _viewer(request: Request, line_id: int) -> dict[str, Any]:
-    """What the signed-in reader may do on this board (nothing, when signed out)."""
-    caller = await principal(request)
-    if caller is None:
-        return {"can_post": False, "moderates": False, "speaks_for": [], "me_id": None}
-    user = caller.user
-    async with db(request) as session:
-        roles = await board_roles(session, line_id, user.id)
-        groups = await groups_spoken_for(session, user.id)
-    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
-    return {
-        "can_post": actor.signed_in,
-        "moderates": actor.moderates,
-        "speaks_for": list(groups),
-        "me_id": user.id,
-    }
-
-
 async def board_page(
-    request: Request, *, form: dict[str, str] | None = None, error: ForumError | None = None
+    request: Request,
+    *,
+    form: dict[str, str] | None = None,
+    error: ForumError | None = None,
+    preview: str | None = None,
 ) -> Response:
     async with db(request) as session:
         line = await get_board_line(session, request.path_params["code"])
@@ -104,7 +76,8 @@ async def board_page(
         first_page=request.query_params.get("cursor") is None,
         form=form or {},
         error=error,
-        **await _viewer(request, line.id),
+        preview=preview,
+        **await viewer(request, line.id),
     )
     return render(request, "discussions/board.html", context, status=error.status if error else 200)
 
@@ -117,6 +90,12 @@ async def board_post(request: Request) -> Response:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to open a thread."))
     broker = app_state(request)["broker"]
     try:
+        if wants_preview(form):
+            # The title is checked as the post would check it, so that what was
+            # previewed can be posted as it is.
+            clean_title(values["title"])
+            preview = await preview_html(request, caller.user, values["body"])
+            return await board_page(request, form=values, preview=preview)
         async with db(request) as session:
             thread, _ = await do_open_thread(
                 session,
@@ -136,9 +115,13 @@ async def board_post(request: Request) -> Response:
 
 
 async def thread_page(
-    request: Request, *, form: dict[str, str] | None = None, error: ForumError | None = None
+    request: Request,
+    *,
+    form: dict[str, str] | None = None,
+    error: ForumError | None = None,
+    preview: str | None = None,
 ) -> Response:
-    thread_id = _id(request, "thread_id")
+    thread_id = path_id(request, "thread_id")
     caller = await principal(request)
     show_deleted = caller is not None and caller.user.is_secretariat
     reply_to = form_id(request.query_params.get("reply_to", ""), "reply_to")
@@ -185,7 +168,7 @@ async def thread_page(
         async with db(request) as session:
             candidate = await get_post(session, parent_id)
         parent = candidate if candidate.post.thread_id == thread_id else None
-    viewer = await _viewer(request, view.line.id)
+    allowed = await viewer(request, view.line.id)
     heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted, locale_key)
     heads = cache.get(heads_key)
     if not isinstance(heads, dict) or any(v.post.id not in heads for v in page.items):
@@ -204,7 +187,8 @@ async def thread_page(
         parent=parent,
         form=form or {},
         error=error,
-        **viewer,
+        preview=preview,
+        **allowed,
     )
     response = render(
         request, "discussions/thread.html", context, status=error.status if error else 200
@@ -230,30 +214,19 @@ def _post_heads(request: Request, views: list[PostView], shown_to: Reader) -> di
     return {view.post.id: head(view) for view in views}
 
 
-async def _post_url(request: Request, view: PostView) -> str:
-    """Where a post is shown in its thread: the first page, or a page starting at it."""
-    async with db(request) as session:
-        before = await session.scalar(
-            select(func.count())
-            .select_from(Post)
-            .where(Post.thread_id == view.post.thread_id, Post.path < view.post.path)
-        )
-    thread = f"/threads/{view.post.thread_id}"
-    if (before or 0) < THREAD_PAGE:
-        return f"{thread}#post-{view.post.id}"
-    return f"{thread}?at={view.post.id}#post-{view.post.id}"
-
-
 async def thread_post(request: Request) -> Response:
     form = await read_form(request)
     values = {name: field(form, name) for name in ("body", "parent_id", "group")}
     caller = await principal(request)
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to reply."))
-    thread_id = _id(request, "thread_id")
+    thread_id = path_id(request, "thread_id")
     parent_id = form_id(values["parent_id"], "parent_id")
     broker = app_state(request)["broker"]
     try:
+        if wants_preview(form):
+            preview = await preview_html(request, caller.user, values["body"])
+            return await thread_page(request, form=values, preview=preview)
         async with db(request) as session:
             _, post = await do_reply(
                 session,
@@ -269,7 +242,7 @@ async def thread_post(request: Request) -> Response:
         if error.code is ErrorCode.NOT_FOUND and error.field is None:
             raise
         return await thread_page(request, form=values, error=error)
-    return RedirectResponse(await _post_url(request, post), status_code=303)
+    return RedirectResponse(await post_url(request, post), status_code=303)
 
 
 async def lock_post(request: Request) -> Response:
@@ -277,7 +250,7 @@ async def lock_post(request: Request) -> Response:
     caller = await principal(request)
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
-    thread_id = _id(request, "thread_id")
+    thread_id = path_id(request, "thread_id")
     async with db(request) as session:
         await do_lock_thread(
             session,
@@ -287,112 +260,6 @@ async def lock_post(request: Request) -> Response:
             locked=field(form, "locked") == "1",
         )
     return RedirectResponse(f"/threads/{thread_id}", status_code=303)
-
-
-async def post_page(request: Request) -> Response:
-    show_deleted = await sees_deleted(request)
-    async with db(request) as session:
-        view = await get_post(session, _id(request, "post_id"), show_deleted=show_deleted)
-        thread = await get_thread(session, view.post.thread_id)
-    viewer = await _viewer(request, thread.line.id)
-    context = await page_context(
-        request,
-        post=view,
-        view=thread,
-        thread=thread.thread,
-        line=thread.line,
-        thread_url=await _post_url(request, view),
-        **viewer,
-    )
-    return render(request, "discussions/post.html", context)
-
-
-async def edit_page(request: Request) -> Response:
-    post_id = _id(request, "post_id")
-    caller = await principal(request)
-    if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to edit your posts."))
-    error: ForumError | None = None
-    body: str | None = None
-    if request.method == "POST":
-        form = await read_form(request)
-        body = field(form, "body")
-        try:
-            async with db(request) as session:
-                view = await do_edit_post(
-                    session,
-                    app_state(request)["broker"],
-                    user=caller.user,
-                    post_id=post_id,
-                    body=body,
-                )
-            return RedirectResponse(await _post_url(request, view), status_code=303)
-        except ForumError as exc:
-            if exc.code is ErrorCode.NOT_FOUND:
-                raise
-            error = exc
-    async with db(request) as session:
-        view = await get_post(session, post_id)
-        thread = await get_thread(session, view.post.thread_id)
-    if view.post.author_id != caller.user.id:
-        raise ForumError(ErrorCode.FORBIDDEN, N_("Only the author may edit a post."))
-    context = await page_context(
-        request,
-        post=view,
-        thread=thread.thread,
-        line=thread.line,
-        body=view.post.body if body is None else body,
-        error=error,
-    )
-    return render(request, "discussions/edit.html", context, status=error.status if error else 200)
-
-
-async def delete_post(request: Request) -> Response:
-    form = await read_form(request)
-    caller = await principal(request)
-    if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
-    if field(form, "confirm") != "1":
-        # Only the confirmation page's form deletes (forum/web/pages_delete.py).
-        return RedirectResponse(f"/posts/{_id(request, 'post_id')}/delete", status_code=303)
-    async with db(request) as session:
-        view = await do_delete_post(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=_id(request, "post_id"),
-        )
-    return RedirectResponse(await _post_url(request, view), status_code=303)
-
-
-async def cosign_post(request: Request) -> Response:
-    form = await read_form(request)
-    caller = await principal(request)
-    if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
-    async with db(request) as session:
-        group = await require_group(session, field(form, "group"), field="group")
-        await end_read(session)
-        view = await do_cosign(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=_id(request, "post_id"),
-            group=group,
-        )
-    return RedirectResponse(await _post_url(request, view), status_code=303)
-
-
-async def revisions_page(request: Request) -> Response:
-    show_deleted = await sees_deleted(request)
-    async with db(request) as session:
-        view = await get_post(session, _id(request, "post_id"), show_deleted=show_deleted)
-        thread = await get_thread(session, view.post.thread_id)
-        revisions = await list_revisions(session, view.post.id) if view.visible else []
-    context = await page_context(
-        request, post=view, thread=thread.thread, line=thread.line, revisions=revisions
-    )
-    return render(request, "discussions/revisions.html", context)
 
 
 async def positions_page(request: Request) -> Response:
@@ -439,10 +306,5 @@ routes = [
     Route("/threads/{thread_id:id}", thread_page, methods=["GET"]),
     Route("/threads/{thread_id:id}", thread_post, methods=["POST"]),
     Route("/threads/{thread_id:id}/lock", lock_post, methods=["POST"]),
-    Route("/posts/{post_id:id}", post_page, methods=["GET"]),
-    Route("/posts/{post_id:id}/edit", edit_page, methods=["GET", "POST"]),
-    Route("/posts/{post_id:id}/delete", delete_post, methods=["POST"]),
-    Route("/posts/{post_id:id}/cosign", cosign_post, methods=["POST"]),
-    Route("/posts/{post_id:id}/revisions", revisions_page, methods=["GET"]),
     Route("/search", search_page, methods=["GET"]),
 ]

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from forum.web import (
     api_accounts,
     api_discussions,
+    api_posts,
     api_rooms,
     api_structure,
     locale,
@@ -18,6 +19,7 @@ from forum.web import (
     pages_group,
     pages_group_forms,
     pages_home,
+    pages_posts,
     pages_room,
     pages_room_chair,
     pages_rooms,
@@ -34,6 +36,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_structure.router,
     api_rooms.router,
     api_discussions.router,
+    api_posts.router,
     sse.router,
 ]
 
@@ -56,6 +59,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
+    routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes

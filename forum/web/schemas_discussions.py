@@ -50,6 +50,14 @@ class CosignBody(_Body):
     group: str = Field(max_length=80, description="Slug of the co-signing group")
 
 
+class PreviewBody(_Body):
+    body: str = Field(description="Markdown, at most 64 KiB, as a post's")
+
+
+class PreviewOut(BaseModel):
+    html: str = Field(description="The HTML the body would be stored and shown as")
+
+
 class GroupBrief(BaseModel):
     slug: str
     name: str

@@ -168,7 +168,7 @@ async def admit(request: Request) -> Admission:
 @router.route(
     "GET",
     "/threads/{thread_id:id}/events",
-    summary="Server-sent events: new, edited, deleted and co-signed posts of a thread",
+    summary="Server-sent events: new, edited, deleted posts of a thread, co-signed or withdrawn",
     errors=(404, 422, 429, 503),
     media_type="text/event-stream",
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],

@@ -3,18 +3,11 @@
 // The page is complete without this module; it only adds what arrives after the page
 // was rendered. The stream starts after the board `seq` the page was rendered at
 // (`data-after`); on reconnection the browser sends the last event id it received and
-// the server replays what was missed. Post HTML comes from the server's Markdown
-// renderer (already safe); every other text is set with textContent, and every
-// interface word comes from the page's catalog (i18n.js).
+// the server replays what was missed. A post is inserted as the server renders it for
+// this reader (`/posts/{id}/article`); a board's rows are built here, every text set
+// with textContent and every interface word from the page's catalog (i18n.js).
 
 import { _, formatDateTime, ngettext } from "./i18n.js";
-
-const FAMILIES = {
-  government: _("Government"),
-  civil_society: _("Civil society"),
-  private_sector: _("Private sector"),
-  international_org: _("International organization"),
-};
 
 function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -41,74 +34,38 @@ function withLink(parent, sentence, link) {
   return parent;
 }
 
-function renderPost(post) {
-  const article = el("article", {
-    class: `post depth-${post.depth}${post.kind === "position" ? " position" : ""}${post.deleted ? " deleted" : ""} live-new`,
-    id: `post-${post.id}`,
-    "data-post-id": String(post.id),
-    "data-path": post.path,
-  });
-  const header = el("header");
-  if (post.group) {
-    const link = el("a", { href: `/groups/${encodeURIComponent(post.group.slug)}` }, post.group.name);
-    header.append(withLink(el("p", { class: "badge" }), _("Position of {link}"), link));
-  }
-  const author = el("span", { class: "author" });
-  author.append(el("bdi", {}, post.author.display_name));
-  header.append(author);
-  const who = el("span", { class: "muted" }, "· ");
-  who.append(el("bdi", {}, post.author.organization));
-  who.append(` · ${FAMILIES[post.author.family] || post.author.family}`);
-  header.append(who);
-  header.append(el("a", { class: "permalink", href: `/posts/${post.id}` }, `#${post.number}`));
-  header.append(stamp(post.created_at));
-  if (post.parent_number > 1) {
-    const link = el("a", { href: `#post-${post.parent_id}` }, `#${post.parent_number}`);
-    header.append(withLink(el("span", { class: "muted" }), _("in reply to {link}"), link));
-  }
-  if (post.revision_count > 1) {
-    const edits = post.revision_count - 1;
-    const label = ngettext("edited ({n} time)", "edited ({n} times)", edits);
-    header.append(el("a", { class: "muted", href: `/posts/${post.id}/revisions` }, label));
-  }
-  article.append(header);
-  if (post.deleted) {
-    article.append(el("p", { class: "tombstone" }, _("This post was deleted.")));
-  } else {
-    const body = el("div", { class: "body", dir: "auto" });
-    body.innerHTML = post.html; // rendered and sanitized by the server at write time
-    article.append(body);
-  }
-  if (post.cosigners.length) {
-    const line = el("p", { class: "cosigners" }, _("Co-signed by") + " ");
-    post.cosigners.forEach((c, i) => {
-      if (i) line.append(", ");
-      line.append(el("a", { href: `/groups/${encodeURIComponent(c.group.slug)}` }, c.group.name));
-    });
-    line.append(".");
-    article.append(line);
-  }
-  if (!post.deleted) {
-    const actions = el("footer", { class: "actions" });
-    actions.append(el("a", { href: `/threads/${post.thread_id}?reply_to=${post.id}#reply` }, _("Reply")));
-    article.append(actions);
+// A post as this reader's page would have rendered it, asked of the server: one source
+// of markup, so a live post carries what the page would have shown this reader (no
+// Reply signed out; the co-sign and withdraw forms for a group's chair or coordinator).
+async function serverArticle(post) {
+  const response = await fetch(`/posts/${post.id}/article`, { credentials: "same-origin" });
+  if (!response.ok) return null;
+  const template = document.createElement("template");
+  template.innerHTML = await response.text(); // the server's templates, autoescaped
+  const article = template.content.querySelector("article.post");
+  // As locale.js does for the page: instants in the browser's zone, unless the
+  // profile names one (the server's text is then in it already).
+  if (article && !document.documentElement.dataset.timeZone) {
+    for (const node of article.querySelectorAll("time[datetime][data-local]")) {
+      node.textContent = formatDateTime(node.getAttribute("datetime"));
+    }
   }
   return article;
 }
 
-function placePost(container, post) {
+// true: inserted; false: replaced in place; null: on another page of the thread;
+// undefined: the server could not give it.
+async function placePost(container, post) {
   const existing = document.getElementById(`post-${post.id}`);
-  const fresh = renderPost(post);
-  if (existing) {
-    // Keep the server-rendered actions (edit, delete, co-sign forms) of a known post.
-    const actions = existing.querySelector("footer.actions");
-    const newActions = fresh.querySelector("footer.actions");
-    if (actions && newActions && !post.deleted) newActions.replaceWith(actions);
-    fresh.classList.remove("live-new");
-    existing.replaceWith(fresh);
+  if (!existing && container.dataset.lastPage !== "1") return null;
+  const fresh = await serverArticle(post);
+  if (!fresh) return undefined;
+  const current = document.getElementById(`post-${post.id}`);
+  if (current) {
+    current.replaceWith(fresh);
     return false;
   }
-  if (container.dataset.lastPage !== "1") return null; // not on this page of the thread
+  fresh.classList.add("live-new");
   const after = [...container.querySelectorAll("article.post")].find((a) => a.dataset.path > post.path);
   if (after) after.before(fresh);
   else container.append(fresh);
@@ -120,14 +77,19 @@ function followThread(container) {
   const url = `${container.dataset.threadEvents}?after=${encodeURIComponent(container.dataset.after)}`;
   const source = new EventSource(url);
   let unseen = 0;
+  // One post at a time, in the order of the stream, though each waits for the server.
+  let queue = Promise.resolve();
   source.addEventListener("post", (event) => {
     const message = JSON.parse(event.data);
-    const placed = placePost(container, message.post);
-    if (placed === true) announce(status, _("New post by {name}.", { name: message.post.author.display_name }));
-    if (placed === null) {
-      unseen += 1;
-      announce(status, ngettext("{n} new post later in this thread.", "{n} new posts later in this thread.", unseen));
-    }
+    queue = queue.then(async () => {
+      const placed = await placePost(container, message.post).catch(() => undefined);
+      if (placed === true) announce(status, _("New post by {name}.", { name: message.post.author.display_name }));
+      if (placed === undefined) announce(status, _("A post changed; reload the page to see it."));
+      if (placed === null) {
+        unseen += 1;
+        announce(status, ngettext("{n} new post later in this thread.", "{n} new posts later in this thread.", unseen));
+      }
+    });
   });
   source.addEventListener("thread", (event) => {
     const thread = JSON.parse(event.data).thread;

@@ -1,0 +1,50 @@
+"""What the discussion pages share: what the reader may do on a board, and where a
+post is shown in its thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+
+from forum.db.discussions_queries import THREAD_PAGE, PostView, board_roles, groups_spoken_for
+from forum.db.models import Post
+from forum.domain.discussions import board_actor
+from forum.web.http import db, principal
+
+
+def path_id(request: Request, name: str) -> int:
+    return int(request.path_params[name])
+
+
+async def viewer(request: Request, line_id: int) -> dict[str, Any]:
+    """What the signed-in reader may do on this board (nothing, when signed out)."""
+    caller = await principal(request)
+    if caller is None:
+        return {"can_post": False, "moderates": False, "speaks_for": [], "me_id": None}
+    user = caller.user
+    async with db(request) as session:
+        roles = await board_roles(session, line_id, user.id)
+        groups = await groups_spoken_for(session, user.id)
+    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
+    return {
+        "can_post": actor.signed_in,
+        "moderates": actor.moderates,
+        "speaks_for": list(groups),
+        "me_id": user.id,
+    }
+
+
+async def post_url(request: Request, view: PostView) -> str:
+    """Where a post is shown in its thread: the first page, or a page starting at it."""
+    async with db(request) as session:
+        before = await session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.thread_id == view.post.thread_id, Post.path < view.post.path)
+        )
+    thread = f"/threads/{view.post.thread_id}"
+    if (before or 0) < THREAD_PAGE:
+        return f"{thread}#post-{view.post.id}"
+    return f"{thread}?at={view.post.id}#post-{view.post.id}"
