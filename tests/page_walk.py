@@ -197,9 +197,11 @@ def screenshots_wanted() -> bool:
 
 
 async def screenshot(page: Page, name: str, viewport: dict[str, int] | None = None) -> None:
-    if not screenshots_wanted():
-        return
+    """docs/screenshots/`name`.png of the whole page at `viewport`. The page takes that
+    size whether or not the picture is wanted, so that a test runs the same either way."""
     if viewport is not None:
         await page.set_viewport_size(viewport)
+    if not screenshots_wanted():
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
