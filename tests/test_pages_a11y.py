@@ -47,11 +47,15 @@ OVERFLOW = """() => {
   return [document.documentElement.scrollWidth, width, wide];
 }"""
 
-# How the focus tests name an element: its place in the document, and what a person reads.
+# How the focus tests name an element: a mark of its own (a live page may insert
+# elements before it while the keyboard goes round), and what a person reads.
 NAME = """e => {
   const id = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.name ? `[name=${e.name}]` : '')
     + ' "' + (e.innerText || e.value || '').trim().slice(0, 30) + '"';
-  return {key: [...document.querySelectorAll('*')].indexOf(e), id};
+  if (!e.dataset.walkKey) {
+    e.dataset.walkKey = String(document.querySelectorAll('[data-walk-key]').length);
+  }
+  return {key: e.dataset.walkKey, id};
 }"""
 
 # The element that has the focus, and whether a person can see that it has: an outline
@@ -119,7 +123,7 @@ async def tab_through(page: Page) -> list[str]:
     await page.evaluate("document.activeElement && document.activeElement.blur()")
     await page.evaluate("window.scrollTo(0, 0)")
     expected = {item["key"]: item["id"] for item in await page.evaluate(TABBABLE)}
-    reached: dict[int, dict[str, Any]] = {}
+    reached: dict[str, dict[str, Any]] = {}
     first = None
     # A date field takes several presses (day, month, year...) on one element.
     for _ in range(6 * len(expected) + 10):
