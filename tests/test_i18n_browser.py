@@ -4,17 +4,16 @@ browser's time zone, and the page reads right to left with no CSS of its own."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser
 
 from tests.browser import open_page
 from tests.discussions_support import open_thread, person, reply
+from tests.page_walk import screenshot
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "rtl.png"
 
 
 async def test_a_french_reader_in_bogota_reads_right_to_left(
@@ -68,6 +67,5 @@ async def test_a_french_reader_in_bogota_reads_right_to_left(
         assert root_box and nested_box
         # A reply is indented from the start side: the right, right to left.
         assert nested_box["x"] + nested_box["width"] < root_box["x"] + root_box["width"] - 10
-        await page.set_viewport_size({"width": 1000, "height": 900})
-        await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        await screenshot(page, "rtl", {"width": 1000, "height": 900})
         assert problems == []

@@ -22,10 +22,10 @@ from forum.domain.vocabulary import Seat
 from forum.settings import Settings
 from tests.browser import open_page
 from tests.conftest import make_settings
+from tests.page_walk import DESKTOP, PHONE, screenshot
 from tests.rooms_support import GROUP, Peer, Person, api, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, client, free_port, live_server
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 ROOM = f"/groups/{GROUP}/room"
 HTML_BUDGET = 60 * 1024
 ASSETS_BUDGET = 100 * 1024
@@ -214,12 +214,9 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
                 assert answer["code"] == "observer_cannot_speak"
         assert await events(server) == before
 
-        # Screenshots, desktop and phone.
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await r.set_viewport_size({"width": 1280, "height": 900})
-        await r.screenshot(path=str(SCREENSHOTS / "room-desktop.png"), full_page=True)
-        await c.set_viewport_size({"width": 360, "height": 780})
-        await c.screenshot(path=str(SCREENSHOTS / "room-phone.png"), full_page=True)
+        # Screenshots, desktop and phone (when FORUM_SCREENSHOTS=1 asks).
+        await screenshot(r, "room-desktop", DESKTOP)
+        await screenshot(c, "room-phone", PHONE)
 
         # Something typed before the cut stays in the box.
         await c.fill("#speak-body", "A draft that must survive")
