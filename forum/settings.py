@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST
+
 DEFAULT_DATA_DIR = Path("var")
 # Where `run.py` serves without options; see `default_public_url`.
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -75,6 +77,12 @@ class Settings:
     # Per address too, generously: a delegation or a conference hall shares one address.
     post_ip_limit: int = 120
     post_window: float = 60
+    # argon2id's cost per password hash: passes, memory in KiB, lanes. The library's
+    # recommended parameters; a cheaper hash only where no real password is kept (the
+    # test suite hashes thousands). Hashes of another cost are redone at sign-in.
+    password_time_cost: int = DEFAULT_TIME_COST
+    password_memory_cost: int = DEFAULT_MEMORY_COST
+    password_parallelism: int = DEFAULT_PARALLELISM
     # The forum's address as its readers reach it: feeds build absolute links from it,
     # never from the request's Host header, which the client writes.
     public_url: str = DEFAULT_PUBLIC_URL
@@ -150,6 +158,9 @@ class Settings:
             ("max_signed_out_connections_per_address", int),
             ("max_connections_per_account", int),
             ("db_busy_timeout", float),
+            ("password_time_cost", int),
+            ("password_memory_cost", int),
+            ("password_parallelism", int),
         ):
             raw = env.get(f"FORUM_{name.upper()}")
             if raw:

@@ -19,7 +19,7 @@ from forum.db.migrate import upgrade
 from forum.db.seed import seed_structure
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
-from tests.support import Client, LiveServer, client, live_server
+from tests.support import CHEAP_HASHING, Client, LiveServer, client, live_server
 
 POSTGRES_URL = os.environ.get(
     "FORUM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -140,6 +140,7 @@ def make_settings(url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-" + "x" * 32,
         data_dir=tmp_path,
         seed=True,
+        **CHEAP_HASHING,
     )
 
 
