@@ -25,7 +25,8 @@ POSTGRES_URL = os.environ.get(
     "FORUM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# One template per test run: runs side by side must not drop each other's.
+# One template per test process (each pytest-xdist worker is one): runs side by side
+# must not drop each other's.
 TEMPLATE_DB = f"agora_test_template_{os.getpid()}"
 
 
