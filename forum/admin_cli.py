@@ -22,6 +22,7 @@ from forum.db.queries import get_user_by_email
 from forum.db.seed import seed_structure
 from forum.domain.vocabulary import Family
 from forum.errors import ForumError
+from forum.passwords import hasher_for
 from forum.settings import Settings
 
 
@@ -83,7 +84,9 @@ async def _run(settings: Settings, args: argparse.Namespace, stdin: TextIO) -> s
                 family=args.family,
                 password=_password(stdin),
             )
-            user = await do_create_secretariat(session, registration)
+            user = await do_create_secretariat(
+                session, registration, passwords=hasher_for(settings)
+            )
             return f"Made {user.email}, a member of the secretariat; sign in at /login."
     finally:
         await engine.dispose()

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import unicodedata
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from forum.errors import N_, ErrorCode, ForumError
 
+if TYPE_CHECKING:
+    from forum.settings import Settings
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so that both paths cost one hash.
-_DUMMY_HASH = _hasher.hash("agora-no-such-account")
 
 # The most common passwords and their obvious forms; a longer list would only add weight.
 _COMMON = frozenset(
@@ -97,28 +98,58 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
         )
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(normalize(password))
+class Hasher:
+    """argon2id at one cost. A hash made at another cost still verifies, and
+    `needs_rehash` says so, so that sign-in can store it again at this one."""
+
+    def __init__(
+        self,
+        *,
+        time_cost: int = DEFAULT_TIME_COST,
+        memory_cost: int = DEFAULT_MEMORY_COST,
+        parallelism: int = DEFAULT_PARALLELISM,
+    ) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
+        )
+        # Verified against when the email is unknown, so that both paths cost one hash.
+        self._dummy_hash = self._hasher.hash("agora-no-such-account")
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(normalize(password))
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when the password matches; runs one full hash even when there is no account."""
+        try:
+            # verify() answers True or raises; the dummy hash costs the same as a real one.
+            self._hasher.verify(stored_hash or self._dummy_hash, normalize(password))
+            return stored_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+    async def hash_async(self, password: str) -> str:
+        # Hashing takes tens of milliseconds of CPU: keep it off the event loop.
+        return await asyncio.to_thread(self.hash, password)
+
+    async def verify_async(self, stored_hash: str | None, password: str) -> bool:
+        return await asyncio.to_thread(self.verify, stored_hash, password)
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
-    """True when the password matches; runs one full hash even when there is no account."""
-    try:
-        # verify() answers True or raises; the dummy hash costs the same as a real one.
-        _hasher.verify(stored_hash or _DUMMY_HASH, normalize(password))
-        return stored_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+@functools.cache
+def hasher(
+    time_cost: int = DEFAULT_TIME_COST,
+    memory_cost: int = DEFAULT_MEMORY_COST,
+    parallelism: int = DEFAULT_PARALLELISM,
+) -> Hasher:
+    """One hasher per cost for the process: its dummy hash is made once. The defaults
+    are the library's recommended parameters, those of production."""
+    return Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
-
-
-async def hash_password_async(password: str) -> str:
-    # Hashing takes tens of milliseconds of CPU: keep it off the event loop.
-    return await asyncio.to_thread(hash_password, password)
-
-
-async def verify_password_async(stored_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(verify_password, stored_hash, password)
+def hasher_for(settings: Settings) -> Hasher:
+    return hasher(
+        settings.password_time_cost, settings.password_memory_cost, settings.password_parallelism
+    )

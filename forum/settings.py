@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST
+
 DEFAULT_DATA_DIR = Path("var")
 # Where `run.py` serves without options; see `default_public_url`.
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -83,6 +85,12 @@ class Settings:
     # Previews in the same window: several per post, rendered and never stored.
     preview_limit: int = 60
     preview_ip_limit: int = 600
+    # argon2id's cost per password hash: passes, memory in KiB, lanes. The library's
+    # recommended parameters; a cheaper hash only where no real password is kept (the
+    # test suite hashes thousands). Hashes of another cost are redone at sign-in.
+    password_time_cost: int = DEFAULT_TIME_COST
+    password_memory_cost: int = DEFAULT_MEMORY_COST
+    password_parallelism: int = DEFAULT_PARALLELISM
     # The forum's address as its readers reach it: feeds build absolute links from it,
     # never from the request's Host header, which the client writes.
     public_url: str = DEFAULT_PUBLIC_URL

@@ -19,13 +19,14 @@ from forum.db.migrate import upgrade
 from forum.db.seed import seed_structure
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
-from tests.support import Client, LiveServer, client, live_server
+from tests.support import CHEAP_HASHING, Client, LiveServer, client, live_server
 
 POSTGRES_URL = os.environ.get(
     "FORUM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# One template per test run: runs side by side must not drop each other's.
+# One template per test process (each pytest-xdist worker is one): runs side by side
+# must not drop each other's.
 TEMPLATE_DB = f"agora_test_template_{os.getpid()}"
 
 
@@ -140,7 +141,7 @@ def make_settings(url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-" + "x" * 32,
         data_dir=tmp_path,
         seed=True,
-    )
+    ).with_(**CHEAP_HASHING)
 
 
 @pytest.fixture

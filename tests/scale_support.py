@@ -22,7 +22,7 @@ from websockets.asyncio.client import connect
 
 from forum.db.engine import create_engine
 from tests.rooms_support import GROUP, Peer
-from tests.support import PASSWORD, free_port, registration
+from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +76,7 @@ class Node:
             [sys.executable, str(ROOT / "run.py"), "--port", str(self.port)]
             + ["--workers", str(workers), "--log-level", "warning"],
             cwd=data_dir,
-            env={**os.environ, "FORUM_DATA_DIR": str(data_dir), **env},
+            env={**os.environ, **CHEAP_HASHING_ENV, "FORUM_DATA_DIR": str(data_dir), **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

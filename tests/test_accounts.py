@@ -10,13 +10,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import func, select
 
 from forum.auth import SESSION_COOKIE
 from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
+from forum.passwords import hasher_for
+from forum.settings import Settings
 from tests.conftest import FakeClock, make_settings
-from tests.support import PASSWORD, Client, LiveServer, client, live_server, registration
+from tests.support import (
+    PASSWORD,
+    Client,
+    LiveServer,
+    client,
+    live_server,
+    production_hashing,
+    registration,
+)
 
 
 async def count_users(server: LiveServer) -> int:
@@ -141,8 +152,17 @@ async def test_wrong_password_and_unknown_email_answer_alike(
 
 
 async def test_login_timing_does_not_reveal_whether_the_account_exists(
-    server: LiveServer, http: Client
+    settings: Settings, limiter: MemoryRateLimiter
 ) -> None:
+    # At the production cost: a skipped hash must stand out from the rest of a request.
+    async with (
+        live_server(production_hashing(settings), limiter=limiter) as server,
+        client(server) as http,
+    ):
+        await _timing_alike(http)
+
+
+async def _timing_alike(http: Client) -> None:
     user = await http.register()
 
     async def timed(email: str) -> float:
@@ -159,6 +179,36 @@ async def test_login_timing_does_not_reveal_whether_the_account_exists(
     # Both paths run one argon2 verification (tens of ms); a skipped hash would show
     # as a ratio far from 1.
     assert 0.5 < ratio < 2.0, (known, unknown)
+
+
+def test_passwords_are_hashed_at_the_library_cost_unless_set(tmp_path: Path) -> None:
+    library = extract_parameters(PasswordHasher().hash(PASSWORD))
+    default = Settings.from_env({}, data_dir=tmp_path, secret_key="k" * 40)
+    assert extract_parameters(hasher_for(default).hash(PASSWORD)) == library
+    cheap = Settings.from_env(
+        {
+            "FORUM_PASSWORD_TIME_COST": "1",
+            "FORUM_PASSWORD_MEMORY_COST": "8",
+            "FORUM_PASSWORD_PARALLELISM": "1",
+        },
+        data_dir=tmp_path,
+        secret_key="k" * 40,
+    )
+    params = extract_parameters(hasher_for(cheap).hash(PASSWORD))
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (1, 8, 1)
+
+
+async def test_a_server_at_the_default_cost_stores_hashes_of_the_library_cost(
+    settings: Settings, limiter: MemoryRateLimiter
+) -> None:
+    async with (
+        live_server(production_hashing(settings), limiter=limiter) as server,
+        client(server) as http,
+    ):
+        user = await http.signup()
+        async with server.state["sessionmaker"]() as session:
+            stored = await session.scalar(select(User.password_hash).where(User.id == user["id"]))
+    assert stored is not None and not PasswordHasher().check_needs_rehash(stored)
 
 
 async def test_sixth_failed_login_is_rate_limited_even_with_the_right_password(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import make_settings
-from tests.support import PASSWORD, client, live_server
+from tests.support import CHEAP_HASHING_ENV, PASSWORD, client, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +19,7 @@ def run_command(
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **CHEAP_HASHING_ENV,
         "FORUM_DATABASE_URL": url,
         "FORUM_DATA_DIR": str(tmp_path / "var"),
         "FORUM_SECRET_KEY": "test-secret-key-" + "x" * 32,

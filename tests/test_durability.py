@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.support import PASSWORD, free_port, registration
+from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,12 @@ class Process:
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "FORUM_DATA_DIR": str(data_dir), "FORUM_SECRET_KEY": "k" * 40}
+        env = {
+            **os.environ,
+            **CHEAP_HASHING_ENV,
+            "FORUM_DATA_DIR": str(data_dir),
+            "FORUM_SECRET_KEY": "k" * 40,
+        }
         env.pop("FORUM_DATABASE_URL", None)
         self.process = subprocess.Popen(
             [

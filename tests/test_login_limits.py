@@ -14,10 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from forum import passwords
-from forum.actions import accounts
 from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
+from forum.passwords import Hasher
 from forum.settings import Settings
 from tests.conftest import FakeClock, make_settings
 from tests.support import PASSWORD, Client, LiveServer, client, live_server
@@ -177,13 +176,13 @@ async def test_unknown_email_and_wrong_password_answer_alike_and_cost_one_hash_e
 
 async def _answer_alike(server: LiveServer, http: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     checks: list[str | None] = []
-    real_verify = passwords.verify_password_async
+    real_verify = Hasher.verify_async
 
-    async def counted(stored_hash: str | None, password: str) -> bool:
+    async def counted(hasher: Hasher, stored_hash: str | None, password: str) -> bool:
         checks.append(stored_hash)
-        return await real_verify(stored_hash, password)
+        return await real_verify(hasher, stored_hash, password)
 
-    monkeypatch.setattr(accounts, "verify_password_async", counted)
+    monkeypatch.setattr(Hasher, "verify_async", counted)
     user = await http.register()
     users_before = await _users(server)
 

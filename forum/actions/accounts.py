@@ -22,12 +22,7 @@ from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
-from forum.passwords import (
-    check_password_policy,
-    hash_password_async,
-    needs_rehash,
-    verify_password_async,
-)
+from forum.passwords import Hasher, check_password_policy, hasher
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge, not a regular expression's.
@@ -124,8 +119,11 @@ def check_register(
     return Registration(email, password, name, family_value, org, country, region)
 
 
-async def do_register(session: AsyncSession, registration: Registration) -> User:
-    password_hash = await hash_password_async(registration.password)
+async def do_register(
+    session: AsyncSession, registration: Registration, *, passwords: Hasher | None = None
+) -> User:
+    """`passwords` hashes at the settings' cost; the library's recommended one by default."""
+    password_hash = await (passwords or hasher()).hash_async(registration.password)
     user = User(
         email=registration.email,
         password_hash=password_hash,
@@ -164,6 +162,7 @@ async def do_login(
     kind: str,
     max_age: int,
     policy: LoginPolicy,
+    passwords: Hasher | None = None,
 ) -> SignIn:
     """Check a password and open a session.
 
@@ -180,7 +179,8 @@ async def do_login(
         raise rate_limited(retry_after, N_("Too many sign-in attempts; try again in {seconds} s."))
     user = await get_user_by_email(session, email) if len(email) <= 254 else None
     await end_read(session)
-    ok = await verify_password_async(user.password_hash if user else None, password)
+    passwords = passwords or hasher()
+    ok = await passwords.verify_async(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         raise ForumError(
             ErrorCode.INVALID_CREDENTIALS,
@@ -189,7 +189,9 @@ async def do_login(
         )
     await limiter.forget(*(limit.key for limit in limits))
     token = (BEARER_PREFIX if kind == "bearer" else "") + new_token()
-    rehash = await hash_password_async(password) if needs_rehash(user.password_hash) else None
+    rehash = (
+        await passwords.hash_async(password) if passwords.needs_rehash(user.password_hash) else None
+    )
     async with write_transaction(session):
         if rehash is not None:
             user.password_hash = rehash

@@ -15,6 +15,7 @@ from forum.db.engine import write_transaction
 from forum.db.models import User
 from forum.db.queries import get_user_by_email
 from forum.errors import N_, ErrorCode, ForumError
+from forum.passwords import Hasher
 
 
 async def do_appoint_secretariat(session: AsyncSession, email: str) -> User:
@@ -36,7 +37,9 @@ async def do_appoint_secretariat(session: AsyncSession, email: str) -> User:
     return user
 
 
-async def do_create_secretariat(session: AsyncSession, registration: Registration) -> User:
+async def do_create_secretariat(
+    session: AsyncSession, registration: Registration, *, passwords: Hasher | None = None
+) -> User:
     """A new account, appointed to the secretariat as it is made."""
-    user = await do_register(session, registration)
+    user = await do_register(session, registration, passwords=passwords)
     return await do_appoint_secretariat(session, user.email)

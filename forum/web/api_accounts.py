@@ -19,6 +19,7 @@ from forum.db.models import User
 from forum.db.queries import memberships_of
 from forum.errors import N_
 from forum.limits import enforce
+from forum.passwords import hasher_for
 from forum.settings import Settings
 from forum.web.http import (
     app_state,
@@ -72,7 +73,7 @@ async def register(request: Request) -> Response:
         N_("Too many registrations; try again in {seconds} s."),
     )
     async with db(request) as session:
-        user = await do_register(session, registration)
+        user = await do_register(session, registration, passwords=hasher_for(settings))
     return json_response(await me_json(request, user), status=201)
 
 
@@ -91,6 +92,7 @@ async def _login(request: Request, kind: str) -> SignIn:
             kind=kind,
             max_age=settings.session_max_age,
             policy=login_policy(settings),
+            passwords=hasher_for(settings),
         )
 
 

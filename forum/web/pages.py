@@ -19,7 +19,7 @@ from forum.domain.regions import COUNTRIES
 from forum.errors import N_, ForumError
 from forum.i18n.reader import Reader
 from forum.limits import enforce
-from forum.passwords import MAX_LENGTH, MIN_LENGTH
+from forum.passwords import MAX_LENGTH, MIN_LENGTH, hasher_for
 from forum.web.api_accounts import login_policy, set_session_cookies
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, client_ip, db, principal
@@ -89,7 +89,7 @@ async def register_post(request: Request) -> Response:
             N_("Too many registrations; try again in {seconds} s."),
         )
         async with db(request) as session:
-            await do_register(session, registration)
+            await do_register(session, registration, passwords=hasher_for(state["settings"]))
     except ForumError as error:
         return render(
             request,
@@ -145,6 +145,7 @@ async def _sign_in(request: Request, email: str, password: str, to: str) -> Resp
             kind="cookie",
             max_age=settings.session_max_age,
             policy=login_policy(settings),
+            passwords=hasher_for(settings),
         )
     response = RedirectResponse(to, status_code=303)
     set_session_cookies(request, response, signed_in)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, pass_context
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.requests import Request
@@ -29,6 +30,26 @@ TEMPLATES_DIR = FRONTEND / "templates"
 STATIC_DIR = FRONTEND / "static"
 # Read once: a changed file gets a new name at the next start.
 ASSETS = Assets(STATIC_DIR)
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the process, shared by every application it makes
+    (the test suite makes one per test): compiling is most of a page's first render.
+    Jinja keys each entry by the template's source, so an edited file compiles anew."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._codes[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
 
 
 def csrf_token(request: Request) -> str:
@@ -132,7 +153,10 @@ def _isoformat(value: Any) -> str:
 def make_templates() -> Jinja2Templates:
     # Autoescape everything: no template decides for itself whether user text is safe.
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        bytecode_cache=_COMPILED,
     )
     # `{% trans %}` blocks are read with their whitespace collapsed, as extracted.
     env.policies["ext.i18n.trimmed"] = True
