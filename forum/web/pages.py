@@ -88,7 +88,7 @@ async def group_page(request: Request) -> Response:
     )
 
 
-def _countries(shown_to: Reader) -> list[tuple[str, str]]:
+def countries(shown_to: Reader) -> list[tuple[str, str]]:
     """Each country by its name in the reader's language (CLDR's), in that order."""
     names = shown_to.locale.territories
     named = ((code, names.get(code, english)) for code, (english, _) in COUNTRIES.items())
@@ -101,7 +101,7 @@ async def register_page(request: Request) -> Response:
         "register.html",
         await page_context(
             request,
-            countries=_countries(await reader(request)),
+            countries=countries(await reader(request)),
             values={},
             **_password_rules(),
             next=local_path(request.query_params.get("next")),
@@ -135,7 +135,7 @@ async def register_post(request: Request) -> Response:
             "register.html",
             await page_context(
                 request,
-                countries=_countries(await reader(request)),
+                countries=countries(await reader(request)),
                 values=values,
                 **_password_rules(),
                 next=to,

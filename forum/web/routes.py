@@ -15,9 +15,12 @@ from forum.web import (
     pages,
     pages_delete,
     pages_discussions,
+    pages_profile,
     pages_room,
     pages_room_chair,
     pages_rooms,
+    pages_secretariat,
+    pages_secretariat_lines,
     sse,
 )
 from forum.web.assets import AssetFiles
@@ -49,5 +52,8 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_delete.routes)
+    routes.extend(pages_profile.routes)
+    routes.extend(pages_secretariat.routes)
+    routes.extend(pages_secretariat_lines.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes
