@@ -9,7 +9,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from forum.web import (
     api_accounts,
     api_discussions,
+    api_profile,
     api_rooms,
+    api_secretariat,
     api_structure,
     locale,
     pages,
@@ -30,7 +32,9 @@ from forum.web.templates import ASSETS
 API_ROUTERS: list[ApiRouter] = [
     api_structure.operations,
     api_accounts.router,
+    api_profile.router,
     api_structure.router,
+    api_secretariat.router,
     api_rooms.router,
     api_discussions.router,
     sse.router,
