@@ -17,6 +17,10 @@ from tests.support import PASSWORD, LiveServer
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a longer phrase of seven words"
+# What sticks out of a phone's width, named in a failure.
+WIDE = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 360)
+  .slice(0, 5).map(e => `${e.tagName}.${e.className} ${e.getBoundingClientRect().width}`)"""
 
 
 async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -142,3 +146,25 @@ async def test_a_family_change_waits_until_the_secretariat_approves_it(
     assert "family: Private sector" in await page.inner_text("main")
     assert await page.locator("#family-pending").count() == 0
     assert problems == [] and secretariat_problems == []
+
+
+async def test_the_profile_and_secretariat_pages_fit_a_phone(
+    browser: Browser, sqlite_server: LiveServer
+) -> None:
+    email = await create_secretariat(sqlite_server)
+    page, problems = await open_page(browser, sqlite_server, viewport={"width": 360, "height": 740})
+    await sign_in(page, email)
+    for path in (
+        "/profile",
+        "/secretariat",
+        "/secretariat/groups",
+        "/secretariat/groups/cs-bureau",
+        "/secretariat/action-lines",
+        "/secretariat/action-lines/C1",
+        "/secretariat/family-requests",
+    ):
+        await page.goto(path)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        wide = await page.evaluate(WIDE)
+        assert width <= 360, (path, width, wide)
+    assert problems == []
