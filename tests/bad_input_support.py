@@ -63,7 +63,11 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
     for step in ("open", "close"):
         done = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{session_id}/{step}")
         assert done.status_code == 200, done.text
+    # A change of family waiting for the secretariat, for the routes that name one.
+    asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
+    assert asked.status_code == 201, asked.text
     values = {
+        "request_id": str(asked.json()["id"]),
         "slug": GROUP,
         "code": "C1",
         "thread_id": str(thread["id"]),

@@ -21,6 +21,7 @@ A, S = Action, Standing
 EXPECTED: dict[Action, tuple[bool, ...]] = {
     A.MANAGE_MEMBERS: (False, False, False, False, False, False, True, True),
     A.APPOINT_CHAIR: (False, False, False, False, False, False, False, True),
+    A.KEEP_STRUCTURE: (False, False, False, False, False, False, False, True),
     A.POST: (False, True, True, True, True, True, True, True),
     A.POST_POSITION: (False, False, False, False, False, True, True, False),
     A.COSIGN: (False, False, False, False, False, True, True, False),

@@ -25,6 +25,7 @@ LAST = (
     "POST /api/groups/{slug}/leave",
     "DELETE /api/groups/{slug}/members/{user_id}",
     "POST /api/auth/logout",
+    "POST /api/auth/logout-everywhere",
 )
 
 
@@ -61,7 +62,10 @@ async def real_objects(server: LiveServer) -> tuple[str, dict[str, Any]]:
     for step in ("open", "close"):
         done = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{session}/{step}")
         assert done.status_code == 200, done.text
+    asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
+    assert asked.status_code == 201, asked.text
     known = {
+        "request_id": asked.json()["id"],
         "code": "C2",
         "slug": GROUP,
         "thread_id": thread,

@@ -35,7 +35,13 @@ def test_ids_in_paths_are_integers_the_router_matches() -> None:
         for p in operation.get("parameters", [])
         if p["in"] == "path" and p["name"].endswith("_id")
     ]
-    assert {p["name"] for _path, p in ids} == {"thread_id", "post_id", "session_id", "user_id"}
+    assert {p["name"] for _path, p in ids} == {
+        "thread_id",
+        "post_id",
+        "session_id",
+        "user_id",
+        "request_id",
+    }
     for path, p in ids:
         assert p["schema"] == {"type": "integer", "minimum": 0, "maximum": ID_MAX}, path
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.models import (
     ActionLine,
+    FamilyRequest,
     Group,
     GroupActionLine,
     Membership,
@@ -142,3 +143,24 @@ async def rooms_seen_before(
             select(model.room_id).where(model.seen_at < cutoff).distinct()
         )
         return found.scalars().all()
+
+
+async def pending_family_request(session: AsyncSession, user_id: int) -> FamilyRequest | None:
+    return await session.scalar(
+        select(FamilyRequest).where(
+            FamilyRequest.user_id == user_id, FamilyRequest.status == "pending"
+        )
+    )
+
+
+async def list_pending_family_requests(
+    session: AsyncSession,
+) -> Sequence[tuple[FamilyRequest, User]]:
+    """The requests waiting for the secretariat, oldest first."""
+    rows = await session.execute(
+        select(FamilyRequest, User)
+        .join(User, User.id == FamilyRequest.user_id)
+        .where(FamilyRequest.status == "pending")
+        .order_by(FamilyRequest.created_at, FamilyRequest.id)
+    )
+    return rows.all()

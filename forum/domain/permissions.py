@@ -36,6 +36,7 @@ class Action(StrEnum):
     # structure
     MANAGE_MEMBERS = "manage_members"
     APPOINT_CHAIR = "appoint_chair"
+    KEEP_STRUCTURE = "keep_structure"  # groups, action lines, family changes
     # discussions
     POST = "post"
     POST_POSITION = "post_position"
@@ -55,6 +56,7 @@ _LEADERS = frozenset({S.COORDINATOR, S.CHAIR})
 PERMISSIONS: dict[Action, frozenset[Standing]] = {
     Action.MANAGE_MEMBERS: frozenset({S.CHAIR, S.SECRETARIAT}),
     Action.APPOINT_CHAIR: frozenset({S.SECRETARIAT}),
+    Action.KEEP_STRUCTURE: frozenset({S.SECRETARIAT}),
     # The forum is open: anyone registered posts, observers of a group's room included
     # (civil society are participants in the discussion, not observers of it: seed
     # 001, 2.2). An observer membership limits what a person does in a room only.

@@ -117,7 +117,7 @@ async def action_line(request: Request) -> Response:
     return json_response(line.wire())
 
 
-async def _groups_json(session: AsyncSession, groups: Sequence[Group]) -> list[dict[str, Any]]:
+async def groups_json(session: AsyncSession, groups: Sequence[Group]) -> list[dict[str, Any]]:
     ids = [g.id for g in groups]
     codes = await group_action_line_codes(session, ids)
     counts = await member_counts(session, ids)
@@ -153,7 +153,7 @@ async def groups(request: Request) -> Response:
     line = request.query_params.get("action_line")
     async with db(request) as session:
         found = await list_groups(session, kind=kind, family=family, action_line=line)
-        return json_response({"groups": await _groups_json(session, found)})
+        return json_response({"groups": await groups_json(session, found)})
 
 
 @router.route(
@@ -162,7 +162,7 @@ async def groups(request: Request) -> Response:
 async def group_detail(request: Request) -> Response:
     async with db(request) as session:
         group = await require_group(session, request.path_params["slug"])
-        [data] = await _groups_json(session, [group])
+        [data] = await groups_json(session, [group])
         members = await list_members(session, group.id)
     data["members"] = [{"user": user.public(), "role": m.role} for m, user in members]
     return json_response(data)

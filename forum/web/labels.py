@@ -59,6 +59,17 @@ SESSION_FORMATS = {
     SessionFormat.DRAFTING: N_("drafting"),
 }
 
+# The regions of the regional caucuses (forum.domain.regions), as pages name them.
+REGION_NAMES = {
+    "africa": N_("Africa"),
+    "arab": N_("Arab region"),
+    "asia-pacific": N_("Asia-Pacific"),
+    "eastern-europe-central-asia": N_("Eastern Europe and Central Asia"),
+    "europe": N_("Europe"),
+    "latin-america-caribbean": N_("Latin America and the Caribbean"),
+    "north-america": N_("North America"),
+}
+
 LABELS: dict[str, dict[str, str]] = {
     "family": {str(k): v for k, v in FAMILY_NAMES.items()},
     "kind": {str(k): v for k, v in GROUP_KINDS.items()},
@@ -66,6 +77,7 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {str(k): v for k, v in ROLES.items()},
     "seat": {str(k): v for k, v in SEATS.items()},
     "format": {str(k): v for k, v in SESSION_FORMATS.items()},
+    "region": REGION_NAMES,
 }
 
 

@@ -49,7 +49,7 @@ async def groups_page(request: Request) -> Response:
     return render(request, "groups.html", await page_context(request, groups=groups))
 
 
-def _countries(shown_to: Reader) -> list[tuple[str, str]]:
+def countries(shown_to: Reader) -> list[tuple[str, str]]:
     """Each country by its name in the reader's language (CLDR's), in that order."""
     names = shown_to.locale.territories
     named = ((code, names.get(code, english)) for code, (english, _) in COUNTRIES.items())
@@ -62,7 +62,7 @@ async def register_page(request: Request) -> Response:
         "register.html",
         await page_context(
             request,
-            countries=_countries(await reader(request)),
+            countries=countries(await reader(request)),
             values={},
             **_password_rules(),
             next=local_path(request.query_params.get("next")),
@@ -96,7 +96,7 @@ async def register_post(request: Request) -> Response:
             "register.html",
             await page_context(
                 request,
-                countries=_countries(await reader(request)),
+                countries=countries(await reader(request)),
                 values=values,
                 **_password_rules(),
                 next=to,

@@ -10,7 +10,9 @@ from forum.web import (
     api_accounts,
     api_discussions,
     api_posts,
+    api_profile,
     api_rooms,
+    api_secretariat,
     api_structure,
     locale,
     pages,
@@ -20,10 +22,13 @@ from forum.web import (
     pages_group_forms,
     pages_home,
     pages_posts,
+    pages_profile,
     pages_room,
     pages_room_chair,
     pages_rooms,
     pages_schedule,
+    pages_secretariat,
+    pages_secretariat_lines,
     sse,
 )
 from forum.web.assets import AssetFiles
@@ -33,7 +38,9 @@ from forum.web.templates import ASSETS
 API_ROUTERS: list[ApiRouter] = [
     api_structure.operations,
     api_accounts.router,
+    api_profile.router,
     api_structure.router,
+    api_secretariat.router,
     api_rooms.router,
     api_discussions.router,
     api_posts.router,
@@ -61,5 +68,8 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)
+    routes.extend(pages_profile.routes)
+    routes.extend(pages_secretariat.routes)
+    routes.extend(pages_secretariat_lines.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes

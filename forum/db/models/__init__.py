@@ -1,7 +1,7 @@
 """Every table of the forum. Import models from here so that all are registered."""
 
 from forum.db.base import Base
-from forum.db.models.accounts import AuthSession, User
+from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.rooms import (
     Attendance,
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "Board",
     "Cosignature",
+    "FamilyRequest",
     "Group",
     "GroupActionLine",
     "Membership",

@@ -60,3 +60,26 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FamilyRequest(Base):
+    """A person's request to be counted in another stakeholder family.
+
+    Seats and bureaus depend on a person's family, so a change waits for the
+    secretariat: `status` is pending until it is approved or refused. A person has at
+    most one pending request (the action replaces it rather than adding another).
+    """
+
+    __tablename__ = "family_requests"
+    __table_args__ = (Index("ix_family_requests_user_id_status", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    family: Mapped[str] = mapped_column(String(32))  # the family asked for
+    previous: Mapped[str] = mapped_column(String(32))  # the family when asked
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
