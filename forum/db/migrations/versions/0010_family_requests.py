@@ -1,7 +1,7 @@
 """Requests to change one's stakeholder family, waiting for the secretariat.
 
-Revision ID: 0009_family_requests
-Revises: 0008_user_locale
+Revision ID: 0010_family_requests
+Revises: 0009_voice
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_family_requests"
-down_revision = "0008_user_locale"
+revision = "0010_family_requests"
+down_revision = "0009_voice"
 branch_labels = None
 depends_on = None
 
