@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from forum.actions import speaking
-from forum.actions.rooms import room_for
+from forum.actions.room_reads import room_for
 from forum.broker import Message
 from forum.db.engine import end_read, write_transaction
 from forum.db.models import User

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from forum.broker import Listener, Message
+from forum.broker import CommitNotices, Listener, Message
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ HEALTH_CHECK_S = 5.0
 PUBLISH_TIMEOUT_S = 1.0
 
 
-class RedisBroker:
+class RedisBroker(CommitNotices):
     def __init__(self, url: str, *, prefix: str = "agora:") -> None:
+        super().__init__()
         self._url = url
         self.prefix = prefix
         self._redis: Redis = Redis.from_url(
