@@ -9,7 +9,8 @@ A lost connection is reopened by a task of its own, with a backoff growing to
 `BACKOFF_MAX_S`, and every channel with listeners is subscribed again. Events are in
 the database before they are published, so nothing here must be reliable: a publish
 while Redis is away is logged and dropped, and the hub fills the gap from the database
-when the next event of the room arrives or its heartbeat compares the room's `seq`.
+when the next event of the room arrives, when the commit notice of its own worker says
+it is due, or when its heartbeat compares the room's `seq`.
 """
 
 from __future__ import annotations
