@@ -1,7 +1,9 @@
 """The two servers `ws_fanout` measures, each in its own process on 127.0.0.1.
 
 `Agora` is `run.py` on a fresh SQLite database in a temporary directory, with the
-product's defaults. Its accounts (a chair, the speakers, one listener account all the
+product's defaults; or, given a PostgreSQL URL, on a fresh PostgreSQL database made
+for the run, with a Redis server of its own (so that no other Redis user hears the
+bench's rooms) and `--workers N`. Its accounts (a chair, the speakers, one listener account all the
 listeners share) and their bearer tokens are written to the database before the server
 starts: the product's per-address limits on registration and sign-in stay as they are.
 The chair schedules and opens an `open_debate` session over HTTP.
@@ -14,6 +16,7 @@ and Starlette, with Agora's per-connection queues).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -67,6 +70,24 @@ def cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process has used."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, alive now (uvicorn's workers are its children)."""
+    found = [pid]
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            found += process_tree(int(child))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time of every process of the tree, by pid."""
+    used = {}
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            used[member] = cpu_seconds(member)
+    return used
 
 
 def machine_busy(seconds: float = 1.0) -> float:
@@ -135,6 +156,10 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    def server_pids(self) -> list[int]:
+        """Every process whose CPU is the server's: the server and its workers."""
+        return process_tree(self.pid)
+
     def listener_headers(self) -> dict[str, str]:
         return {}
 
@@ -188,12 +213,90 @@ class Server:
 class Agora(Server):
     name = "agora"
 
-    def __init__(self) -> None:
+    def __init__(self, *, postgres: str | None = None, workers: int = 1) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="ws-fanout-agora-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         self.tokens: dict[str, str] = {}
+        self.workers = workers
+        # PostgreSQL: the server's URL (any database); the run gets a database of its own.
+        self.postgres = postgres
+        self.database_url = f"sqlite+aiosqlite:///{self.workdir / 'agora.db'}"
+        self.database_name: str | None = None
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.redis_port = 0
+        if postgres:
+            self.name = f"agora-pg-{workers}w"
+
+    async def _admin(self, statement: str) -> None:
+        assert self.postgres is not None
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(self.postgres, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    async def _backends(self) -> dict[str, str]:
+        """A fresh PostgreSQL database and a Redis of the run's own; their settings."""
+        if not self.postgres:
+            return {}
+        self.database_name = f"agora_bench_{secrets.token_hex(6)}"
+        await self._admin(f"CREATE DATABASE {self.database_name}")
+        self.database_url = self.postgres.rsplit("/", 1)[0] + "/" + self.database_name
+        self.redis_port = free_port()
+        self._spawn_redis()
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", self.redis_port)
+                writer.close()
+                break
+            await asyncio.sleep(0.05)
+        return {
+            "FORUM_DATABASE_URL": self.database_url,
+            "FORUM_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+        }
+
+    def _spawn_redis(self) -> None:
+        # On the server's CPUs: its fan-out work is the server's.
+        mine = os.sched_getaffinity(0)
+        if self.cpus:
+            os.sched_setaffinity(0, self.cpus)
+        try:
+            self.redis = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        finally:
+            os.sched_setaffinity(0, mine)
+
+    def server_pids(self) -> list[int]:
+        pids = process_tree(self.pid)
+        if self.redis is not None:
+            pids.append(self.redis.pid)
+        return pids
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self.redis is not None:
+            self.redis.terminate()
+            await asyncio.to_thread(self.redis.wait)
+        if self.database_name:
+            await self._admin(f"DROP DATABASE IF EXISTS {self.database_name} WITH (FORCE)")
 
     def listener_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens['listener']}"}
@@ -202,10 +305,20 @@ class Agora(Server):
         return {"type": "join", "room": GROUP, "seat": "remote"}
 
     async def start(self, speakers: int) -> None:
+        env = await self._backends()
         await self._accounts(speakers)
+        args = ["run.py", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         self._spawn(
-            ["run.py", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            {"FORUM_DATA_DIR": str(self.workdir), "FORUM_SECRET_KEY": secrets.token_urlsafe(48)},
+            [*args, "--workers", str(self.workers)],
+            {
+                **env,
+                "FORUM_DATA_DIR": str(self.workdir),
+                "FORUM_SECRET_KEY": secrets.token_urlsafe(48),
+                # The listeners are one account on one address: the caps for a hall's
+                # screens, raised to what the bench opens (the total cap stays).
+                "FORUM_MAX_CONNECTIONS_PER_ACCOUNT": "5000",
+                "FORUM_MAX_CONNECTIONS_PER_ADDRESS": "5000",
+            },
         )
         async with httpx.AsyncClient(base_url=self.url, trust_env=False, timeout=10) as http:
             deadline = time.monotonic() + START_TIMEOUT_S
@@ -222,7 +335,7 @@ class Agora(Server):
 
     async def _accounts(self, speakers: int) -> None:
         """Write the bench's people, memberships and bearer tokens to a fresh database."""
-        engine = create_engine(f"sqlite+aiosqlite:///{self.workdir / 'agora.db'}")
+        engine = create_engine(self.database_url)
         try:
             await upgrade(engine)
             sessionmaker = make_sessionmaker(engine)

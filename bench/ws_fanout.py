@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
@@ -45,7 +46,16 @@ from typing import Any
 
 from bench import listeners
 from bench import ws_fanout_docs as docs
-from bench.servers import ROOT, Agora, Relay, Server, Speaker, cpu_seconds, machine_busy, rss_bytes
+from bench.servers import (
+    ROOT,
+    Agora,
+    Relay,
+    Server,
+    Speaker,
+    cpu_seconds,
+    machine_busy,
+    rss_bytes,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RELAYS = {"bare": "bench.bare_server", "asgi": "bench.asgi_server"}
@@ -89,6 +99,9 @@ class Options:
     servers: tuple[str, ...] = ("agora", "bare", "asgi")
     # The server's CPUs; the clients get the others. Empty: everyone shares every CPU.
     server_cpus: tuple[int, ...] = ()
+    # Agora on a fresh database of this PostgreSQL server, with a Redis of its own.
+    postgres: str | None = None
+    workers: tuple[int, ...] = (1,)
 
     @property
     def messages(self) -> int:
@@ -189,7 +202,11 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
             flush=True,
         )
 
-        cpu_before = cpu_seconds(server.pid)
+        # Every process of the server (uvicorn's workers, Redis) and of the generator
+        # (the speakers here, the listeners' processes) is counted, from /proc.
+        pids = server.server_pids()
+        cpu_before = cpu_of(pids)
+        own_before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.monotonic() + LEAD_S
         deadline = start + options.messages / options.rate + options.grace
         for _, pipe in workers:
@@ -197,7 +214,13 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         sent = await speak(server, speakers, options, start)
         results = [(await asyncio.to_thread(pipe.recv))[1] for _, pipe in workers]
         server.sample = next((s.sample for s in speakers if s.sample), None)
-        cpu_used = cpu_seconds(server.pid) - cpu_before
+        cpu_after = cpu_of(pids)
+        own_after = resource.getrusage(resource.RUSAGE_SELF)
+        by_process = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
+        cpu_used = sum(by_process.values())
+        speakers_cpu = (own_after.ru_utime + own_after.ru_stime) - (
+            own_before.ru_utime + own_before.ru_stime
+        )
         rss_end = rss_bytes(server.pid)
         for _, pipe in workers:
             pipe.send(("exit",))
@@ -254,7 +277,22 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         "server_cpu_s": cpu_used,
         "server_cpu_us_per_frame": cpu_used / received * 1e6 if received else math.nan,
         "client_cpu_s": [round(r["cpu_s"], 2) for r in results],
+        "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
+        "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
+        "generator_cpu_us_per_frame": (speakers_cpu + sum(r["cpu_s"] for r in results))
+        / received
+        * 1e6
+        if received
+        else math.nan,
     }
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    used = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            used[pid] = cpu_seconds(pid)
+    return used
 
 
 COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
@@ -269,7 +307,12 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("join s", ">6", lambda r: f"{r['connect_s']:.1f}"),
     ("srv CPU s", ">9", lambda r: f"{r['server_cpu_s']:.1f}"),
     ("us/frame", ">8", lambda r: f"{r['server_cpu_us_per_frame']:.1f}"),
-    ("ack p50", ">7", lambda r: f"{r['ack_p50_ms']:.1f}" if r["server"] == "agora" else "-"),
+    ("gen us/f", ">8", lambda r: f"{r.get('generator_cpu_us_per_frame', math.nan):.1f}"),
+    (
+        "ack p50",
+        ">7",
+        lambda r: f"{r['ack_p50_ms']:.1f}" if r["server"].startswith("agora") else "-",
+    ),
 ]
 
 
@@ -348,8 +391,17 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     template = dict(BARE_TEMPLATE)
     started = datetime.now(UTC)
     for n in options.sizes:
-        for name in options.servers:
-            server = Agora() if name == "agora" else Relay(name, RELAYS[name], template)
+        runs = [
+            (kind, w)
+            for kind in options.servers
+            for w in (options.workers if kind == "agora" else (1,))
+        ]
+        for name, workers in runs:
+            server = (
+                Agora(postgres=options.postgres, workers=workers)
+                if name == "agora"
+                else Relay(name, RELAYS[name], template)
+            )
             rows.append(await measure(server, n, options))
             print(table(rows[-1:]).splitlines()[1], flush=True)
             row = rows[-1]
@@ -409,6 +461,17 @@ def parse(argv: list[str]) -> Options:
         help="put the figures in docs/benchmarks.md (between its ws_fanout markers)",
     )
     parser.add_argument(
+        "--postgres",
+        help="run Agora on a fresh database of this PostgreSQL server (a URL), with a Redis "
+        "of its own, instead of SQLite",
+    )
+    parser.add_argument(
+        "--workers",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        default=(1,),
+        help="Agora's worker counts to measure, comma-separated (more than 1: --postgres)",
+    )
+    parser.add_argument(
         "--no-pin",
         dest="pin",
         action="store_false",
@@ -418,6 +481,8 @@ def parse(argv: list[str]) -> Options:
     cpus = tuple(sorted(os.sched_getaffinity(0)))
     if set(args.servers.split(",")) - {"agora", *RELAYS}:
         parser.error("--servers: agora, bare, asgi")
+    if max(args.workers) > 1 and not args.postgres:
+        parser.error("--workers above 1 needs --postgres (and runs a Redis of its own)")
     if not 0 < args.seconds <= 30 or args.rate <= 0:
         parser.error("speak for at most 30 s (the limit of 20 interventions a minute)")
     return Options(
@@ -428,6 +493,8 @@ def parse(argv: list[str]) -> Options:
         grace=args.grace,
         body_chars=args.body_chars,
         servers=tuple(args.servers.split(",")),
+        postgres=args.postgres,
+        workers=args.workers,
         # With more than one CPU, the server gets the first and the clients the others.
         server_cpus=cpus[:1] if args.pin and len(cpus) > 1 else (),
     )

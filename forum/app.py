@@ -32,6 +32,8 @@ from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
 from forum.ws.endpoint import routes as ws_routes
 from forum.ws.hub import Hub
+from forum.ws.seating import ActionSeating
+from forum.ws.timers import Timers
 
 log = logging.getLogger(__name__)
 # The drivers log every statement with its bound values at DEBUG: password hashes and
@@ -65,8 +67,16 @@ def create_app(
         await broker.start()
         shared = shared_limits(settings, limiter=limiter)
         await shared.start()
-        hub = Hub(sessionmaker, broker, send_queue=settings.ws_send_queue)
+        hub = Hub(
+            sessionmaker,
+            broker,
+            send_queue=settings.ws_send_queue,
+            seating=ActionSeating(sessionmaker, broker),
+        )
         await hub.start()
+        # The clocks of live rooms: floor expiry, the presence heartbeat, the watchdog.
+        timers = Timers(sessionmaker, broker, hub)
+        await timers.start()
         try:
             yield {
                 "settings": settings,
@@ -81,6 +91,7 @@ def create_app(
                 "hub": hub,
             }
         finally:
+            await timers.stop()
             await hub.stop()
             await shared.close()
             await broker.close()

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from forum.actions.rooms import room_channel
-from forum.broker import Message
+from forum.broker import Message, room_channel
 from forum.db.models import Attendance, Presence, Room, RoomEvent, RoomSession
 from tests.support import LiveServer
 

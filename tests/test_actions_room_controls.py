@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from forum.actions import rooms, seats, speaking, spectators
-from forum.actions.rooms import SessionDraft, room_channel, room_for
+from forum.actions import room_reads, rooms, seats, speaking, spectators
+from forum.actions.room_reads import room_for
+from forum.actions.rooms import SessionDraft
 from forum.actions.session_edits import do_edit_session
-from forum.broker import Message
+from forum.broker import Message, room_channel
 from forum.db.base import utcnow
 from forum.db.engine import end_read
 from forum.db.models import Presence, Room, RoomSession, Spectator
@@ -232,7 +233,7 @@ async def test_a_transcript_holds_only_its_own_session(world: World) -> None:
     await rooms.do_close_session(
         w.session, w.broker, w.room_id, user=w["chair"], session_id=sitting.id
     )
-    document = await rooms.get_transcript(w.session, sitting.id)
+    document = await room_reads.get_transcript(w.session, sitting.id)
     await end_read(w.session)
     assert [(e["type"], e["op"]) for e in document["events"]] == [
         ("session", "open"),

@@ -66,7 +66,8 @@ class Published:
 @pytest.fixture
 async def published(forum: Forum) -> AsyncIterator[Published]:
     from forum.actions.posts import board_channel, thread_channel
-    from forum.actions.rooms import room_channel, room_for
+    from forum.actions.room_reads import room_for
+    from forum.broker import room_channel
 
     listener = Published()
     broker = forum.server.state["broker"]

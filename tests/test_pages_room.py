@@ -13,7 +13,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
-from forum.actions.rooms import room_for
+from forum.actions.room_reads import room_for
 from forum.actions.speaking import do_intervene
 from forum.broker.memory import MemoryBroker
 from forum.db.engine import create_engine, end_read, make_sessionmaker

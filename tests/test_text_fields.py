@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import room_channel
+from forum.broker import room_channel
 from forum.db.models import ActionLine, Group, Post, RoomEvent, RoomSession, User
 from forum.db.seed import load_seed_file, seed_structure
 from tests import rooms_support

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from forum.actions.rooms import room_for
+from forum.actions.room_reads import room_for
 from forum.db.engine import create_engine
 from forum.settings import Settings
 from tests.conftest import make_settings

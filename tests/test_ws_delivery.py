@@ -16,7 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from forum.actions import speaking
-from forum.actions.rooms import room_for
+from forum.actions.room_reads import room_for
 from forum.broker import Message
 from forum.db.engine import end_read, write_transaction
 from forum.db.models import User
@@ -596,8 +596,9 @@ async def test_a_failed_publish_still_acks_and_reaches_everyone(
 async def test_the_heartbeat_fills_what_other_workers_lost(
     sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A change made elsewhere (here over HTTP) whose publish was lost reaches the
-    room at the next heartbeat."""
+    """A change made on another worker whose publish was lost reaches the room at
+    the next heartbeat. (Here: over HTTP, with this worker deaf to its own commit
+    notices, as it is to another worker's commits.)"""
     server = sqlite_server
     chair = await person(server, role="chair")
     broker = server.state["broker"]
@@ -610,6 +611,7 @@ async def test_the_heartbeat_fills_what_other_workers_lost(
     async with peer(server, chair) as c:
         start = (await c.join("participant"))["seq"]
         monkeypatch.setattr(broker, "publish", lose_events)
+        monkeypatch.setattr(broker, "committed", lambda channel, seq: None)
         response = await api(
             chair,
             "PUT",
@@ -626,3 +628,46 @@ async def test_the_heartbeat_fills_what_other_workers_lost(
         await server.state["hub"].catch_up()
         await asyncio.sleep(0.1)
         assert [f["seq"] for f in c.events()] == [start + 1]
+
+
+async def test_an_http_change_reaches_listeners_by_the_path_of_every_action(
+    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A room change made over HTTP takes the actions' one publish-after-commit path:
+    its event reaches the room's sockets from the publish, with no read of the
+    database; and when that publish is lost, the commit notice has this worker read
+    it within GAP_WAIT_S, as for a change made over WebSocket, not at a heartbeat."""
+    server = sqlite_server
+    chair = await person(server, role="chair")
+    member = await person(server, role="member")
+    hub = server.state["hub"]
+    broker = server.state["broker"]
+    real = broker.publish
+    async with peer(server, chair) as c, peer(server, member) as m:
+        start = (await m.join("remote"))["seq"]
+        await c.join("participant")
+        seats = {"observer_seats": {"civil_society": 2}}
+        response = await api(chair, "PUT", f"/api/rooms/{GROUP}/observer-seats", seats)
+        assert response.status_code == 200
+        heard = await m.expect("room", op="seats")
+        assert heard["seq"] == start + 1 and hub.gap_fills == 0
+
+        async def lose_events(channel: str, message: Message) -> None:
+            if "seq" not in message:
+                await real(channel, message)
+
+        monkeypatch.setattr(broker, "publish", lose_events)
+        seats = {"observer_seats": {"civil_society": 3}}
+        response = await api(chair, "PUT", f"/api/rooms/{GROUP}/observer-seats", seats)
+        assert response.status_code == 200
+        # Well before the heartbeat (10 s), which this test never waits for.
+        heard = await m.expect(
+            "room",
+            op="seats",
+            wait=hub_module.GAP_WAIT_S + 1.5,
+            observer_seats={"civil_society": 3},
+        )
+        assert heard["seq"] == start + 2 and hub.gap_fills == 1
+        await c.expect("room", op="seats", observer_seats={"civil_society": 3})
+        await asyncio.sleep(0.1)
+        assert [f["seq"] for f in m.events()] == [start + 1, start + 2]

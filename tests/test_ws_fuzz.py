@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
-from forum.actions.rooms import room_for
+from forum.actions.room_reads import room_for
 from forum.ws.protocol import FRAME_TYPES, REF_MAX
 from tests.conftest import FakeClock
 from tests.room_checks import Published, published, room_snapshot

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from forum.actions.rooms import get_room_state, room_channel, room_for
-from forum.broker import Message
+from forum.actions.room_reads import get_room_state, room_for
+from forum.broker import Message, room_channel
 from forum.db.models import RoomEvent
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
 from tests.support import LiveServer, client, make_secretariat

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.actions.groups import do_leave_group
-from forum.actions.rooms import get_room_state, room_channel, room_for
-from forum.broker import Message
+from forum.actions.room_reads import get_room_state, room_for
+from forum.broker import Message, room_channel
 from forum.db.engine import end_read
 from forum.db.models import Presence, RoomEvent, User
 from forum.db.queries import require_group
-from forum.ws.hub import Connection
+from forum.ws.connection import Connection
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
 from tests.support import LiveServer, client
 

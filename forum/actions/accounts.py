@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.outbox import publish
 from forum.auth import BEARER_PREFIX, new_token, token_hash
 from forum.broker import Broker, user_channel
 from forum.db.base import utcnow
@@ -212,6 +213,6 @@ async def do_logout(
     """End a session on the server; its open WebSockets close on the published event."""
     async with write_transaction(session):
         await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
-    await broker.publish(
-        user_channel(user_id), {"type": "session", "op": "ended", "session_id": session_id}
+    await publish(
+        broker, user_channel(user_id), {"type": "session", "op": "ended", "session_id": session_id}
     )

@@ -7,9 +7,9 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.standing import publish_reseated, reseat
+from forum.actions.outbox import Outbox, committing
+from forum.actions.standing import add_reseated, reseat
 from forum.broker import Broker, user_channel
-from forum.db.engine import write_transaction
 from forum.db.models import Group, Membership, User
 from forum.db.queries import get_membership
 from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
@@ -68,29 +68,23 @@ async def _check_bureaus_after(
     check_bureau_sizes(sizes)
 
 
-async def _publish_membership(
-    broker: Broker, user_id: int, group: Group, role: Role | None
-) -> None:
-    # After commit: a failure is logged, never answered as an error of a done change.
-    try:
-        await broker.publish(
-            user_channel(user_id),
-            {
-                "type": "membership",
-                "op": "update",
-                "group": group.slug,
-                "role": None if role is None else str(role),
-            },
-        )
-    except Exception:
-        log.exception("publishing the membership of user %d failed", user_id)
+def _add_membership(outbox: Outbox, user_id: int, group: Group, role: Role | None) -> None:
+    outbox.add(
+        user_channel(user_id),
+        {
+            "type": "membership",
+            "op": "update",
+            "group": group.slug,
+            "role": None if role is None else str(role),
+        },
+    )
 
 
 async def do_join_group(
     session: AsyncSession, broker: Broker, *, user: User, group: Group, role: Role | None = None
 ) -> Membership:
     granted = check_self_join(facts(group), Family(user.family), role)
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         if await get_membership(session, group.id, user.id) is not None:
             raise ForumError(
                 ErrorCode.ALREADY_MEMBER, N_("You are a member of this group already.")
@@ -102,15 +96,15 @@ async def do_join_group(
         reseated = await reseat(
             session, group_id=group.id, user_id=user.id, role=granted, actor_id=user.id
         )
-    await _publish_membership(broker, user.id, group, granted)
-    await publish_reseated(broker, reseated)
+        _add_membership(outbox, user.id, group, granted)
+        add_reseated(outbox, reseated)
     return membership
 
 
 async def do_leave_group(
     session: AsyncSession, broker: Broker, *, user: User, group: Group
 ) -> None:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         membership = await get_membership(session, group.id, user.id)
         if membership is None:
             raise ForumError(ErrorCode.NOT_MEMBER, N_("You are not a member of this group."))
@@ -119,8 +113,8 @@ async def do_leave_group(
         reseated = await reseat(
             session, group_id=group.id, user_id=user.id, role=None, actor_id=user.id
         )
-    await _publish_membership(broker, user.id, group, None)
-    await publish_reseated(broker, reseated)
+        _add_membership(outbox, user.id, group, None)
+        add_reseated(outbox, reseated)
 
 
 async def do_set_member_role(
@@ -133,7 +127,7 @@ async def do_set_member_role(
     role: Role | None,
 ) -> Membership | None:
     """Add, change or (role None) remove a member, as the secretariat or the group's chair."""
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         actor_membership = await get_membership(session, group.id, actor.id)
         current = await get_membership(session, group.id, user_id)
         check_assign_role(
@@ -162,6 +156,6 @@ async def do_set_member_role(
             reseated = await reseat(
                 session, group_id=group.id, user_id=user_id, role=role, actor_id=actor.id
             )
-    await _publish_membership(broker, user_id, group, role)
-    await publish_reseated(broker, reseated)
+        _add_membership(outbox, user_id, group, role)
+        add_reseated(outbox, reseated)
     return result

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.outbox import publish
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.discussions_queries import PostView, ThreadView, board_roles
@@ -279,12 +280,16 @@ async def _add_first_revision(session: AsyncSession, post: Post) -> None:
 async def publish_post(
     broker: Broker, op: str, view: PostView, thread: ThreadView, *, board_op: str = "update"
 ) -> None:
+    """After commit, through the one guarded `publish`: a failure is logged, and readers
+    resume from the board's counter (`Last-Event-ID`)."""
     seq = view.post.seq
-    await broker.publish(
+    await publish(
+        broker,
         thread_channel(thread.thread.id),
         {"type": "post", "op": op, "seq": seq, "thread": thread.thread.id, "post": view.wire()},
     )
-    await broker.publish(
+    await publish(
+        broker,
         board_channel(thread.line.id),
         {"type": "thread", "op": board_op, "seq": seq, "thread": thread.wire()},
     )
@@ -542,6 +547,6 @@ async def do_lock_thread(
         "seq": seq,
         "thread": view.wire(),
     }
-    await broker.publish(thread_channel(thread_id), message)
-    await broker.publish(board_channel(line_id), message)
+    await publish(broker, thread_channel(thread_id), message)
+    await publish(broker, board_channel(line_id), message)
     return view

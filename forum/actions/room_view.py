@@ -15,13 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import (
-    get_room_state,
-    list_sessions,
-    member_of,
-    room_by_id,
-    session_wire,
-)
+from forum.actions.room_reads import get_room_state, list_sessions, member_of, room_by_id
+from forum.actions.room_state import session_wire
 from forum.actions.seats import get_presence
 from forum.db.models import RoomEvent, User
 from forum.domain.seats import seats_for

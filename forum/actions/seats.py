@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import locked, member_of, observer_policy_of, person, publish
+from forum.actions.outbox import Outbox, committing
+from forum.actions.room_reads import locked, member_of
+from forum.actions.room_state import observer_policy_of, person
 from forum.actions.spectators import count_spectators, sweep_spectators, touch_spectators
 from forum.broker import Broker
 from forum.db.base import utcnow
@@ -51,12 +53,12 @@ async def seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | No
     )
 
 
-async def publish_presence(
-    broker: Broker, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
+def add_presence(
+    outbox: Outbox, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
 ) -> None:
+    """Register a presence update, to publish when the transaction commits."""
     if users or left:
-        await publish(
-            broker,
+        outbox.room(
             room_id,
             {"type": "presence", "op": "update", "room": room_id, "users": users, "left": left},
         )
@@ -78,7 +80,7 @@ async def do_take_seat(
     same transaction, once the new seat is granted: a refused change leaves it where it
     was, its seat kept.
     """
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         moving_from = await session.scalar(
             select(Presence.room_id).where(Presence.id == connection_id)
         )
@@ -142,23 +144,23 @@ async def do_take_seat(
         changed = before != seat.value
         if changed:
             room.presence_ver += 1
-        ver = room.presence_ver
-    if moving_from is not None and moving_from != room_id:
-        await publish_presence(broker, moving_from, *left_behind)
-    if changed:
-        await publish_presence(broker, room_id, [presence_entry(user, seat.value, ver)], [])
+        if moving_from is not None and moving_from != room_id:
+            add_presence(outbox, moving_from, *left_behind)
+        if changed:
+            entry = presence_entry(user, seat.value, room.presence_ver)
+            add_presence(outbox, room_id, [entry], [])
 
 
 async def do_leave_seat(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, connection_id: str
 ) -> None:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         gone = await session.execute(delete(Presence).where(Presence.id == connection_id))
         if not gone.rowcount:  # type: ignore[attr-defined]
             return
         users, left = await _after_removal(session, room, [user.id])
-    await publish_presence(broker, room_id, users, left)
+        add_presence(outbox, room_id, users, left)
 
 
 async def _after_removal(
@@ -195,7 +197,7 @@ async def do_sweep_presence(
     stale = await rooms_seen_before(session, Presence, cutoff)
     removed = 0
     for room_id in stale:
-        async with write_transaction(session):
+        async with committing(session, broker) as outbox:
             room = await locked(session, room_id)
             rows = (
                 (
@@ -209,8 +211,8 @@ async def do_sweep_presence(
                 .all()
             )
             users, left = await _after_removal(session, room, rows)
+            add_presence(outbox, room_id, users, left)
         removed += len(rows)
-        await publish_presence(broker, room_id, users, left)
     return removed + await sweep_spectators(session, broker, cutoff=cutoff)
 
 
@@ -260,7 +262,7 @@ async def do_set_observer_policy(
     """Change the observer seats. People already seated keep their seats; the new
     numbers apply to the next who ask."""
     policy = parse_observer_policy(seats)
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         check_set_observer_policy(is_chair=actor.is_chair)
@@ -273,5 +275,5 @@ async def do_set_observer_policy(
             {"observer_seats": room.observer_seats},
             actor_id=user.id,
         )
-    await publish(broker, room_id, event.wire())
+        outbox.event(event)
     return event

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import SessionDraft, locked, member_of, publish, session_wire
+from forum.actions.outbox import committing
+from forum.actions.room_reads import locked, member_of
+from forum.actions.room_state import session_wire
+from forum.actions.rooms import SessionDraft
 from forum.broker import Broker
-from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import RoomSession, User
 from forum.domain.sessions import SessionStatus, check_edit_session
@@ -29,7 +31,7 @@ async def do_edit_session(
     session as it now is (under `scheduled`, as a new one is announced)."""
     # Rendered before the write lock is taken: Markdown may take a while.
     agenda_html = await render_markdown_async(draft.agenda) if draft.agenda.strip() else ""
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         row = await session.get(RoomSession, session_id, populate_existing=True)
@@ -56,5 +58,5 @@ async def do_edit_session(
             actor_id=user.id,
             session_id=row.id,
         )
-    await publish(broker, room_id, event.wire())
+        outbox.event(event)
     return row

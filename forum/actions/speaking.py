@@ -10,11 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import (
+from forum.actions.outbox import committing
+from forum.actions.room_reads import locked, member_of
+from forum.actions.room_state import (
     floor_wire,
-    locked,
-    member_of,
-    publish,
     queue_names,
     queue_of,
     set_queue,
@@ -23,7 +22,6 @@ from forum.actions.rooms import (
 )
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
@@ -33,11 +31,6 @@ from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
 
 
-async def _publish(broker: Broker, event: RoomEvent) -> RoomEvent:
-    await publish(broker, event.room_id, event.wire())
-    return event
-
-
 def _next_raised(room: Room) -> int:
     return max((item["raised"] for item in room.queue), default=-1) + 1
 
@@ -45,7 +38,7 @@ def _next_raised(room: Room) -> int:
 async def do_set_queue_policy(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, policy: QueuePolicy
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         rules.check_set_policy(is_chair=actor.is_chair)
@@ -59,13 +52,14 @@ async def do_set_queue_policy(
             {"queue_policy": policy.value, "queue": room.queue},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_raise_hand(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
@@ -92,14 +86,15 @@ async def do_raise_hand(
             {"user_id": user.id, "queue": room.queue},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_lower_hand(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, target_id: int | None
 ) -> RoomEvent:
     target = user.id if target_id is None else target_id
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         queue = queue_of(room)
@@ -118,13 +113,14 @@ async def do_lower_hand(
             {"user_id": target, "queue": room.queue},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_lower_all_hands(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         lowered = [item["user_id"] for item in room.queue]
@@ -138,7 +134,8 @@ async def do_lower_all_hands(
             {"user_ids": lowered, "queue": room.queue},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_move_in_queue(
@@ -150,7 +147,7 @@ async def do_move_in_queue(
     target_id: int,
     position: int,
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         queue = queue_of(room)
@@ -169,7 +166,8 @@ async def do_move_in_queue(
             {"user_id": target_id, "position": position, "queue": room.queue},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_give_floor(
@@ -182,7 +180,7 @@ async def do_give_floor(
     limit_s: int | None,
 ) -> RoomEvent:
     """Give the floor to `target_id`, or to whoever the policy calls next when None."""
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         queue = queue_of(room)
@@ -222,18 +220,20 @@ async def do_give_floor(
             "spoken": room.spoken,
             "previous": previous["user_id"] if previous else None,
         }
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_take_floor(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         rules.check_take_floor(is_chair=actor.is_chair, turn=turn_of(room))
         event = await end_turn(session, room, reason="chair", actor_id=user.id)
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def end_turn(
@@ -259,7 +259,7 @@ async def end_turn(
 async def do_extend_floor(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, seconds: int
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         turn = turn_of(room)
@@ -276,7 +276,8 @@ async def do_extend_floor(
             {"floor": room.floor, "seconds": seconds},
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_expire_floor(
@@ -292,7 +293,7 @@ async def do_expire_floor(
     Every worker with a connection in the room may call this when its timer fires;
     the first one ends the turn and the others find nothing to do.
     """
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         turn = turn_of(room)
         if (
@@ -303,13 +304,14 @@ async def do_expire_floor(
         ):
             return None
         event = await end_turn(session, room, reason="expired", actor_id=None)
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event
 
 
 async def do_intervene(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat, body: str
 ) -> RoomEvent:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
@@ -344,4 +346,5 @@ async def do_intervene(
             },
             actor_id=user.id,
         )
-    return await _publish(broker, event)
+        outbox.event(event)
+    return event

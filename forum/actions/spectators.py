@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import locked, publish
+from forum.actions.outbox import Outbox, committing
+from forum.actions.room_reads import locked
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.engine import write_transaction
 from forum.db.models import Room, Spectator
 from forum.db.queries import rooms_seen_before
 
@@ -37,7 +37,7 @@ async def _bump(session: AsyncSession, room: Room) -> dict[str, int]:
     return {"count": await count_spectators(session, room.id), "ver": room.presence_ver}
 
 
-async def _publish_count(broker: Broker, room_id: int, spectators: dict[str, int]) -> None:
+def _add_count(outbox: Outbox, room_id: int, spectators: dict[str, int]) -> None:
     message: dict[str, Any] = {
         "type": "presence",
         "op": "update",
@@ -46,34 +46,32 @@ async def _publish_count(broker: Broker, room_id: int, spectators: dict[str, int
         "left": [],
         "spectators": spectators,
     }
-    await publish(broker, room_id, message)
+    outbox.room(room_id, message)
 
 
 async def do_watch_room(
     session: AsyncSession, broker: Broker, room_id: int, *, connection_id: str, worker: str
 ) -> None:
     """Count a signed-out connection among the room's spectators."""
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         now = utcnow()
         session.add(
             Spectator(id=connection_id, room_id=room.id, worker=worker, joined_at=now, seen_at=now)
         )
         await session.flush()
-        spectators = await _bump(session, room)
-    await _publish_count(broker, room_id, spectators)
+        _add_count(outbox, room_id, await _bump(session, room))
 
 
 async def do_stop_watching(
     session: AsyncSession, broker: Broker, room_id: int, *, connection_id: str
 ) -> None:
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         gone = await session.execute(delete(Spectator).where(Spectator.id == connection_id))
         if not gone.rowcount:  # type: ignore[attr-defined]
             return
-        spectators = await _bump(session, room)
-    await _publish_count(broker, room_id, spectators)
+        _add_count(outbox, room_id, await _bump(session, room))
 
 
 async def touch_spectators(session: AsyncSession, *, worker: str, now: datetime) -> None:
@@ -86,13 +84,12 @@ async def sweep_spectators(session: AsyncSession, broker: Broker, *, cutoff: dat
     stale = await rooms_seen_before(session, Spectator, cutoff)
     removed = 0
     for room_id in stale:
-        async with write_transaction(session):
+        async with committing(session, broker) as outbox:
             room = await locked(session, room_id)
             gone = await session.execute(
                 delete(Spectator).where(Spectator.room_id == room_id, Spectator.seen_at < cutoff)
             )
             count = int(gone.rowcount or 0)  # type: ignore[attr-defined]
-            spectators = await _bump(session, room)
+            _add_count(outbox, room_id, await _bump(session, room))
         removed += count
-        await _publish_count(broker, room_id, spectators)
     return removed

@@ -22,18 +22,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import (
-    locked,
+from forum.actions.outbox import Outbox
+from forum.actions.room_reads import locked
+from forum.actions.room_state import (
     observer_policy_of,
-    publish,
     queue_names,
     queue_of,
     set_queue,
     turn_of,
 )
-from forum.actions.seats import presence_entry, publish_presence, seat_of
+from forum.actions.seats import add_presence, presence_entry, seat_of
 from forum.actions.speaking import end_turn
-from forum.broker import Broker, user_channel
+from forum.broker import user_channel
 from forum.db.base import utcnow
 from forum.db.events import append_event
 from forum.db.models import Attendance, Presence, Room, RoomEvent, User
@@ -174,31 +174,29 @@ async def _withdraw(
     return None
 
 
-async def publish_reseated(broker: Broker, done: Reseated | None) -> None:
-    """After commit: the room's event and presence, then the person's connections.
+def add_reseated(outbox: Outbox, done: Reseated | None) -> None:
+    """Register what a change of standing tells: the room's event and presence, then
+    the person's connections.
 
     The event goes first, so that a connection about to leave the room still sees
-    its own hand come down. A failed publish is logged: the change is committed, the
-    event row fills the gap, and every room action checks the role again anyway.
+    its own hand come down. Should a publish fail, the change is committed, the event
+    row fills the gap, and every room action checks the role again anyway.
     """
     if done is None:
         return
     if done.event is not None:
-        await publish(broker, done.room_id, done.event.wire())
-    await publish_presence(broker, done.room_id, done.users, done.left)
+        outbox.event(done.event)
+    add_presence(outbox, done.room_id, done.users, done.left)
     if not done.connections:
         return
-    try:
-        await broker.publish(
-            user_channel(done.user_id),
-            {
-                "type": "seat",
-                "op": REASON,
-                "room": done.room_id,
-                "role": None if done.role is None else str(done.role),
-                "chair": done.chair,
-                "connections": done.connections,
-            },
-        )
-    except Exception:
-        log.exception("publishing the seats of user %d failed", done.user_id)
+    outbox.add(
+        user_channel(done.user_id),
+        {
+            "type": "seat",
+            "op": REASON,
+            "room": done.room_id,
+            "role": None if done.role is None else str(done.role),
+            "chair": done.chair,
+            "connections": done.connections,
+        },
+    )

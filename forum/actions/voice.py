@@ -14,21 +14,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.rooms import (
-    locked,
-    member_of,
-    open_session_of,
-    publish,
+from forum.actions.outbox import committing
+from forum.actions.room_reads import locked, member_of, open_session_of, room_by_id
+from forum.actions.room_state import (
     queue_names,
     queue_of,
-    room_by_id,
     session_wire,
     set_queue,
     spoken_of,
     turn_of,
 )
 from forum.broker import Broker
-from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import Presence, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
@@ -57,7 +53,7 @@ async def do_record_voice_turn(
     duration_s: int | None,
 ) -> RoomEvent:
     """Record that `speaker_id` took the floor by voice (for `duration_s` seconds)."""
-    async with write_transaction(session):
+    async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         turn = turn_of(room)
@@ -92,7 +88,7 @@ async def do_record_voice_turn(
             },
             actor_id=user.id,
         )
-    await publish(broker, room_id, event.wire())
+        outbox.event(event)
     return event
 
 

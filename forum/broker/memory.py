@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from forum.broker import Listener, Message
+from forum.broker import CommitNotices, Listener, Message
 
 log = logging.getLogger(__name__)
 
 
-class MemoryBroker:
+class MemoryBroker(CommitNotices):
     def __init__(self) -> None:
+        super().__init__()
         self._listeners: dict[str, list[Listener]] = {}
 
     async def start(self) -> None:

@@ -9,7 +9,8 @@ A lost connection is reopened by a task of its own, with a backoff growing to
 `BACKOFF_MAX_S`, and every channel with listeners is subscribed again. Events are in
 the database before they are published, so nothing here must be reliable: a publish
 while Redis is away is logged and dropped, and the hub fills the gap from the database
-when the next event of the room arrives or its heartbeat compares the room's `seq`.
+when the next event of the room arrives, when the commit notice of its own worker says
+it is due, or when its heartbeat compares the room's `seq`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from forum.broker import Listener, Message
+from forum.broker import CommitNotices, Listener, Message
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ HEALTH_CHECK_S = 5.0
 PUBLISH_TIMEOUT_S = 1.0
 
 
-class RedisBroker:
+class RedisBroker(CommitNotices):
     def __init__(self, url: str, *, prefix: str = "agora:") -> None:
+        super().__init__()
         self._url = url
         self.prefix = prefix
         self._redis: Redis = Redis.from_url(

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from forum.actions.room_reads import room_for
 from forum.actions.room_view import RoomView, get_room_view
-from forum.actions.rooms import room_for
 from forum.db.base import utcnow
 from forum.domain.regions import COUNTRIES
 from forum.domain.speaking import INTERVENTION_MAX_CHARS, SHORT_INTERVENTION_MAX_CHARS

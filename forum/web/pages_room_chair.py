@@ -13,16 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from forum.actions.rooms import (
-    SessionDraft,
-    do_close_session,
-    do_open_session,
-    do_schedule_session,
-    list_sessions,
-    member_of,
-    observer_policy_of,
-    room_for,
-)
+from forum.actions.room_reads import list_sessions, member_of, room_for
+from forum.actions.room_state import observer_policy_of
+from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
 from forum.actions.seats import do_set_observer_policy
 from forum.actions.session_edits import do_edit_session
 from forum.auth import Principal

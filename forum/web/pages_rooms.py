@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum.actions.rooms import get_transcript, list_sessions, room_for
+from forum.actions.room_reads import get_transcript, list_sessions, room_for
 from forum.domain.sessions import SessionStatus
 from forum.web.http import db
 from forum.web.pages import page_context

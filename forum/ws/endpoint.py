@@ -39,8 +39,9 @@ from forum.i18n.reader import Reader, reader_of
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
+from forum.ws.connection import Connection
 from forum.ws.handshake import admit
-from forum.ws.hub import Connection, Hub
+from forum.ws.hub import Hub
 from forum.ws.joining import join_room
 from forum.ws.protocol import (
     CLOSE_FLOOD,
@@ -316,7 +317,6 @@ class Session:
                 row = await action(session, broker, room_id, user=user, session_id=frame.session_id)
                 seq = row.open_seq if isinstance(frame, OpenSession) else row.close_seq
                 assert seq is not None  # noqa: S101 - set by the action with its event
-                self.hub.committed(room_id, seq)
                 self.ack(frame.ref, seq)
                 return
             elif isinstance(frame, MoveInQueue):
@@ -357,7 +357,6 @@ class Session:
                 event = await speaking.do_set_queue_policy(
                     session, broker, room_id, user=user, policy=frame.policy
                 )
-        self.hub.committed(room_id, event.seq)
         self.ack(frame.ref, event.seq)
 
     async def check_speak_rate(self, user_id: int) -> None:

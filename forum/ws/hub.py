@@ -1,221 +1,65 @@
-"""This worker's connections, and the fan-out of room events to them.
+"""This worker's fan-out of room events to its connections: order, gaps, delivery.
 
 One broker subscription per room per worker, however many connections it has there.
 Each event is encoded once and the same string queued to every connection in the
-room. Every connection has a bounded send queue drained by its own task, so a slow
-client never slows the room: when its queue is full it is closed with
-CLOSE_SLOW_CONSUMER and resumes from its last `seq`.
-
-A peer that stops reading blocks its sender; one blocked for longer than its stall
-timeout (the ping timeout: a live peer answers a ping in that time) is dropped, with its
-presence and seat, even when the server cannot complete a close with it.
+room (`forum.ws.connection` holds a connection's queue and its life).
 
 Events of a room may reach the broker out of order (two writers commit 5 then 6 and
 publish 6 then 5), or not at all (a publish that failed after commit). The hub delivers
 them in `seq` order; a gap that the broker does not fill within GAP_WAIT_S is filled
-from the database. A lost last event leaves no gap to notice, so the endpoint tells the
-hub the `seq` of each event its actions commit, and the heartbeat compares every room
-with the database. A connection drops any `seq` it already has, so replay on join plus
-live delivery never doubles an event.
+from the database. A lost last event leaves no gap to notice, so the hub listens to the
+broker's commit notices, which every action sends after commit whatever its transport
+(`forum.actions.outbox`), and `catch_up` (run by the heartbeat, `forum.ws.timers`)
+compares every room with the database for what other workers lost.
 
 A room larger than DELIVERY_CHUNK is offered each frame a chunk of connections at a
 time, yielding to the event loop between chunks, in the order the frames came. A frame
 offered to thousands of connections wakes as many senders; offered in one pass, every
 database round trip of the next action, and every ping, would wait behind all of them.
+
+The hub writes nothing: giving up a connection's seat when it goes is `Seating`'s
+(`forum.ws.seating`), and the clocks (floor expiry, the presence heartbeat, the
+watchdog) are `forum.ws.timers`'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 
-from forum.actions.rooms import room_channel
-from forum.actions.seats import do_leave_seat, do_sweep_presence, do_touch_presence
-from forum.actions.speaking import do_expire_floor
-from forum.actions.spectators import do_stop_watching
 from forum.auth import Principal
-from forum.broker import Broker, Listener, Message, user_channel
+from forum.broker import Broker, Listener, Message, room_channel, user_channel
 from forum.connection_caps import Admission
-from forum.db.base import utcnow
 from forum.db.events import events_after
 from forum.db.models import Room
-from forum.domain.vocabulary import Seat
-from forum.ws.protocol import CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHENTICATED, encode
+from forum.ws.connection import DEFAULT_STALL_S, Connection, Item, Phase
+from forum.ws.protocol import CLOSE_UNAUTHENTICATED, encode
 from forum.ws.seat_notices import apply_seat_notice
 
 log = logging.getLogger(__name__)
 
 GAP_WAIT_S = 0.5
 PRESENCE_FLUSH_S = 0.1
-HEARTBEAT_S = 10.0
-WATCHDOG_S = 0.25
-DEFAULT_STALL_S = 10.0
 DELIVERY_CHUNK = 200
-Item = tuple[int | None, str]
+ROOM_PREFIX = room_channel(0)[:-1]
+# Told a room's floor whenever this worker learns it: on opening the room here, on each
+# floor or session event, and None when the room closes here (`forum.ws.timers`).
+FloorWatcher = Callable[[int, dict[str, Any] | None], None]
 
 
-@dataclass(frozen=True)
-class CloseAfter:
-    """Close the connection once the frames queued before it are sent."""
+class Seating(Protocol):
+    """What a connection leaving a room gives up there: its seat or spectator count."""
 
-    code: int
-    reason: str
-
-
-# What the send queue holds: one frame, the frames of a join (snapshot and replay) as
-# one entry, so that a long replay does not count as a client falling behind, or a
-# close that follows the frames queued before it.
-Queued = str | list[str] | CloseAfter
-
-
-class Connection:
-    """One WebSocket: who is on it, which room and seat, and its send queue."""
-
-    def __init__(
-        self,
-        websocket: WebSocket,
-        principal: Principal | None,
-        *,
-        queue_size: int,
-        hub: Hub,
-        stall_timeout: float = DEFAULT_STALL_S,
-        admission: Admission | None = None,
-    ) -> None:
-        self.id = str(uuid.uuid4())
-        # Its slots under the connection caps, given back when the hub forgets it.
-        self.admission = admission
-        self.websocket = websocket
-        self.principal = principal
-        self.room_id: int | None = None
-        self.seat: Seat | None = None
-        # A signed-out connection counted among the room's spectators.
-        self.watching = False
-        self.last_seq = 0
-        self.closing = False
-        # While joining, live frames wait here until the snapshot and replay are queued.
-        self.holding: list[Item] | None = None
-        self._queue: asyncio.Queue[Queued] = asyncio.Queue(maxsize=queue_size)
-        self._queue_size = queue_size
-        self._hub = hub
-        self._sender: asyncio.Task[None] | None = None
-        self.stall_timeout = stall_timeout
-        # When the send in progress began (loop time); None while nothing is being sent.
-        self.sending_since: float | None = None
-
-    def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
-
-    def offer(self, seq: int | None, text: str) -> None:
-        """Queue a frame (never blocks). `seq` frames this connection has are dropped."""
-        if self.closing:
-            return
-        if self.holding is not None:
-            self.holding.append((seq, text))
-            if len(self.holding) > self._queue_size:
-                self.overflow()
-            return
-        if seq is not None:
-            if seq <= self.last_seq:
-                return
-            self.last_seq = seq
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.overflow()
-
-    def push(self, frame: dict[str, Any]) -> None:
-        """Queue a frame of this connection's own (hello, ack, error, snapshot)."""
-        self.offer(None, encode(frame))
-
-    def release(self, first: list[Item], last_seq: int) -> None:
-        """End the join: queue `first` (snapshot, replay), then what waited meanwhile.
-
-        The client has everything up to `last_seq` once `first` is sent, so held
-        frames at or below it are dropped.
-        """
-        held, self.holding = self.holding or [], None
-        if self.closing:
-            return
-        # A new room (or a resume from an earlier `since`) starts the count afresh.
-        self.last_seq = last_seq
-        try:
-            self._queue.put_nowait([text for _seq, text in first])
-        except asyncio.QueueFull:
-            self.overflow()
-            return
-        for seq, text in held:
-            self.offer(seq, text)
-
-    def overflow(self) -> None:
-        log.info("closing slow connection %s", self.id)
-        self.close_soon(CLOSE_SLOW_CONSUMER, "too slow: resume with since")
-
-    def close_soon(self, code: int, reason: str, *, flush: bool = False) -> None:
-        """Close, at once or (`flush`) after what is already queued, such as the
-        error frames that explain the close."""
-        if self.closing:
-            return
-        self.closing = True
-        if flush:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(CloseAfter(code, reason))
-                return
-        self._hub.spawn(self._close(code, reason))
-
-    async def flushed(self) -> None:
-        """Wait (at most the stall timeout) for the sender to finish a flushing close."""
-        if self._sender is not None and not self._sender.done():
-            await asyncio.wait({self._sender}, timeout=self.stall_timeout)
-
-    async def _close(self, code: int, reason: str) -> None:
-        await self.stop_sender()
-        if self.websocket.application_state is WebSocketState.CONNECTED:
-            # The close frame waits behind what the peer has not read; the watchdog
-            # drops the peer if it never reads it.
-            self.sending_since = asyncio.get_running_loop().time()
-            with contextlib.suppress(Exception):
-                await self.websocket.close(code, reason)
-            self.sending_since = None
-
-    def stalled(self, now: float) -> bool:
-        return self.sending_since is not None and now - self.sending_since > self.stall_timeout
-
-    async def stop_sender(self) -> None:
-        if self._sender is not None and self._sender is not asyncio.current_task():
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._sender
-
-    async def _send_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                queued = await self._queue.get()
-                if isinstance(queued, CloseAfter):
-                    await self._close(queued.code, queued.reason)
-                    return
-                for text in [queued] if isinstance(queued, str) else queued:
-                    self.sending_since = loop.time()
-                    await self.websocket.send_text(text)
-                    self.sending_since = None
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the peer is gone
-            # The receive loop may never hear of it (a transport that cannot flush is
-            # never reported lost), so the hub forgets the connection now.
-            self.closing = True
-            self._hub.spawn(self._hub.disconnect(self))
+    async def give_up(self, connection: Connection, room_id: int, *, seat: bool) -> None: ...
 
 
 @dataclass
@@ -231,10 +75,9 @@ class RoomFanout:
     presence_timer: asyncio.TimerHandle | None = None
     # The newest spectator count seen, `{"count", "ver"}`, until the next flush.
     spectators: dict[str, int] | None = None
-    floor_timer: asyncio.TimerHandle | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     listener: Listener | None = None
-    # The highest seq known to be committed (from an action's answer or the database).
+    # The highest seq known to be committed (a commit notice, or the database).
     known_seq: int = 0
     # The last presence snapshot a join read here. `presence_ver` in the database moves
     # with every change anyone sees, on any worker, so a join that finds the room at the
@@ -252,6 +95,7 @@ class Hub:
         broker: Broker,
         *,
         send_queue: int,
+        seating: Seating | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.broker = broker
@@ -260,22 +104,19 @@ class Hub:
         self.rooms: dict[int, RoomFanout] = {}
         self.users: dict[int, set[Connection]] = {}
         self.connections: set[Connection] = set()
+        self.seating = seating
+        self.floor_watcher: FloorWatcher | None = None
+        # Events read from the database because the broker did not bring them.
+        self.gap_fills = 0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._watchdog: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._heartbeat = asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat")
-        self._watchdog = asyncio.create_task(self._watchdog_loop(), name="ws-watchdog")
+        self.broker.on_commit(self._on_commit)
 
     async def stop(self) -> None:
-        for loop_task in (self._heartbeat, self._watchdog):
-            if loop_task is not None:
-                loop_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop_task
+        self.broker.off_commit(self._on_commit)
         for connection in list(self.connections):
             await self.disconnect(connection)
         for task in list(self._tasks):
@@ -292,17 +133,6 @@ class Hub:
         if not task.cancelled() and task.exception() is not None:
             log.error("hub task failed", exc_info=task.exception())
 
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            try:
-                async with self.sessionmaker() as session:
-                    await do_touch_presence(session, worker=self.worker)
-                    await do_sweep_presence(session, self.broker)
-                await self.catch_up()
-            except Exception:
-                log.exception("presence heartbeat failed")
-
     async def catch_up(self) -> None:
         """Fill what the broker lost: compare every room here with the database."""
         if not self.rooms:
@@ -312,21 +142,11 @@ class Hub:
                 select(Room.id, Room.last_seq).where(Room.id.in_(list(self.rooms)))
             )
         for room_id, last_seq in rows:
-            self.committed(room_id, last_seq)
+            self._known(room_id, last_seq)
 
-    async def _watchdog_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(WATCHDOG_S)
-            now = loop.time()
-            for connection in [c for c in self.connections if c.stalled(now)]:
-                log.info("dropping stalled connection %s", connection.id)
-                # Should the peer ever read again, the close tells it to resume.
-                connection.overflow()
-                try:
-                    await self.disconnect(connection)
-                except Exception:
-                    log.exception("dropping connection %s failed", connection.id)
+    def stalled(self, now: float) -> list[Connection]:
+        """Connections whose peer has taken nothing for longer than its stall timeout."""
+        return [c for c in self.connections if c.stalled(now)]
 
     # -- connections ----------------------------------------------------------------
 
@@ -363,7 +183,7 @@ class Hub:
         if connection not in self.connections:
             return
         self.connections.discard(connection)
-        connection.closing = True
+        connection.begin_closing()
         # First, before anything that can fail: a dead peer's task may never end.
         if connection.admission is not None:
             await connection.admission.release()
@@ -377,6 +197,7 @@ class Hub:
                 if not mine:
                     del self.users[user_id]
                     await self.broker.unsubscribe(user_channel(user_id), self._on_user)
+        connection.move(Phase.CLOSED)
 
     def _on_user(self, channel: str, message: Message) -> None:
         user_id = int(channel.split(":", 1)[1])
@@ -424,8 +245,7 @@ class Hub:
             room = await session.get(Room, fanout.room_id)
         if room is not None:
             fanout.next_seq = room.last_seq + 1
-            if room.floor and room.floor.get("ends_at"):
-                self._arm_floor_timer(fanout, room.floor)
+            self._floor(fanout.room_id, room.floor)
 
         def listener(channel: str, message: Message) -> None:
             self._on_room(fanout, message)
@@ -440,32 +260,22 @@ class Hub:
         if room_id is None:
             return
         connection.room_id = None
+        connection.left_room()
         fanout = self.rooms.get(room_id)
         if fanout is not None:
             fanout.connections.discard(connection)
             if not fanout.connections and self.rooms.get(room_id) is fanout:
                 del self.rooms[room_id]
-                for timer in (fanout.gap_timer, fanout.presence_timer, fanout.floor_timer):
+                for timer in (fanout.gap_timer, fanout.presence_timer):
                     if timer is not None:
                         timer.cancel()
+                self._floor(room_id, None)
                 if fanout.offering is not None:
                     fanout.offering.cancel()
                 if fanout.listener is not None:
                     await self.broker.unsubscribe(room_channel(room_id), fanout.listener)
-        if connection.watching:
-            connection.watching = False
-            async with self.sessionmaker() as session:
-                await do_stop_watching(session, self.broker, room_id, connection_id=connection.id)
-        if release_seat and connection.principal is not None and connection.seat is not None:
-            connection.seat = None
-            async with self.sessionmaker() as session:
-                await do_leave_seat(
-                    session,
-                    self.broker,
-                    room_id,
-                    user=connection.principal.user,
-                    connection_id=connection.id,
-                )
+        if self.seating is not None:
+            await self.seating.give_up(connection, room_id, seat=release_seat)
 
     def _on_room(self, fanout: RoomFanout, message: Message) -> None:
         seq = message.get("seq")
@@ -481,7 +291,11 @@ class Hub:
         self._deliver(fanout, message)
         self._drain(fanout)
 
-    def committed(self, room_id: int, seq: int) -> None:
+    def _on_commit(self, channel: str, seq: int) -> None:
+        if channel.startswith(ROOM_PREFIX):
+            self._known(int(channel[len(ROOM_PREFIX) :]), seq)
+
+    def _known(self, room_id: int, seq: int) -> None:
         """`seq` is committed in the room: if its event does not arrive within
         GAP_WAIT_S (its publish failed), it is read from the database."""
         fanout = self.rooms.get(room_id)
@@ -512,12 +326,11 @@ class Hub:
         fanout.next_seq = seq + 1
         self._offer(fanout, seq, encode(dict(message)))
         if message.get("type") in {"floor", "session"}:
-            floor = message.get("floor")
-            if fanout.floor_timer is not None:
-                fanout.floor_timer.cancel()
-                fanout.floor_timer = None
-            if floor and floor.get("ends_at"):
-                self._arm_floor_timer(fanout, floor)
+            self._floor(fanout.room_id, message.get("floor"))
+
+    def _floor(self, room_id: int, floor: dict[str, Any] | None) -> None:
+        if self.floor_watcher is not None:
+            self.floor_watcher(room_id, floor)
 
     async def _fill_gap(self, fanout: RoomFanout) -> None:
         fanout.gap_timer = None
@@ -532,6 +345,7 @@ class Hub:
                 limit=upto - fanout.next_seq + 1,
                 upto=upto,
             )
+        self.gap_fills += 1
         for event in events:
             if event.seq >= fanout.next_seq:
                 fanout.pending.pop(event.seq, None)
@@ -606,15 +420,3 @@ class Hub:
                     await asyncio.sleep(0)
         finally:
             fanout.offering = None
-
-    def _arm_floor_timer(self, fanout: RoomFanout, floor: dict[str, Any]) -> None:
-        ends_at = datetime.fromisoformat(floor["ends_at"])
-        delay = max(0.0, (ends_at - utcnow()).total_seconds()) + 0.05
-        turn = int(floor["turn"])
-        fanout.floor_timer = asyncio.get_running_loop().call_later(
-            delay, lambda: self.spawn(self._expire(fanout.room_id, turn))
-        )
-
-    async def _expire(self, room_id: int, turn: int) -> None:
-        async with self.sessionmaker() as session:
-            await do_expire_floor(session, self.broker, room_id, turn_seq=turn)

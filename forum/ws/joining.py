@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from forum.actions.rooms import get_room_state, room_for
+from forum.actions.room_reads import get_room_state, room_for
 from forum.actions.seats import do_take_seat, get_presence
 from forum.actions.spectators import do_watch_room
 from forum.auth import Principal
@@ -22,7 +22,8 @@ from forum.domain.seats import check_watch
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.state import AppState
-from forum.ws.hub import Connection, Hub
+from forum.ws.connection import Connection
+from forum.ws.hub import Hub
 from forum.ws.protocol import MAX_REPLAY, SPECTATOR, Join, encode
 
 
@@ -62,7 +63,24 @@ async def join_room(
         connection.seat = seat
     # Subscribe before reading: whatever commits from here on arrives live, and
     # what was committed before is in the reads below. Overlaps are dropped by seq.
-    connection.holding = []
+    connection.start_joining()
+    try:
+        await _enter(state, hub, connection, room, seat, frame)
+    except BaseException:
+        connection.join_failed()
+        raise
+
+
+async def _enter(
+    state: AppState,
+    hub: Hub,
+    connection: Connection,
+    room: Room,
+    seat: Seat | None,
+    frame: Join,
+) -> None:
+    """Enter the room's fan-out, then queue the answer: snapshot or replay, presence."""
+    sessionmaker = state["sessionmaker"]
     await hub.enter(connection, room.id)
     async with sessionmaker() as session:
         if seat is not None:

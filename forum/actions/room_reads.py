@@ -1,0 +1,163 @@
+"""Reading rooms: finding one, who someone is in it, its state, sessions and archive.
+
+Reads write nothing; the lookups an action makes inside its own transaction (`locked`,
+`member_of`) are here too, so that pages, the API and actions find a room one way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.actions.room_state import session_wire, state_wire
+from forum.db.events import lock_room
+from forum.db.models import Attendance, Group, Room, RoomEvent, RoomSession, User
+from forum.db.queries import require_group, role_in
+from forum.domain.sessions import SessionStatus, can_chair
+from forum.domain.vocabulary import Role
+from forum.domain.voice import speaking_counts
+from forum.errors import N_, ErrorCode, ForumError
+
+TRANSCRIPT_TYPES = ("session", "floor", "intervention")
+TRANSCRIPT_MAX_EVENTS = 20_000
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone in relation to a room: their role in its group and whether they chair."""
+
+    user: User
+    role: Role | None
+
+    @property
+    def is_chair(self) -> bool:
+        return can_chair(self.role, is_secretariat=self.user.is_secretariat)
+
+
+async def member_of(session: AsyncSession, room: Room, user: User) -> Member:
+    return Member(user=user, role=await role_in(session, room.group_id, user.id))
+
+
+async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
+    """The group and its room, made with the group (the seed; migration 0006 for groups
+    made before): reading a room writes nothing."""
+    group = await require_group(session, slug)
+    room = await session.scalar(select(Room).where(Room.group_id == group.id))
+    if room is None:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
+    return group, room
+
+
+async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
+    row = (
+        await session.execute(
+            select(Group, Room).join(Room, Room.group_id == Group.id).where(Room.id == room_id)
+        )
+    ).first()
+    if row is None:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+    group, room = row
+    return group, room
+
+
+async def locked(session: AsyncSession, room_id: int) -> Room:
+    room = await lock_room(session, room_id)
+    if room is None:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+    return room
+
+
+async def open_session_of(session: AsyncSession, room: Room) -> RoomSession | None:
+    if room.open_session_id is None:
+        return None
+    return await session.get(RoomSession, room.open_session_id)
+
+
+async def get_room_state(session: AsyncSession, room_id: int) -> dict[str, Any]:
+    """Fresh state, read in one statement so that `seq` and the state agree."""
+    group, room = await room_by_id(session, room_id)
+    return state_wire(room, group, await open_session_of(session, room))
+
+
+async def list_sessions(
+    session: AsyncSession, room_id: int, *, status: SessionStatus | None = None, limit: int = 100
+) -> Sequence[RoomSession]:
+    query = select(RoomSession).where(RoomSession.room_id == room_id)
+    if status is not None:
+        query = query.where(RoomSession.status == status.value)
+    query = query.order_by(RoomSession.starts_at.desc(), RoomSession.id.desc()).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, Any]:
+    """The public archive of a closed session: what was said, who had the floor (in the
+    room or by voice), who spoke how often, and attendance counted by stakeholder family
+    and seat. Sessions not yet closed are not found, so that a live sitting is not
+    readable by everyone."""
+    row = await session.get(RoomSession, session_id)
+    if row is None or row.status != SessionStatus.CLOSED.value:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
+    group, _room = await room_by_id(session, row.room_id)
+    events = (
+        await session.scalars(
+            select(RoomEvent)
+            .where(
+                RoomEvent.room_id == row.room_id,
+                RoomEvent.seq >= (row.open_seq or 0),
+                RoomEvent.seq <= (row.close_seq or 0),
+                # Scheduling or editing another session meanwhile is that one's event.
+                RoomEvent.session_id == row.id,
+                RoomEvent.type.in_(TRANSCRIPT_TYPES),
+            )
+            .order_by(RoomEvent.seq)
+            .limit(TRANSCRIPT_MAX_EVENTS)
+        )
+    ).all()
+    counts = await session.execute(
+        select(Attendance.family, Attendance.seat, func.count())
+        .where(Attendance.session_id == row.id)
+        .group_by(Attendance.family, Attendance.seat)
+    )
+    attendance: dict[str, dict[str, int]] = {}
+    for family, seat, count in counts:
+        attendance.setdefault(family, {})[seat] = count
+    people = await session.scalar(
+        select(func.count(func.distinct(Attendance.user_id))).where(Attendance.session_id == row.id)
+    )
+    entries = [transcript_entry(event) for event in events]
+    return {
+        "session": session_wire(row),
+        "group": {"slug": group.slug, "name": group.name},
+        "attendance": {"people": people or 0, "by_family": attendance},
+        "events": entries,
+        "speakers": speaking_counts(entries),
+    }
+
+
+def transcript_entry(event: RoomEvent) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "seq": event.seq,
+        "type": event.type,
+        "op": event.op,
+        "at": event.created_at.isoformat(),
+    }
+    data = event.data
+    if event.type == "intervention":
+        entry.update(
+            {key: data[key] for key in ("user_id", "name", "family", "seat", "body", "on_floor")}
+        )
+    elif event.type == "floor":
+        floor = data.get("floor")
+        entry["user_id"] = floor["user_id"] if floor else data.get("user_id")
+        entry["name"] = floor["name"] if floor else data.get("name")
+        entry["family"] = floor["family"] if floor else data.get("family")
+        entry["reason"] = data.get("reason")
+        if floor:
+            entry["limit_s"] = floor["limit_s"]
+        if event.op == "voice":
+            entry.update(seat=data["seat"], duration_s=data["duration_s"])
+    return entry

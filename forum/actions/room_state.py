@@ -1,0 +1,134 @@
+"""A room's live state as it is kept on the room row and sent on the wire.
+
+The codec between the JSON columns of `rooms` (queue, floor, spoken, observer seats)
+and the domain's types, and the wire form of a room's state and sessions. It reads
+nothing and writes nothing: actions and reads both build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from forum.db.models import Group, Room, RoomSession, User
+from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
+from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
+from forum.domain.vocabulary import Family, Seat
+from forum.errors import ForumError
+
+# The keys of a room's state that events replace: a client applies an event by
+# copying these keys from it into its state.
+STATE_KEYS = ("session", "queue_policy", "observer_seats", "queue", "floor", "spoken")
+
+
+def person(user: User) -> dict[str, Any]:
+    """How a person appears in room frames and transcripts."""
+    return {
+        "user_id": user.id,
+        "name": user.display_name,
+        "family": user.family,
+        "organization": user.organization,
+        "country": user.country,
+    }
+
+
+def queue_of(room: Room) -> list[QueueEntry]:
+    return [
+        QueueEntry(
+            user_id=item["user_id"],
+            family=Family(item["family"]),
+            seat=Seat(item["seat"]),
+            raised=item["raised"],
+        )
+        for item in room.queue
+    ]
+
+
+def spoken_of(room: Room) -> dict[Family, int]:
+    return {Family(family): count for family, count in room.spoken.items()}
+
+
+def turn_of(room: Room) -> Turn | None:
+    floor = room.floor
+    if floor is None:
+        return None
+    return Turn(
+        user_id=floor["user_id"],
+        family=Family(floor["family"]),
+        started_at=datetime.fromisoformat(floor["started_at"]),
+        limit_s=floor["limit_s"],
+        extended_s=floor["extended_s"],
+    )
+
+
+def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> dict[str, Any]:
+    ends_at = turn.ends_at
+    return {
+        "user_id": turn.user_id,
+        "name": name,
+        "family": turn.family.value,
+        "started_at": turn.started_at.isoformat(),
+        "limit_s": turn.limit_s,
+        "extended_s": turn.extended_s,
+        "ends_at": ends_at.isoformat() if ends_at else None,
+        "turn": turn_seq,
+    }
+
+
+def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) -> None:
+    """Store the queue in the order the room's policy would call it."""
+    order = projected_order(QueuePolicy(room.queue_policy), entries, spoken_of(room))
+    room.queue = [
+        {
+            "user_id": entry.user_id,
+            "name": names[entry.user_id],
+            "family": entry.family.value,
+            "seat": entry.seat.value,
+            "raised": entry.raised,
+        }
+        for entry in order
+    ]
+
+
+def queue_names(room: Room) -> dict[int, str]:
+    return {item["user_id"]: item["name"] for item in room.queue}
+
+
+def observer_policy_of(room: Room) -> ObserverPolicy:
+    try:
+        return parse_observer_policy(room.observer_seats)
+    except ForumError:
+        return DEFAULT_OBSERVER_POLICY
+
+
+def session_wire(row: RoomSession) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "room": row.room_id,
+        "title": row.title,
+        "agenda": row.agenda,
+        "agenda_html": row.agenda_html,
+        "format": row.format,
+        "status": row.status,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
+        "opened_at": row.opened_at.isoformat() if row.opened_at else None,
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+    }
+
+
+def state_wire(room: Room, group: Group, open_session: RoomSession | None) -> dict[str, Any]:
+    """The room's state at `seq`; the events after `seq` apply to it."""
+    return {
+        "room": room.id,
+        "group": group.slug,
+        "name": group.name,
+        "seq": room.last_seq,
+        "session": session_wire(open_session) if open_session else None,
+        "queue_policy": room.queue_policy,
+        "observer_seats": observer_policy_of(room).to_json(),
+        "queue": list(room.queue),
+        "floor": room.floor,
+        "spoken": dict(room.spoken),
+    }

@@ -1,0 +1,127 @@
+"""The clocks of live rooms, owned by the application's lifespan and calling actions.
+
+- **Floor expiry**: a turn with a time limit returns to the chair when it runs out.
+  The hub tells this module each room's floor as it learns it (`Hub.floor_watcher`);
+  a timer per room calls `do_expire_floor` with the turn it was set for, so that a
+  timer cannot end a later turn. Every worker with a connection in the room sets one;
+  the first to fire ends the turn, the others find nothing to do.
+- **Presence heartbeat** (every HEARTBEAT_S): this worker's presence and spectator rows
+  are marked alive, those of workers that stopped are swept, and the hub compares its
+  rooms with the database for events other workers' publishes lost (`catch_up`).
+- **Watchdog** (every WATCHDOG_S): a peer that has taken nothing for longer than its
+  stall timeout (the ping timeout: a live peer answers a ping in that time) is dropped,
+  with its presence and seat, even when the server cannot complete a close with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from forum.actions.seats import do_sweep_presence, do_touch_presence
+from forum.actions.speaking import do_expire_floor
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.ws.hub import Hub
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 10.0
+WATCHDOG_S = 0.25
+# A timer fires this long after the turn's end, so that the action, which checks the
+# time again, finds it over.
+EXPIRY_SLACK_S = 0.05
+
+
+class Timers:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], broker: Broker, hub: Hub
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.broker = broker
+        self.hub = hub
+        self.floors: dict[int, asyncio.TimerHandle] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._expiring: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        self.hub.floor_watcher = self.floor_changed
+        self._loops = [
+            asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat"),
+            asyncio.create_task(self._watchdog_loop(), name="ws-watchdog"),
+        ]
+
+    async def stop(self) -> None:
+        self.hub.floor_watcher = None
+        for timer in self.floors.values():
+            timer.cancel()
+        self.floors.clear()
+        for task in [*self._loops, *self._expiring]:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._expiring, return_exceptions=True)
+        self._loops = []
+
+    # -- the floor ------------------------------------------------------------------
+
+    def floor_changed(self, room_id: int, floor: dict[str, Any] | None) -> None:
+        """The room's floor is now `floor` (None: nobody's, or the room closed here)."""
+        timer = self.floors.pop(room_id, None)
+        if timer is not None:
+            timer.cancel()
+        if not floor or not floor.get("ends_at"):
+            return
+        ends_at = datetime.fromisoformat(floor["ends_at"])
+        delay = max(0.0, (ends_at - utcnow()).total_seconds()) + EXPIRY_SLACK_S
+        turn = int(floor["turn"])
+        self.floors[room_id] = asyncio.get_running_loop().call_later(
+            delay, self._fire, room_id, turn
+        )
+
+    def _fire(self, room_id: int, turn: int) -> None:
+        self.floors.pop(room_id, None)
+        task = asyncio.create_task(self.expire(room_id, turn), name=f"ws-expire-{room_id}")
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    async def expire(self, room_id: int, turn: int) -> None:
+        try:
+            async with self.sessionmaker() as session:
+                await do_expire_floor(session, self.broker, room_id, turn_seq=turn)
+        except Exception:
+            log.exception("expiring the floor of room %d failed", room_id)
+
+    # -- heartbeat and watchdog -----------------------------------------------------
+
+    async def heartbeat(self) -> None:
+        async with self.sessionmaker() as session:
+            await do_touch_presence(session, worker=self.hub.worker)
+            await do_sweep_presence(session, self.broker)
+        await self.hub.catch_up()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self.heartbeat()
+            except Exception:
+                log.exception("presence heartbeat failed")
+
+    async def watch(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for connection in self.hub.stalled(now):
+            log.info("dropping stalled connection %s", connection.id)
+            # Should the peer ever read again, the close tells it to resume.
+            connection.overflow()
+            try:
+                await self.hub.disconnect(connection)
+            except Exception:
+                log.exception("dropping connection %s failed", connection.id)
+
+    async def _watchdog_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WATCHDOG_S)
+            await self.watch()
