@@ -94,7 +94,8 @@ SHOTS = {
     "/action-lines/{code}": ("board", "member"),
     "/threads/{thread_id:id}": ("thread", "member"),
     "/groups/{slug}": ("group", "member"),
-    "/schedule": ("schedule", "member"),
+    "/sessions": ("schedule", "member"),
+    "/profile": ("profile", "member"),
     "/register": ("register", "signed out"),
 }
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
