@@ -47,7 +47,7 @@ from pathlib import Path
 
 import httpx
 
-from forum.actions.posts import PostThrottle, do_open_thread, do_reply
+from forum.actions.posts import do_open_thread, do_reply
 from forum.auth import BEARER_PREFIX, token_hash
 from forum.broker.memory import MemoryBroker
 from forum.db.base import utcnow
@@ -55,7 +55,7 @@ from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import upgrade
 from forum.db.models import AuthSession, User
 from forum.db.seed import seed_structure
-from forum.limits import MemoryRateLimiter
+from forum.limits import MemoryRateLimiter, PostThrottle
 
 ROOT = Path(__file__).resolve().parent.parent
 THREAD_POSTS = 200

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from forum.errors import ErrorCode, ForumError
+from forum.errors import N_, ErrorCode, ForumError
 
 Clock = Callable[[], float]
 
@@ -115,3 +115,24 @@ async def enforce(limiter: RateLimiter, key: str, limit: int, window: float, mes
     retry_after = await limiter.hit(Limit(key, limit, window))
     if retry_after is not None:
         raise rate_limited(retry_after, message)
+
+
+@dataclass(frozen=True)
+class PostThrottle:
+    """How many posts an account, and an address, may write in a window."""
+
+    limiter: RateLimiter
+    limit: int
+    window: float
+    client_ip: str | None = None
+    ip_limit: int = 0
+
+    async def count(self, user_id: int) -> None:
+        limits = [Limit(f"post:user:{user_id}", self.limit, self.window)]
+        if self.client_ip is not None and self.ip_limit:
+            limits.append(Limit(f"post:ip:{self.client_ip}", self.ip_limit, self.window))
+        # One step for every key: a refused post counts nowhere, and two posts at once
+        # cannot both take the last place.
+        retry_after = await self.limiter.hit(*limits)
+        if retry_after is not None:
+            raise rate_limited(retry_after, N_("Too many posts; try again in {seconds} s."))

@@ -21,7 +21,9 @@ import asyncio
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -202,3 +204,46 @@ def render_markdown(source: str) -> str:
 async def render_markdown_async(source: str) -> str:
     """Same as render_markdown, run off the event loop (asyncio.to_thread)."""
     return await asyncio.to_thread(render_markdown, source)
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "li", "br", "h3", "h4", "h5", "h6", "pre", "blockquote", "tr", "td", "th", "hr"}
+)
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """The words a reader sees in rendered HTML: what search indexes and excerpts."""
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    html: str
+    plain: str
+
+
+async def render_body(body: str) -> Rendered:
+    source = clean_body(body)
+    html = await render_markdown_async(source)
+    return Rendered(source, html, plain_text(html))

@@ -341,10 +341,14 @@ def test_pathological_input_renders_in_bounded_time(source: str) -> None:
         render_markdown(text)
         return time.process_time() - started
 
-    quarter = max(cpu(body[: len(body) // 4]), 0.005)
-    started = time.process_time()
+    # Up to three tries: a busy machine slows one run (caches, frequency) and can make a
+    # linear ratio look worse, never better; a quadratic path fails all three.
+    for _ in range(3):
+        quarter = max(cpu(body[: len(body) // 4]), 0.005)
+        elapsed = cpu(body)
+        if elapsed / quarter < 8:
+            break
     html = render_markdown(body)
-    elapsed = time.process_time() - started
     if sys.gettrace() is None:
         assert elapsed < 8.0, f"{elapsed:.2f} s"
     assert elapsed / quarter < 8, f"{quarter:.3f} s for a quarter, {elapsed:.3f} s for all"

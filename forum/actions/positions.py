@@ -16,7 +16,8 @@ from forum.actions.posts import (
     role_for,
 )
 from forum.broker import Broker
-from forum.db.discussions_queries import PostView, ThreadView, get_post
+from forum.db.discussion_views import PostView, ThreadView
+from forum.db.discussions_queries import get_post
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Cosignature, Group, Post, User
 from forum.domain.discussions import PositionFacts, check_cosign, check_withdraw_cosign

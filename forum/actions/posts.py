@@ -1,4 +1,4 @@
-"""Writing in the discussions: open a thread, reply, edit, delete, lock.
+"""Writing in the discussions: open a thread, reply (edits, deletions and locks: `post_edits`).
 
 Each action validates what it can without the database (body, title), renders the
 Markdown off the event loop, then in one write transaction: takes the board's next
@@ -10,9 +10,6 @@ nothing and publishes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from html.parser import HTMLParser
-
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions.outbox import publish
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.discussions_queries import PostView, ThreadView, board_roles
+from forum.db.discussion_views import PostView, ThreadView
+from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
 from forum.db.models.discussions import path_segment
@@ -30,19 +28,16 @@ from forum.domain.discussions import (
     MAX_DEPTH,
     Actor,
     board_actor,
-    check_delete_post,
-    check_edit_post,
-    check_lock_thread,
     check_open_thread,
     check_post_position,
     check_reply,
     reply_depth,
 )
-from forum.domain.textcheck import clean_body, clean_line
+from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
-from forum.limits import Limit, RateLimiter, rate_limited
-from forum.text import render_markdown_async
+from forum.limits import PostThrottle
+from forum.text import Rendered, render_body
 
 
 def thread_channel(thread_id: int) -> str:
@@ -51,70 +46,6 @@ def thread_channel(thread_id: int) -> str:
 
 def board_channel(action_line_id: int) -> str:
     return f"board:{action_line_id}"
-
-
-@dataclass(frozen=True)
-class PostThrottle:
-    """How many posts an account, and an address, may write in a window."""
-
-    limiter: RateLimiter
-    limit: int
-    window: float
-    client_ip: str | None = None
-    ip_limit: int = 0
-
-    async def count(self, user: User) -> None:
-        limits = [Limit(f"post:user:{user.id}", self.limit, self.window)]
-        if self.client_ip is not None and self.ip_limit:
-            limits.append(Limit(f"post:ip:{self.client_ip}", self.ip_limit, self.window))
-        # One step for every key: a refused post counts nowhere, and two posts at once
-        # cannot both take the last place.
-        retry_after = await self.limiter.hit(*limits)
-        if retry_after is not None:
-            raise rate_limited(retry_after, N_("Too many posts; try again in {seconds} s."))
-
-
-_BLOCK_TAGS = frozenset(
-    {"p", "li", "br", "h3", "h4", "h5", "h6", "pre", "blockquote", "tr", "td", "th", "hr"}
-)
-
-
-class _TextOf(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(html: str) -> str:
-    """The words a reader sees in rendered HTML: what search indexes and excerpts."""
-    parser = _TextOf()
-    parser.feed(html)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
-
-
-@dataclass(frozen=True)
-class Rendered:
-    body: str
-    html: str
-    plain: str
-
-
-async def render_body(body: str) -> Rendered:
-    source = clean_body(body)
-    html = await render_markdown_async(source)
-    return Rendered(source, html, plain_text(html))
 
 
 def clean_title(title: str) -> str:
@@ -319,7 +250,7 @@ async def open_thread(
         else:
             role = await role_for(session, group, user)
             check_post_position(actor, role_in_group=role, locked=False)
-        await throttle.count(user)
+        await throttle.count(user.id)
         thread = Thread(
             action_line_id=line.id,
             title=clean,
@@ -379,7 +310,7 @@ async def reply(
                     N_("The post you reply to is not in this thread."),
                     field="parent_id",
                 )
-        await throttle.count(user)
+        await throttle.count(user.id)
         post = _append_post(
             session,
             thread=thread,
@@ -445,108 +376,3 @@ async def do_reply(
         body=body,
         group=group,
     )
-
-
-async def _author_and_group(session: AsyncSession, post: Post) -> tuple[User, Group | None]:
-    author = await session.get_one(User, post.author_id)
-    group = await session.get(Group, post.group_id) if post.group_id is not None else None
-    return author, group
-
-
-async def do_edit_post(
-    session: AsyncSession, broker: Broker, *, user: User, post_id: int, body: str
-) -> PostView:
-    """Replace a post's text; the previous versions stay readable as revisions."""
-    text = await render_body(body)
-    async with write_transaction(session):
-        thread_id, line_id = await post_location(session, post_id)
-        seq = await next_seq(session, line_id)
-        thread, thread_author = await locked_thread(session, thread_id)
-        post = await locked_post(session, post_id)
-        actor = await actor_on_board(session, user, line_id)
-        check_edit_post(actor, author_id=post.author_id, deleted=post.deleted, locked=thread.locked)
-        line = await session.get_one(ActionLine, line_id)
-        author, group = await _author_and_group(session, post)
-        parent_number = await _parent_number(session, post)
-        changed = text.body != post.body
-        if changed:
-            now = utcnow()
-            post.revision_count += 1
-            session.add(
-                PostRevision(
-                    post_id=post.id,
-                    number=post.revision_count,
-                    body=text.body,
-                    html=text.html,
-                    editor_id=user.id,
-                    created_at=now,
-                )
-            )
-            post.body, post.html, post.plain = text.body, text.html, text.plain
-            post.edited_at = now
-            post.seq = thread.seq = seq
-    view = PostView(post, author, group, parent_number)
-    if changed:  # saving the same text again is not a revision
-        await publish_post(broker, "edit", view, ThreadView(thread, line, thread_author))
-    return view
-
-
-async def _parent_number(session: AsyncSession, post: Post) -> int | None:
-    if post.parent_id is None:
-        return None
-    return await session.scalar(select(Post.number).where(Post.id == post.parent_id))
-
-
-async def do_delete_post(
-    session: AsyncSession, broker: Broker, *, user: User, post_id: int
-) -> PostView:
-    """Leave a tombstone: the post keeps its place; its text is kept for the secretariat."""
-    async with write_transaction(session):
-        thread_id, line_id = await post_location(session, post_id)
-        seq = await next_seq(session, line_id)
-        thread, thread_author = await locked_thread(session, thread_id)
-        post = await locked_post(session, post_id)
-        actor = await actor_on_board(session, user, line_id)
-        check_delete_post(
-            actor, author_id=post.author_id, deleted=post.deleted, locked=thread.locked
-        )
-        post.deleted_at = utcnow()
-        post.deleted_by = user.id
-        post.seq = thread.seq = seq
-        if post.number > 1:
-            thread.reply_count -= 1
-        if post.kind == "position":
-            thread.position_count -= 1
-        line = await session.get_one(ActionLine, line_id)
-        author, group = await _author_and_group(session, post)
-        parent_number = await _parent_number(session, post)
-    view = PostView(post, author, group, parent_number)
-    await publish_post(broker, "delete", view, ThreadView(thread, line, thread_author))
-    return view
-
-
-async def do_lock_thread(
-    session: AsyncSession, broker: Broker, *, user: User, thread_id: int, locked: bool = True
-) -> ThreadView:
-    """Lock (or unlock) a thread: a moderator's decision, effective at once."""
-    async with write_transaction(session):
-        line = await thread_line(session, thread_id)
-        line_id = line.id
-        seq = await next_seq(session, line_id)
-        thread, thread_author = await locked_thread(session, thread_id)
-        check_lock_thread(await actor_on_board(session, user, line_id))
-        if locked and thread.locked_at is None:
-            thread.locked_at, thread.locked_by = utcnow(), user.id
-        elif not locked:
-            thread.locked_at, thread.locked_by = None, None
-        thread.seq = seq
-    view = ThreadView(thread, line, thread_author)
-    message = {
-        "type": "thread",
-        "op": "lock" if locked else "unlock",
-        "seq": seq,
-        "thread": view.wire(),
-    }
-    await publish(broker, thread_channel(thread_id), message)
-    await publish(broker, board_channel(line_id), message)
-    return view

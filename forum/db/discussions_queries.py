@@ -19,15 +19,29 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from forum.db.cursors import decode_cursor, decode_time_and_id, encode_cursor
+from forum.db.discussion_views import (
+    AUTHOR_COLUMNS,
+    AUTHORS,
+    GROUP_COLUMNS,
+    GROUPS,
+    POST_COLUMNS,
+    POSTS,
+    AuthorRow,
+    CosignView,
+    GroupRow,
+    Page,
+    PostRow,
+    PostView,
+    ThreadView,
+)
 from forum.db.models import (
     ActionLine,
     Board,
@@ -49,194 +63,6 @@ BOARD_PAGE = 30
 BOARD_PAGE_MAX = 100
 POSITIONS_MAX = 500
 REPLAY_MAX = 500
-
-
-@dataclass(frozen=True, slots=True)
-class PostRow:
-    """A post as readers see it, read as columns."""
-
-    id: int
-    thread_id: int
-    number: int
-    parent_id: int | None
-    depth: int
-    path: str
-    author_id: int
-    kind: str
-    group_id: int | None
-    title: str
-    body: str
-    html: str
-    created_at: datetime
-    edited_at: datetime | None
-    revision_count: int
-    deleted_at: datetime | None
-    seq: int
-
-    @property
-    def deleted(self) -> bool:
-        return self.deleted_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorRow:
-    """What anyone may see of a person (`User.public`), read as columns."""
-
-    id: int
-    display_name: str
-    family: str
-    organization: str
-    country: str
-    region: str
-
-    def public(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "display_name": self.display_name,
-            "family": self.family,
-            "organization": self.organization,
-            "country": self.country,
-            "region": self.region,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRow:
-    id: int
-    slug: str
-    name: str
-    kind: str
-    family: str
-
-
-_POST_COLUMNS = [
-    Post.id,
-    Post.thread_id,
-    Post.number,
-    Post.parent_id,
-    Post.depth,
-    Post.path,
-    Post.author_id,
-    Post.kind,
-    Post.group_id,
-    Post.title,
-    Post.body,
-    Post.html,
-    Post.created_at,
-    Post.edited_at,
-    Post.revision_count,
-    Post.deleted_at,
-    Post.seq,
-]
-_AUTHOR_COLUMNS = [
-    User.id,
-    User.display_name,
-    User.family,
-    User.organization,
-    User.country,
-    User.region,
-]
-_GROUP_COLUMNS = [Group.id, Group.slug, Group.name, Group.kind, Group.family]
-_POSTS, _AUTHORS, _GROUPS = len(_POST_COLUMNS), len(_AUTHOR_COLUMNS), len(_GROUP_COLUMNS)
-
-
-def group_ref(group: Group | GroupRow | None) -> dict[str, Any] | None:
-    if group is None:
-        return None
-    return {"slug": group.slug, "name": group.name, "kind": group.kind, "family": group.family}
-
-
-@dataclass(frozen=True)
-class CosignView:
-    group: Group | GroupRow
-    signed_by: int
-    signed_at: datetime
-
-    def wire(self) -> dict[str, Any]:
-        return {
-            "group": group_ref(self.group),
-            "signed_by": self.signed_by,
-            "signed_at": self.signed_at.isoformat(),
-        }
-
-
-@dataclass(slots=True)
-class PostView:
-    post: Post | PostRow
-    author: User | AuthorRow
-    group: Group | GroupRow | None = None
-    parent_number: int | None = None
-    cosigners: list[CosignView] = field(default_factory=list)
-    # The secretariat keeps deleted content; everyone else sees a tombstone.
-    show_deleted: bool = False
-
-    @property
-    def visible(self) -> bool:
-        return not self.post.deleted or self.show_deleted
-
-    @property
-    def html(self) -> str:
-        return self.post.html if self.visible else ""
-
-    def wire(self) -> dict[str, Any]:
-        post = self.post
-        return {
-            "id": post.id,
-            "thread_id": post.thread_id,
-            "number": post.number,
-            "parent_id": post.parent_id,
-            "parent_number": self.parent_number,
-            "depth": post.depth,
-            "path": post.path,
-            "kind": post.kind,
-            "author": self.author.public(),
-            "group": group_ref(self.group),
-            "title": post.title,
-            "body": post.body if self.visible else None,
-            "html": self.html if self.visible else None,
-            "created_at": post.created_at.isoformat(),
-            "edited_at": post.edited_at.isoformat() if post.edited_at else None,
-            "revision_count": post.revision_count,
-            "deleted": post.deleted,
-            "deleted_at": post.deleted_at.isoformat() if post.deleted_at else None,
-            "cosigners": [c.wire() for c in self.cosigners],
-            "seq": post.seq,
-        }
-
-
-@dataclass
-class ThreadView:
-    thread: Thread
-    line: ActionLine
-    author: User
-
-    def wire(self) -> dict[str, Any]:
-        thread = self.thread
-        return {
-            "id": thread.id,
-            "action_line": self.line.code,
-            "title": thread.title,
-            "author": self.author.public(),
-            "created_at": thread.created_at.isoformat(),
-            "last_post_at": thread.last_post_at.isoformat(),
-            "reply_count": thread.reply_count,
-            "position_count": thread.position_count,
-            "locked": thread.locked,
-            "locked_at": thread.locked_at.isoformat() if thread.locked_at else None,
-            "seq": thread.seq,
-        }
-
-
-T = TypeVar("T")
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
-
-
-# Boards and threads
 
 
 async def get_board_line(session: AsyncSession, code: str) -> ActionLine:
@@ -310,7 +136,7 @@ async def get_thread(session: AsyncSession, thread_id: int) -> ThreadView:
 def _posts() -> Select[*tuple[Any, ...]]:
     parent = aliased(Post)
     return (
-        select(*_POST_COLUMNS, *_AUTHOR_COLUMNS, *_GROUP_COLUMNS, parent.number)
+        select(*POST_COLUMNS, *AUTHOR_COLUMNS, *GROUP_COLUMNS, parent.number)
         .join(User, User.id == Post.author_id)
         .outerjoin(Group, Group.id == Post.group_id)
         .outerjoin(parent, parent.id == Post.parent_id)
@@ -324,16 +150,16 @@ def _post_views(rows: Sequence[Any], *, show_deleted: bool) -> list[PostView]:
     authors: dict[int, AuthorRow] = {}
     groups: dict[int, GroupRow] = {}
     for row in rows:
-        post = PostRow(*row[:_POSTS])
+        post = PostRow(*row[:POSTS])
         author = authors.get(post.author_id)
         if author is None:
-            author = authors[post.author_id] = AuthorRow(*row[_POSTS : _POSTS + _AUTHORS])
+            author = authors[post.author_id] = AuthorRow(*row[POSTS : POSTS + AUTHORS])
         group = None
         if post.group_id is not None:
             group = groups.get(post.group_id)
             if group is None:
                 group = groups[post.group_id] = GroupRow(
-                    *row[_POSTS + _AUTHORS : _POSTS + _AUTHORS + _GROUPS]
+                    *row[POSTS + AUTHORS : POSTS + AUTHORS + GROUPS]
                 )
         views.append(PostView(post, author, group, row[-1], show_deleted=show_deleted))
     return views
@@ -344,7 +170,7 @@ async def _with_cosigners(session: AsyncSession, views: list[PostView]) -> list[
     if positions:
         signatures = await session.execute(
             select(
-                Cosignature.post_id, Cosignature.signed_by, Cosignature.signed_at, *_GROUP_COLUMNS
+                Cosignature.post_id, Cosignature.signed_by, Cosignature.signed_at, *GROUP_COLUMNS
             )
             .join(Group, Group.id == Cosignature.group_id)
             .where(Cosignature.post_id.in_(positions))

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forum.actions.post_edits import do_lock_thread
 from forum.actions.posts import (
-    PostThrottle,
-    do_lock_thread,
     do_open_thread,
     do_reply,
 )
 from forum.db.base import ID_MAX
+from forum.db.discussion_views import group_ref
 from forum.db.discussions_queries import (
     BOARD_PAGE,
     BOARD_PAGE_MAX,
@@ -30,7 +30,6 @@ from forum.db.discussions_queries import (
     get_board_line,
     get_post,
     get_thread,
-    group_ref,
     list_board,
     list_positions,
     list_thread_posts,
@@ -42,6 +41,7 @@ from forum.db.queries import require_group
 from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
 from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
+from forum.limits import PostThrottle
 from forum.render_cache import etag_for
 from forum.web.conditional import matches, not_modified, validator_headers
 from forum.web.http import (

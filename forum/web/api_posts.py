@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
-from forum.actions.posts import do_delete_post, do_edit_post
+from forum.actions.post_edits import do_delete_post, do_edit_post
 from forum.db.discussions_queries import get_post, list_revisions
 from forum.db.engine import end_read
 from forum.db.queries import require_group

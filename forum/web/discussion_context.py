@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.requests import Request
 
-from forum.db.discussions_queries import THREAD_PAGE, PostView, board_roles, groups_spoken_for
+from forum.db.discussion_views import PostView
+from forum.db.discussions_queries import THREAD_PAGE, board_roles, groups_spoken_for
 from forum.db.models import Post
 from forum.domain.discussions import board_actor
 from forum.web.http import db, principal

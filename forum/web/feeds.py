@@ -17,11 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.db.base import utcnow
-from forum.db.discussions_queries import (
-    FeedEntry,
-    get_board_line,
-    group_positions_feed,
-)
+from forum.db.discussions_queries import FeedEntry, get_board_line, group_positions_feed
 from forum.db.discussions_queries import line_feed as line_entries
 from forum.db.queries import get_group
 from forum.errors import N_, ErrorCode, ForumError, fill

@@ -16,14 +16,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from forum.actions.post_edits import do_lock_thread
 from forum.actions.posts import (
     clean_title,
-    do_lock_thread,
     do_open_thread,
     do_reply,
 )
+from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import (
-    PostView,
     board_seq,
     get_board_line,
     get_post,

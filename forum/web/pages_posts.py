@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
-from forum.actions.posts import actor_on_board, do_delete_post, do_edit_post
+from forum.actions.post_edits import do_delete_post, do_edit_post
+from forum.actions.posts import actor_on_board
 from forum.db.discussions_queries import get_post, get_thread, list_revisions
 from forum.db.engine import end_read
 from forum.db.queries import require_group

@@ -12,11 +12,11 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from forum.actions.posts import render_body
 from forum.db.models import User
 from forum.domain.textcheck import clean_body
 from forum.errors import N_
 from forum.limits import Limit, rate_limited
+from forum.text import render_body
 from forum.web.forms import field
 from forum.web.http import app_state, client_ip
 
