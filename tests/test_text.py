@@ -328,6 +328,8 @@ PATHOLOGICAL = {
 }
 
 
+# Under coverage tracing a try takes up to half a minute, and a busy machine may need three.
+@pytest.mark.timeout(240)
 @pytest.mark.parametrize("source", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_input_renders_in_bounded_time(source: str) -> None:
     """Rendering grows linearly with the input: a quadratic path would make a 64 KiB
