@@ -8,7 +8,10 @@ The boards and threads themselves are in `pages_discussions`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -16,8 +19,11 @@ from starlette.routing import Route
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
 from forum.actions.post_edits import do_delete_post, do_edit_post
 from forum.actions.posts import actor_on_board
+from forum.broker import Broker
+from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import get_post, get_thread, list_revisions
 from forum.db.engine import end_read
+from forum.db.models import Group, User
 from forum.db.queries import require_group
 from forum.domain.discussions import check_edit_post
 from forum.errors import N_, ErrorCode, ForumError
@@ -134,7 +140,14 @@ async def delete_post(request: Request) -> Response:
     return RedirectResponse(await post_url(request, view), status_code=303)
 
 
-async def cosign_post(request: Request) -> Response:
+class CosignAction(Protocol):
+    def __call__(
+        self, session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: Group
+    ) -> Awaitable[PostView]: ...
+
+
+async def _cosignature_form(request: Request, action: CosignAction) -> Response:
+    """Co-sign or withdraw from the position's page: the same form, the same checks."""
     form = await read_form(request)
     caller = await principal(request)
     if caller is None:
@@ -142,7 +155,7 @@ async def cosign_post(request: Request) -> Response:
     async with db(request) as session:
         group = await require_group(session, field(form, "group"), field="group")
         await end_read(session)
-        view = await do_cosign(
+        view = await action(
             session,
             app_state(request)["broker"],
             user=caller.user,
@@ -150,24 +163,14 @@ async def cosign_post(request: Request) -> Response:
             group=group,
         )
     return RedirectResponse(await post_url(request, view), status_code=303)
+
+
+async def cosign_post(request: Request) -> Response:
+    return await _cosignature_form(request, do_cosign)
 
 
 async def withdraw_post(request: Request) -> Response:
-    form = await read_form(request)
-    caller = await principal(request)
-    if caller is None:
-        raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
-    async with db(request) as session:
-        group = await require_group(session, field(form, "group"), field="group")
-        await end_read(session)
-        view = await do_withdraw_cosignature(
-            session,
-            app_state(request)["broker"],
-            user=caller.user,
-            post_id=path_id(request, "post_id"),
-            group=group,
-        )
-    return RedirectResponse(await post_url(request, view), status_code=303)
+    return await _cosignature_form(request, do_withdraw_cosignature)
 
 
 async def revisions_page(request: Request) -> Response:
