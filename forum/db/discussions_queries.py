@@ -77,7 +77,6 @@ async def board_seq(session: AsyncSession, action_line_id: int) -> int:
     return seq or 0
 
 
-@functools.cache
 async def thread_board_seq(session: AsyncSession, thread_id: int) -> int:
     """The change counter of the thread's board: every write that changes what the
     thread's pages show takes the board's next `seq`, so renderings are keyed by it."""

@@ -1,0 +1,41 @@
+"""The discussions' storage reads straight on the database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.actions.posts import do_open_thread, do_reply
+from forum.broker.memory import MemoryBroker
+from forum.db.discussions_queries import thread_board_seq
+from forum.db.models import User
+from forum.limits import MemoryRateLimiter, PostThrottle
+
+
+async def test_a_threads_board_counter_is_read_afresh_each_time(
+    session: AsyncSession,
+) -> None:
+    author = User(
+        email="reader@example.org",
+        password_hash="!",
+        display_name="Reader",
+        family="civil_society",
+        organization="Org",
+        country="KE",
+        region="africa",
+    )
+    session.add(author)
+    await session.commit()
+    broker, throttle = MemoryBroker(), PostThrottle(MemoryRateLimiter(), 10, 60)
+    opened, _ = await do_open_thread(
+        session, broker, throttle, user=author, line_code="C7", title="Counter", body="First."
+    )
+    thread_id = opened.thread.id
+
+    first = await thread_board_seq(session, thread_id)
+    # Twice in one transaction: a cached coroutine could be awaited only once (and kept
+    # every session it was given).
+    assert await thread_board_seq(session, thread_id) == first
+    await session.rollback()  # the reads end before the next write begins
+    await do_reply(session, broker, throttle, user=author, thread_id=thread_id, body="Second.")
+    assert await thread_board_seq(session, thread_id) > first
+
