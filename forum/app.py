@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from forum.backends import shared_limits
+from forum.board_versions import BoardVersions
 from forum.broker import create_broker
 from forum.connection_caps import ConnectionCaps, ConnectionLimits
 from forum.db.engine import create_engine, make_sessionmaker
@@ -77,6 +78,7 @@ def create_app(
         # The clocks of live rooms: floor expiry, the presence heartbeat, the watchdog.
         timers = Timers(sessionmaker, broker, hub)
         await timers.start()
+        board_versions = BoardVersions(broker, trust_s=settings.board_trust_s)
         try:
             yield {
                 "settings": settings,
@@ -85,12 +87,14 @@ def create_app(
                 "broker": broker,
                 "limiter": shared.limiter,
                 "render_cache": RenderCache(),
+                "board_versions": board_versions,
                 "connection_caps": ConnectionCaps(
                     shared.counter, ConnectionLimits.from_settings(settings)
                 ),
                 "hub": hub,
             }
         finally:
+            board_versions.close()
             await timers.stop()
             await hub.stop()
             await shared.close()

@@ -85,6 +85,10 @@ class Settings:
     # Previews in the same window: several per post, rendered and never stored.
     preview_limit: int = 60
     preview_ip_limit: int = 600
+    # How long a worker serves a signed-out thread page on the board counter it heard
+    # from the broker before asking the database again (forum/board_versions.py): the
+    # longest a lost publish can leave that page behind.
+    board_trust_s: float = 2.0
     # argon2id's cost per password hash: passes, memory in KiB, lanes. The library's
     # recommended parameters; a cheaper hash only where no real password is kept (the
     # test suite hashes thousands). Hashes of another cost are redone at sign-in.

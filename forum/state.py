@@ -6,6 +6,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from forum.board_versions import BoardVersions
 from forum.broker import Broker
 from forum.connection_caps import ConnectionCaps
 from forum.limits import RateLimiter
@@ -23,5 +24,7 @@ class AppState(TypedDict):
     connection_caps: ConnectionCaps
     # This worker's rendered thread pages (see forum/render_cache.py).
     render_cache: RenderCache
+    # Each board's change counter as this worker last heard it (forum/board_versions.py).
+    board_versions: BoardVersions
     # The WebSocket hub of this worker; typed loosely so that no layer imports `ws`.
     hub: Any

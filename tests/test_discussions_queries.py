@@ -38,4 +38,3 @@ async def test_a_threads_board_counter_is_read_afresh_each_time(
     await session.rollback()  # the reads end before the next write begins
     await do_reply(session, broker, throttle, user=author, thread_id=thread_id, body="Second.")
     assert await thread_board_seq(session, thread_id) > first
-

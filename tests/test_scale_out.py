@@ -327,3 +327,30 @@ def test_several_workers_without_postgres_and_redis_are_refused_at_start(
     assert "--workers 2 needs" in said
     assert all(name in said for name in missing)
     assert ("FORUM_BROKER_URL" in said) == ("FORUM_BROKER_URL" in missing)
+
+
+@pytest.mark.parametrize("nodes", [{"board_trust_s": "600"}], indirect=True)
+async def test_a_signed_out_page_on_one_process_follows_writes_on_the_other(
+    pg_url: str, nodes: tuple[Node, Node]
+) -> None:
+    # Trusted for ten minutes: only what Redis carries can make process a's cached
+    # page of the thread change while the test runs.
+    a, b = nodes
+    writer = await person(b, pg_url)
+    async with (
+        httpx.AsyncClient(base_url=b.url, headers=bearer(writer), timeout=10) as on_b,
+        httpx.AsyncClient(base_url=a.url, timeout=10) as reader,
+    ):
+        opened = await on_b.post(
+            "/api/action-lines/C5/threads", json={"title": "Trust", "body": "On b."}
+        )
+        assert opened.status_code == 201, opened.text
+        url = f"/api/threads/{opened.json()['thread']['id']}"
+        for _ in range(3):  # a learns the thread's board and listens to it
+            assert (await reader.get(url)).status_code == 200
+        replied = await on_b.post(f"{url}/posts", json={"body": "Written on b."})
+        assert replied.status_code == 201, replied.text
+        deadline = asyncio.get_running_loop().time() + 5
+        while "Written on b." not in (await reader.get(url)).text:
+            assert asyncio.get_running_loop().time() < deadline, "a never heard of the reply"
+            await asyncio.sleep(0.05)

@@ -44,8 +44,11 @@ def thread_channel(thread_id: int) -> str:
     return f"thread:{thread_id}"
 
 
+BOARD_PREFIX = "board:"
+
+
 def board_channel(action_line_id: int) -> str:
-    return f"board:{action_line_id}"
+    return f"{BOARD_PREFIX}{action_line_id}"
 
 
 def clean_title(title: str) -> str:

@@ -77,19 +77,25 @@ async def board_seq(session: AsyncSession, action_line_id: int) -> int:
     return seq or 0
 
 
-async def thread_board_seq(session: AsyncSession, thread_id: int) -> int:
-    """The change counter of the thread's board: every write that changes what the
-    thread's pages show takes the board's next `seq`, so renderings are keyed by it."""
+async def thread_line_and_seq(session: AsyncSession, thread_id: int) -> tuple[int, int]:
+    """The thread's board (its action line) and the board's change counter: every
+    write that changes what the thread's pages show takes the board's next `seq`, so
+    renderings are keyed by it."""
     row = (
         await session.execute(
-            select(Thread.id, Board.last_seq)
+            select(Thread.action_line_id, Board.last_seq)
             .outerjoin(Board, Board.action_line_id == Thread.action_line_id)
             .where(Thread.id == thread_id)
         )
     ).first()
     if row is None:
         raise ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
-    return row[1] or 0
+    return row[0], row[1] or 0
+
+
+async def thread_board_seq(session: AsyncSession, thread_id: int) -> int:
+    """The change counter of the thread's board (see `thread_line_and_seq`)."""
+    return (await thread_line_and_seq(session, thread_id))[1]
 
 
 @functools.cache

@@ -33,7 +33,6 @@ from forum.db.discussions_queries import (
     list_board,
     list_positions,
     list_thread_posts,
-    thread_board_seq,
 )
 from forum.db.engine import end_read
 from forum.db.models import Group
@@ -44,6 +43,7 @@ from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import PostThrottle
 from forum.render_cache import etag_for
 from forum.web.conditional import matches, not_modified, validator_headers
+from forum.web.discussion_context import thread_seq
 from forum.web.http import (
     app_state,
     client_ip,
@@ -179,11 +179,12 @@ async def thread_detail(request: Request) -> Response:
     at = query_int(request, "at", 0, low=0, high=ID_MAX)
     cursor = request.query_params.get("cursor")
     thread_id = request.path_params["thread_id"]
-    show_deleted = await sees_deleted(request)
+    caller = await principal(request)
+    show_deleted = caller is not None and caller.user.is_secretariat
     cache = app_state(request)["render_cache"]
     async with db(request) as session:
         # Read first: whatever is loaded after it is at least this fresh.
-        seq = await thread_board_seq(session, thread_id)
+        seq = await thread_seq(request, session, thread_id, signed_in=caller is not None)
         key = ("thread.json", thread_id, seq, cursor, at, limit, show_deleted)
         etag = etag_for(key)
         if matches(request, etag):

@@ -6,17 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from forum.db.discussion_views import PostView
-from forum.db.discussions_queries import THREAD_PAGE, board_roles, groups_spoken_for
+from forum.db.discussions_queries import (
+    THREAD_PAGE,
+    board_roles,
+    groups_spoken_for,
+    thread_board_seq,
+)
 from forum.db.models import Post
 from forum.domain.discussions import board_actor
-from forum.web.http import db, principal
+from forum.web.http import app_state, db, principal
 
 
 def path_id(request: Request, name: str) -> int:
     return int(request.path_params[name])
+
+
+async def thread_seq(
+    request: Request, session: AsyncSession, thread_id: int, *, signed_in: bool
+) -> int:
+    """The change counter of the thread's board, which keys its renderings. Signed out,
+    as this worker last heard it (forum/board_versions.py), without a query while it
+    can trust that; signed in, from the database, so that a reader sees their own
+    write at once whichever worker took it."""
+    if signed_in:
+        return await thread_board_seq(session, thread_id)
+    return await app_state(request)["board_versions"].thread_seq(session, thread_id)
 
 
 async def viewer(request: Request, line_id: int) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from forum.db.discussions_queries import (
     list_board,
     list_positions,
     list_thread_posts,
-    thread_board_seq,
 )
 from forum.db.queries import list_action_lines, list_groups
 from forum.db.search import search_posts
@@ -45,7 +44,7 @@ from forum.web.api_discussions import (
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
-from forum.web.discussion_context import path_id, post_url, viewer
+from forum.web.discussion_context import path_id, post_url, thread_seq, viewer
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
 from forum.web.labels import FAMILY_NAMES
@@ -136,7 +135,7 @@ async def thread_page(
     locale_key = (shown_to.language, shown_to.time_zone)
     async with db(request) as session:
         # Read first: whatever is loaded after it is at least this fresh.
-        seq = await thread_board_seq(session, thread_id)
+        seq = await thread_seq(request, session, thread_id, signed_in=caller is not None)
         key = ("thread.html", thread_id, seq, cursor, at, locale_key)
         if shared:
             etag = etag_for(key)

@@ -1,0 +1,84 @@
+"""A signed-out read of a thread asks the database nothing while the worker can trust
+the board counter the broker told it, and asks again when it cannot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+
+from forum.limits import MemoryRateLimiter
+from tests.conftest import make_settings
+from tests.discussions_support import open_thread, person, reply
+from tests.support import LiveServer, client, live_server
+
+TRUST_S = 2.0
+
+
+@pytest.fixture
+async def trusting(
+    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+) -> AsyncIterator[LiveServer]:
+    settings = make_settings(sqlite_url, tmp_path).with_(board_trust_s=TRUST_S)
+    async with live_server(settings, limiter=limiter) as live:
+        yield live
+
+
+async def test_a_signed_out_thread_read_asks_nothing_while_the_counter_is_trusted(
+    trusting: LiveServer,
+) -> None:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    engine = trusting.state["engine"].sync_engine
+
+    async def read(reader: httpx.AsyncClient, path: str) -> tuple[int, httpx.Response]:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = await reader.get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.text
+        return len(statements), response
+
+    async with person(trusting) as writer, client(trusting) as anonymous:
+        thread_id = (await open_thread(writer))["thread"]["id"]
+        for path in (f"/api/threads/{thread_id}", f"/threads/{thread_id}"):
+            # The first reads teach the worker the thread's board and make it listen.
+            await read(anonymous, path)
+            await read(anonymous, path)
+            asked, cached = await read(anonymous, path)
+            assert asked == 0
+            # A reply committed here is heard at once: the next read has it.
+            await reply(writer, thread_id, f"Heard at once on {path}.")
+            asked, fresh = await read(anonymous, path)
+            assert f"Heard at once on {path}." in fresh.text
+            assert fresh.content != cached.content
+
+        # A change the broker never told (a lost publish, made here by hand): the page
+        # stays as it was for at most the trust window, then the database is asked.
+        path = f"/api/threads/{thread_id}"
+        await read(anonymous, path)  # trusted from here
+        async with trusting.state["sessionmaker"]() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE posts SET body = 'Changed quietly.', "
+                    "html = '<p>Changed quietly.</p>' WHERE thread_id = :t"
+                ),
+                {"t": thread_id},
+            )
+            await session.execute(text("UPDATE boards SET last_seq = last_seq + 1"))
+        asked, stale = await read(anonymous, path)
+        assert asked == 0 and "Changed quietly." not in stale.text
+        await asyncio.sleep(TRUST_S + 0.1)
+        asked, after = await read(anonymous, path)
+        assert asked > 0 and "Changed quietly." in after.text
