@@ -56,13 +56,15 @@ async def principal(request: Request) -> Principal | None:
     if cached is not _UNSET:
         return cast(Principal | None, cached)
     state = app_state(request)
-    async with state["sessionmaker"]() as session:
-        found = await authenticate(
-            session,
-            state["settings"].secret_key,
-            cookie=request.cookies.get(SESSION_COOKIE),
-            authorization=request.headers.get("authorization"),
-        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    authorization = request.headers.get("authorization")
+    found = None
+    # Most readers carry neither: they cost no database session at all.
+    if cookie is not None or authorization is not None:
+        async with state["sessionmaker"]() as session:
+            found = await authenticate(
+                session, state["settings"].secret_key, cookie=cookie, authorization=authorization
+            )
     request.scope["forum.principal"] = found
     return found
 
