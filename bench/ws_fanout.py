@@ -63,6 +63,7 @@ SIZES = (100, 1000, 3000)
 PER_SPEAKER = 15  # bench interventions per speaker: under 20 a minute with the warm-up
 SETTLE_S = 1.0
 BUSY_WARNING = 0.25
+GENERATOR_LIMIT = 0.80  # above it, a run measured its own listeners
 LEAD_S = 0.2
 TOPIC = (
     "On C7 e-government and WSIS paragraph 27b: remote participation must be the rule "
@@ -279,6 +280,12 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         "client_cpu_s": [round(r["cpu_s"], 2) for r in results],
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
         "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
+        # The share of the generator's CPUs (those this process may run on) it used
+        # while the interventions were delivered: near 1, it was the limit.
+        "generator_share": (speakers_cpu + sum(r["cpu_s"] for r in results))
+        / (span * len(os.sched_getaffinity(0)))
+        if span > 0
+        else math.nan,
         "generator_cpu_us_per_frame": (speakers_cpu + sum(r["cpu_s"] for r in results))
         / received
         * 1e6
@@ -308,6 +315,7 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("srv CPU s", ">9", lambda r: f"{r['server_cpu_s']:.1f}"),
     ("us/frame", ">8", lambda r: f"{r['server_cpu_us_per_frame']:.1f}"),
     ("gen us/f", ">8", lambda r: f"{r.get('generator_cpu_us_per_frame', math.nan):.1f}"),
+    ("gen %", ">5", lambda r: f"{r.get('generator_share', math.nan):.0%}"),
     (
         "ack p50",
         ">7",
@@ -426,6 +434,12 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     path = RESULTS / f"ws_fanout-{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(run, indent=2) + "\n")
     print(f"\nwritten to {path.relative_to(ROOT)}")
+    bound = [r for r in rows if r.get("generator_share", 0) > GENERATOR_LIMIT]
+    if write_docs and bound:
+        sys.exit(
+            f"not written to docs: the generator used more than {GENERATOR_LIMIT:.0%} of its "
+            f"CPUs in {len(bound)} run(s), which then measured the generator"
+        )
     if write_docs:
         docs.write(run)
         print(f"figures written to {docs.PATH.relative_to(ROOT)}")

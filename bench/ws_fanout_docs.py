@@ -6,6 +6,7 @@ prose around it, and every other section, stay as they are.
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from typing import Any
@@ -89,8 +90,8 @@ def render(run: dict[str, Any]) -> str:
         ),
         "",
         "| N | server | msg/s | server CPU µs per frame | p99 ms | KiB per connection "
-        "| N joined in s | commit p50 ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| N joined in s | commit p50 ms | generator CPU share |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, servers in by_n.items():
         for name in ("agora", "asgi", "bare"):
@@ -101,7 +102,8 @@ def render(run: dict[str, Any]) -> str:
             lines.append(
                 f"| {n} | {name} | {row['delivered_per_s']:.0f} "
                 f"| {row['server_cpu_us_per_frame']:.0f} | {row['p99_ms']:.0f} "
-                f"| {row['kib_per_connection']:.0f} | {row['connect_s']:.1f} | {commit} |"
+                f"| {row['kib_per_connection']:.0f} | {row['connect_s']:.1f} | {commit} "
+                f"| {row.get('generator_share', math.nan):.0%} |"
             )
     busy = [r for r in rows if r.get("machine_busy_before", 0) > 0.25]
     if busy:
