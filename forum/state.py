@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +12,12 @@ from forum.connection_caps import ConnectionCaps
 from forum.limits import RateLimiter
 from forum.render_cache import RenderCache
 from forum.settings import Settings
+
+if TYPE_CHECKING:
+    # For the type checker only. At run time this module imports nothing of ws, so web,
+    # which reads the state, stays independent of ws (the import contracts count only
+    # run-time imports: `exclude_type_checking_imports` in pyproject.toml).
+    from forum.ws.hub import Hub
 
 
 class AppState(TypedDict):
@@ -26,5 +32,5 @@ class AppState(TypedDict):
     render_cache: RenderCache
     # Each board's change counter as this worker last heard it (forum/board_versions.py).
     board_versions: BoardVersions
-    # The WebSocket hub of this worker; typed loosely so that no layer imports `ws`.
-    hub: Any
+    # The WebSocket hub of this worker.
+    hub: Hub

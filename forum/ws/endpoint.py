@@ -116,7 +116,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     )
     if admission is None:
         return
-    hub: Hub = state["hub"]
+    hub = state["hub"]
     # A live peer answers a ping within the ping timeout; one that cannot even take
     # our frames for that long is as good as gone. The hub gives the admission back
     # when it forgets the connection, however that happens.
