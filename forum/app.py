@@ -28,6 +28,7 @@ from forum.web.compression import CompressionMiddleware
 from forum.web.errors import database_error, forum_error, http_error
 from forum.web.failures import UnexpectedErrorMiddleware
 from forum.web.input_guard import InputGuardMiddleware
+from forum.web.route_index import RouteIndex
 from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
@@ -102,7 +103,7 @@ def create_app(
             await engine.dispose()
 
     app = Starlette(
-        routes=[*build_routes(), *ws_routes()],
+        routes=[RouteIndex([*build_routes(), *ws_routes()])],
         middleware=[
             # Outermost first: every answer, a refusal or a 500 too, gets the headers.
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from forum.db.models import Base
 from forum.web.routes import API_ROUTERS
 from tests.rooms_support import GROUP, Person, api, person
-from tests.support import Client, LiveServer, make_secretariat
+from tests.support import Client, LiveServer, make_secretariat, served_routes
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Ids no column can hold: past PostgreSQL's integer, SQLite's 64 bits, any machine word.
@@ -106,7 +106,7 @@ async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) ->
 
 def http_routes(server: LiveServer) -> Iterator[tuple[str, str]]:
     """(method, path template) of every HTTP route the app serves, HEAD aside."""
-    for route in server.app.routes:
+    for route in served_routes(server):
         if isinstance(route, Route):
             for method in sorted(route.methods or ()):
                 if method != "HEAD":

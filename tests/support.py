@@ -15,11 +15,13 @@ from typing import Any, cast
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from forum.app import create_app
 from forum.limits import RateLimiter
 from forum.settings import Settings
 from forum.state import AppState
+from forum.web.route_index import RouteIndex
 
 PASSWORD = "correct horse battery"
 # argon2id at its cheapest where no real password is kept: the suite hashes thousands,
@@ -182,3 +184,12 @@ async def make_secretariat(server: LiveServer, user_id: int) -> None:
 
     async with server.state["sessionmaker"]() as session, session.begin():
         await session.execute(update(User).where(User.id == user_id).values(is_secretariat=True))
+
+
+def served_routes(server: LiveServer) -> list[BaseRoute]:
+    """Every route the server's app serves, looked into its route index."""
+    return [
+        route
+        for entry in server.app.routes
+        for route in (entry.routes if isinstance(entry, RouteIndex) else [entry])
+    ]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import Client, LiveServer
+from tests.support import Client, LiveServer, served_routes
 
 
 def check_headers(headers: object) -> None:
@@ -81,7 +81,7 @@ async def test_openapi_lists_every_json_endpoint(sqlite_server: LiveServer) -> N
         document = (await http.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
-    for route in sqlite_server.app.routes:
+    for route in served_routes(sqlite_server):
         if isinstance(route, Route) and route.path.startswith("/api/"):
             path = re.sub(r":\w+}", "}", route.path)
             assert path in paths, route.path
