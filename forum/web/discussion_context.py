@@ -16,7 +16,9 @@ from forum.web.http import db, principal
 
 
 def path_id(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    """An id of the path, parsed and bounded by the route's `id` convertor."""
+    value: int = request.path_params[name]
+    return value
 
 
 async def viewer(request: Request, line_id: int) -> dict[str, Any]:
