@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from forum.actions.groups import do_leave_group
 from forum.actions.room_reads import get_room_state, room_for
 from forum.broker import Message, room_channel
+from forum.db.engine import end_read
 from forum.db.models import Presence, RoomEvent, User
 from forum.ws.connection import Connection
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
@@ -173,6 +174,7 @@ async def test_a_change_that_lands_while_joining_is_not_missed(
     async def enter_late(connection: Connection, room_id: int) -> None:
         async with server.state["sessionmaker"]() as session:
             user = await session.get(User, member.id)
+            await end_read(session)
             assert user is not None
             await do_leave_group(session, server.state["broker"], user=user, slug=GROUP)
         await real_enter(connection, room_id)
