@@ -1100,7 +1100,7 @@ async def listen_to(w: World, who: str) -> list[dict[str, Any]]:
 
 def set_role(w: World, group: Group, actor: str, who: str, role: Role | None) -> Awaitable[Any]:
     return groups.do_set_member_role(
-        w.session, w.broker, actor=w[actor], group=group, user_id=w[who].id, role=role
+        w.session, w.broker, actor=w[actor], slug=group.slug, user_id=w[who].id, role=role
     )
 
 
@@ -1128,7 +1128,7 @@ async def test_leaving_the_group_ends_the_seats_and_takes_the_hand_down(world: W
     before = await w.rows()
     w.take()
 
-    await groups.do_leave_group(w.session, w.broker, user=w["member"], group=group)
+    await groups.do_leave_group(w.session, w.broker, user=w["member"], slug=group.slug)
 
     event, presence = w.take()
     assert (event["type"], event["op"], event["seq"]) == ("queue", "lower", before["room"][0] + 1)
@@ -1245,7 +1245,7 @@ async def test_a_refused_change_of_standing_changes_nothing_in_the_room(world: W
     await w.refused(ErrorCode.FORBIDDEN, set_role(w, group, "member", "business", None))
     await w.refused(
         ErrorCode.NOT_MEMBER,
-        groups.do_leave_group(w.session, w.broker, user=w["outsider"], group=group),
+        groups.do_leave_group(w.session, w.broker, user=w["outsider"], slug=group.slug),
     )
     assert heard == []
 
@@ -1289,7 +1289,7 @@ async def test_initial_state_plus_standing_changes_equals_fresh_state(world: Wor
     await step(w.give(target="igo"))
     await step(set_role(w, group, "chair", "igo", None))  # the floor back to the chair
     await step(set_role(w, group, "chair", "business", Role.OBSERVER))  # a hand down
-    await step(groups.do_leave_group(w.session, w.broker, user=w["member"], group=group))
+    await step(groups.do_leave_group(w.session, w.broker, user=w["member"], slug=group.slug))
     await step(set_role(w, group, "secretariat", "coordinator", Role.MEMBER))  # no change
     assert [entry["user_id"] for entry in client["queue"]] == [w["coordinator"].id]
     assert client["floor"] is None and client["seq"] == (await w.rows())["room"][0]
@@ -1309,7 +1309,7 @@ async def test_a_change_of_standing_with_the_broker_down_is_still_done(
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(w.broker, "publish", down)
-    await groups.do_leave_group(w.session, w.broker, user=w["member"], group=group)
+    await groups.do_leave_group(w.session, w.broker, user=w["member"], slug=group.slug)
     rows = await w.rows()
     assert rows["room"][0] == before["room"][0] + 1 and rows["room"][5] == []
     assert [row for row in rows["presence"] if row[1] == w["member"].id] == []

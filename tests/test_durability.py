@@ -1,5 +1,6 @@
 """What was acknowledged survives a crash: kill -9 the server right after an answer over
-HTTP and over WebSocket, and the rows are there (RELIABILITY row 14)."""
+HTTP and over WebSocket, and the rows are there (RELIABILITY row 14), on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,31 +8,32 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 from websockets.asyncio.client import connect
 
+from forum.db.engine import create_engine
 from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class Process:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
             **CHEAP_HASHING_ENV,
             "FORUM_DATA_DIR": str(data_dir),
+            "FORUM_DATABASE_URL": database_url,
             "FORUM_SECRET_KEY": "k" * 40,
         }
-        env.pop("FORUM_DATABASE_URL", None)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -73,21 +75,30 @@ async def token_for(http: httpx.AsyncClient, **fields: Any) -> tuple[int, str]:
     return int(created.json()["id"]), str(response.json()["token"])
 
 
-async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+async def sql(database_url: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """A statement straight on the database, outside the killed server; its rows."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, database_url: str) -> None:
     data_dir = tmp_path
-    server = Process(data_dir)
+    server = Process(data_dir, database_url)
     try:
         await server.ready()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             chair_id, token = await token_for(http, family="government")
-            database = sqlite3.connect(data_dir / "agora.db")
-            with database:
-                database.execute(
-                    "INSERT INTO memberships (group_id, user_id, role, created_at) "
-                    "SELECT id, ?, 'chair', CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
-                    (chair_id,),
-                )
-            database.close()
+            await sql(
+                database_url,
+                "INSERT INTO memberships (group_id, user_id, role, created_at) "
+                "SELECT id, :chair, 'chair', CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
+                chair=chair_id,
+            )
             auth = {"Authorization": f"Bearer {token}"}
             session = await http.post(
                 "/api/rooms/wgig/sessions",
@@ -134,19 +145,18 @@ async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
         if server.process.poll() is None:
             server.kill()
 
-    database = sqlite3.connect(data_dir / "agora.db")
-    try:
-        assert database.execute("SELECT body FROM posts WHERE id = ?", (post_id,)).fetchone() == (
-            "Acknowledged, so kept.",
-        )
-        row = database.execute(
-            "SELECT type, data FROM room_events WHERE seq = ?", (seq,)
-        ).fetchone()
-        assert row is not None and "On the record." in row[1]
-    finally:
-        database.close()
+    posts = await sql(database_url, "SELECT body FROM posts WHERE id = :id", id=post_id)
+    assert posts == [("Acknowledged, so kept.",)]
+    events = await sql(
+        database_url,
+        "SELECT e.type, e.data FROM room_events e JOIN rooms r ON r.id = e.room_id "
+        "JOIN groups g ON g.id = r.group_id WHERE g.slug = 'wgig' AND e.seq = :seq",
+        seq=seq,
+    )
+    assert len(events) == 1 and events[0][0] == "intervention"
+    assert "On the record." in str(events[0][1])
 
-    again = Process(data_dir)
+    again = Process(data_dir, database_url)
     try:
         await again.ready()
         async with httpx.AsyncClient(base_url=again.url) as http:

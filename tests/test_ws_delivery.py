@@ -1,5 +1,7 @@
 """Delivery under faults: dead and slow clients, the speaking clock, and events the
-broker reorders or loses. A real uvicorn server and real `websockets` clients."""
+broker reorders or loses. A real uvicorn server and real `websockets` clients; the
+faults on SQLite and on PostgreSQL (the speaking clock, which reads no differently on
+either, on SQLite)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from forum.actions import speaking
 from forum.actions.room_reads import room_for
 from forum.broker import Message
 from forum.db.engine import end_read, write_transaction
+from forum.db.events import lock_group_room
 from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.limits import MemoryRateLimiter
@@ -38,10 +41,10 @@ SLACK = 1.0
 
 @asynccontextmanager
 async def server_with(
-    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter, **changes: Any
+    database_url: str, tmp_path: Path, limiter: MemoryRateLimiter, **changes: Any
 ) -> AsyncIterator[LiveServer]:
     send_buffer = changes.pop("send_buffer", None)
-    settings: Settings = make_settings(sqlite_url, tmp_path).with_(**changes)
+    settings: Settings = make_settings(database_url, tmp_path).with_(**changes)
     async with live_server(settings, limiter=limiter, send_buffer=send_buffer) as live:
         yield live
 
@@ -107,10 +110,10 @@ async def drain(p: Peer) -> None:
 
 
 async def test_a_dead_client_is_dropped_and_frees_its_observer_seat(
-    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+    database_url: str, tmp_path: Path, limiter: MemoryRateLimiter
 ) -> None:
     async with server_with(
-        sqlite_url,
+        database_url,
         tmp_path,
         limiter,
         ws_ping_interval=PING_INTERVAL,
@@ -146,13 +149,13 @@ async def test_a_dead_client_is_dropped_and_frees_its_observer_seat(
     [PING_INTERVAL, pytest.param(30.0, id="stalled-before-any-ping")],
 )
 async def test_a_dead_client_in_a_busy_room_is_dropped_too(
-    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter, ping_interval: float
+    database_url: str, tmp_path: Path, limiter: MemoryRateLimiter, ping_interval: float
 ) -> None:
     """With frames waiting for it the server cannot finish closing the socket, and the
     transport never reports it lost: the hub drops the connection whose sends are stuck
     for longer than the ping timeout, pings or not."""
     async with server_with(
-        sqlite_url,
+        database_url,
         tmp_path,
         limiter,
         ws_ping_interval=ping_interval,
@@ -222,11 +225,14 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
 
 @asynccontextmanager
 async def writer_held(server: LiveServer) -> AsyncIterator[None]:
-    """Every action waits for the database's write lock until the block ends."""
+    """Every action on the room waits until the block ends: for the database's write
+    lock (SQLite), for the room's row lock (PostgreSQL, where writers run side by side
+    and queue only on the rows they share)."""
     held, release = asyncio.Event(), asyncio.Event()
 
     async def hold() -> None:
         async with server.state["sessionmaker"]() as session, write_transaction(session):
+            assert await lock_group_room(session, GROUP) is not None
             held.set()
             await release.wait()
 
@@ -237,6 +243,14 @@ async def writer_held(server: LiveServer) -> AsyncIterator[None]:
     finally:
         release.set()
         await holder
+
+
+async def nothing_answered(p: Peer, refs: list[str]) -> None:
+    """No answer to `refs` reaches `p` meanwhile: its actions wait for the writer held."""
+    with pytest.raises(TimeoutError):
+        while True:
+            frame = await p.next(wait=0.3)
+            assert frame.get("ref") not in refs, f"answered while the writer was held: {frame}"
 
 
 async def answers(p: Peer, refs: list[str], wait: float = 10.0) -> list[dict[str, Any]]:
@@ -250,12 +264,12 @@ async def answers(p: Peer, refs: list[str], wait: float = 10.0) -> list[dict[str
 
 
 async def test_a_slow_action_neither_drops_the_client_nor_loses_its_frames(
-    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+    database_url: str, tmp_path: Path, limiter: MemoryRateLimiter
 ) -> None:
     """While an action waits, the server goes on reading the socket: the answers to its
     keepalive pings arrive, and the frames sent meanwhile are answered, in order."""
     async with server_with(
-        sqlite_url,
+        database_url,
         tmp_path,
         limiter,
         ws_ping_interval=PING_INTERVAL,
@@ -279,6 +293,7 @@ async def test_a_slow_action_neither_drops_the_client_nor_loses_its_frames(
                 # first action waits closes the connection 1011 in one.
                 await asyncio.sleep(3 * (PING_INTERVAL + PING_TIMEOUT))
                 assert m.ws.close_code is None
+                await nothing_answered(m, refs)
             got = await answers(m, refs)
             assert [a["ref"] for a in got] == refs
             assert [a["type"] for a in got] == ["ack", "pong", "ack", "ack", "pong", "ack"]
@@ -290,10 +305,9 @@ async def test_a_slow_action_neither_drops_the_client_nor_loses_its_frames(
 
 
 async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
-    sqlite_server: LiveServer,
+    server: LiveServer,
 ) -> None:
     """A full inbox stops the reading (the client's sends wait), it loses nothing."""
-    server = sqlite_server
     _chair, member = await open_room(server)
     async with peer(server, member) as m:
         start = (await m.join("remote"))["seq"]
@@ -304,19 +318,19 @@ async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
         async with writer_held(server):
             refs = [await m.send(frame) for frame in frames]
             await asyncio.sleep(0.3)
+            await nothing_answered(m, refs)
         got = await answers(m, refs)
         assert [a["ref"] for a in got] == refs
         assert [a.get("seq") for a in got] == list(range(start + 1, start + 1 + count))
 
 
 async def test_a_room_offered_in_chunks_gets_everything_once_in_order(
-    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Above DELIVERY_CHUNK connections, events are offered a chunk at a time, the loop
     free between chunks: each listener still gets each event once, in order, and one
     that comes or goes meanwhile gets exactly what it is owed."""
     monkeypatch.setattr(hub_module, "DELIVERY_CHUNK", 2)
-    server = sqlite_server
     chair, member = await open_room(server)
     async with (
         peer(server, member) as a,
@@ -347,10 +361,10 @@ async def test_a_room_offered_in_chunks_gets_everything_once_in_order(
 
 
 async def test_a_slow_reader_is_closed_4000_and_resumes_with_exactly_what_it_missed(
-    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter
+    database_url: str, tmp_path: Path, limiter: MemoryRateLimiter
 ) -> None:
     async with server_with(
-        sqlite_url, tmp_path, limiter, ws_send_queue=8, send_buffer=8192
+        database_url, tmp_path, limiter, ws_send_queue=8, send_buffer=8192
     ) as server:
         chair = await person(server, role="chair")
         member = await person(server, role="member")
@@ -517,9 +531,8 @@ async def open_room(server: LiveServer) -> tuple[Person, Person]:
 
 
 async def test_events_published_out_of_order_are_delivered_in_order(
-    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = sqlite_server
     chair, member = await open_room(server)
     held: list[Callable[[], Awaitable[None]]] = []
 
@@ -545,9 +558,8 @@ async def test_events_published_out_of_order_are_delivered_in_order(
 
 
 async def test_a_lost_publish_is_filled_from_the_database(
-    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = sqlite_server
     chair, member = await open_room(server)
 
     async def lose_one(message: Message, send: Any) -> None:
@@ -567,13 +579,12 @@ async def test_a_lost_publish_is_filled_from_the_database(
 
 
 async def test_a_failed_publish_still_acks_and_reaches_everyone(
-    sqlite_server: LiveServer,
+    server: LiveServer,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The last event of a burst lost: no later event reveals the gap, yet the
     listeners get it, once."""
-    server = sqlite_server
     chair, member = await open_room(server)
 
     async def fail(message: Message, send: Any) -> None:
@@ -594,12 +605,11 @@ async def test_a_failed_publish_still_acks_and_reaches_everyone(
 
 
 async def test_the_heartbeat_fills_what_other_workers_lost(
-    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A change made on another worker whose publish was lost reaches the room at
     the next heartbeat. (Here: over HTTP, with this worker deaf to its own commit
     notices, as it is to another worker's commits.)"""
-    server = sqlite_server
     chair = await person(server, role="chair")
     broker = server.state["broker"]
     real = broker.publish
@@ -631,13 +641,12 @@ async def test_the_heartbeat_fills_what_other_workers_lost(
 
 
 async def test_an_http_change_reaches_listeners_by_the_path_of_every_action(
-    sqlite_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A room change made over HTTP takes the actions' one publish-after-commit path:
     its event reaches the room's sockets from the publish, with no read of the
     database; and when that publish is lost, the commit notice has this worker read
     it within GAP_WAIT_S, as for a change made over WebSocket, not at a heartbeat."""
-    server = sqlite_server
     chair = await person(server, role="chair")
     member = await person(server, role="member")
     hub = server.state["hub"]

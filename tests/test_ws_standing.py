@@ -14,7 +14,6 @@ from forum.actions.room_reads import get_room_state, room_for
 from forum.broker import Message, room_channel
 from forum.db.engine import end_read
 from forum.db.models import Presence, RoomEvent, User
-from forum.db.queries import require_group
 from forum.ws.connection import Connection
 from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
 from tests.support import LiveServer, client
@@ -175,10 +174,9 @@ async def test_a_change_that_lands_while_joining_is_not_missed(
     async def enter_late(connection: Connection, room_id: int) -> None:
         async with server.state["sessionmaker"]() as session:
             user = await session.get(User, member.id)
-            group = await require_group(session, GROUP)
             await end_read(session)
             assert user is not None
-            await do_leave_group(session, server.state["broker"], user=user, group=group)
+            await do_leave_group(session, server.state["broker"], user=user, slug=GROUP)
         await real_enter(connection, room_id)
 
     monkeypatch.setattr(hub, "enter", enter_late)

@@ -11,7 +11,7 @@ from forum.actions.outbox import Outbox, committing
 from forum.actions.standing import add_reseated, reseat
 from forum.broker import Broker, user_channel
 from forum.db.models import Group, Membership, User
-from forum.db.queries import get_membership
+from forum.db.queries import get_membership, require_group
 from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
 from forum.domain.membership import GroupFacts, check_assign_role, check_self_join
 from forum.domain.vocabulary import Family, GroupKind, Role
@@ -81,10 +81,11 @@ def _add_membership(outbox: Outbox, user_id: int, group: Group, role: Role | Non
 
 
 async def do_join_group(
-    session: AsyncSession, broker: Broker, *, user: User, group: Group, role: Role | None = None
+    session: AsyncSession, broker: Broker, *, user: User, slug: str, role: Role | None = None
 ) -> Membership:
-    granted = check_self_join(facts(group), Family(user.family), role)
     async with committing(session, broker) as outbox:
+        group = await require_group(session, slug)
+        granted = check_self_join(facts(group), Family(user.family), role)
         if await get_membership(session, group.id, user.id) is not None:
             raise ForumError(
                 ErrorCode.ALREADY_MEMBER, N_("You are a member of this group already.")
@@ -101,10 +102,9 @@ async def do_join_group(
     return membership
 
 
-async def do_leave_group(
-    session: AsyncSession, broker: Broker, *, user: User, group: Group
-) -> None:
+async def do_leave_group(session: AsyncSession, broker: Broker, *, user: User, slug: str) -> None:
     async with committing(session, broker) as outbox:
+        group = await require_group(session, slug)
         membership = await get_membership(session, group.id, user.id)
         if membership is None:
             raise ForumError(ErrorCode.NOT_MEMBER, N_("You are not a member of this group."))
@@ -122,12 +122,14 @@ async def do_set_member_role(
     broker: Broker,
     *,
     actor: User,
-    group: Group,
+    slug: str,
     user_id: int,
     role: Role | None,
 ) -> Membership | None:
-    """Add, change or (role None) remove a member, as the secretariat or the group's chair."""
+    """Add, change or (role None) remove a member of the group `slug`, as the
+    secretariat or the group's chair."""
     async with committing(session, broker) as outbox:
+        group = await require_group(session, slug)
         actor_membership = await get_membership(session, group.id, actor.id)
         current = await get_membership(session, group.id, user_id)
         check_assign_role(

@@ -19,7 +19,8 @@ from forum.broker import Broker
 from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import get_post
 from forum.db.engine import write_transaction
-from forum.db.models import ActionLine, Cosignature, Group, Post, User
+from forum.db.models import ActionLine, Cosignature, Post, User
+from forum.db.queries import require_group
 from forum.domain.discussions import PositionFacts, check_cosign, check_withdraw_cosign
 
 
@@ -36,10 +37,12 @@ async def _position_facts(session: AsyncSession, post: Post) -> PositionFacts:
 
 
 async def do_cosign(
-    session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: Group
+    session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: str
 ) -> PostView:
-    """`group` co-signs the position `post_id`, through its chair or coordinator."""
+    """The group of slug `group` co-signs the position `post_id`, through its chair or
+    coordinator."""
     async with write_transaction(session):
+        signer = await require_group(session, group, field="group")
         thread_id, line_id = await post_location(session, post_id)
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
@@ -47,10 +50,10 @@ async def do_cosign(
         check_cosign(
             await actor_on_board(session, user, line_id),
             await _position_facts(session, post),
-            group_id=group.id,
-            role_in_group=await role_for(session, group, user),
+            group_id=signer.id,
+            role_in_group=await role_for(session, signer, user),
         )
-        session.add(Cosignature(post_id=post.id, group_id=group.id, signed_by=user.id))
+        session.add(Cosignature(post_id=post.id, group_id=signer.id, signed_by=user.id))
         post.seq = thread.seq = seq
         line = await session.get_one(ActionLine, line_id)
     view = await get_post(session, post_id)
@@ -60,11 +63,13 @@ async def do_cosign(
 
 
 async def do_withdraw_cosignature(
-    session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: Group
+    session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: str
 ) -> PostView:
-    """`group` takes back its co-signature of the position `post_id`, through whoever
-    is its chair or coordinator now. Readers of the thread see the signature go."""
+    """The group of slug `group` takes back its co-signature of the position `post_id`,
+    through whoever is its chair or coordinator now. Readers of the thread see the
+    signature go."""
     async with write_transaction(session):
+        signer = await require_group(session, group, field="group")
         thread_id, line_id = await post_location(session, post_id)
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
@@ -72,12 +77,12 @@ async def do_withdraw_cosignature(
         check_withdraw_cosign(
             await actor_on_board(session, user, line_id),
             await _position_facts(session, post),
-            group_id=group.id,
-            role_in_group=await role_for(session, group, user),
+            group_id=signer.id,
+            role_in_group=await role_for(session, signer, user),
         )
         await session.execute(
             delete(Cosignature).where(
-                Cosignature.post_id == post.id, Cosignature.group_id == group.id
+                Cosignature.post_id == post.id, Cosignature.group_id == signer.id
             )
         )
         post.seq = thread.seq = seq

@@ -23,7 +23,7 @@ from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
 from forum.db.models.discussions import path_segment
-from forum.db.queries import role_in
+from forum.db.queries import require_group, role_in
 from forum.domain.discussions import (
     MAX_DEPTH,
     Actor,
@@ -229,7 +229,13 @@ async def publish_post(
     )
 
 
-async def open_thread(
+async def _speaking_for(session: AsyncSession, slug: str | None) -> Group | None:
+    """The group a post is a position of (None: a comment), read in the transaction that
+    checks its role: a refusal names the `group` field."""
+    return await require_group(session, slug, field="group") if slug else None
+
+
+async def do_open_thread(
     session: AsyncSession,
     broker: Broker,
     throttle: PostThrottle,
@@ -238,20 +244,23 @@ async def open_thread(
     line_code: str,
     title: str,
     body: str,
-    group: Group | None,
+    group: str | None = None,
 ) -> tuple[ThreadView, PostView]:
+    """Open a thread under an action line or theme; its opening post is a comment, or
+    with `group` (a slug) a position of that group (its chair or coordinator posts it)."""
     clean = clean_title(title)
     text = await render_body(body)
     async with write_transaction(session):
+        speaking_for = await _speaking_for(session, group)
         line = await session.scalar(select(ActionLine).where(ActionLine.code == line_code))
         if line is None:
             raise ForumError(ErrorCode.NOT_FOUND, N_("No such action line or theme."))
         seq = await next_seq(session, line.id)
         actor = await actor_on_board(session, user, line.id)
-        if group is None:
+        if speaking_for is None:
             check_open_thread(actor)
         else:
-            role = await role_for(session, group, user)
+            role = await role_for(session, speaking_for, user)
             check_post_position(actor, role_in_group=role, locked=False)
         await throttle.count(user.id)
         thread = Thread(
@@ -270,39 +279,42 @@ async def open_thread(
             parent=None,
             author=user,
             text=text,
-            group=group,
+            group=speaking_for,
             title=clean,
             seq=seq,
         )
         await _add_first_revision(session, post)
     thread_view = ThreadView(thread, line, user)
-    view = PostView(post, user, group)
+    view = PostView(post, user, speaking_for)
     await publish_post(broker, "new", view, thread_view, board_op="new")
     return thread_view, view
 
 
-async def reply(
+async def do_reply(
     session: AsyncSession,
     broker: Broker,
     throttle: PostThrottle,
     *,
     user: User,
     thread_id: int,
-    parent_id: int | None,
     body: str,
-    group: Group | None,
+    parent_id: int | None = None,
+    group: str | None = None,
 ) -> tuple[ThreadView, PostView]:
+    """Reply to the thread (no parent) or to one of its posts; with `group` (a slug),
+    the reply is a position of that group."""
     text = await render_body(body)
     async with write_transaction(session):
+        speaking_for = await _speaking_for(session, group)
         line = await thread_line(session, thread_id)
         line_id = line.id
         seq = await next_seq(session, line_id)
         thread, thread_author = await locked_thread(session, thread_id)
         actor = await actor_on_board(session, user, line_id)
-        if group is None:
+        if speaking_for is None:
             check_reply(actor, locked=thread.locked)
         else:
-            role = await role_for(session, group, user)
+            role = await role_for(session, speaking_for, user)
             check_post_position(actor, role_in_group=role, locked=thread.locked)
         parent = None
         if parent_id is not None:
@@ -320,62 +332,12 @@ async def reply(
             parent=parent,
             author=user,
             text=text,
-            group=group,
+            group=speaking_for,
             title="",
             seq=seq,
         )
         await _add_first_revision(session, post)
     thread_view = ThreadView(thread, line, thread_author)
-    view = PostView(post, user, group, parent.number if parent else None)
+    view = PostView(post, user, speaking_for, parent.number if parent else None)
     await publish_post(broker, "new", view, thread_view)
     return thread_view, view
-
-
-async def do_open_thread(
-    session: AsyncSession,
-    broker: Broker,
-    throttle: PostThrottle,
-    *,
-    user: User,
-    line_code: str,
-    title: str,
-    body: str,
-    group: Group | None = None,
-) -> tuple[ThreadView, PostView]:
-    """Open a thread under an action line or theme; its opening post is a comment, or
-    with `group` a position of that group (its chair or coordinator posts it)."""
-    return await open_thread(
-        session,
-        broker,
-        throttle,
-        user=user,
-        line_code=line_code,
-        title=title,
-        body=body,
-        group=group,
-    )
-
-
-async def do_reply(
-    session: AsyncSession,
-    broker: Broker,
-    throttle: PostThrottle,
-    *,
-    user: User,
-    thread_id: int,
-    body: str,
-    parent_id: int | None = None,
-    group: Group | None = None,
-) -> tuple[ThreadView, PostView]:
-    """Reply to the thread (no parent) or to one of its posts; with `group`, the reply
-    is a position of that group."""
-    return await reply(
-        session,
-        broker,
-        throttle,
-        user=user,
-        thread_id=thread_id,
-        parent_id=parent_id,
-        body=body,
-        group=group,
-    )

@@ -1,7 +1,9 @@
 """Reading rooms: finding one, who someone is in it, its state, sessions and archive.
 
 Reads write nothing; the lookups an action makes inside its own transaction (`locked`,
-`member_of`) are here too, so that pages, the API and actions find a room one way.
+`member_of`) are here too, so that pages, the API and actions find a room one way. An
+action names its room by a `RoomKey`: the room's id (a WebSocket has joined it) or its
+group's slug (an HTTP path names it), and resolves it under the lock it writes with.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.room_state import session_wire, state_wire
-from forum.db.events import lock_room
+from forum.db.events import lock_group_room, lock_room
 from forum.db.models import Attendance, Group, Room, RoomEvent, RoomSession, User
 from forum.db.queries import require_group, role_in
 from forum.domain.sessions import SessionStatus, can_chair
@@ -23,6 +25,8 @@ from forum.domain.voice import speaking_counts
 from forum.errors import N_, ErrorCode, ForumError
 
 TRANSCRIPT_TYPES = ("session", "floor", "intervention")
+# A room: its id, or its group's slug.
+RoomKey = int | str
 TRANSCRIPT_MAX_EVENTS = 20_000
 
 
@@ -64,10 +68,18 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
     return group, room
 
 
-async def locked(session: AsyncSession, room_id: int) -> Room:
-    room = await lock_room(session, room_id)
+async def locked(session: AsyncSession, key: RoomKey) -> Room:
+    """The room, locked for the rest of the transaction; not found as `room_for` (by
+    slug) or `room_by_id` (by id) refuses it."""
+    if isinstance(key, int):
+        room = await lock_room(session, key)
+        if room is None:
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+        return room
+    room = await lock_group_room(session, key)
     if room is None:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+        await require_group(session, key)
+        raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
     return room
 
 

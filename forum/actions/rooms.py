@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import committing
-from forum.actions.room_reads import locked, member_of
+from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import session_wire
 from forum.broker import Broker
 from forum.db.base import utcnow
@@ -46,14 +46,14 @@ class SessionDraft:
 
 
 async def do_schedule_session(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, draft: SessionDraft
+    session: AsyncSession, broker: Broker, key: RoomKey, *, user: User, draft: SessionDraft
 ) -> RoomSession:
     # Cleaned before rendering, so that the stored agenda and its HTML agree and the
     # rendering stays out of the write transaction.
     title, agenda = clean_session_text(draft.title, draft.agenda)
     agenda_html = await render_markdown_async(agenda) if agenda else ""
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         check_schedule_session(
             is_chair=actor.is_chair,
@@ -99,10 +99,10 @@ async def _session_in(session: AsyncSession, room: Room, session_id: int) -> Roo
 
 
 async def do_open_session(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, session_id: int
+    session: AsyncSession, broker: Broker, key: RoomKey, *, user: User, session_id: int
 ) -> RoomSession:
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         check_open_session(
@@ -137,10 +137,10 @@ async def do_open_session(
 
 
 async def do_close_session(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, session_id: int
+    session: AsyncSession, broker: Broker, key: RoomKey, *, user: User, session_id: int
 ) -> RoomSession:
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         check_close_session(is_chair=actor.is_chair, status=SessionStatus(row.status))

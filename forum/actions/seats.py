@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import Outbox, committing
-from forum.actions.room_reads import locked, member_of
+from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import observer_policy_of, person
 from forum.actions.spectators import count_spectators, sweep_spectators, touch_spectators
 from forum.broker import Broker
@@ -257,13 +257,13 @@ async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
 
 
 async def do_set_observer_policy(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seats: Any
+    session: AsyncSession, broker: Broker, key: RoomKey, *, user: User, seats: Any
 ) -> RoomEvent:
     """Change the observer seats. People already seated keep their seats; the new
     numbers apply to the next who ask."""
-    policy = parse_observer_policy(seats)
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
+        policy = parse_observer_policy(seats)
         actor = await member_of(session, room, user)
         check_set_observer_policy(is_chair=actor.is_chair)
         room.observer_seats = policy.to_json()

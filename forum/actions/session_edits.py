@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import committing
-from forum.actions.room_reads import locked, member_of
+from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import session_wire
 from forum.actions.rooms import SessionDraft
 from forum.broker import Broker
@@ -21,7 +21,7 @@ from forum.text import render_markdown_async
 async def do_edit_session(
     session: AsyncSession,
     broker: Broker,
-    room_id: int,
+    key: RoomKey,
     *,
     user: User,
     session_id: int,
@@ -32,7 +32,7 @@ async def do_edit_session(
     # Rendered before the write lock is taken: Markdown may take a while.
     agenda_html = await render_markdown_async(draft.agenda) if draft.agenda.strip() else ""
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         row = await session.get(RoomSession, session_id, populate_existing=True)
         if row is None or row.room_id != room.id:

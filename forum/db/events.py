@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.db.base import utcnow
-from forum.db.models import Room, RoomEvent
+from forum.db.models import Group, Room, RoomEvent
 
 
 async def lock_room(session: AsyncSession, room_id: int) -> Room | None:
@@ -28,6 +28,17 @@ async def lock_room(session: AsyncSession, room_id: int) -> Room | None:
         select(Room)
         .where(Room.id == room_id)
         .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def lock_group_room(session: AsyncSession, slug: str) -> Room | None:
+    """The room of the group `slug`, locked as `lock_room` locks it (the room row only)."""
+    return await session.scalar(
+        select(Room)
+        .join(Group, Group.id == Room.group_id)
+        .where(Group.slug == slug)
+        .with_for_update(of=Room)
         .execution_options(populate_existing=True)
     )
 

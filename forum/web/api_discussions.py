@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -34,9 +33,6 @@ from forum.db.discussions_queries import (
     list_positions,
     list_thread_posts,
 )
-from forum.db.engine import end_read
-from forum.db.models import Group
-from forum.db.queries import require_group
 from forum.db.search import SEARCH_MAX, SearchQuery, search_posts
 from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
@@ -82,15 +78,6 @@ def throttle(request: Request) -> PostThrottle:
         client_ip=client_ip(request),
         ip_limit=settings.post_ip_limit,
     )
-
-
-async def spoken_for(session: AsyncSession, slug: str | None) -> Group | None:
-    """The group a post is a position of (None: a comment), read before the write."""
-    if not slug:
-        return None
-    group = await require_group(session, slug, field="group")
-    await end_read(session)
-    return group
 
 
 async def sees_deleted(request: Request) -> bool:
@@ -151,7 +138,7 @@ async def open_thread(request: Request) -> Response:
             line_code=request.path_params["code"],
             title=body.title,
             body=body.body,
-            group=await spoken_for(session, body.group),
+            group=body.group,
         )
     return json_response({"thread": thread.wire(), "post": post.wire()}, status=201)
 
@@ -241,7 +228,7 @@ async def reply(request: Request) -> Response:
             thread_id=request.path_params["thread_id"],
             parent_id=body.parent_id,
             body=body.body,
-            group=await spoken_for(session, body.group),
+            group=body.group,
         )
     return json_response(post.wire(), status=201)
 

@@ -12,8 +12,6 @@ from starlette.responses import Response
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
 from forum.actions.post_edits import do_delete_post, do_edit_post
 from forum.db.discussions_queries import get_post, list_revisions
-from forum.db.engine import end_read
-from forum.db.queries import require_group
 from forum.web.api_discussions import sees_deleted
 from forum.web.http import app_state, db, json_response, read_json
 from forum.web.http import require_principal as require_caller
@@ -134,14 +132,12 @@ async def cosign(request: Request) -> Response:
     caller = await require_caller(request)
     body = await read_json(request, CosignBody)
     async with db(request) as session:
-        group = await require_group(session, body.group, field="group")
-        await end_read(session)
         view = await do_cosign(
             session,
             app_state(request)["broker"],
             user=caller.user,
             post_id=request.path_params["post_id"],
-            group=group,
+            group=body.group,
         )
     return json_response(view.wire(), status=201)
 
@@ -157,14 +153,12 @@ async def cosign(request: Request) -> Response:
 async def withdraw_cosignature(request: Request) -> Response:
     caller = await require_caller(request)
     async with db(request) as session:
-        group = await require_group(session, request.path_params["slug"], field="group")
-        await end_read(session)
         view = await do_withdraw_cosignature(
             session,
             app_state(request)["broker"],
             user=caller.user,
             post_id=request.path_params["post_id"],
-            group=group,
+            group=request.path_params["slug"],
         )
     return json_response(view.wire())
 

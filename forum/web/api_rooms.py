@@ -16,7 +16,6 @@ from forum.actions.rooms import SessionDraft, do_close_session, do_open_session,
 from forum.actions.seats import do_set_observer_policy, get_presence
 from forum.actions.session_edits import do_edit_session
 from forum.actions.voice import chair_session_wire, get_conference
-from forum.db.engine import end_read
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
@@ -174,12 +173,10 @@ async def schedule(request: Request) -> Response:
     body = await read_json(request, ScheduleBody)
     state = app_state(request)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         row = await do_schedule_session(
             session,
             state["broker"],
-            room.id,
+            request.path_params["slug"],
             user=caller.user,
             draft=_draft(body),
         )
@@ -201,12 +198,10 @@ async def edit(request: Request) -> Response:
     body = await read_json(request, ScheduleBody)
     state = app_state(request)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         row = await do_edit_session(
             session,
             state["broker"],
-            room.id,
+            request.path_params["slug"],
             user=caller.user,
             session_id=session_id,
             draft=_draft(body),
@@ -219,11 +214,13 @@ async def _lifecycle(request: Request, opening: bool) -> Response:
     session_id: int = request.path_params["session_id"]
     state = app_state(request)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         action = do_open_session if opening else do_close_session
         row = await action(
-            session, state["broker"], room.id, user=caller.user, session_id=session_id
+            session,
+            state["broker"],
+            request.path_params["slug"],
+            user=caller.user,
+            session_id=session_id,
         )
     return json_response(chair_session_wire(row))
 
@@ -266,10 +263,12 @@ async def observer_seats(request: Request) -> Response:
     body = await read_json(request, ObserverSeatsBody)
     state = app_state(request)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         event = await do_set_observer_policy(
-            session, state["broker"], room.id, user=caller.user, seats=body.observer_seats
+            session,
+            state["broker"],
+            request.path_params["slug"],
+            user=caller.user,
+            seats=body.observer_seats,
         )
     return json_response({"observer_seats": event.data["observer_seats"]})
 

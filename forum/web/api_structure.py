@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
-from forum.db.engine import end_read
 from forum.db.models import Group
 from forum.db.queries import (
     get_action_line,
@@ -181,18 +180,17 @@ async def group_detail(request: Request) -> Response:
 async def join(request: Request) -> Response:
     caller = await require_principal(request)
     body = await read_json(request, JoinBody)
+    slug: str = request.path_params["slug"]
     async with db(request) as session:
-        group = await require_group(session, request.path_params["slug"])
-        await end_read(session)
         membership = await do_join_group(
             session,
             app_state(request)["broker"],
             user=caller.user,
-            group=group,
+            slug=slug,
             role=Role(body.role) if body.role else None,
         )
     return json_response(
-        {"group": group.slug, "user_id": caller.user.id, "role": membership.role}, status=201
+        {"group": slug, "user_id": caller.user.id, "role": membership.role}, status=201
     )
 
 
@@ -207,9 +205,12 @@ async def join(request: Request) -> Response:
 async def leave(request: Request) -> Response:
     caller = await require_principal(request)
     async with db(request) as session:
-        group = await require_group(session, request.path_params["slug"])
-        await end_read(session)
-        await do_leave_group(session, app_state(request)["broker"], user=caller.user, group=group)
+        await do_leave_group(
+            session,
+            app_state(request)["broker"],
+            user=caller.user,
+            slug=request.path_params["slug"],
+        )
     return Response(status_code=204)
 
 
@@ -225,8 +226,8 @@ async def leave(request: Request) -> Response:
 async def set_member(request: Request) -> Response:
     await require_principal(request)  # who asks comes before what they send
     body = await read_json(request, RoleBody)
-    group, user_id = await _manage_member(request, body.role)
-    return json_response({"group": group.slug, "user_id": user_id, "role": body.role})
+    slug, user_id = await _manage_member(request, body.role)
+    return json_response({"group": slug, "user_id": user_id, "role": body.role})
 
 
 @router.route(
@@ -242,19 +243,18 @@ async def remove_member(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _manage_member(request: Request, role: Role | None) -> tuple[Group, int]:
+async def _manage_member(request: Request, role: Role | None) -> tuple[str, int]:
     """Set (or, with None, remove) a member's role as the caller: the action decides."""
     caller = await require_principal(request)
+    slug: str = request.path_params["slug"]
     user_id: int = request.path_params["user_id"]
     async with db(request) as session:
-        group = await require_group(session, request.path_params["slug"])
-        await end_read(session)
         await do_set_member_role(
             session,
             app_state(request)["broker"],
             actor=caller.user,
-            group=group,
+            slug=slug,
             user_id=user_id,
             role=role,
         )
-    return group, user_id
+    return slug, user_id

@@ -22,7 +22,9 @@ from forum.web.http import app_state, db, principal
 
 
 def path_id(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    """An id of the path, parsed and bounded by the route's `id` convertor."""
+    value: int = request.path_params[name]
+    return value
 
 
 async def thread_seq(

@@ -26,7 +26,7 @@ async def confirm_delete_page(request: Request) -> Response:
     caller = await principal(request)
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
-    post_id = int(request.path_params["post_id"])
+    post_id: int = request.path_params["post_id"]
     async with db(request) as session:
         view = await get_post(session, post_id)
         thread = await get_thread(session, view.post.thread_id)

@@ -40,7 +40,6 @@ from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import (
     search_query,
-    spoken_for,
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
@@ -104,7 +103,7 @@ async def board_post(request: Request) -> Response:
                 line_code=request.path_params["code"],
                 title=values["title"],
                 body=values["body"],
-                group=await spoken_for(session, values["group"]),
+                group=values["group"],
             )
     except ForumError as error:
         if error.code in {ErrorCode.NOT_FOUND} and error.field is None:
@@ -235,7 +234,7 @@ async def thread_post(request: Request) -> Response:
                 thread_id=thread_id,
                 parent_id=parent_id,
                 body=values["body"],
-                group=await spoken_for(session, values["group"]),
+                group=values["group"],
             )
     except ForumError as error:
         if error.code is ErrorCode.NOT_FOUND and error.field is None:

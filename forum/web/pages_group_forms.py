@@ -17,7 +17,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
-from forum.db.engine import end_read
 from forum.db.models import User
 from forum.db.queries import get_membership, require_group
 from forum.domain.vocabulary import Role
@@ -47,10 +46,8 @@ async def join_form(request: Request) -> Response:
     asked = Role.OBSERVER if field(form, "role") == Role.OBSERVER.value else None
     try:
         async with db(request) as session:
-            group = await require_group(session, slug)
-            await end_read(session)
             await do_join_group(
-                session, app_state(request)["broker"], user=caller.user, group=group, role=asked
+                session, app_state(request)["broker"], user=caller.user, slug=slug, role=asked
             )
     except ForumError as error:
         if error.code is ErrorCode.NOT_FOUND:
@@ -82,11 +79,7 @@ async def leave_form(request: Request) -> Response:
         return await _confirm_page(request)
     try:
         async with db(request) as session:
-            group = await require_group(session, slug)
-            await end_read(session)
-            await do_leave_group(
-                session, app_state(request)["broker"], user=caller.user, group=group
-            )
+            await do_leave_group(session, app_state(request)["broker"], user=caller.user, slug=slug)
     except ForumError as error:
         if error.code is ErrorCode.NOT_FOUND:
             raise
@@ -101,13 +94,11 @@ async def _set_role(request: Request, role: Role | None) -> Response:
     user_id = _member_id(request)
     try:
         async with db(request) as session:
-            group = await require_group(session, slug)
-            await end_read(session)
             await do_set_member_role(
                 session,
                 app_state(request)["broker"],
                 actor=caller.user,
-                group=group,
+                slug=slug,
                 user_id=user_id,
                 role=role,
             )

@@ -22,9 +22,7 @@ from forum.actions.posts import actor_on_board
 from forum.broker import Broker
 from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import get_post, get_thread, list_revisions
-from forum.db.engine import end_read
-from forum.db.models import Group, User
-from forum.db.queries import require_group
+from forum.db.models import User
 from forum.domain.discussions import check_edit_post
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.api_discussions import sees_deleted
@@ -142,7 +140,7 @@ async def delete_post(request: Request) -> Response:
 
 class CosignAction(Protocol):
     def __call__(
-        self, session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: Group
+        self, session: AsyncSession, broker: Broker, *, user: User, post_id: int, group: str
     ) -> Awaitable[PostView]: ...
 
 
@@ -153,14 +151,12 @@ async def _cosignature_form(request: Request, action: CosignAction) -> Response:
     if caller is None:
         raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in first."))
     async with db(request) as session:
-        group = await require_group(session, field(form, "group"), field="group")
-        await end_read(session)
         view = await action(
             session,
             app_state(request)["broker"],
             user=caller.user,
             post_id=path_id(request, "post_id"),
-            group=group,
+            group=field(form, "group"),
         )
     return RedirectResponse(await post_url(request, view), status_code=303)
 

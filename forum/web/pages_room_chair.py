@@ -19,7 +19,6 @@ from forum.actions.rooms import SessionDraft, do_close_session, do_open_session,
 from forum.actions.seats import do_set_observer_policy
 from forum.actions.session_edits import do_edit_session
 from forum.auth import Principal
-from forum.db.engine import end_read
 from forum.db.models import RoomSession
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.domain.vocabulary import Family
@@ -170,12 +169,10 @@ async def edit_form(request: Request) -> Response:
     try:
         draft = _draft(values)
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_edit_session(
                 session,
                 app_state(request)["broker"],
-                room.id,
+                slug,
                 user=caller.user,
                 session_id=_session_id(request),
                 draft=draft,
@@ -192,10 +189,8 @@ async def schedule_form(request: Request) -> Response:
     try:
         draft = _draft(values)
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_schedule_session(
-                session, app_state(request)["broker"], room.id, user=caller.user, draft=draft
+                session, app_state(request)["broker"], slug, user=caller.user, draft=draft
             )
     except ForumError as error:
         return await _page(request, values=values, error=error, status=error.status)
@@ -218,12 +213,10 @@ async def _lifecycle(request: Request, *, opening: bool) -> Response:
         session_id = _session_id(request)
         action = do_open_session if opening else do_close_session
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await action(
                 session,
                 app_state(request)["broker"],
-                room.id,
+                slug,
                 user=caller.user,
                 session_id=session_id,
             )
@@ -249,10 +242,8 @@ async def seats_form(request: Request) -> Response:
                 )
             counts[family] = int(text)
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_set_observer_policy(
-                session, app_state(request)["broker"], room.id, user=caller.user, seats=counts
+                session, app_state(request)["broker"], slug, user=caller.user, seats=counts
             )
     except ForumError as error:
         return await _page(request, seats=seats, error=error, status=error.status)

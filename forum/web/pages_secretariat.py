@@ -19,7 +19,6 @@ from forum.actions.accounts import normalize_email
 from forum.actions.groups import do_set_member_role
 from forum.actions.secretariat import check_group_fields, do_create_group, do_edit_group
 from forum.auth import Principal
-from forum.db.engine import end_read
 from forum.db.queries import (
     get_user_by_email,
     group_action_line_codes,
@@ -209,13 +208,11 @@ def _role(value: str) -> Role | None:
 async def _set_role(request: Request, caller: Principal, user_id: int, role: Role | None) -> str:
     slug: str = request.path_params["slug"]
     async with db(request) as session:
-        group = await require_group(session, slug)
-        await end_read(session)
         await do_set_member_role(
             session,
             app_state(request)["broker"],
             actor=caller.user,
-            group=group,
+            slug=slug,
             user_id=user_id,
             role=role,
         )
