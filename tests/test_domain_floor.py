@@ -46,7 +46,10 @@ def test_a_family_out_of_time_is_passed_over_but_not_its_points_of_order() -> No
         floor.check_exhausted(queue[0], out)
     assert caught.value.code is ErrorCode.FAMILY_TIME_EXHAUSTED
     floor.check_exhausted(queue[2], out)
-    assert floor.capped_limit(120, GOV, point_of_order=False, budgets={GOV: 90}, used={GOV: 30.0}) == 60
+    assert (
+        floor.capped_limit(120, GOV, point_of_order=False, budgets={GOV: 90}, used={GOV: 30.0})
+        == 60
+    )
     assert floor.capped_limit(None, GOV, point_of_order=False, budgets={GOV: 90}, used={}) == 90
     assert floor.capped_limit(None, GOV, point_of_order=True, budgets={GOV: 90}, used={}) is None
     assert floor.capped_limit(30, CS, point_of_order=False, budgets={GOV: 90}, used={}) == 30
@@ -63,9 +66,7 @@ def test_rotation_across_regions_weighs_north_and_south() -> None:
     plain = floor.call_order(QueuePolicy.ROTATION, queue, {GOV: 1})
     assert [e.user_id for e in plain] == [2, 1, 3]
     # The north has spoken twice: the south's civil society speaker comes first.
-    weighed = floor.call_order(
-        QueuePolicy.ROTATION_REGIONS, queue, {GOV: 1}, sides={"north": 2}
-    )
+    weighed = floor.call_order(QueuePolicy.ROTATION_REGIONS, queue, {GOV: 1}, sides={"north": 2})
     assert [e.user_id for e in weighed] == [3, 1, 2]
 
 
@@ -98,7 +99,7 @@ def test_budgets_must_fit_the_session() -> None:
     assert caught.value.code is ErrorCode.BUDGET_EXCEEDS_SESSION
     for bad in ({"press": 60}, {"government": 0}, {"government": True}):
         with pytest.raises(ForumError) as caught:
-            floor.check_budgets(bad, session_length_s=3600)  # type: ignore[arg-type]
+            floor.check_budgets(bad, session_length_s=3600)
         assert caught.value.code is ErrorCode.VALIDATION
     with pytest.raises(ForumError) as caught:
         floor.check_point_of_order(Seat.OBSERVER)
@@ -107,27 +108,79 @@ def test_budgets_must_fit_the_session() -> None:
 
 def test_north_and_south() -> None:
     assert [side_of(c) for c in ("FR", "us", "JP", "RU", "KZ", "KE", "BR", "XX")] == [
-        "north", "north", "north", "north", "south", "south", "south", None,
+        "north",
+        "north",
+        "north",
+        "north",
+        "south",
+        "south",
+        "south",
+        None,
     ]
 
 
 def test_equity_counts_turns_time_and_interventions_never_observers() -> None:
     entries = [
         {"type": "floor", "op": "give", "user_id": 1, "family": "government"},
-        {"type": "intervention", "op": "post", "user_id": 1, "family": "government", "seat": "participant"},
-        {"type": "intervention", "op": "post", "user_id": 9, "family": "civil_society", "seat": "observer"},
-        {"type": "floor", "op": "give", "user_id": 2, "family": "civil_society", "point_of_order": True,
-         "ended": {"user_id": 1, "family": "government", "spoken_s": 40}},
-        {"type": "floor", "op": "voice", "user_id": 3, "family": "private_sector", "duration_s": 30},
-        {"type": "floor", "op": "take", "user_id": 2,
-         "ended": {"user_id": 2, "family": "civil_society", "spoken_s": 5}},
+        {
+            "type": "intervention",
+            "op": "post",
+            "user_id": 1,
+            "family": "government",
+            "seat": "participant",
+        },
+        {
+            "type": "intervention",
+            "op": "post",
+            "user_id": 9,
+            "family": "civil_society",
+            "seat": "observer",
+        },
+        {
+            "type": "floor",
+            "op": "give",
+            "user_id": 2,
+            "family": "civil_society",
+            "point_of_order": True,
+            "ended": {"user_id": 1, "family": "government", "spoken_s": 40},
+        },
+        {
+            "type": "floor",
+            "op": "voice",
+            "user_id": 3,
+            "family": "private_sector",
+            "duration_s": 30,
+        },
+        {
+            "type": "floor",
+            "op": "take",
+            "user_id": 2,
+            "ended": {"user_id": 2, "family": "civil_society", "spoken_s": 5},
+        },
     ]
     found = equity.equity(entries, {1: "north", 2: "south", 3: None})
-    assert found["by_family"]["government"] == {"turns": 1, "points_of_order": 0, "speaking_s": 40, "interventions": 1}
-    assert found["by_family"]["civil_society"] == {"turns": 1, "points_of_order": 1, "speaking_s": 5, "interventions": 0}
+    assert found["by_family"]["government"] == {
+        "turns": 1,
+        "points_of_order": 0,
+        "speaking_s": 40,
+        "interventions": 1,
+    }
+    assert found["by_family"]["civil_society"] == {
+        "turns": 1,
+        "points_of_order": 1,
+        "speaking_s": 5,
+        "interventions": 0,
+    }
     assert found["by_side"]["unknown"]["speaking_s"] == 30
-    assert found["total"] == {"turns": 3, "points_of_order": 1, "speaking_s": 75, "interventions": 1}
-    running = equity.equity(entries[:1], {1: "north"}, running={"user_id": 1, "family": "government", "spoken_s": 12.4})
+    assert found["total"] == {
+        "turns": 3,
+        "points_of_order": 1,
+        "speaking_s": 75,
+        "interventions": 1,
+    }
+    running = equity.equity(
+        entries[:1], {1: "north"}, running={"user_id": 1, "family": "government", "spoken_s": 12.4}
+    )
     assert running["by_side"]["north"]["speaking_s"] == 12
     summed = equity.add(equity.empty(), found)
     equity.add(summed, found)

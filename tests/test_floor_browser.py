@@ -21,7 +21,9 @@ ROOM = f"/groups/{GROUP}/room"
 
 
 async def figure(page: Page, box: str, part: str, key: str, name: str) -> str:
-    cell = page.locator(f'{box} table[data-part="{part}"] tr[data-key="{key}"] td[data-figure="{name}"]')
+    cell = page.locator(
+        f'{box} table[data-part="{part}"] tr[data-key="{key}"] td[data-figure="{name}"]'
+    )
     return (await cell.inner_text()).strip()
 
 
@@ -80,7 +82,9 @@ async def test_points_of_order_notes_pause_and_a_family_out_of_time(
         await r.goto(f"{ROOM}?seat=remote")
         await live(r)
         for page in (c, a, r):
-            assert "0:04" in await page.locator('#budgets li[data-family="government"]').inner_text()
+            assert (
+                "0:04" in await page.locator('#budgets li[data-family="government"]').inner_text()
+            )
 
         # Ama asks to speak in favour; Rosa raises a point of order after her.
         await a.select_option("#hand-note", "pro")
@@ -124,9 +128,9 @@ async def test_points_of_order_notes_pause_and_a_family_out_of_time(
 
         # The chair's live figures: one turn each, one point of order, four seconds.
         box = "#equity-tables"
-        await c.locator(f'{box} tr[data-key="government"] td[data-figure="speaking_s"][data-seconds="4"]').wait_for(
-            timeout=5_000
-        )
+        await c.locator(
+            f'{box} tr[data-key="government"] td[data-figure="speaking_s"][data-seconds="4"]'
+        ).wait_for(timeout=5_000)
         assert await figure(c, box, "by_family", "government", "turns") == "1"
         assert await figure(c, box, "by_family", "civil_society", "points_of_order") == "1"
         assert await figure(c, box, "by_side", "south", "turns") == "2"

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import RoomEvent, RoomSession
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
+from tests.rooms_support import GROUP, Peer, api, peer, person, schedule_and_open
 from tests.support import LiveServer
 
 SITTING = {
@@ -175,7 +175,9 @@ async def test_a_family_that_runs_out_of_its_time_is_passed_over(server: LiveSer
     # Refused: budgets the three-hour session cannot hold, a family that does not
     # exist, a budget from someone not the chair. Nothing written.
     before = await written(server)
-    too_long = await api(chair, "PUT", path, {"budgets": {"government": 10_000, "civil_society": 900}})
+    too_long = await api(
+        chair, "PUT", path, {"budgets": {"government": 10_000, "civil_society": 900}}
+    )
     assert too_long.status_code == 422
     assert too_long.json()["error"]["code"] == "budget_exceeds_session"
     assert "180 minutes" in too_long.json()["error"]["message"]
@@ -291,13 +293,17 @@ async def test_equity_figures_match_the_turns_given(server: LiveServer) -> None:
         assert (await c.call({"type": "give_floor", "limit_s": 1}))["type"] == "ack"
         await s.expect("floor", op="take", wait=5)
         assert (await c.call({"type": "give_floor"}))["type"] == "ack"
-        assert (await k.call({"type": "speak", "body": "On financing, two points."}))["type"] == "ack"
+        assert (await k.call({"type": "speak", "body": "On financing, two points."}))[
+            "type"
+        ] == "ack"
         assert (await a.call({"type": "speak", "body": "A question on ICT4D."}))["type"] == "ack"
         # The observer writes nothing; the refusal is not counted.
-        assert (await o.call({"type": "speak", "body": "Me too"}))["code"] == "observer_cannot_speak"
+        assert (await o.call({"type": "speak", "body": "Me too"}))[
+            "code"
+        ] == "observer_cannot_speak"
         await asyncio.sleep(0.5)
         assert (await a.call({"type": "raise_hand", "point_of_order": True}))["type"] == "ack"
-        ack = await c.call({"type": "give_floor"})
+        assert (await c.call({"type": "give_floor"}))["type"] == "ack"
         assert (await c.call({"type": "take_floor"}))["type"] == "ack"
         voice = await c.call({"type": "voice_turn", "user_id": kim.id, "duration_s": 30})
         assert voice["type"] == "ack"
@@ -311,10 +317,16 @@ async def test_equity_figures_match_the_turns_given(server: LiveServer) -> None:
         assert refused["code"] == "forbidden"
         seen = _expected(s.events(), sides)
         figures = live["equity"]
-        assert {f: row["turns"] for f, row in figures["by_family"].items() if row["turns"]} == seen["turns"]
-        assert {k: row["turns"] for k, row in figures["by_side"].items() if row["turns"]} == seen["sides"]
+        assert {f: row["turns"] for f, row in figures["by_family"].items() if row["turns"]} == seen[
+            "turns"
+        ]
+        assert {k: row["turns"] for k, row in figures["by_side"].items() if row["turns"]} == seen[
+            "sides"
+        ]
         assert {
-            f: row["interventions"] for f, row in figures["by_family"].items() if row["interventions"]
+            f: row["interventions"]
+            for f, row in figures["by_family"].items()
+            if row["interventions"]
         } == seen["written"]
         assert figures["by_family"]["government"]["points_of_order"] == 1
         assert figures["by_family"]["civil_society"] == {

@@ -144,7 +144,7 @@ def capped_limit(
     return left if limit_s is None else min(limit_s, left)
 
 
-def check_budgets(raw: Mapping[str, int], *, session_length_s: int) -> dict[Family, int]:
+def check_budgets(raw: Mapping[str, object], *, session_length_s: int) -> dict[Family, int]:
     """The budgets as stored: whole seconds per family, together no more than the
     session's length."""
     budgets: dict[Family, int] = {}
@@ -169,9 +169,7 @@ def check_budgets(raw: Mapping[str, int], *, session_length_s: int) -> dict[Fami
     if total > session_length_s:
         raise ForumError(
             ErrorCode.BUDGET_EXCEEDS_SESSION,
-            N_(
-                "The budgets add up to {total} minutes; the session lasts {length} minutes."
-            ),
+            N_("The budgets add up to {total} minutes; the session lasts {length} minutes."),
             field="budgets",
             params={"total": total // 60, "length": session_length_s // 60},
         )

@@ -73,9 +73,7 @@ class Turn:
         """When the time runs out; None for an open turn, or while paused."""
         if self.limit_s is None or self.paused_at is not None:
             return None
-        return self.started_at + timedelta(
-            seconds=self.limit_s + self.extended_s + self.paused_s
-        )
+        return self.started_at + timedelta(seconds=self.limit_s + self.extended_s + self.paused_s)
 
     def spoken_s(self, now: datetime) -> float:
         """Seconds spoken so far: pauses left out, never past the turn's limit."""

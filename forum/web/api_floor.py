@@ -145,7 +145,5 @@ async def live_equity(request: Request) -> Response:
 async def period_equity(request: Request) -> Response:
     start, end = bounds(*period_of(request))
     async with db(request) as session:
-        found = await get_period_equity(
-            session, request.path_params["slug"], start=start, end=end
-        )
+        found = await get_period_equity(session, request.path_params["slug"], start=start, end=end)
     return json_response(found)

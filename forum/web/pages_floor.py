@@ -156,11 +156,7 @@ async def equity_page(request: Request) -> Response:
 
 
 routes = [
-    Route(
-        "/groups/{slug}/room/sessions/{session_id:id}/budgets", budgets_page, methods=["GET"]
-    ),
-    Route(
-        "/groups/{slug}/room/sessions/{session_id:id}/budgets", budgets_form, methods=["POST"]
-    ),
+    Route("/groups/{slug}/room/sessions/{session_id:id}/budgets", budgets_page, methods=["GET"]),
+    Route("/groups/{slug}/room/sessions/{session_id:id}/budgets", budgets_form, methods=["POST"]),
     Route("/groups/{slug}/equity", equity_page, methods=["GET"]),
 ]
