@@ -184,7 +184,7 @@ async def test_a_family_that_runs_out_of_its_time_is_passed_over(server: LiveSer
     unknown = await api(chair, "PUT", path, {"budgets": {"press": 60}})
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "validation_error"
     zero = await api(chair, "PUT", path, {"budgets": {"government": 0}})
-    assert zero.status_code == 422 and zero.json()["error"]["field"] == "government"
+    assert zero.status_code == 422 and zero.json()["error"]["field"] == "budgets.government"
     member = await api(ama, "PUT", path, {"budgets": {"government": 60}})
     assert member.status_code == 403
     assert (await written(server)) == before

@@ -5,9 +5,9 @@ equity over a period (public, as the transcripts are)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,12 +22,14 @@ from forum.web.openapi import ApiRouter
 router = ApiRouter(tag="rooms")
 
 PERIOD_DEFAULT_DAYS = 90
+BUDGET_MAX_S = 86_400
+"""A family's budget is at most a day (the session's length bounds it further)."""
 _DATE = {"type": "string", "format": "date"}
 
 
 class BudgetsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    budgets: dict[str, int] = Field(
+    budgets: dict[str, Annotated[int, Strict(), Field(ge=1, le=BUDGET_MAX_S)]] = Field(
         description="Seconds of speaking time per stakeholder family; {} removes them",
         max_length=10,
     )
