@@ -355,3 +355,31 @@ async def test_equity_figures_match_the_turns_given(server: LiveServer) -> None:
     assert period.json()["equity"]["by_family"] == figures["by_family"]
     bad = await api(chair, "GET", f"/api/rooms/{GROUP}/equity?from=16-11-2005")
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "from"
+
+
+async def test_a_timed_turn_runs_out_whatever_is_scheduled_meanwhile(server: LiveServer) -> None:
+    chair = await person(server, role="chair", name="Chair Markus")
+    ama = await person(server, role="member", name="Ama")
+    opened = await schedule_and_open(chair)
+    async with peer(server, chair) as c, peer(server, ama) as a, peer(server) as s:
+        assert (await c.join("participant"))["type"] == "joined"
+        assert (await a.join("remote"))["type"] == "joined"
+        assert (await s.join("spectator"))["type"] == "joined"
+        assert (await a.call({"type": "raise_hand"}))["type"] == "ack"
+        assert (await c.call({"type": "give_floor", "limit_s": 2}))["type"] == "ack"
+        # Another session scheduled while Ama speaks: her time still runs out.
+        later = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions", SITTING)
+        assert later.status_code == 201
+        await s.expect("session", op="schedule")
+        taken = await s.expect("floor", op="take", wait=5)
+        assert taken["reason"] == "expired"
+        # And budgets set for that session while she speaks again.
+        assert (await a.call({"type": "raise_hand"}))["type"] == "ack"
+        assert (await c.call({"type": "give_floor", "limit_s": 2}))["type"] == "ack"
+        path = f"/api/rooms/{GROUP}/sessions/{later.json()['id']}/budgets"
+        assert (await api(chair, "PUT", path, {"budgets": {"government": 60}})).is_success
+        budgets = await s.expect("floor", op="budgets")
+        assert "budgets" not in budgets and budgets["floor"]["user_id"] == ama.id
+        taken = await s.expect("floor", op="take", wait=5)
+        assert taken["reason"] == "expired"
+        assert opened["id"] != later.json()["id"]

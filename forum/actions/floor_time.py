@@ -172,12 +172,18 @@ async def do_set_budgets(
         length = int((row.ends_at - row.starts_at).total_seconds())
         checked = floor_rules.check_budgets(budgets, session_length_s=length)
         row.family_budgets = {family.value: seconds for family, seconds in checked.items()}
-        data: dict[str, Any] = {"session_id": row.id, "family_budgets": row.family_budgets}
         if room.open_session_id == row.id:
             set_budgets(room, checked)
             # A family given more time may be called again: the queue is ordered anew.
             set_queue(room, queue_of(room), queue_names(room))
-            data.update(budgets=budgets_wire(room), queue=room.queue, floor=room.floor)
+        # The floor as it is, so that a worker's timer for the running turn stays set.
+        data: dict[str, Any] = {
+            "session_id": row.id,
+            "family_budgets": row.family_budgets,
+            "floor": room.floor,
+        }
+        if room.open_session_id == row.id:
+            data.update(budgets=budgets_wire(room), queue=room.queue)
         event = await append_event(
             session, room, "floor", "budgets", data, actor_id=user.id, session_id=row.id
         )
