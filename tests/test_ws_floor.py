@@ -383,3 +383,44 @@ async def test_a_timed_turn_runs_out_whatever_is_scheduled_meanwhile(server: Liv
         taken = await s.expect("floor", op="take", wait=5)
         assert taken["reason"] == "expired"
         assert opened["id"] != later.json()["id"]
+
+
+async def test_rotation_weighs_north_and_south_as_well_as_families(server: LiveServer) -> None:
+    chair = await person(server, role="chair", name="Chair Markus", country="CH")
+    paris = await person(server, role="member", name="Paris", country="FR")
+    berlin = await person(
+        server, family="civil_society", role="member", name="Berlin", country="DE"
+    )
+    recife = await person(
+        server, family="civil_society", role="member", name="Recife", country="BR"
+    )
+    await schedule_and_open(chair)
+    async with (
+        peer(server, chair) as c,
+        peer(server, paris) as p,
+        peer(server, berlin) as b,
+        peer(server, recife) as r,
+        peer(server) as s,
+    ):
+        for who in (c, p, b, r):
+            assert (await who.join("participant"))["type"] == "joined"
+        assert (await s.join("spectator"))["type"] == "joined"
+        assert (await c.call({"type": "set_policy", "policy": "rotation_regions"}))["type"] == "ack"
+        for who in (p, b, r):
+            assert (await who.call({"type": "raise_hand"}))["type"] == "ack"
+        queued = await s.expect("queue", op="raise", user_id=recife.id)
+        # Shown in the order it would be called, each request with its side.
+        assert [(e["user_id"], e["side"]) for e in queued["queue"]] == [
+            (paris.id, "north"),
+            (recife.id, "south"),
+            (berlin.id, "north"),
+        ]
+        ack = await c.call({"type": "give_floor"})
+        first = await s.expect("floor", op="give", seq=ack["seq"])
+        assert first["floor"]["user_id"] == paris.id
+        # Civil society has not spoken, nor has the south: Recife before Berlin, who
+        # raised a hand first and would be next under the rotation across families.
+        assert [e["user_id"] for e in first["queue"]] == [recife.id, berlin.id]
+        ack = await c.call({"type": "give_floor"})
+        second = await s.expect("floor", op="give", seq=ack["seq"])
+        assert second["floor"]["user_id"] == recife.id
