@@ -50,6 +50,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
+    BUDGET_EXCEEDS_SESSION = "budget_exceeds_session"
+    FAMILY_TIME_EXHAUSTED = "family_time_exhausted"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -81,6 +83,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.SERVER_ERROR: 500,
+    ErrorCode.BUDGET_EXCEEDS_SESSION: 422,
+    ErrorCode.FAMILY_TIME_EXHAUSTED: 409,
 }
 
 

@@ -40,11 +40,14 @@ async def person(
     role: str | None = None,
     group: str = GROUP,
     name: str | None = None,
+    country: str | None = None,
 ) -> Person:
     """Someone registered with a bearer token, and `role` in `group`."""
     fields: dict[str, Any] = {"family": family}
     if name:
         fields["display_name"] = name
+    if country:
+        fields["country"] = country
     async with client(server) as http:
         account = await http.register(**fields)
         response = await http.post(

@@ -450,6 +450,10 @@ async def test_hands_the_queue_and_its_policies(world: World) -> None:
             "family": "government",
             "seat": "remote",
             "raised": 0,
+            "point_of_order": False,
+            "note": None,
+            "side": raised["queue"][0]["side"],
+            "out_of_time": False,
         }
     ]
     await w.refused(ErrorCode.CONFLICT, w.raise_hand("member"))

@@ -124,6 +124,7 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
             "ends_at": "2005-11-16T12:00:00+01:00",
         },
         "ObserverSeatsBody": {"observer_seats": {"civil_society": 1}},
+        "BudgetsBody": {"budgets": {"government": 600}},
         "OpenThreadBody": {"title": "A title", "body": "A body", "group": GROUP},
         "ReplyBody": {
             "body": "A reply",

@@ -122,6 +122,7 @@ async def test_a_live_session_in_five_browsers_survives_a_restart(
                 "/static/room.css",
                 "/static/room.js",
                 "/static/voice.js",
+                "/static/floor.js",
             ):
                 assets += len((await anonymous.get(path)).content)
             assert assets <= ASSETS_BUDGET

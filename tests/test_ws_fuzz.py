@@ -71,7 +71,9 @@ TYPED: dict[str, st.SearchStrategy[Any]] = {
     "limit_s": st.integers(min_value=-1, max_value=86_401),
     "seconds": st.integers(min_value=-1, max_value=86_401),
     "duration_s": st.integers(min_value=-1, max_value=86_401),
-    "policy": st.sampled_from(["fifo", "rotation", "lottery"]),
+    "policy": st.sampled_from(["fifo", "rotation", "rotation_regions", "lottery"]),
+    "note": st.sampled_from(["pro", "contra", "question", "maybe"]),
+    "point_of_order": st.booleans(),
     "body": st.text(max_size=600),
 }
 
@@ -81,7 +83,7 @@ SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "join": (("room", "seat"), ("since",)),
     "leave": ((), ()),
     "ping": ((), ()),
-    "raise_hand": ((), ()),
+    "raise_hand": ((), ("note", "point_of_order")),
     "lower_hand": ((), ("user_id",)),
     "lower_all_hands": ((), ()),
     "open_session": (("session_id",), ()),
@@ -93,6 +95,9 @@ SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "set_policy": (("policy",), ()),
     "speak": (("body",), ()),
     "voice_turn": (("user_id",), ("duration_s",)),
+    "pause_floor": ((), ()),
+    "resume_floor": ((), ()),
+    "get_equity": ((), ()),
 }
 assert set(SHAPES) == FRAME_TYPES
 

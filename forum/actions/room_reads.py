@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.room_state import session_wire, state_wire
+from forum.db.equity_queries import sides_of_users
 from forum.db.events import lock_group_room, lock_room
 from forum.db.models import Attendance, Group, Room, RoomEvent, RoomSession, User
 from forum.db.queries import require_group, role_in
+from forum.domain.equity import equity
 from forum.domain.sessions import SessionStatus, can_chair
 from forum.domain.vocabulary import Role
 from forum.domain.voice import speaking_counts
@@ -147,7 +149,13 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
         "attendance": {"people": people or 0, "by_family": attendance},
         "events": entries,
         "speakers": speaking_counts(entries),
+        "equity": equity(entries, await sides_of_users(session, speakers_of(entries))),
     }
+
+
+def speakers_of(entries: Sequence[dict[str, Any]]) -> set[int]:
+    people = {entry["user_id"] for entry in entries if entry.get("user_id") is not None}
+    return people | {entry["ended"]["user_id"] for entry in entries if entry.get("ended")}
 
 
 def transcript_entry(event: RoomEvent) -> dict[str, Any]:
@@ -170,6 +178,12 @@ def transcript_entry(event: RoomEvent) -> dict[str, Any]:
         entry["reason"] = data.get("reason")
         if floor:
             entry["limit_s"] = floor["limit_s"]
+            entry["point_of_order"] = bool(floor.get("point_of_order"))
+        if event.op == "give":
+            entry["note"] = data.get("note")
         if event.op == "voice":
             entry.update(seat=data["seat"], duration_s=data["duration_s"])
+    if data.get("ended"):
+        # The turn this event ended, and the seconds it was spoken (forum/domain/equity.py).
+        entry["ended"] = data["ended"]
     return entry

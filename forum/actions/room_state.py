@@ -11,15 +11,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from forum.actions.floor_state import budgets_wire, exhausted_of, sides_of
 from forum.db.models import Group, Room, RoomSession, User
+from forum.domain.floor import call_order
 from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
-from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
+from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import ForumError
 
 # The keys of a room's state that events replace: a client applies an event by
 # copying these keys from it into its state.
-STATE_KEYS = ("session", "queue_policy", "observer_seats", "queue", "floor", "spoken")
+STATE_KEYS = (
+    "session",
+    "queue_policy",
+    "observer_seats",
+    "queue",
+    "floor",
+    "spoken",
+    "budgets",
+)
 
 
 def person(user: User) -> dict[str, Any]:
@@ -40,6 +50,9 @@ def queue_of(room: Room) -> list[QueueEntry]:
             family=Family(item["family"]),
             seat=Seat(item["seat"]),
             raised=item["raised"],
+            point_of_order=bool(item.get("point_of_order")),
+            note=item.get("note"),
+            side=item.get("side"),
         )
         for item in room.queue
     ]
@@ -59,11 +72,18 @@ def turn_of(room: Room) -> Turn | None:
         started_at=datetime.fromisoformat(floor["started_at"]),
         limit_s=floor["limit_s"],
         extended_s=floor["extended_s"],
+        point_of_order=bool(floor.get("point_of_order")),
+        paused_at=datetime.fromisoformat(floor["paused_at"]) if floor.get("paused_at") else None,
+        paused_s=float(floor.get("paused_s") or 0.0),
     )
 
 
 def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> dict[str, Any]:
+    """The floor as stored and sent. While paused, `ends_at` is null and `left_s`
+    says how much of the turn's time is kept."""
     ends_at = turn.ends_at
+    paused = turn.paused_at
+    left = turn.time_left(paused) if paused else None
     return {
         "user_id": turn.user_id,
         "name": name,
@@ -73,12 +93,24 @@ def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> dict[str, Any]:
         "extended_s": turn.extended_s,
         "ends_at": ends_at.isoformat() if ends_at else None,
         "turn": turn_seq,
+        "point_of_order": turn.point_of_order,
+        "paused_at": paused.isoformat() if paused else None,
+        "paused_s": turn.paused_s,
+        "left_s": round(left) if left is not None else None,
     }
 
 
 def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) -> None:
-    """Store the queue in the order the room's policy would call it."""
-    order = projected_order(QueuePolicy(room.queue_policy), entries, spoken_of(room))
+    """Store the queue in the order it would be called (forum/domain/floor.py): points
+    of order first, then the room's policy, then the families out of time."""
+    exhausted = exhausted_of(room)
+    order = call_order(
+        QueuePolicy(room.queue_policy),
+        entries,
+        spoken_of(room),
+        sides=sides_of(room),
+        exhausted=exhausted,
+    )
     room.queue = [
         {
             "user_id": entry.user_id,
@@ -86,6 +118,10 @@ def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) 
             "family": entry.family.value,
             "seat": entry.seat.value,
             "raised": entry.raised,
+            "point_of_order": entry.point_of_order,
+            "note": entry.note,
+            "side": entry.side,
+            "out_of_time": not entry.point_of_order and entry.family in exhausted,
         }
         for entry in order
     ]
@@ -131,4 +167,5 @@ def state_wire(room: Room, group: Group, open_session: RoomSession | None) -> di
         "queue": list(room.queue),
         "floor": room.floor,
         "spoken": dict(room.spoken),
+        "budgets": budgets_wire(room),
     }

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.floor_state import budgets_wire, open_tally, settle
 from forum.actions.outbox import committing
 from forum.actions.room_reads import RoomKey, locked, member_of
-from forum.actions.room_state import session_wire
+from forum.actions.room_state import session_wire, turn_of
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
@@ -114,6 +115,7 @@ async def do_open_session(
         row.opened_at = utcnow()
         room.open_session_id = row.id
         room.queue, room.floor, room.spoken = [], None, {}
+        room.floor_tally = open_tally(row.family_budgets or {})
         # Whoever is already in the room attends from the opening.
         present = await session.execute(
             select(Presence.user_id, Presence.seat, Presence.family)
@@ -127,7 +129,13 @@ async def do_open_session(
             room,
             "session",
             "open",
-            {"session": session_wire(row), "queue": [], "floor": None, "spoken": {}},
+            {
+                "session": session_wire(row),
+                "queue": [],
+                "floor": None,
+                "spoken": {},
+                "budgets": budgets_wire(room),
+            },
             actor_id=user.id,
             session_id=row.id,
         )
@@ -147,7 +155,10 @@ async def do_close_session(
         row.status = SessionStatus.CLOSED.value
         row.closed_at = utcnow()
         room.open_session_id = None
+        # A turn still running ends with the session: its time is in the record.
+        ended = settle(room, turn_of(room), utcnow())
         room.queue, room.floor, room.spoken = [], None, {}
+        room.floor_tally = {}
         event = await append_event(
             session,
             room,
@@ -159,6 +170,8 @@ async def do_close_session(
                 "queue": [],
                 "floor": None,
                 "spoken": {},
+                "budgets": {},
+                "ended": ended,
             },
             actor_id=user.id,
             session_id=row.id,

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.floor_state import budgets_wire, settle
+from forum.actions.floor_time import start_turn
 from forum.actions.outbox import committing
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import (
@@ -17,17 +19,19 @@ from forum.actions.room_state import (
     queue_names,
     queue_of,
     set_queue,
-    spoken_of,
     turn_of,
 )
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
 from forum.db.models import Room, RoomEvent, RoomSession, User
+from forum.domain import floor as floor_rules
 from forum.domain import speaking as rules
+from forum.domain.floor import Note
+from forum.domain.regions import side_of
 from forum.domain.seats import check_seat_held
 from forum.domain.sessions import SessionFormat
-from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
+from forum.domain.speaking import QueueEntry, QueuePolicy
 from forum.domain.vocabulary import Family, Seat
 
 
@@ -57,12 +61,22 @@ async def do_set_queue_policy(
 
 
 async def do_raise_hand(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    seat: Seat,
+    point_of_order: bool = False,
+    note: Note | None = None,
 ) -> RoomEvent:
+    """Ask to speak, with a note (pro, contra, question), or on a point of order."""
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
+        if point_of_order:
+            floor_rules.check_point_of_order(seat)
         queue = queue_of(room)
         turn = turn_of(room)
         rules.check_raise_hand(
@@ -73,7 +87,13 @@ async def do_raise_hand(
             queue_size=len(queue),
         )
         entry = QueueEntry(
-            user_id=user.id, family=Family(user.family), seat=seat, raised=_next_raised(room)
+            user_id=user.id,
+            family=Family(user.family),
+            seat=seat,
+            raised=_next_raised(room),
+            point_of_order=point_of_order,
+            note=note.value if note else None,
+            side=side_of(user.country),
         )
         set_queue(
             room, rules.raise_hand(queue, entry), {**queue_names(room), user.id: user.display_name}
@@ -183,27 +203,8 @@ async def do_give_floor(
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        queue = queue_of(room)
-        spoken = spoken_of(room)
-        if target_id is None:
-            chosen = rules.next_speaker(QueuePolicy(room.queue_policy), queue, spoken)
-        else:
-            chosen = rules.find(queue, target_id)
-        rules.check_give_floor(
-            is_chair=actor.is_chair,
-            session_open=room.open_session_id is not None,
-            in_queue=chosen is not None,
-            limit_s=limit_s,
-        )
-        assert chosen is not None  # noqa: S101 - check_give_floor refuses an empty choice
-        names = queue_names(room)
         previous = room.floor
-        turn = Turn(
-            user_id=chosen.user_id, family=chosen.family, started_at=utcnow(), limit_s=limit_s
-        )
-        spoken[chosen.family] = spoken.get(chosen.family, 0) + 1
-        room.spoken = {family.value: count for family, count in spoken.items()}
-        set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
+        call = start_turn(room, target_id=target_id, is_chair=actor.is_chair, limit_s=limit_s)
         # The event's own seq names the turn, so that a timer cannot end a later one.
         event = await append_event(
             session,
@@ -213,12 +214,15 @@ async def do_give_floor(
             {},
             actor_id=user.id,
         )
-        room.floor = floor_wire(turn, name=names[chosen.user_id], turn_seq=event.seq)
+        room.floor = floor_wire(call.turn, name=call.name, turn_seq=event.seq)
         event.data = {
             "floor": room.floor,
             "queue": room.queue,
             "spoken": room.spoken,
             "previous": previous["user_id"] if previous else None,
+            "ended": call.ended,
+            "budgets": budgets_wire(room),
+            "note": call.chosen.note,
         }
         outbox.event(event)
     return event
@@ -239,8 +243,12 @@ async def do_take_floor(
 async def end_turn(
     session: AsyncSession, room: Room, *, reason: str, actor_id: int | None
 ) -> RoomEvent:
+    """The floor returns to the chair; the turn's time is counted (`ended`), and the
+    queue is ordered again, since a family may have run out of time."""
     floor = room.floor or {}
+    ended = settle(room, turn_of(room), utcnow())
     room.floor = None
+    set_queue(room, queue_of(room), queue_names(room))
     return await append_event(
         session,
         room,
@@ -251,6 +259,9 @@ async def end_turn(
             "user_id": floor.get("user_id"),
             "name": floor.get("name"),
             "reason": reason,
+            "ended": ended,
+            "queue": room.queue,
+            "budgets": budgets_wire(room),
         },
         actor_id=actor_id,
     )

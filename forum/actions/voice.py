@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.floor_state import add_time, budgets_wire, count_side
 from forum.actions.outbox import committing
 from forum.actions.room_reads import locked, member_of, open_session_of, room_by_id
 from forum.actions.room_state import (
@@ -28,6 +29,7 @@ from forum.broker import Broker
 from forum.db.events import append_event
 from forum.db.models import Presence, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
+from forum.domain.regions import side_of
 from forum.domain.vocabulary import Family, Seat
 from forum.domain.voice import check_record_voice_turn
 from forum.errors import N_, ErrorCode, ForumError
@@ -70,6 +72,10 @@ async def do_record_voice_turn(
         spoken = spoken_of(room)
         spoken[family] = spoken.get(family, 0) + 1
         room.spoken = {key.value: count for key, count in spoken.items()}
+        # Counted like a turn in the room: north or south, and the family's time.
+        count_side(room, side_of(speaker.country))
+        if duration_s:
+            add_time(room, family, duration_s)
         # Served by voice, the speaker waits in the queue no longer.
         set_queue(room, rules.lower_hand(queue_of(room), speaker_id), queue_names(room))
         event = await append_event(
@@ -85,6 +91,7 @@ async def do_record_voice_turn(
                 "duration_s": duration_s,
                 "queue": room.queue,
                 "spoken": room.spoken,
+                "budgets": budgets_wire(room),
             },
             actor_id=user.id,
         )

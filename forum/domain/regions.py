@@ -282,3 +282,27 @@ def country_name(country: str) -> str | None:
     """The short English name of an alpha-2 country code (any case), or None when unknown."""
     entry = COUNTRIES.get(country.strip().upper())
     return entry[0] if entry is not None else None
+
+
+# North and south, for the balance the civil society bureau asks of its own
+# representation (seed 001, §6): the developed regions of the UN M49 classification
+# (Europe, Northern America, Japan, Australia and New Zealand) are the north, every
+# other country the south. The caucus regions do not split that way on their own:
+# Eastern Europe and Central Asia has its European states in the north and its
+# Caucasian and Central Asian ones in the south.
+NORTH = "north"
+SOUTH = "south"
+SIDES = (NORTH, SOUTH)
+_NORTH_REGIONS = frozenset({"europe", "north-america"})
+_NORTH_COUNTRIES = frozenset(
+    {"AU", "JP", "NZ", "AL", "BA", "BY", "MD", "ME", "MK", "RS", "RU", "UA"}
+)
+
+
+def side_of(country: str) -> str | None:
+    """`north` or `south` for an alpha-2 country code (any case), None when unknown."""
+    code = country.strip().upper()
+    region = region_of(code)
+    if region is None:
+        return None
+    return NORTH if region in _NORTH_REGIONS or code in _NORTH_COUNTRIES else SOUTH

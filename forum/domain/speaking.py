@@ -35,6 +35,8 @@ class QueuePolicy(StrEnum):
     ROTATION = "rotation"
     """Next from the stakeholder family that has spoken least in this session; among
     its members, whoever raised a hand first."""
+    ROTATION_REGIONS = "rotation_regions"
+    """Rotation that weighs north and south as well as families (forum/domain/floor.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,11 @@ class QueueEntry:
     seat: Seat
     raised: int
     """Order key: lower means earlier. The chair's reordering rewrites it."""
+    point_of_order: bool = False
+    note: str | None = None
+    """pro, contra or question (forum/domain/floor.py)."""
+    side: str | None = None
+    """north or south, from the speaker's country (forum/domain/regions.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +62,32 @@ class Turn:
     started_at: datetime
     limit_s: int | None = None
     extended_s: int = 0
+    point_of_order: bool = False
+    paused_at: datetime | None = None
+    """Set while the chair holds the speaker's clock: the time left is kept."""
+    paused_s: float = 0.0
+    """Seconds spent paused before the current pause, if any."""
 
     @property
     def ends_at(self) -> datetime | None:
-        if self.limit_s is None:
+        """When the time runs out; None for an open turn, or while paused."""
+        if self.limit_s is None or self.paused_at is not None:
             return None
-        return self.started_at + timedelta(seconds=self.limit_s + self.extended_s)
+        return self.started_at + timedelta(seconds=self.limit_s + self.extended_s + self.paused_s)
+
+    def spoken_s(self, now: datetime) -> float:
+        """Seconds spoken so far: pauses left out, never past the turn's limit."""
+        until = self.paused_at or now
+        spoken = (until - self.started_at).total_seconds() - self.paused_s
+        if self.limit_s is not None:
+            spoken = min(spoken, float(self.limit_s + self.extended_s))
+        return max(0.0, spoken)
 
     def time_left(self, now: datetime) -> float | None:
         """Seconds of speaking time left (never negative), or None for an open turn."""
-        ends_at = self.ends_at
-        if ends_at is None:
+        if self.limit_s is None:
             return None
-        return max(0.0, (ends_at - now).total_seconds())
+        return max(0.0, self.limit_s + self.extended_s - self.spoken_s(now))
 
     def expired(self, now: datetime) -> bool:
         ends_at = self.ends_at

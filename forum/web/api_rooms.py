@@ -87,6 +87,10 @@ class TranscriptOut(BaseModel):
     attendance: dict[str, Any]
     events: list[dict[str, Any]]
     speakers: list[dict[str, Any]]
+    equity: dict[str, Any] = Field(
+        description="Turns, points of order, speaking time and interventions by "
+        "stakeholder family and by north and south"
+    )
 
 
 class ConferenceOut(BaseModel):

@@ -70,6 +70,12 @@ REGION_NAMES = {
     "north-america": N_("North America"),
 }
 
+# North and south (forum.domain.regions.side_of), and speakers whose country is unknown.
+SIDE_NAMES = {"north": N_("North"), "south": N_("South"), "unknown": N_("Region not known")}
+
+# Notes on a request to speak (forum.domain.floor.Note).
+NOTE_NAMES = {"pro": N_("for"), "contra": N_("against"), "question": N_("question")}
+
 LABELS: dict[str, dict[str, str]] = {
     "family": {str(k): v for k, v in FAMILY_NAMES.items()},
     "kind": {str(k): v for k, v in GROUP_KINDS.items()},
@@ -78,6 +84,8 @@ LABELS: dict[str, dict[str, str]] = {
     "seat": {str(k): v for k, v in SEATS.items()},
     "format": {str(k): v for k, v in SESSION_FORMATS.items()},
     "region": REGION_NAMES,
+    "side": SIDE_NAMES,
+    "note": NOTE_NAMES,
 }
 
 

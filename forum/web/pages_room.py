@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from forum.actions.equity_reads import get_live_equity
 from forum.actions.room_reads import room_for
 from forum.actions.room_view import RoomView, get_room_view
 from forum.db.base import utcnow
@@ -42,6 +43,7 @@ FORMAT_NAMES = {
 POLICY_NAMES = {
     "fifo": N_("first come, first served"),
     "rotation": N_("rotation across stakeholder families"),
+    "rotation_regions": N_("rotation across families and north and south"),
 }
 
 
@@ -80,6 +82,12 @@ async def room_page(request: Request) -> Response:
     async with db(request) as session:
         group, room = await room_for(session, request.path_params["slug"])
         view = await get_room_view(session, room.id, user=user)
+        # The chair follows the equity live; the page starts with the figures so far.
+        live_equity = (
+            (await get_live_equity(session, room.id, user=user))["equity"]
+            if user is not None and view.is_chair and view.state["session"]
+            else None
+        )
     seat = _chosen_seat(request, view)
     listed = _listed(view.presence["users"])
     state = view.state
@@ -113,6 +121,7 @@ async def room_page(request: Request) -> Response:
             policy_names=translated(POLICY_NAMES, await reader(request)),
             script_data=script_data,
             limits=script_data["limits"],
+            live_equity=live_equity,
         ),
     )
 

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from forum.web import (
     api_accounts,
     api_discussions,
+    api_floor,
     api_posts,
     api_profile,
     api_rooms,
@@ -18,6 +19,7 @@ from forum.web import (
     pages,
     pages_delete,
     pages_discussions,
+    pages_floor,
     pages_group,
     pages_group_forms,
     pages_home,
@@ -42,6 +44,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_structure.router,
     api_secretariat.router,
     api_rooms.router,
+    api_floor.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
@@ -65,6 +68,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_rooms.routes)
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
+    routes.extend(pages_floor.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)

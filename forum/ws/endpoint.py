@@ -40,6 +40,7 @@ from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
 from forum.ws.connection import Connection
+from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
 from forum.ws.hub import Hub
 from forum.ws.joining import join_room
@@ -49,6 +50,7 @@ from forum.ws.protocol import (
     ClientFrame,
     CloseSession,
     ExtendFloor,
+    GetEquity,
     GiveFloor,
     Join,
     Leave,
@@ -56,8 +58,10 @@ from forum.ws.protocol import (
     LowerHand,
     MoveInQueue,
     OpenSession,
+    PauseFloor,
     Ping,
     RaiseHand,
+    ResumeFloor,
     SetPolicy,
     Speak,
     TakeFloor,
@@ -299,13 +303,27 @@ class Session:
         user = principal.user
         broker = self.state["broker"]
         async with self.state["sessionmaker"]() as session:
-            if isinstance(frame, Speak):
+            if isinstance(frame, PauseFloor | ResumeFloor | GetEquity):
+                done = await dispatch_floor(frame, session, broker, room_id, user=user)
+                if isinstance(done, dict):
+                    self.connection.push(done)
+                    return
+                event = done
+            elif isinstance(frame, Speak):
                 await self.check_speak_rate(user.id)
                 event = await speaking.do_intervene(
                     session, broker, room_id, user=user, seat=seat, body=frame.body
                 )
             elif isinstance(frame, RaiseHand):
-                event = await speaking.do_raise_hand(session, broker, room_id, user=user, seat=seat)
+                event = await speaking.do_raise_hand(
+                    session,
+                    broker,
+                    room_id,
+                    user=user,
+                    seat=seat,
+                    point_of_order=frame.point_of_order,
+                    note=frame.note,
+                )
             elif isinstance(frame, LowerHand):
                 event = await speaking.do_lower_hand(
                     session, broker, room_id, user=user, target_id=frame.user_id

@@ -325,7 +325,9 @@ class Hub:
         seq = int(message["seq"])
         fanout.next_seq = seq + 1
         self._offer(fanout, seq, encode(dict(message)))
-        if message.get("type") in {"floor", "session"}:
+        # Only an event that says what the floor is now sets its timer: scheduling or
+        # editing another session leaves a running turn's timer alone.
+        if message.get("type") in {"floor", "session"} and "floor" in message:
             self._floor(fanout.room_id, message.get("floor"))
 
     def _floor(self, room_id: int, floor: dict[str, Any] | None) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
 from forum.db.base import ID_MAX
+from forum.domain.floor import Note
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
@@ -67,6 +68,8 @@ class Ping(_Frame):
 
 class RaiseHand(_Frame):
     type: Literal["raise_hand"]
+    point_of_order: Annotated[bool, Strict()] = False
+    note: Note | None = None
 
 
 class LowerHand(_Frame):
@@ -97,6 +100,20 @@ class TakeFloor(_Frame):
 class ExtendFloor(_Frame):
     type: Literal["extend_floor"]
     seconds: Annotated[int, Strict(), Field(ge=0, le=86_400)]
+
+
+class PauseFloor(_Frame):
+    type: Literal["pause_floor"]
+
+
+class ResumeFloor(_Frame):
+    type: Literal["resume_floor"]
+
+
+class GetEquity(_Frame):
+    """The chair asks for the open session's equity figures; answered by `equity`."""
+
+    type: Literal["get_equity"]
 
 
 class SetPolicy(_Frame):
@@ -145,7 +162,10 @@ ClientFrame = Annotated[
     | OpenSession
     | CloseSession
     | Speak
-    | VoiceTurn,
+    | VoiceTurn
+    | PauseFloor
+    | ResumeFloor
+    | GetEquity,
     Field(discriminator="type"),
 ]
 FRAME_TYPES = frozenset(
@@ -165,6 +185,9 @@ FRAME_TYPES = frozenset(
         "close_session",
         "speak",
         "voice_turn",
+        "pause_floor",
+        "resume_floor",
+        "get_equity",
     }
 )
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)

@@ -4,7 +4,8 @@
   The hub tells this module each room's floor as it learns it (`Hub.floor_watcher`);
   a timer per room calls `do_expire_floor` with the turn it was set for, so that a
   timer cannot end a later turn. Every worker with a connection in the room sets one;
-  the first to fire ends the turn, the others find nothing to do.
+  the first to fire ends the turn, the others find nothing to do. A paused turn has
+  no `ends_at`, so its timer is cancelled and none is set until it resumes.
 - **Presence heartbeat** (every HEARTBEAT_S): this worker's presence and spectator rows
   are marked alive, those of workers that stopped are swept, and the hub compares its
   rooms with the database for events other workers' publishes lost (`catch_up`).

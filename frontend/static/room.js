@@ -10,6 +10,7 @@
 // server, is set as HTML.
 
 import { fillSpeakers, showConference, voiceText, wireVoiceForm } from "./voice.js";
+import { changesEquity, pausedText, queueTags, renderBudgets, renderEquity } from "./floor.js";
 
 const root = document.getElementById("room");
 const data = JSON.parse(document.getElementById("room-data").textContent);
@@ -25,7 +26,7 @@ try {
   regionNames = null;
 }
 
-const STATE_KEYS = ["session", "queue_policy", "observer_seats", "queue", "floor", "spoken"];
+const STATE_KEYS = ["session", "queue_policy", "observer_seats", "queue", "floor", "spoken", "budgets"];
 const $ = (id) => document.getElementById(id);
 
 function t(key, values = {}) {
@@ -167,6 +168,9 @@ function handle(frame) {
     case "error":
       onError(frame);
       return;
+    case "equity":
+      renderEquity($("equity-tables"), frame.equity, el, t, T);
+      return;
     case "pong":
     case "left":
       return;
@@ -198,6 +202,7 @@ function onJoined(frame) {
   }
   replayLeft = frame.replay;
   setConnection("live");
+  askEquity();
   renderAll();
   renderConference();
   if (!replayLeft) settleUnconfirmed();
@@ -233,7 +238,20 @@ function applyEvent(event) {
     }
   }
   renderAll();
+  if (changesEquity(event) && !replayLeft) askEquity();
   if (replaying && replayLeft === 0) settleUnconfirmed();
+}
+
+// The chair's figures are asked for again after each change, at most one question
+// waiting at a time.
+let equityAsked = false;
+function askEquity() {
+  if (!data.is_chair || !state.session || !$("equity-tables") || equityAsked) return;
+  equityAsked = true;
+  setTimeout(() => {
+    equityAsked = false;
+    send({ type: "get_equity" });
+  }, 150);
 }
 
 function follow(update) {
@@ -286,7 +304,8 @@ function addFloorNote(event, replaying) {
   if (event.op === "give") {
     const floor = event.floor;
     const text = floor.limit_s ? t("floor_given_for", { name: floor.name, seconds: floor.limit_s }) : t("floor_given", { name: floor.name });
-    addNote(event, text);
+    const tags = queueTags({ point_of_order: floor.point_of_order, note: event.note }, el, t, T);
+    addNote(event, text, ...tags);
     if (!replaying && me && floor.user_id === me.id) say(t("floor_you"));
   } else if (event.op === "take") {
     addNote(event, t(event.reason === "expired" ? "floor_expired" : "floor_back"));
@@ -294,6 +313,10 @@ function addFloorNote(event, replaying) {
     addNote(event, t("floor_extended", { seconds: event.seconds }));
   } else if (event.op === "voice") {
     addNote(event, voiceText(event, t));
+  } else if (event.op === "pause" || event.op === "resume") {
+    addNote(event, t(event.op === "pause" ? "floor_paused" : "floor_resumed"));
+  } else if (event.op === "budgets" && "budgets" in event) {
+    addNote(event, t("budgets_changed"));
   }
 }
 
@@ -400,6 +423,7 @@ function hideError(id) {
 
 function renderAll() {
   renderFloor();
+  renderBudgets($("budgets-box"), $("budgets"), state, Date.now() + clockOffset, el, T);
   renderQueue();
   renderPresence();
   renderControls();
@@ -467,6 +491,9 @@ function renderFloor() {
   const who = el("strong", {}, ...(mine ? [t("floor_you")] : fill("floor_holder", { name: bdi(floor.name) })));
   const left = secondsLeft();
   const parts = [who];
+  if (floor.point_of_order) parts.push(" · ", el("strong", { class: "tag point-of-order" }, t("point_of_order")));
+  const paused = pausedText(floor, t);
+  if (paused) parts.push(" · ", el("span", { class: "countdown paused", role: "timer" }, paused));
   if (left !== null) {
     parts.push(" · ", el("span", { class: "countdown", role: "timer" }, left > 0 ? t("time_left", { time: clock(left) }) : t("time_over")));
   }
@@ -486,9 +513,10 @@ function renderQueue() {
   const empty = $("queue-empty");
   keepFocus(() => {
     list.replaceChildren(...state.queue.map((entry, index) => {
-      const item = el("li", { "data-user": String(entry.user_id) },
+      const item = el("li", { "data-user": String(entry.user_id), class: entry.point_of_order ? "point-of-order" : null },
         el("span", { class: "q-name" }, bdi(entry.name), " ",
-          el("span", { class: "muted" }, (T.families[entry.family] ?? entry.family) + (entry.seat === "remote" ? ` · ${T.seats.remote}` : ""))));
+          el("span", { class: "muted" }, (T.families[entry.family] ?? entry.family) + (entry.seat === "remote" ? ` · ${T.seats.remote}` : "")),
+          ...queueTags(entry, el, t, T)));
       if (data.is_chair) {
         const actions = el("span", { class: "q-actions" });
         const button = (label, action, disabled = false) => el("button", {
@@ -548,12 +576,14 @@ function renderControls() {
   const seated = seat === "participant" || seat === "remote";
   if (hand) {
     const raised = me && state.queue.some((entry) => entry.user_id === me.id);
-    hand.hidden = !seated;
+    $("hand-row").hidden = !seated;
     hand.textContent = raised ? t("lower") : t("raise");
     hand.dataset.raised = raised ? "1" : "";
     // Whoever holds the floor speaks now rather than wait in the queue.
     const holding = me && state.floor && state.floor.user_id === me.id;
     hand.disabled = !live || !state.session || (holding && !raised);
+    $("hand-note").disabled = hand.disabled || raised;
+    $("point-of-order").disabled = !live || !state.session || raised;
   }
   const speak = $("speak");
   if (speak) {
@@ -570,6 +600,8 @@ function renderControls() {
     for (const button of chair.querySelectorAll('[data-chair="extend"]')) button.disabled = !live || !floorHeld || !state.floor.ends_at;
     chair.querySelector('[data-chair="next"]').disabled = !live || !state.queue.length || !state.session;
     chair.querySelector('[data-chair="lower_all"]').disabled = !live || !state.queue.length;
+    chair.querySelector('[data-chair="pause"]').disabled = !live || !floorHeld || Boolean(state.floor.paused_at);
+    chair.querySelector('[data-chair="resume"]').disabled = !live || !floorHeld || !state.floor.paused_at;
     chair.querySelector("#voice-form button").disabled = !live || !state.session;
     const choice = $("policy-choice");
     if (document.activeElement !== choice) choice.value = state.queue_policy;
@@ -647,7 +679,12 @@ function wire() {
   $("speak-body")?.addEventListener("input", updateCounter);
   $("hand")?.addEventListener("click", () => {
     hideError("hand-error");
-    send({ type: $("hand").dataset.raised ? "lower_hand" : "raise_hand" }, "hand-error");
+    const note = $("hand-note").value;
+    send($("hand").dataset.raised ? { type: "lower_hand" } : { type: "raise_hand", ...(note ? { note } : {}) }, "hand-error");
+  });
+  $("point-of-order")?.addEventListener("click", () => {
+    hideError("hand-error");
+    send({ type: "raise_hand", point_of_order: true }, "hand-error");
   });
   $("seat-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -677,6 +714,8 @@ function wire() {
     if (act === "take") send({ type: "take_floor" });
     if (act === "extend") send({ type: "extend_floor", seconds: Number(button.dataset.seconds) });
     if (act === "lower_all") send({ type: "lower_all_hands" });
+    if (act === "pause") send({ type: "pause_floor" });
+    if (act === "resume") send({ type: "resume_floor" });
     if (button.dataset.session) {
       send({ type: `${button.dataset.session}_session`, session_id: Number(button.dataset.id) });
     }
@@ -705,5 +744,8 @@ for (const node of document.querySelectorAll("time[data-local]")) localTime(node
 $("stream-box").scrollTop = $("stream-box").scrollHeight;
 wire();
 renderAll();
-setInterval(() => { if (state.floor && state.floor.ends_at) renderFloor(); }, 1000);
+setInterval(() => {
+  if (state.floor && state.floor.ends_at) renderFloor();
+  if (state.floor && !state.floor.paused_at) renderBudgets($("budgets-box"), $("budgets"), state, Date.now() + clockOffset, el, T);
+}, 1000);
 if (!signedOut) connect();

@@ -34,6 +34,9 @@ class Room(Base):
     queue: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     floor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     spoken: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The open session's budgets, the seconds each family has used, and turns by north
+    # and south (forum/actions/floor_state.py); emptied when a session opens or closes.
+    floor_tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -59,6 +62,8 @@ class RoomSession(Base):
     # The audio or video conference the session is also held in: handed only to the
     # people seated in the room, so it is never in `session_wire` (events, archives).
     conference_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    # Speaking-time budgets: seconds per stakeholder family (forum/domain/floor.py).
+    family_budgets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -1,0 +1,191 @@
+"""The speaker's time: choosing and starting a turn under the session's budgets, the
+chair pausing and resuming the speaker's clock, and the chair setting the families'
+budgets (forum/domain/floor.py).
+
+A refusal raises `ForumError` inside the transaction: nothing is written, no `seq` is
+taken, nothing is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from forum.actions.floor_state import (
+    budgets_of,
+    budgets_wire,
+    count_side,
+    exhausted_of,
+    set_budgets,
+    settle,
+    sides_of,
+    used_of,
+)
+from forum.actions.outbox import committing
+from forum.actions.room_reads import locked, member_of
+from forum.actions.room_state import (
+    floor_wire,
+    queue_names,
+    queue_of,
+    set_queue,
+    spoken_of,
+    turn_of,
+)
+from forum.broker import Broker
+from forum.db.base import utcnow
+from forum.db.events import append_event
+from forum.db.models import Room, RoomEvent, RoomSession, User
+from forum.domain import floor as floor_rules
+from forum.domain import speaking as rules
+from forum.domain.sessions import SessionStatus
+from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
+from forum.errors import N_, ErrorCode, ForumError
+
+
+@dataclass(frozen=True)
+class Call:
+    """The speaker called, their turn, and the turn it ended (if the floor was held)."""
+
+    chosen: QueueEntry
+    turn: Turn
+    name: str
+    ended: dict[str, Any] | None
+
+
+def start_turn(room: Room, *, target_id: int | None, is_chair: bool, limit_s: int | None) -> Call:
+    """Call `target_id`, or whoever is next in line, onto the floor of `room` (locked):
+    the ending turn is counted first, the choice checked, the new turn's limit cut to
+    its family's time left, the rotation counts and the queue updated. The caller
+    stores the floor once the event that names the turn has its `seq`."""
+    queue = queue_of(room)
+    spoken = spoken_of(room)
+    now = utcnow()
+    ended = settle(room, turn_of(room), now)
+    exhausted = exhausted_of(room)
+    if target_id is None:
+        chosen = floor_rules.next_in_line(
+            QueuePolicy(room.queue_policy),
+            queue,
+            spoken,
+            sides=sides_of(room),
+            exhausted=exhausted,
+        )
+    else:
+        chosen = rules.find(queue, target_id)
+    floor_rules.check_callable(
+        is_chair=is_chair,
+        session_open=room.open_session_id is not None,
+        # Asked by name, someone not waiting is check_give_floor's refusal.
+        waiting=len(queue) if target_id is None else 0,
+        chosen=chosen,
+    )
+    rules.check_give_floor(
+        is_chair=is_chair,
+        session_open=room.open_session_id is not None,
+        in_queue=chosen is not None,
+        limit_s=limit_s,
+    )
+    assert chosen is not None  # noqa: S101 - check_give_floor refuses an empty choice
+    floor_rules.check_exhausted(chosen, exhausted)
+    names = queue_names(room)
+    turn = Turn(
+        user_id=chosen.user_id,
+        family=chosen.family,
+        started_at=now,
+        limit_s=floor_rules.capped_limit(
+            limit_s,
+            chosen.family,
+            point_of_order=chosen.point_of_order,
+            budgets=budgets_of(room),
+            used=used_of(room),
+        ),
+        point_of_order=chosen.point_of_order,
+    )
+    # A point of order is procedural: it does not count in the rotation.
+    if not chosen.point_of_order:
+        spoken[chosen.family] = spoken.get(chosen.family, 0) + 1
+        count_side(room, chosen.side)
+    room.spoken = {family.value: count for family, count in spoken.items()}
+    set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
+    return Call(chosen=chosen, turn=turn, name=names[chosen.user_id], ended=ended)
+
+
+async def do_pause_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User
+) -> RoomEvent:
+    """Hold the speaker's clock: the turn keeps its time left and cannot run out."""
+    async with committing(session, broker) as outbox:
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        turn = floor_rules.check_pause(is_chair=actor.is_chair, turn=turn_of(room))
+        assert room.floor is not None  # noqa: S101 - check_pause refuses an empty floor
+        paused = floor_rules.pause(turn, utcnow())
+        room.floor = floor_wire(paused, name=room.floor["name"], turn_seq=room.floor["turn"])
+        event = await append_event(
+            session, room, "floor", "pause", {"floor": room.floor}, actor_id=user.id
+        )
+        outbox.event(event)
+    return event
+
+
+async def do_resume_floor(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User
+) -> RoomEvent:
+    """Start the speaker's clock again from the time left when it was paused."""
+    async with committing(session, broker) as outbox:
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        turn = floor_rules.check_resume(is_chair=actor.is_chair, turn=turn_of(room))
+        assert room.floor is not None  # noqa: S101 - check_resume refuses an empty floor
+        resumed = floor_rules.resume(turn, utcnow())
+        room.floor = floor_wire(resumed, name=room.floor["name"], turn_seq=room.floor["turn"])
+        event = await append_event(
+            session, room, "floor", "resume", {"floor": room.floor}, actor_id=user.id
+        )
+        outbox.event(event)
+    return event
+
+
+async def do_set_budgets(
+    session: AsyncSession,
+    broker: Broker,
+    room_id: int,
+    *,
+    user: User,
+    session_id: int,
+    budgets: dict[str, int],
+) -> RoomSession:
+    """Give each stakeholder family of a scheduled or open session its speaking time
+    (seconds; an empty mapping removes the budgets). The room sees the change live
+    when the session is the open one."""
+    async with committing(session, broker) as outbox:
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        row = await session.get(RoomSession, session_id, populate_existing=True)
+        if row is None or row.room_id != room.id:
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such session in this room."))
+        floor_rules.check_set_budgets(
+            is_chair=actor.is_chair, closed=row.status == SessionStatus.CLOSED.value
+        )
+        length = int((row.ends_at - row.starts_at).total_seconds())
+        checked = floor_rules.check_budgets(budgets, session_length_s=length)
+        row.family_budgets = {family.value: seconds for family, seconds in checked.items()}
+        if room.open_session_id == row.id:
+            set_budgets(room, checked)
+            # A family given more time may be called again: the queue is ordered anew.
+            set_queue(room, queue_of(room), queue_names(room))
+        # The floor as it is, so that a worker's timer for the running turn stays set.
+        data: dict[str, Any] = {
+            "session_id": row.id,
+            "family_budgets": row.family_budgets,
+            "floor": room.floor,
+        }
+        if room.open_session_id == row.id:
+            data.update(budgets=budgets_wire(room), queue=room.queue)
+        event = await append_event(
+            session, room, "floor", "budgets", data, actor_id=user.id, session_id=row.id
+        )
+        outbox.event(event)
+    return row
