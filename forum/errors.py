@@ -50,6 +50,9 @@ class ErrorCode(StrEnum):
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
+    NOT_INVITED = "not_invited"
+    NOT_CONSULTATION_CHAIR = "not_consultation_chair"
+    DELEGATION_TOO_LARGE = "delegation_too_large"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -81,6 +84,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.SERVER_ERROR: 500,
+    ErrorCode.NOT_INVITED: 403,
+    ErrorCode.NOT_CONSULTATION_CHAIR: 403,
+    ErrorCode.DELEGATION_TOO_LARGE: 422,
 }
 
 

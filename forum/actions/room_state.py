@@ -13,6 +13,7 @@ from typing import Any
 
 from forum.db.models import Group, Room, RoomSession, User
 from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
+from forum.domain.sides import turns_of
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn, projected_order
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import ForumError
@@ -40,6 +41,7 @@ def queue_of(room: Room) -> list[QueueEntry]:
             family=Family(item["family"]),
             seat=Seat(item["seat"]),
             raised=item["raised"],
+            side=item.get("side"),
         )
         for item in room.queue
     ]
@@ -78,7 +80,9 @@ def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> dict[str, Any]:
 
 def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) -> None:
     """Store the queue in the order the room's policy would call it."""
-    order = projected_order(QueuePolicy(room.queue_policy), entries, spoken_of(room))
+    order = projected_order(
+        QueuePolicy(room.queue_policy), entries, spoken_of(room), turns_of(room.side_turns or {})
+    )
     room.queue = [
         {
             "user_id": entry.user_id,
@@ -86,6 +90,7 @@ def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) 
             "family": entry.family.value,
             "seat": entry.seat.value,
             "raised": entry.raised,
+            **({"side": entry.side} if entry.side is not None else {}),
         }
         for entry in order
     ]

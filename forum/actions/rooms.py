@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.meetings import check_open_meeting
 from forum.actions.outbox import committing
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import session_wire
@@ -105,6 +106,7 @@ async def do_open_session(
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
+        await check_open_meeting(session, room)
         check_open_session(
             is_chair=actor.is_chair,
             status=SessionStatus(row.status),
@@ -114,6 +116,7 @@ async def do_open_session(
         row.opened_at = utcnow()
         room.open_session_id = row.id
         room.queue, room.floor, room.spoken = [], None, {}
+        room.side_turns = {}
         # Whoever is already in the room attends from the opening.
         present = await session.execute(
             select(Presence.user_id, Presence.seat, Presence.family)

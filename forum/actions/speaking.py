@@ -27,6 +27,7 @@ from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
 from forum.domain.seats import check_seat_held
 from forum.domain.sessions import SessionFormat
+from forum.domain.sides import turns_of, with_turn
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
 
@@ -73,7 +74,11 @@ async def do_raise_hand(
             queue_size=len(queue),
         )
         entry = QueueEntry(
-            user_id=user.id, family=Family(user.family), seat=seat, raised=_next_raised(room)
+            user_id=user.id,
+            family=Family(user.family),
+            seat=seat,
+            raised=_next_raised(room),
+            side=actor.side,
         )
         set_queue(
             room, rules.raise_hand(queue, entry), {**queue_names(room), user.id: user.display_name}
@@ -186,7 +191,8 @@ async def do_give_floor(
         queue = queue_of(room)
         spoken = spoken_of(room)
         if target_id is None:
-            chosen = rules.next_speaker(QueuePolicy(room.queue_policy), queue, spoken)
+            policy = QueuePolicy(room.queue_policy)
+            chosen = rules.next_speaker(policy, queue, spoken, turns_of(room.side_turns or {}))
         else:
             chosen = rules.find(queue, target_id)
         rules.check_give_floor(
@@ -203,6 +209,7 @@ async def do_give_floor(
         )
         spoken[chosen.family] = spoken.get(chosen.family, 0) + 1
         room.spoken = {family.value: count for family, count in spoken.items()}
+        room.side_turns = with_turn(room.side_turns or {}, chosen.side)
         set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
         # The event's own seq names the turn, so that a timer cannot end a later one.
         event = await append_event(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from forum.domain import sides
 from forum.domain.sessions import SessionFormat
 from forum.domain.textcheck import clean_body
 from forum.domain.vocabulary import Family, Seat
@@ -35,6 +36,8 @@ class QueuePolicy(StrEnum):
     ROTATION = "rotation"
     """Next from the stakeholder family that has spoken least in this session; among
     its members, whoever raised a hand first."""
+    ALTERNATING = "alternating"
+    """Between the two sides of a consultation (forum/domain/sides.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,8 @@ class QueueEntry:
     seat: Seat
     raised: int
     """Order key: lower means earlier. The chair's reordering rewrites it."""
+    side: int | None = None
+    """The consultation side (its group's id) the speaker sits on; None elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +87,26 @@ def _by_arrival(queue: Iterable[QueueEntry]) -> list[QueueEntry]:
 
 
 def next_speaker(
-    policy: QueuePolicy, queue: Sequence[QueueEntry], spoken: Mapping[Family, int]
+    policy: QueuePolicy,
+    queue: Sequence[QueueEntry],
+    spoken: Mapping[Family, int],
+    side_turns: Mapping[int, int] | None = None,
 ) -> QueueEntry | None:
     """Who the policy calls next, or None when nobody waits."""
     if not queue:
         return None
+    if policy is QueuePolicy.ALTERNATING:
+        return sides.next_by_side(queue, side_turns or {})
     if policy is QueuePolicy.FIFO:
         return min(queue, key=lambda entry: entry.raised)
     return min(queue, key=lambda entry: (spoken.get(entry.family, 0), entry.raised))
 
 
 def projected_order(
-    policy: QueuePolicy, queue: Sequence[QueueEntry], spoken: Mapping[Family, int]
+    policy: QueuePolicy,
+    queue: Sequence[QueueEntry],
+    spoken: Mapping[Family, int],
+    side_turns: Mapping[int, int] | None = None,
 ) -> list[QueueEntry]:
     """The order in which the queue would be called if nobody else raised a hand.
 
@@ -102,6 +115,8 @@ def projected_order(
     """
     if policy is QueuePolicy.FIFO:
         return _by_arrival(queue)
+    if policy is QueuePolicy.ALTERNATING:
+        return sides.order_by_side(queue, side_turns or {})
     counts = dict(spoken)
     waiting = list(queue)
     order: list[QueueEntry] = []
