@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from forum.web import (
     api_accounts,
     api_discussions,
+    api_meetings,
     api_posts,
     api_profile,
     api_rooms,
@@ -42,6 +43,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_structure.router,
     api_secretariat.router,
     api_rooms.router,
+    api_meetings.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
