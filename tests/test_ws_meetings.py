@@ -6,7 +6,6 @@ turns. Each refusal writes nothing and publishes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from forum.db.base import utcnow
 from forum.db.models import Consultation, Meeting, MeetingPerson, RoomEvent, RoomSession
-from tests.rooms_support import Peer, Person, api, peer, person
+from tests.rooms_support import Peer, api, peer, person
 from tests.support import LiveServer, client, make_secretariat
 
 WG, CAUCUS = "financing-wg", "financing-caucus"
@@ -23,9 +22,10 @@ WG, CAUCUS = "financing-wg", "financing-caucus"
 async def written(server: LiveServer) -> tuple[int, ...]:
     """Rows a refusal must leave as they were."""
     async with server.state["sessionmaker"]() as session:
-        counts = []
-        for model in (RoomEvent, RoomSession, Meeting, MeetingPerson, Consultation):
-            counts.append(int(await session.scalar(select(func.count()).select_from(model)) or 0))
+        counts = [
+            int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (RoomEvent, RoomSession, Meeting, MeetingPerson, Consultation)
+        ]
         statuses = (await session.scalars(select(Consultation.status))).all()
     return (*counts, hash(tuple(statuses)))
 
@@ -48,7 +48,7 @@ async def quiet(p: Peer, wait: float = 0.4) -> list[dict[str, Any]]:
     try:
         while True:
             frames.append(await p.next(wait))
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         return frames
 
 

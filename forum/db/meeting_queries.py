@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from forum.db.models import Consultation, Group, Meeting, MeetingPerson, RoomSession, User
 
@@ -19,6 +20,8 @@ class ListedMeeting:
     meeting: Meeting
     session: RoomSession
     consultation: Consultation | None
+    host: Group | None = None
+    guest: Group | None = None
 
 
 async def meeting_in_room(session: AsyncSession, room_id: int) -> Meeting | None:
@@ -63,10 +66,13 @@ async def list_meetings(
 ) -> list[ListedMeeting]:
     """Meetings soonest first: all, or one group's consultations (either side); with
     `after`, those not yet over."""
+    host, guest = aliased(Group), aliased(Group)
     query = (
-        select(Meeting, RoomSession, Consultation)
+        select(Meeting, RoomSession, Consultation, host, guest)
         .join(RoomSession, RoomSession.id == Meeting.session_id)
         .outerjoin(Consultation, Consultation.meeting_id == Meeting.id)
+        .outerjoin(host, host.id == Consultation.host_group_id)
+        .outerjoin(guest, guest.id == Consultation.guest_group_id)
     )
     if group_id is not None:
         query = query.where(
@@ -75,4 +81,4 @@ async def list_meetings(
     if after is not None:
         query = query.where(RoomSession.ends_at >= after)
     rows = await session.execute(query.order_by(RoomSession.starts_at, Meeting.id).limit(limit))
-    return [ListedMeeting(meeting, row, consultation) for meeting, row, consultation in rows]
+    return [ListedMeeting(*found) for found in rows]

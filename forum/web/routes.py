@@ -22,6 +22,7 @@ from forum.web import (
     pages_group,
     pages_group_forms,
     pages_home,
+    pages_meetings,
     pages_posts,
     pages_profile,
     pages_room,
@@ -67,6 +68,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_rooms.routes)
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
+    routes.extend(pages_meetings.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)
