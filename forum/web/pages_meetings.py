@@ -111,6 +111,7 @@ async def _meeting_page(
     error: ForumError | None = None,
     error_at: str | None = None,
     values: dict[str, str] | None = None,
+    chosen: list[int] | None = None,
 ) -> Response:
     caller = await principal(request)
     async with db(request) as session:
@@ -127,6 +128,7 @@ async def _meeting_page(
             error=error,
             error_at=error_at,
             values=values or {},
+            chosen=set(chosen or []),
             **await _labels(request),
         ),
         status=error.status if error else 200,
@@ -174,6 +176,7 @@ async def delegation_form(request: Request) -> Response:
     form = await read_form(request)
     user = _signed_in_user(await principal(request))
     side = request.path_params["side"]
+    chosen: list[int] = []
     try:
         chosen = _ids([v for v in form.getlist("delegates") if isinstance(v, str)], "delegates")
         async with db(request) as session:
@@ -188,7 +191,9 @@ async def delegation_form(request: Request) -> Response:
     except ForumError as error:
         if error.code is ErrorCode.NOT_FOUND:
             raise
-        return await _meeting_page(request, error=error, error_at=f"delegation-{side}")
+        return await _meeting_page(
+            request, error=error, error_at=f"delegation-{side}", chosen=chosen
+        )
     return RedirectResponse(f"/meetings/{_meeting_id(request)}", status_code=303)
 
 
