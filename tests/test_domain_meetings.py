@@ -75,6 +75,7 @@ def propose(**changes: object) -> str:
         ({"basis": Basis.REGION, "host_region": "africa"}, ErrorCode.VALIDATION, "basis"),
         ({"interaction": SessionFormat.BRIEFING}, ErrorCode.VALIDATION, "format"),
         ({"starts_at": NOW}, ErrorCode.VALIDATION, "starts_at"),
+        ({"starts_at": NOW + timedelta(days=1200)}, ErrorCode.VALIDATION, "starts_at"),
         ({"starts_at": datetime(2005, 6, 1)}, ErrorCode.VALIDATION, "starts_at"),  # noqa: DTZ001
         ({"minutes": 10}, ErrorCode.VALIDATION, "minutes"),
         ({"minutes": 25 * 60}, ErrorCode.VALIDATION, "minutes"),

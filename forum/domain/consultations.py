@@ -25,6 +25,7 @@ from forum.errors import N_, ErrorCode, ForumError
 
 SEATS_PER_SIDE_MAX = 50
 SHORTEST = timedelta(minutes=15)
+FURTHEST = timedelta(days=3 * 366)
 PURPOSE_MAX_CHARS = 4000
 REASON_MAX_CHARS = 2000
 # What kind of interaction it is ("reviewing comments can mean a very open debate or a
@@ -126,6 +127,12 @@ def check_time(starts_at: datetime, minutes: int, *, now: datetime) -> None:
     if starts_at <= now:
         raise ForumError(
             ErrorCode.VALIDATION, N_("A consultation is proposed for later."), field="starts_at"
+        )
+    if starts_at - now > FURTHEST:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("A consultation is proposed for the next three years."),
+            field="starts_at",
         )
     if not SHORTEST <= timedelta(minutes=minutes) <= LONGEST_SESSION:
         raise ForumError(

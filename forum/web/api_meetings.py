@@ -4,7 +4,7 @@ sides (proposal, answer, delegations), and each meeting's public record."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -18,12 +18,15 @@ from forum.actions.consultations import (
 )
 from forum.actions.meeting_view import get_meeting
 from forum.actions.meetings import MeetingDraft, do_call_briefing, do_record_outcome
+from forum.db.base import ID_MAX
 from forum.domain.consultations import Basis
 from forum.domain.sessions import SessionFormat
 from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter
 
 router = ApiRouter(tag="meetings")
+
+UserId = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class _Strict(BaseModel):
@@ -36,7 +39,7 @@ class BriefingBody(_Strict):
     starts_at: datetime
     ends_at: datetime
     format: SessionFormat = SessionFormat.BRIEFING
-    invitees: list[int] = Field(max_length=1000, description="User ids of the invitees")
+    invitees: list[UserId] = Field(max_length=1000, description="User ids of the invitees")
     transcript_closed: bool = Field(
         default=False,
         description="Closed: the transcript is not public; the record (date, people, outcome) is",
@@ -66,7 +69,7 @@ class AnswerBody(_Strict):
 
 
 class DelegationBody(_Strict):
-    delegates: list[int] = Field(max_length=1000, description="User ids, members of the side")
+    delegates: list[UserId] = Field(max_length=1000, description="User ids, members of the side")
 
 
 class OutcomeBody(_Strict):

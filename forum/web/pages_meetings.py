@@ -23,6 +23,7 @@ from forum.actions.consultations import (
 )
 from forum.actions.meeting_view import get_meeting, powers_of
 from forum.actions.meetings import MeetingDraft, do_call_briefing, do_record_outcome
+from forum.db.base import ID_MAX
 from forum.db.models import Group, Membership, User
 from forum.db.queries import list_groups, require_group
 from forum.domain.consultations import INTERACTIONS, Basis
@@ -84,7 +85,9 @@ def _whole(value: str, name: str) -> int:
 
 
 def _ids(values: list[str], name: str) -> list[int]:
-    if not all(value.isdigit() and len(value) <= 15 for value in values):
+    if not all(
+        value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX for value in values
+    ):
         raise ForumError(ErrorCode.VALIDATION, N_("Choose among the people listed."), field=name)
     return [int(value) for value in values]
 
