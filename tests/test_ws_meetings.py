@@ -247,6 +247,21 @@ async def test_an_issue_based_consultation_at_short_notice(server: LiveServer) -
             assert (await p.join("remote", room=room))["type"] == "joined"
         no = await cem.join("remote", room=room)
         assert (no["type"], no["code"]) == ("error", "not_invited")
+        # Changes to the consultation reach its room live; a refusal sends nothing.
+        path = f"/api/consultations/{mid}/delegations/{CAUCUS}"
+        refused = await api(cs_lead, "PUT", path, {"delegates": [cs_a.id, cs_b.id, cs_lead.id]})
+        assert refused.json()["error"]["code"] == "delegation_too_large"
+        assert [f for f in await quiet(chair_ws) if f["type"] != "presence"] == []
+        renamed = await api(cs_lead, "PUT", path, {"delegates": [cs_a.id, cs_b.id]})
+        assert renamed.status_code == 200, renamed.text
+        heard = await chair_ws.expect("consultation", op="delegation")
+        assert (heard["side"], heard["delegates"]) == (
+            record["consultation"]["guest"]["id"],
+            [
+                cs_a.id,
+                cs_b.id,
+            ],
+        )
         sid = record["session"]["id"]
         assert (await chair_ws.call({"type": "open_session", "session_id": sid}))["type"] == "ack"
         # Both of the host's delegates raise their hands first; the queue alternates.
