@@ -52,6 +52,9 @@ class ErrorCode(StrEnum):
     SERVER_ERROR = "server_error"
     BUDGET_EXCEEDS_SESSION = "budget_exceeds_session"
     FAMILY_TIME_EXHAUSTED = "family_time_exhausted"
+    NOT_INVITED = "not_invited"
+    NOT_CONSULTATION_CHAIR = "not_consultation_chair"
+    DELEGATION_TOO_LARGE = "delegation_too_large"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -85,6 +88,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SERVER_ERROR: 500,
     ErrorCode.BUDGET_EXCEEDS_SESSION: 422,
     ErrorCode.FAMILY_TIME_EXHAUSTED: 409,
+    ErrorCode.NOT_INVITED: 403,
+    ErrorCode.NOT_CONSULTATION_CHAIR: 403,
+    ErrorCode.DELEGATION_TOO_LARGE: 422,
 }
 
 

@@ -106,6 +106,9 @@ class Settings:
     max_connections_per_address: int = 1_000
     max_signed_out_connections_per_address: int = 200
     max_connections_per_account: int = 16
+    # A consultation proposed with less notice than this is marked short-notice to both
+    # sides and in the schedule (seed 002: "about two weeks in advance" was too little).
+    consultation_min_notice_days: int = 14
     extra: dict[str, Any] = field(default_factory=dict)
 
     def uvicorn_ws_options(self) -> dict[str, Any]:

@@ -66,7 +66,22 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
     # A change of family waiting for the secretariat, for the routes that name one.
     asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
     assert asked.status_code == 201, asked.text
+    # A briefing, for the routes that name a meeting (and a side, a group's slug).
+    briefing = await api(
+        chair,
+        "POST",
+        "/api/briefings",
+        {
+            "title": "Briefing",
+            "starts_at": "2030-11-16T09:00:00+01:00",
+            "ends_at": "2030-11-16T10:00:00+01:00",
+            "invitees": [chair.id],
+        },
+    )
+    assert briefing.status_code == 201, briefing.text
     values = {
+        "meeting_id": str(briefing.json()["id"]),
+        "side": GROUP,
         "request_id": str(asked.json()["id"]),
         "slug": GROUP,
         "code": "C1",

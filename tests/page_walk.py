@@ -13,12 +13,14 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 from starlette.routing import Route
 
+from forum.db.base import utcnow
 from forum.web.routes import API_ROUTERS, build_routes
 from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, make_secretariat
@@ -60,6 +62,7 @@ class World:
     thread_id: int
     post_id: int
     closed_session_id: int
+    meeting_id: int
 
 
 # How each path parameter is filled; a route with another one fails the walk.
@@ -70,6 +73,7 @@ PARAMS: dict[str, Callable[[World], object]] = {
     "post_id": lambda w: w.post_id,
     "session_id": lambda w: w.closed_session_id,
     "user_id": lambda w: w.member.id,
+    "meeting_id": lambda w: w.meeting_id,
 }
 # Query strings that make a page show what it is for.
 QUERIES = {"/search": "?q=access"}
@@ -150,6 +154,39 @@ async def build_world(server: LiveServer) -> World:
         },
     )
     assert upcoming.status_code == 201, upcoming.text
+    # A briefing every signed-in reader of the walk is invited to (its room seats only
+    # invitees), and a consultation proposed at short notice, on the schedule.
+    briefing = await api(
+        chair,
+        "POST",
+        "/api/briefings",
+        {
+            "title": "Briefing on the draft report",
+            "agenda": "1. State of play",
+            "starts_at": "2030-11-15T09:00:00+01:00",
+            "ends_at": "2030-11-15T10:00:00+01:00",
+            "invitees": [member.id, secretariat.id],
+        },
+    )
+    assert briefing.status_code == 201, briefing.text
+    soon = (utcnow() + timedelta(days=5)).isoformat()
+    consultation = await api(
+        chair,
+        "POST",
+        "/api/consultations",
+        {
+            "host": GROUP,
+            "guest": "internet-governance-caucus",
+            "basis": "issue",
+            "title": "Consultation on the draft report",
+            "purpose": "Hear the caucus before the report goes out.",
+            "format": "drafting",
+            "starts_at": soon,
+            "minutes": 120,
+            "seats_per_side": 3,
+        },
+    )
+    assert consultation.status_code == 201, consultation.text
     return World(
         chair=chair,
         member=member,
@@ -158,6 +195,7 @@ async def build_world(server: LiveServer) -> World:
         thread_id=int(thread["thread"]["id"]),
         post_id=post_id,
         closed_session_id=int(sitting["id"]),
+        meeting_id=int(briefing.json()["id"]),
     )
 
 

@@ -452,7 +452,7 @@ async def test_hands_the_queue_and_its_policies(world: World) -> None:
             "raised": 0,
             "point_of_order": False,
             "note": None,
-            "side": raised["queue"][0]["side"],
+            "region_side": raised["queue"][0]["region_side"],
             "out_of_time": False,
         }
     ]

@@ -148,6 +148,30 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
             "action_lines": ["C1"],
         },
         "ActionLineEditBody": {"title": "A title", "facilitators": ["ITU"]},
+        "BriefingBody": {
+            "title": "A briefing",
+            "starts_at": "2030-11-16T09:00:00+01:00",
+            "ends_at": "2030-11-16T10:00:00+01:00",
+            "invitees": [forum.chair.id],
+        },
+        "ConsultationBody": {
+            "host": GROUP,
+            "guest": "financing-caucus",
+            "basis": "issue",
+            "title": "A consultation",
+            "purpose": "A purpose",
+            "format": "statements",
+            "starts_at": "2030-11-16T09:00:00+01:00",
+            "minutes": 60,
+            "seats_per_side": 2,
+        },
+        "AnswerBody": {
+            "answer": "counter",
+            "starts_at": "2030-11-17T09:00:00+01:00",
+            "minutes": 60,
+        },
+        "DelegationBody": {"delegates": [forum.chair.id]},
+        "OutcomeBody": {"summary": "An outcome"},
     }
 
 

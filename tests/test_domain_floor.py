@@ -57,9 +57,9 @@ def test_a_family_out_of_time_is_passed_over_but_not_its_points_of_order() -> No
 
 def test_rotation_across_regions_weighs_north_and_south() -> None:
     queue = [
-        entry(1, GOV, 0, side="north"),
-        entry(2, CS, 1, side="north"),
-        entry(3, CS, 2, side="south"),
+        entry(1, GOV, 0, region_side="north"),
+        entry(2, CS, 1, region_side="north"),
+        entry(3, CS, 2, region_side="south"),
     ]
     # Families alone: government spoke once, civil society never: 2, then 1 and 3
     # even, in the order they raised a hand.

@@ -29,6 +29,8 @@ EXPECTED: dict[Action, tuple[bool, ...]] = {
     A.TAKE_SPEAKING_SEAT: (False, False, False, True, True, True, True, True),
     A.TAKE_OBSERVER_SEAT: (False, True, True, False, False, False, False, False),
     A.RUN_SESSION: (False, False, False, False, False, True, True, True),
+    A.CALL_BRIEFING: (False, False, False, False, False, False, True, True),
+    A.ARRANGE_CONSULTATION: (False, False, False, False, False, True, True, False),
 }
 ORDER = [
     S.ANONYMOUS,

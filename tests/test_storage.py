@@ -115,7 +115,7 @@ async def test_migration_0006_makes_the_rooms_groups_lack(database_url: str) -> 
             rooms = (await session.scalars(select(Room))).all()
     finally:
         await engine.dispose()
-    assert groups and sorted(r.group_id for r in rooms) == sorted(groups)
+    assert groups and sorted(r.group_id or 0 for r in rooms) == sorted(groups)
     room = rooms[0]
     assert (room.last_seq, room.queue_policy, room.observer_seats, room.queue) == (
         0,

@@ -409,8 +409,8 @@ async def test_rotation_weighs_north_and_south_as_well_as_families(server: LiveS
         for who in (p, b, r):
             assert (await who.call({"type": "raise_hand"}))["type"] == "ack"
         queued = await s.expect("queue", op="raise", user_id=recife.id)
-        # Shown in the order it would be called, each request with its side.
-        assert [(e["user_id"], e["side"]) for e in queued["queue"]] == [
+        # Shown in the order it would be called, each request with its north or south.
+        assert [(e["user_id"], e["region_side"]) for e in queued["queue"]] == [
             (paris.id, "north"),
             (recife.id, "south"),
             (berlin.id, "north"),

@@ -40,6 +40,7 @@ from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import floor as floor_rules
 from forum.domain import speaking as rules
 from forum.domain.sessions import SessionStatus
+from forum.domain.sides import turns_of, with_turn
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -71,6 +72,7 @@ def start_turn(room: Room, *, target_id: int | None, is_chair: bool, limit_s: in
             spoken,
             sides=sides_of(room),
             exhausted=exhausted,
+            side_turns=turns_of(room.side_turns or {}),
         )
     else:
         chosen = rules.find(queue, target_id)
@@ -106,7 +108,9 @@ def start_turn(room: Room, *, target_id: int | None, is_chair: bool, limit_s: in
     # A point of order is procedural: it does not count in the rotation.
     if not chosen.point_of_order:
         spoken[chosen.family] = spoken.get(chosen.family, 0) + 1
-        count_side(room, chosen.side)
+        count_side(room, chosen.region_side)
+        # A consultation's queue alternates between its two sides (forum/domain/sides.py).
+        room.side_turns = with_turn(room.side_turns or {}, chosen.side)
     room.spoken = {family.value: count for family, count in spoken.items()}
     set_queue(room, rules.lower_hand(queue, chosen.user_id), names)
     return Call(chosen=chosen, turn=turn, name=names[chosen.user_id], ended=ended)

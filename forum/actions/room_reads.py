@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions.room_state import session_wire, state_wire
 from forum.db.equity_queries import sides_of_users
 from forum.db.events import lock_group_room, lock_room
-from forum.db.models import Attendance, Group, Room, RoomEvent, RoomSession, User
+from forum.db.meeting_queries import meeting_in_room, meeting_title, person_in, stand_in_group
+from forum.db.models import Attendance, Group, Meeting, Room, RoomEvent, RoomSession, User
 from forum.db.queries import require_group, role_in
 from forum.domain.equity import equity
+from forum.domain.meetings import MeetingRole, address, meeting_id_in, room_role
 from forum.domain.sessions import SessionStatus, can_chair
 from forum.domain.vocabulary import Role
 from forum.domain.voice import speaking_counts
@@ -34,23 +36,54 @@ TRANSCRIPT_MAX_EVENTS = 20_000
 
 @dataclass(frozen=True)
 class Member:
-    """Someone in relation to a room: their role in its group and whether they chair."""
+    """Someone in relation to a room: their role in its group and whether they chair.
+
+    In a meeting's room (no group) the role comes from the meeting: its chairs chair,
+    the people named to it sit as members, and nobody else is admitted, the
+    secretariat included (`forum/domain/meetings.py`).
+    """
 
     user: User
     role: Role | None
+    admitted: bool = True
+    side: int | None = None
+    in_meeting: bool = False
 
     @property
     def is_chair(self) -> bool:
-        return can_chair(self.role, is_secretariat=self.user.is_secretariat)
+        stands_in = self.user.is_secretariat and not self.in_meeting
+        return can_chair(self.role, is_secretariat=stands_in)
 
 
 async def member_of(session: AsyncSession, room: Room, user: User) -> Member:
+    if room.group_id is None:
+        meeting = await meeting_in_room(session, room.id)
+        named = await person_in(session, meeting.id, user.id) if meeting else None
+        return Member(
+            user=user,
+            role=room_role(MeetingRole(named.role) if named else None),
+            admitted=named is not None,
+            side=named.side_group_id if named else None,
+            in_meeting=True,
+        )
     return Member(user=user, role=await role_in(session, room.group_id, user.id))
+
+
+async def _meeting_room(session: AsyncSession, meeting: Meeting | None) -> tuple[Group, Room]:
+    room = await session.get(Room, meeting.room_id) if meeting else None
+    if meeting is None or room is None:
+        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+    title = await meeting_title(session, meeting)
+    return stand_in_group(meeting, address=address(meeting.id), title=title), room
 
 
 async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     """The group and its room, made with the group (the seed; migration 0006 for groups
-    made before): reading a room writes nothing."""
+    made before): reading a room writes nothing. A meeting's room answers to its
+    address (`meeting:<id>`), with a stand-in for the group (`stand_in_group`)."""
+    meeting_id = meeting_id_in(slug)
+    if meeting_id is not None:
+        return await _meeting_room(session, await session.get(Meeting, meeting_id))
     group = await require_group(session, slug)
     room = await session.scalar(select(Room).where(Room.group_id == group.id))
     if room is None:
@@ -65,7 +98,7 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
         )
     ).first()
     if row is None:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+        return await _meeting_room(session, await meeting_in_room(session, room_id))
     group, room = row
     return group, room
 
@@ -115,7 +148,12 @@ async def get_transcript(session: AsyncSession, session_id: int) -> dict[str, An
     row = await session.get(RoomSession, session_id)
     if row is None or row.status != SessionStatus.CLOSED.value:
         raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
-    group, _room = await room_by_id(session, row.room_id)
+    group, room = await room_by_id(session, row.room_id)
+    if room.group_id is None:
+        meeting = await meeting_in_room(session, room.id)
+        if meeting is not None and meeting.transcript_closed:
+            # Its existence, date, participants and outcome are on the meeting's page.
+            raise ForumError(ErrorCode.NOT_FOUND, N_("This meeting's transcript is closed."))
     events = (
         await session.scalars(
             select(RoomEvent)

@@ -15,6 +15,7 @@ from forum.actions.floor_state import budgets_wire, exhausted_of, sides_of
 from forum.db.models import Group, Room, RoomSession, User
 from forum.domain.floor import call_order
 from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
+from forum.domain.sides import turns_of
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import ForumError
@@ -52,6 +53,7 @@ def queue_of(room: Room) -> list[QueueEntry]:
             raised=item["raised"],
             point_of_order=bool(item.get("point_of_order")),
             note=item.get("note"),
+            region_side=item.get("region_side"),
             side=item.get("side"),
         )
         for item in room.queue
@@ -110,6 +112,7 @@ def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) 
         spoken_of(room),
         sides=sides_of(room),
         exhausted=exhausted,
+        side_turns=turns_of(room.side_turns or {}),
     )
     room.queue = [
         {
@@ -120,8 +123,9 @@ def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) 
             "raised": entry.raised,
             "point_of_order": entry.point_of_order,
             "note": entry.note,
-            "side": entry.side,
+            "region_side": entry.region_side,
             "out_of_time": not entry.point_of_order and entry.family in exhausted,
+            **({"side": entry.side} if entry.side is not None else {}),
         }
         for entry in order
     ]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.floor_state import budgets_wire, open_tally, settle
+from forum.actions.meetings import check_open_meeting
 from forum.actions.outbox import committing
 from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import session_wire, turn_of
@@ -106,6 +107,7 @@ async def do_open_session(
         room = await locked(session, key)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
+        await check_open_meeting(session, room)
         check_open_session(
             is_chair=actor.is_chair,
             status=SessionStatus(row.status),
@@ -116,6 +118,7 @@ async def do_open_session(
         room.open_session_id = row.id
         room.queue, room.floor, room.spoken = [], None, {}
         room.floor_tally = open_tally(row.family_budgets or {})
+        room.side_turns = {}
         # Whoever is already in the room attends from the opening.
         present = await session.execute(
             select(Presence.user_id, Presence.seat, Presence.family)

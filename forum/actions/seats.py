@@ -27,6 +27,7 @@ from forum.db.engine import write_transaction
 from forum.db.events import append_event
 from forum.db.models import Attendance, Presence, Room, RoomEvent, User
 from forum.db.queries import rooms_seen_before
+from forum.domain.meetings import check_admitted
 from forum.domain.seats import check_set_observer_policy, check_take_seat, parse_observer_policy
 from forum.domain.vocabulary import Family, Seat
 
@@ -91,6 +92,7 @@ async def do_take_seat(
         }
         room = rooms[room_id]
         actor = await member_of(session, room, user)
+        check_admitted(admitted=actor.admitted)
         # Only an observer seat is counted; every statement here is a round trip made
         # while holding the write lock that every join and action waits for.
         observers: dict[int, Family] = {}

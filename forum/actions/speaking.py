@@ -93,7 +93,8 @@ async def do_raise_hand(
             raised=_next_raised(room),
             point_of_order=point_of_order,
             note=note.value if note else None,
-            side=side_of(user.country),
+            region_side=side_of(user.country),
+            side=actor.side,
         )
         set_queue(
             room, rules.raise_hand(queue, entry), {**queue_names(room), user.id: user.display_name}

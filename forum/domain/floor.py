@@ -46,6 +46,7 @@ def call_order(
     *,
     sides: Mapping[str, int] | None = None,
     exhausted: frozenset[Family] = frozenset(),
+    side_turns: Mapping[int, int] | None = None,
 ) -> list[QueueEntry]:
     """The queue in the order it would be called: points of order first, then the
     policy's order of everyone whose family has time left, then those passed over."""
@@ -56,7 +57,7 @@ def call_order(
     if policy is QueuePolicy.ROTATION_REGIONS:
         ordered = _weighted(able, spoken, sides or {})
     else:
-        ordered = projected_order(policy, able, spoken)
+        ordered = projected_order(policy, able, spoken, side_turns)
     return [*points, *ordered, *passed]
 
 
@@ -69,7 +70,7 @@ def _weighted(
     order: list[QueueEntry] = []
 
     def weight(entry: QueueEntry) -> tuple[int, int]:
-        side = by_side.get(entry.side, 0) if entry.side else 0
+        side = by_side.get(entry.region_side, 0) if entry.region_side else 0
         return families.get(entry.family, 0) + side, entry.raised
 
     while waiting:
@@ -77,8 +78,8 @@ def _weighted(
         order.append(entry)
         waiting.remove(entry)
         families[entry.family] = families.get(entry.family, 0) + 1
-        if entry.side:
-            by_side[entry.side] = by_side.get(entry.side, 0) + 1
+        if entry.region_side:
+            by_side[entry.region_side] = by_side.get(entry.region_side, 0) + 1
     return order
 
 
@@ -89,9 +90,13 @@ def next_in_line(
     *,
     sides: Mapping[str, int] | None = None,
     exhausted: frozenset[Family] = frozenset(),
+    side_turns: Mapping[int, int] | None = None,
 ) -> QueueEntry | None:
     """Whom the policy calls next: None when nobody waits who may be called."""
-    for entry in call_order(policy, queue, spoken, sides=sides, exhausted=exhausted):
+    order = call_order(
+        policy, queue, spoken, sides=sides, exhausted=exhausted, side_turns=side_turns
+    )
+    for entry in order:
         if entry.point_of_order or entry.family not in exhausted:
             return entry
     return None

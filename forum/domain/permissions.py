@@ -46,6 +46,9 @@ class Action(StrEnum):
     TAKE_SPEAKING_SEAT = "take_speaking_seat"
     TAKE_OBSERVER_SEAT = "take_observer_seat"
     RUN_SESSION = "run_session"
+    # meetings of their own (forum/domain/meetings.py, consultations.py)
+    CALL_BRIEFING = "call_briefing"
+    ARRANGE_CONSULTATION = "arrange_consultation"  # propose, answer, name a delegation
 
 
 S = Standing
@@ -70,6 +73,13 @@ PERMISSIONS: dict[Action, frozenset[Standing]] = {
     # Raising a hand and speaking follow from the seat taken: observers never speak.
     Action.TAKE_OBSERVER_SEAT: frozenset({S.REGISTERED, S.OBSERVER}),
     Action.RUN_SESSION: _LEADERS | {S.SECRETARIAT},
+    # A briefing gathers office-holders across groups: a chair or the secretariat
+    # calls one (a caucus coordinator leads one group's room, not the forum's offices).
+    Action.CALL_BRIEFING: frozenset({S.CHAIR, S.SECRETARIAT}),
+    # A consultation is between two sides, each speaking for itself through whoever
+    # leads it; the secretariat is no side and names no one ("it is up to civil
+    # society itself to determine who will participate": seed 002).
+    Action.ARRANGE_CONSULTATION: _LEADERS,
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from forum.domain import sides
 from forum.domain.sessions import SessionFormat
 from forum.domain.textcheck import clean_body
 from forum.domain.vocabulary import Family, Seat
@@ -37,6 +38,8 @@ class QueuePolicy(StrEnum):
     its members, whoever raised a hand first."""
     ROTATION_REGIONS = "rotation_regions"
     """Rotation that weighs north and south as well as families (forum/domain/floor.py)."""
+    ALTERNATING = "alternating"
+    """Between the two sides of a consultation (forum/domain/sides.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,10 @@ class QueueEntry:
     point_of_order: bool = False
     note: str | None = None
     """pro, contra or question (forum/domain/floor.py)."""
-    side: str | None = None
+    region_side: str | None = None
     """north or south, from the speaker's country (forum/domain/regions.py)."""
+    side: int | None = None
+    """The consultation side (its group's id) the speaker sits on; None elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,18 +107,26 @@ def _by_arrival(queue: Iterable[QueueEntry]) -> list[QueueEntry]:
 
 
 def next_speaker(
-    policy: QueuePolicy, queue: Sequence[QueueEntry], spoken: Mapping[Family, int]
+    policy: QueuePolicy,
+    queue: Sequence[QueueEntry],
+    spoken: Mapping[Family, int],
+    side_turns: Mapping[int, int] | None = None,
 ) -> QueueEntry | None:
     """Who the policy calls next, or None when nobody waits."""
     if not queue:
         return None
+    if policy is QueuePolicy.ALTERNATING:
+        return sides.next_by_side(queue, side_turns or {})
     if policy is QueuePolicy.FIFO:
         return min(queue, key=lambda entry: entry.raised)
     return min(queue, key=lambda entry: (spoken.get(entry.family, 0), entry.raised))
 
 
 def projected_order(
-    policy: QueuePolicy, queue: Sequence[QueueEntry], spoken: Mapping[Family, int]
+    policy: QueuePolicy,
+    queue: Sequence[QueueEntry],
+    spoken: Mapping[Family, int],
+    side_turns: Mapping[int, int] | None = None,
 ) -> list[QueueEntry]:
     """The order in which the queue would be called if nobody else raised a hand.
 
@@ -122,6 +135,8 @@ def projected_order(
     """
     if policy is QueuePolicy.FIFO:
         return _by_arrival(queue)
+    if policy is QueuePolicy.ALTERNATING:
+        return sides.order_by_side(queue, side_turns or {})
     counts = dict(spoken)
     waiting = list(queue)
     order: list[QueueEntry] = []

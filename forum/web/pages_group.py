@@ -21,6 +21,7 @@ from forum.actions.groups import facts
 from forum.auth import Principal
 from forum.db.activity_queries import list_latest_positions
 from forum.db.base import utcnow
+from forum.db.meeting_queries import list_meetings
 from forum.db.member_queries import ROLE_ORDER, MemberItem, list_members_by_role
 from forum.db.models import Group
 from forum.db.queries import get_membership, group_action_line_codes, require_group
@@ -32,6 +33,7 @@ from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import db, principal
 from forum.web.locale import reader
 from forum.web.pages import page_context
+from forum.web.pages_meetings import STATUS_NAMES
 from forum.web.templates import render
 
 # Headings of the lists of members: each a word of its own in the catalogs.
@@ -98,6 +100,7 @@ async def render_group(
         members = await list_members_by_role(session, group.id)
         positions = await list_latest_positions(session, group_id=group.id)
         sessions = await list_group_sessions(session, group.id, now)
+        consultations = await list_meetings(session, group_id=group.id)
         mine = await get_membership(session, group.id, caller.user.id) if caller else None
     role = mine.role if mine else None
     roles = assignable_roles(caller, role)
@@ -114,6 +117,8 @@ async def render_group(
             countries=shown_to.locale.territories,
             positions=positions,
             sessions=sessions,
+            consultations=consultations,
+            meeting_status=STATUS_NAMES,
             now=now,
             offer=_offer(group, caller, role),
             roles=roles,

@@ -18,6 +18,7 @@ from forum.actions.equity_reads import get_live_equity
 from forum.actions.room_reads import room_for
 from forum.actions.room_view import RoomView, get_room_view
 from forum.db.base import utcnow
+from forum.domain.meetings import address
 from forum.domain.regions import COUNTRIES
 from forum.domain.speaking import INTERVENTION_MAX_CHARS, SHORT_INTERVENTION_MAX_CHARS
 from forum.domain.vocabulary import Family, Seat
@@ -44,6 +45,7 @@ POLICY_NAMES = {
     "fifo": N_("first come, first served"),
     "rotation": N_("rotation across stakeholder families"),
     "rotation_regions": N_("rotation across families and north and south"),
+    "alternating": N_("alternating between the two sides"),
 }
 
 
@@ -76,11 +78,26 @@ def _by_family(users: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
     return groups
 
 
+def _links(slug: str, meeting_id: int | None) -> dict[str, str]:
+    """Where the room page links: its group's pages, or its meeting's page."""
+    if meeting_id is not None:
+        home = f"/meetings/{meeting_id}"
+        return {"home": home, "archive": home, "chair": home}
+    return {
+        "home": f"/groups/{slug}",
+        "archive": f"/rooms/{slug}/archive",
+        "chair": f"/groups/{slug}/room/sessions",
+    }
+
+
 async def room_page(request: Request) -> Response:
     caller = await principal(request)
     user = caller.user if caller else None
     async with db(request) as session:
-        group, room = await room_for(session, request.path_params["slug"])
+        # A meeting's room (/meetings/{id}/room) has no group: a stand-in names it.
+        meeting_id = request.path_params.get("meeting_id")
+        slug = address(meeting_id) if meeting_id else request.path_params["slug"]
+        group, room = await room_for(session, slug)
         view = await get_room_view(session, room.id, user=user)
         # The chair follows the equity live; the page starts with the figures so far.
         live_equity = (
@@ -118,12 +135,19 @@ async def room_page(request: Request) -> Response:
             seat_names=translated(SEAT_NAMES, await reader(request)),
             families_by_value=translated(FAMILY_NAMES, await reader(request)),
             format_names=translated(FORMAT_NAMES, await reader(request)),
-            policy_names=translated(POLICY_NAMES, await reader(request)),
+            policy_names=translated(
+                {k: v for k, v in POLICY_NAMES.items() if meeting_id or k != "alternating"},
+                await reader(request),
+            ),
             script_data=script_data,
+            links=_links(group.slug, meeting_id),
             limits=script_data["limits"],
             live_equity=live_equity,
         ),
     )
 
 
-routes = [Route("/groups/{slug}/room", room_page, methods=["GET"])]
+routes = [
+    Route("/groups/{slug}/room", room_page, methods=["GET"]),
+    Route("/meetings/{meeting_id:id}/room", room_page, methods=["GET"]),
+]

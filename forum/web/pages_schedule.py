@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum.db.base import utcnow
+from forum.db.meeting_queries import list_meetings
 from forum.db.models import ActionLine, Group
 from forum.db.queries import list_action_lines, list_groups
 from forum.db.schedule_queries import (
@@ -31,6 +32,7 @@ from forum.web.http import db
 from forum.web.labels import FAMILY_NAMES, translated
 from forum.web.locale import reader
 from forum.web.pages import page_context
+from forum.web.pages_meetings import STATUS_NAMES
 from forum.web.templates import render
 
 FILTERS = ("group", "action_line", "family")
@@ -75,6 +77,7 @@ async def schedule_page(request: Request) -> Response:
     async with db(request) as session:
         groups = await list_groups(session)
         lines = await list_action_lines(session)
+        meetings = await list_meetings(session, after=now)
         try:
             chosen = _choose(values, groups, lines)
             live = await list_live(session, chosen)
@@ -103,6 +106,8 @@ async def schedule_page(request: Request) -> Response:
             now=now,
             more_upcoming=_query(values, upcoming=upcoming.next_cursor or ""),
             more_past=_query(values, past=past.next_cursor or ""),
+            meetings=meetings,
+            meeting_status=STATUS_NAMES,
         ),
         status=error.status if error else 200,
     )

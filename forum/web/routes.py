@@ -10,6 +10,7 @@ from forum.web import (
     api_accounts,
     api_discussions,
     api_floor,
+    api_meetings,
     api_posts,
     api_profile,
     api_rooms,
@@ -23,6 +24,7 @@ from forum.web import (
     pages_group,
     pages_group_forms,
     pages_home,
+    pages_meetings,
     pages_posts,
     pages_profile,
     pages_room,
@@ -45,6 +47,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_secretariat.router,
     api_rooms.router,
     api_floor.router,
+    api_meetings.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
@@ -69,6 +72,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_floor.routes)
+    routes.extend(pages_meetings.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from forum.actions.meetings import check_watch_meeting
 from forum.actions.room_reads import get_room_state, room_for
 from forum.actions.seats import do_take_seat, get_presence
 from forum.actions.spectators import do_watch_room
@@ -36,6 +37,8 @@ async def join_room(
     broker = state["broker"]
     async with sessionmaker() as session:
         _group, room = await room_for(session, frame.room)
+        if seat is None:
+            await check_watch_meeting(session, room)
     if seat is None:
         # Nothing refuses a spectator from here on, so the old room may go first.
         if connection.room_id is not None:

@@ -3,6 +3,7 @@
 from forum.db.base import Base
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
+from forum.db.models.meetings import Consultation, Meeting, MeetingPerson
 from forum.db.models.rooms import (
     Attendance,
     Presence,
@@ -19,10 +20,13 @@ __all__ = [
     "AuthSession",
     "Base",
     "Board",
+    "Consultation",
     "Cosignature",
     "FamilyRequest",
     "Group",
     "GroupActionLine",
+    "Meeting",
+    "MeetingPerson",
     "Membership",
     "Post",
     "PostRevision",

@@ -1,4 +1,5 @@
-"""Live rooms: one per group, its sessions, its numbered events, and who is in it.
+"""Live rooms: one per group or per meeting (forum/db/models/meetings.py), its sessions,
+its numbered events, and who is in it.
 
 The room row holds the live state (speaker queue, floor, counts of who has spoken) so
 that an action reads and writes it in one statement each, under the lock that also
@@ -22,7 +23,10 @@ class Room(Base):
     __tablename__ = "rooms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), unique=True)
+    # None for the room of a meeting (briefing, consultation), which no group owns.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), unique=True, default=None
+    )
     last_seq: Mapped[int] = mapped_column(default=0)
     # Bumped on every presence change; clients use it to order presence updates.
     presence_ver: Mapped[int] = mapped_column(default=0)
@@ -37,6 +41,8 @@ class Room(Base):
     # The open session's budgets, the seconds each family has used, and turns by north
     # and south (forum/actions/floor_state.py); emptied when a session opens or closes.
     floor_tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Turns given to each side of a consultation this session, by side group id.
+    side_turns: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
