@@ -50,6 +50,10 @@ class ErrorCode(StrEnum):
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
+    WINDOW_CLOSED = "access_window_closed"
+    WINDOW_PAST_SESSION = "window_past_session"
+    NO_OBSERVER_SEATS = "no_observer_seats"
+    OBSERVER_REQUEST_PENDING = "observer_request_pending"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -81,6 +85,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.SERVER_ERROR: 500,
+    ErrorCode.WINDOW_CLOSED: 403,
+    ErrorCode.WINDOW_PAST_SESSION: 422,
+    ErrorCode.NO_OBSERVER_SEATS: 409,
+    ErrorCode.OBSERVER_REQUEST_PENDING: 409,
 }
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import committing
+from forum.actions.admission import check_held
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import (
     floor_wire,
@@ -25,7 +26,6 @@ from forum.db.base import utcnow
 from forum.db.events import append_event
 from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import speaking as rules
-from forum.domain.seats import check_seat_held
 from forum.domain.sessions import SessionFormat
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
@@ -62,7 +62,7 @@ async def do_raise_hand(
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
+        await check_held(session, room, actor, seat)
         queue = queue_of(room)
         turn = turn_of(room)
         rules.check_raise_hand(
@@ -314,7 +314,7 @@ async def do_intervene(
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
+        await check_held(session, room, actor, seat)
         open_session = (
             await session.get(RoomSession, room.open_session_id)
             if room.open_session_id is not None

@@ -1,6 +1,7 @@
 """Every table of the forum. Import models from here so that all are registered."""
 
 from forum.db.base import Base
+from forum.db.models.access import AccessWindow, ObserverRequest
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.rooms import (
@@ -14,6 +15,7 @@ from forum.db.models.rooms import (
 from forum.db.models.structure import ActionLine, Group, GroupActionLine, Membership
 
 __all__ = [
+    "AccessWindow",
     "ActionLine",
     "Attendance",
     "AuthSession",
@@ -24,6 +26,7 @@ __all__ = [
     "Group",
     "GroupActionLine",
     "Membership",
+    "ObserverRequest",
     "Post",
     "PostRevision",
     "Presence",
