@@ -13,6 +13,7 @@ user channel, as after a change of standing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,6 +27,7 @@ from forum.actions.standing import Reseated, add_reseated, withdraw_speaker
 from forum.broker import Broker
 from forum.db.engine import end_read
 from forum.db.events import append_event
+from forum.db.queries import require_group
 from forum.db.models import AccessWindow, Attendance, Presence, Room, RoomEvent, RoomSession, User
 from forum.domain.access_windows import WindowSpec, check_set_window, seat_at_end, window_seats
 from forum.domain.seats import seats_for
@@ -60,9 +62,13 @@ async def do_set_window(
     user: User,
     session_id: int,
     spec: WindowSpec,
+    group_slugs: Sequence[str] = (),
 ) -> AccessWindow:
-    """Open part of a session to others; the room hears `window`/`set`."""
+    """Open part of a session to others (the families of `spec`, and the groups named
+    by `group_slugs`); the room hears `window`/`set`."""
     async with committing(session, broker) as outbox:
+        groups = [await require_group(session, slug, field="groups") for slug in group_slugs]
+        spec = replace(spec, group_ids=spec.group_ids | {group.id for group in groups})
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)

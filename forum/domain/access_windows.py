@@ -11,7 +11,7 @@ end is refused. While it is open, the people it admits may take its seat (a
 participant window gives the choice of in the room or remote, as members have). Before
 it, they are refused with `access_window_closed`, the window's times in the message.
 After a window that moves people to observer, they may still sit as observers until
-the session ends, so a reconnect finds them where the end of the window put them.
+the session closes, so a reconnect finds them where the end of the window put them.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def window_seats(
     windows: Sequence[Window], *, family: Family, group_ids: Iterable[int], now: datetime
 ) -> frozenset[Seat]:
     """The seats the windows give this person now: those of every open window that
-    admits them, and an observer seat after a window that moved them there, until the
-    session ends."""
+    admits them, and an observer seat after a window that moved them there (the
+    windows read are those of the open session, so until it closes)."""
     groups = frozenset(group_ids)
     seats: set[Seat] = set()
     for window in windows:
@@ -159,7 +159,7 @@ def window_seats(
             continue
         if window.is_open(now):
             seats |= window.seats()
-        elif window.after is AfterWindow.OBSERVER and window.ends_at <= now < window.session_ends_at:
+        elif window.after is AfterWindow.OBSERVER and window.ends_at <= now:
             seats.add(Seat.OBSERVER)
     return frozenset(seats)
 

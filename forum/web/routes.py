@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from forum.web import (
+    api_access,
     api_accounts,
     api_discussions,
     api_posts,
@@ -42,6 +43,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_structure.router,
     api_secretariat.router,
     api_rooms.router,
+    api_access.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
