@@ -39,7 +39,9 @@ async def count(server: LiveServer, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def plenary_session(chair: Person, window_clock: Clock, *, open_it: bool = True) -> dict[str, Any]:
+async def plenary_session(
+    chair: Person, window_clock: Clock, *, open_it: bool = True
+) -> dict[str, Any]:
     """A sitting of the civil society plenary, from an hour ago to an hour from now."""
     response = await api(
         chair,
@@ -118,9 +120,7 @@ async def test_a_briefing_window_seats_a_government_delegate_then_moves_them_to_
         seat = await d.expect("seat", reason="window")
         assert seat["seat"] == "observer"
         presence = await c.expect("presence")
-        assert [(u["user_id"], u["seat"]) for u in presence["users"]] == [
-            (delegate.id, "observer")
-        ]
+        assert [(u["user_id"], u["seat"]) for u in presence["users"]] == [(delegate.id, "observer")]
         # An observer now: no hand, no word.
         assert (await d.call({"type": "raise_hand"}))["code"] == "observer_cannot_speak"
 
@@ -188,7 +188,10 @@ async def test_an_approved_observer_request_holds_its_seat(
     )
     assert by_observer.status_code == 403
     approved = await api(
-        chair, "POST", f"/api/groups/wgig/observer-requests/{request_id}/decision", {"approve": True}
+        chair,
+        "POST",
+        f"/api/groups/wgig/observer-requests/{request_id}/decision",
+        {"approve": True},
     )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     listed = await api(walk_in, "GET", "/api/groups/wgig/observer-requests")

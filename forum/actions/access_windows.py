@@ -27,8 +27,8 @@ from forum.actions.standing import Reseated, add_reseated, withdraw_speaker
 from forum.broker import Broker
 from forum.db.engine import end_read
 from forum.db.events import append_event
-from forum.db.queries import require_group
 from forum.db.models import AccessWindow, Attendance, Presence, Room, RoomEvent, RoomSession, User
+from forum.db.queries import require_group
 from forum.domain.access_windows import WindowSpec, check_set_window, seat_at_end, window_seats
 from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionStatus

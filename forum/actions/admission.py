@@ -98,7 +98,9 @@ async def check_admission(
     Refuses (`access_window_closed`) someone a window admits at another time.
     """
     user = actor.user
-    if seat is not Seat.OBSERVER and seat in seats_for(actor.role, is_secretariat=user.is_secretariat):
+    if seat is not Seat.OBSERVER and seat in seats_for(
+        actor.role, is_secretariat=user.is_secretariat
+    ):
         return False, dict(observers)
     group_ids = await group_ids_of(session, user.id)
     if room.open_session_id is not None:

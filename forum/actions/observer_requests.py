@@ -38,7 +38,9 @@ async def _room_of(session: AsyncSession, group: Group) -> Room:
     return await locked(session, room_id)
 
 
-async def _exists(session: AsyncSession, group_id: int, status: RequestStatus, **pair: object) -> bool:
+async def _exists(
+    session: AsyncSession, group_id: int, status: RequestStatus, **pair: object
+) -> bool:
     query = select(ObserverRequest.id).where(
         ObserverRequest.group_id == group_id, ObserverRequest.status == status.value
     )

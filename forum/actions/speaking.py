@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions.outbox import committing
 from forum.actions.admission import check_held
+from forum.actions.outbox import committing
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import (
     floor_wire,

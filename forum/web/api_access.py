@@ -197,7 +197,7 @@ async def observer_requests(request: Request) -> Response:
     async with db(request) as session:
         group, room = await room_for(session, request.path_params["slug"])
         chair = caller is not None and (await member_of(session, room, caller.user)).is_chair
-        statuses = (RequestStatus.APPROVED.value,)
+        statuses: tuple[str, ...] = (RequestStatus.APPROVED.value,)
         if chair:
             statuses = (RequestStatus.PENDING.value, *statuses, RequestStatus.REFUSED.value)
         found = await list_observer_requests(session, group.id, statuses=statuses)

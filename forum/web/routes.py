@@ -17,6 +17,7 @@ from forum.web import (
     api_structure,
     locale,
     pages,
+    pages_access,
     pages_delete,
     pages_discussions,
     pages_group,
@@ -67,6 +68,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_rooms.routes)
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
+    routes.extend(pages_access.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)

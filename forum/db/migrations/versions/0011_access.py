@@ -34,23 +34,27 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
         sa.ForeignKeyConstraint(
-            ["room_id"], ["rooms.id"], name=op.f("fk_access_windows_room_id_rooms"),
+            ["room_id"],
+            ["rooms.id"],
+            name=op.f("fk_access_windows_room_id_rooms"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"], ["room_sessions.id"],
-            name=op.f("fk_access_windows_session_id_room_sessions"), ondelete="CASCADE",
+            ["session_id"],
+            ["room_sessions.id"],
+            name=op.f("fk_access_windows_session_id_room_sessions"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_access_windows_created_by_users"),
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_access_windows_created_by_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_windows")),
     )
     op.create_index("ix_access_windows_session_id", "access_windows", ["session_id"])
-    op.create_index(
-        "ix_access_windows_ended_at_ends_at", "access_windows", ["ended_at", "ends_at"]
-    )
+    op.create_index("ix_access_windows_ended_at_ends_at", "access_windows", ["ended_at", "ends_at"])
     op.create_table(
         "observer_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,19 +68,27 @@ def upgrade() -> None:
         sa.Column("decided_at", _WHEN, nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_observer_requests_group_id_groups"),
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_observer_requests_group_id_groups"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_observer_requests_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_observer_requests_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["caucus_id"], ["groups.id"], name=op.f("fk_observer_requests_caucus_id_groups"),
+            ["caucus_id"],
+            ["groups.id"],
+            name=op.f("fk_observer_requests_caucus_id_groups"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["decided_by"], ["users.id"], name=op.f("fk_observer_requests_decided_by_users"),
+            ["decided_by"],
+            ["users.id"],
+            name=op.f("fk_observer_requests_decided_by_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_observer_requests")),
