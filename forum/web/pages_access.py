@@ -207,9 +207,9 @@ async def _observers_page(
         actor = await member_of(session, room, caller.user) if caller else None
         chair = actor is not None and actor.is_chair
         statuses: tuple[str, ...] = (RequestStatus.APPROVED.value,)
-        if chair:
-            statuses = (*statuses, RequestStatus.PENDING.value)
-        found = await list_observer_requests(session, group.id, statuses=statuses)
+        found = await list_observer_requests(
+            session, group.id, statuses=(*statuses, RequestStatus.PENDING.value)
+        )
         caucuses: list[Any] = []
         if caller is not None:
             caucuses = [
@@ -235,7 +235,14 @@ async def _observers_page(
             chair=chair,
             member=actor is not None and actor.role is not None,
             approved=[r for r in found if r.status == RequestStatus.APPROVED.value],
-            pending=[r for r in found if r.status == RequestStatus.PENDING.value],
+            pending=[r for r in found if r.status == RequestStatus.PENDING.value] if chair else [],
+            waiting=[
+                r
+                for r in found
+                if r.status == RequestStatus.PENDING.value
+                and caller is not None
+                and r.user_id == caller.user.id
+            ],
             caucuses=caucuses,
             error=error,
             error_at=error_at,
