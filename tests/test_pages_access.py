@@ -150,9 +150,11 @@ async def test_an_approved_observer_request(
         # Refusing needs a reason: refused beside it, and the request still waits.
         await request.get_by_role("button", name="Refuse").click()
         assert "must not be empty" in await c.locator("div.request .field-error").inner_text()
-        await c.locator("div.request", has_text="Observer Rosa").get_by_role(
-            "button", name="Approve"
-        ).click()
+        await (
+            c.locator("div.request", has_text="Observer Rosa")
+            .get_by_role("button", name="Approve")
+            .click()
+        )
         approved = c.locator("ul.observers li", has_text="Observer Rosa")
         await approved.wait_for()
         assert "Civil society" in await approved.inner_text()

@@ -39,14 +39,14 @@ async def count(server: LiveServer, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def plenary_session(
-    chair: Person, window_clock: Clock, *, open_it: bool = True
+async def plenary_session_of(
+    chair: Person, window_clock: Clock, group: str, *, open_it: bool = True
 ) -> dict[str, Any]:
-    """A sitting of the civil society plenary, from an hour ago to an hour from now."""
+    """A sitting of `group`'s room, from an hour ago to an hour from now."""
     response = await api(
         chair,
         "POST",
-        f"/api/rooms/{PLENARY}/sessions",
+        f"/api/rooms/{group}/sessions",
         {
             "title": "Daily plenary",
             "format": "open_debate",
@@ -57,9 +57,13 @@ async def plenary_session(
     assert response.status_code == 201, response.text
     session: dict[str, Any] = response.json()
     if open_it:
-        opened = await api(chair, "POST", f"/api/rooms/{PLENARY}/sessions/{session['id']}/open")
+        opened = await api(chair, "POST", f"/api/rooms/{group}/sessions/{session['id']}/open")
         assert opened.status_code == 200, opened.text
     return session
+
+
+async def plenary_session(chair: Person, window_clock: Clock) -> dict[str, Any]:
+    return await plenary_session_of(chair, window_clock, PLENARY)
 
 
 async def last_15_minutes(chair: Person, session_id: int, **changes: Any) -> Any:
@@ -214,3 +218,47 @@ async def test_an_observer_request_to_a_room_that_allows_none_is_refused(
     assert asked.status_code == 409
     assert asked.json()["error"]["code"] == "no_observer_seats"
     assert await count(server, ObserverRequest) == 0
+
+
+async def test_a_window_for_a_group_ends_with_its_guests_out_of_the_room(
+    server: LiveServer, window_clock: Clock
+) -> None:
+    chair = await person(server, role="chair", name="WGIG chair")
+    guest = await person(
+        server, family="private_sector", role="member", group="africa-caucus", name="Guest Kofi"
+    )
+    outsider = await person(server, family="private_sector", name="Not invited")
+    session = await plenary_session_of(chair, window_clock, "wgig")
+    ends_at = datetime.fromisoformat(session["ends_at"])
+    made = await api(
+        chair,
+        "POST",
+        f"/api/rooms/wgig/sessions/{session['id']}/windows",
+        {
+            "starts_at": (ends_at - timedelta(minutes=30)).isoformat(),
+            "length_minutes": 10,
+            "groups": ["africa-caucus"],
+            "seat": "remote",
+            "after": "out",
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["groups"] != [] and made.json()["families"] == []
+    window_clock.now = ends_at - timedelta(minutes=25)
+    async with peer(server, chair) as c, peer(server, guest) as g, peer(server, outsider) as o:
+        await c.join("participant", room="wgig")
+        assert (await g.join("remote", room="wgig"))["seat"] == "remote"
+        # The window admits the caucus, not the family.
+        assert (await o.join("remote", room="wgig"))["code"] == "forbidden"
+        spoke = await g.call({"type": "speak", "body": "Africa's view, briefly."})
+        assert spoke["type"] == "ack", spoke
+
+        window_clock.now = ends_at - timedelta(minutes=20)
+        ended = await c.expect("window", op="end", wait=5)
+        assert ended["moved"] == [{"user_id": guest.id, "name": "Guest Kofi", "seat": None}]
+        assert (await g.expect("left", reason="window"))["room"] == ended["room"]
+        presence = await c.expect("presence")
+        assert [gone["user_id"] for gone in presence["left"]] == [guest.id]
+        # Out: no seat, and the window does not let them back in.
+        assert (await g.call({"type": "speak", "body": "One more"}))["type"] == "error"
+        assert (await g.join("remote", room="wgig"))["code"] == "forbidden"
