@@ -18,7 +18,6 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from forum.actions import admission
-from tests.browser import open_page
 from tests.conftest import make_settings
 from tests.rooms_support import person
 from tests.support import live_server

@@ -262,3 +262,54 @@ async def test_a_window_for_a_group_ends_with_its_guests_out_of_the_room(
         # Out: no seat, and the window does not let them back in.
         assert (await g.call({"type": "speak", "body": "One more"}))["type"] == "error"
         assert (await g.join("remote", room="wgig"))["code"] == "forbidden"
+
+
+async def test_a_window_is_removed_until_it_opens(server: LiveServer, window_clock: Clock) -> None:
+    chair = await person(server, family="civil_society", role="chair", group=PLENARY)
+    session = await plenary_session(chair, window_clock)
+    first = (await last_15_minutes(chair, session["id"])).json()
+    second = (await last_15_minutes(chair, session["id"], minutes_before_end=50)).json()
+    window_clock.now = datetime.fromisoformat(second["starts_at"]) + timedelta(minutes=1)
+    async with peer(server, chair) as c:
+        await c.join("participant", room=PLENARY)
+        opened = await api(chair, "DELETE", f"/api/rooms/{PLENARY}/windows/{second['id']}")
+        assert opened.status_code == 409
+        removed = await api(chair, "DELETE", f"/api/rooms/{PLENARY}/windows/{first['id']}")
+        assert removed.status_code == 200 and removed.json() == {"removed": first["id"]}
+        event = await c.expect("window", op="remove")
+        assert event["window"] == first["id"]
+    listed = await api(chair, "GET", f"/api/rooms/{PLENARY}/sessions/{session['id']}/windows")
+    assert [w["id"] for w in listed.json()["windows"]] == [second["id"]]
+
+
+async def test_a_caucus_asks_and_one_member_at_a_time_holds_its_seat(
+    server: LiveServer, window_clock: Clock
+) -> None:
+    chair = await person(server, role="chair")
+    coordinator = await person(
+        server, family="civil_society", role="coordinator", group="africa-caucus"
+    )
+    members = [
+        await person(server, family="civil_society", role="member", group="africa-caucus")
+        for _ in range(2)
+    ]
+    # A member of the caucus does not ask on its behalf.
+    not_lead = await api(
+        members[0], "POST", "/api/groups/wgig/observer-requests", {"caucus": "africa-caucus"}
+    )
+    assert not_lead.status_code == 403
+    asked = await api(
+        coordinator, "POST", "/api/groups/wgig/observer-requests", {"caucus": "africa-caucus"}
+    )
+    assert asked.status_code == 201, asked.text
+    decision = f"/api/groups/wgig/observer-requests/{asked.json()['id']}/decision"
+    refused = await api(chair, "POST", decision, {"approve": False})
+    assert refused.json()["error"]["field"] == "reason"
+    assert (await api(chair, "POST", decision, {"approve": True})).status_code == 200
+    assert (await api(chair, "POST", decision, {"approve": True})).status_code == 409
+    listed = await api(chair, "GET", "/api/groups/wgig/observer-requests")
+    assert [r["caucus"]["slug"] for r in listed.json()["requests"]] == ["africa-caucus"]
+    async with peer(server, members[0]) as first, peer(server, members[1]) as second:
+        assert (await first.join("observer"))["seat"] == "observer"
+        # The caucus's seat is taken, and it was the room's only civil society seat.
+        assert (await second.join("observer"))["code"] == "no_seat_available"
