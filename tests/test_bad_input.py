@@ -147,6 +147,13 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
             "action_lines": ["C1"],
         },
         "ActionLineEditBody": {"title": "A title", "facilitators": ["ITU"]},
+        "AccessWindowBody": {
+            "minutes_before_end": 15,
+            "length_minutes": 15,
+            "families": ["government"],
+        },
+        "ObserverRequestBody": {"caucus": "africa-caucus"},
+        "ObserverDecisionBody": {"approve": False, "reason": "No room"},
     }
 
 

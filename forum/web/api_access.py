@@ -30,7 +30,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class WindowBody(_Strict):
+class AccessWindowBody(_Strict):
     minutes_before_end: int | None = Field(
         default=None,
         ge=1,
@@ -52,7 +52,7 @@ class WindowBody(_Strict):
     )
 
 
-class WindowOut(BaseModel):
+class AccessWindowOut(BaseModel):
     id: int
     session: int
     starts_at: datetime
@@ -65,15 +65,15 @@ class WindowOut(BaseModel):
     ended: bool
 
 
-class WindowList(BaseModel):
-    windows: list[WindowOut]
+class AccessWindowList(BaseModel):
+    windows: list[AccessWindowOut]
 
 
-class RemovedOut(BaseModel):
+class WindowRemovedOut(BaseModel):
     removed: int
 
 
-class RequestBody(_Strict):
+class ObserverRequestBody(_Strict):
     caucus: str | None = Field(
         default=None,
         max_length=80,
@@ -81,36 +81,36 @@ class RequestBody(_Strict):
     )
 
 
-class DecisionBody(_Strict):
+class ObserverDecisionBody(_Strict):
     approve: bool
     reason: str = Field(default="", max_length=2000, description="Required to refuse")
 
 
-class Requester(BaseModel):
+class ObserverRequester(BaseModel):
     id: int
     name: str
 
 
-class CaucusRef(BaseModel):
+class ObserverCaucus(BaseModel):
     slug: str
     name: str
 
 
-class RequestOut(BaseModel):
+class ObserverRequestOut(BaseModel):
     id: int
     status: RequestStatus
     family: Family
     reason: str
-    requested_by: Requester
-    caucus: CaucusRef | None
+    requested_by: ObserverRequester
+    caucus: ObserverCaucus | None
     created_at: datetime
 
 
-class RequestList(BaseModel):
-    requests: list[RequestOut]
+class ObserverRequestList(BaseModel):
+    requests: list[ObserverRequestOut]
 
 
-def spec_of(body: WindowBody) -> WindowSpec:
+def spec_of(body: AccessWindowBody) -> WindowSpec:
     return WindowSpec(
         length=timedelta(minutes=body.length_minutes),
         seat=body.seat,
@@ -127,7 +127,7 @@ def spec_of(body: WindowBody) -> WindowSpec:
     "GET",
     "/rooms/{slug}/sessions/{session_id:id}/windows",
     summary="A session's access windows",
-    response=WindowList,
+    response=AccessWindowList,
     errors=(404,),
 )
 async def windows(request: Request) -> Response:
@@ -141,15 +141,15 @@ async def windows(request: Request) -> Response:
     "POST",
     "/rooms/{slug}/sessions/{session_id:id}/windows",
     summary="Open part of a session to people outside the group (chair)",
-    body=WindowBody,
-    response=WindowOut,
+    body=AccessWindowBody,
+    response=AccessWindowOut,
     status=201,
     auth="required",
     errors=(401, 403, 404, 409, 422),
 )
 async def set_window(request: Request) -> Response:
     caller = await require_principal(request)
-    body = await read_json(request, WindowBody)
+    body = await read_json(request, AccessWindowBody)
     async with db(request) as session:
         _group, room = await room_for(session, request.path_params["slug"])
         await end_read(session)
@@ -169,7 +169,7 @@ async def set_window(request: Request) -> Response:
     "DELETE",
     "/rooms/{slug}/windows/{window_id:id}",
     summary="Remove an access window that has not opened (chair)",
-    response=RemovedOut,
+    response=WindowRemovedOut,
     auth="required",
     errors=(401, 403, 404, 409),
 )
@@ -189,7 +189,7 @@ async def remove_window(request: Request) -> Response:
     "GET",
     "/groups/{slug}/observer-requests",
     summary="A group's approved observers; its chair also sees the requests waiting",
-    response=RequestList,
+    response=ObserverRequestList,
     errors=(404,),
 )
 async def observer_requests(request: Request) -> Response:
@@ -208,7 +208,7 @@ def _wire(row: ObserverRequest) -> dict[str, object]:
     return {"id": row.id, "status": row.status, "family": row.family, "reason": row.reason}
 
 
-class DecidedOut(BaseModel):
+class ObserverRequestDecided(BaseModel):
     id: int
     status: RequestStatus
     family: Family
@@ -219,15 +219,15 @@ class DecidedOut(BaseModel):
     "POST",
     "/groups/{slug}/observer-requests",
     summary="Ask for an observer seat in a group's sessions, for yourself or a caucus",
-    body=RequestBody,
-    response=DecidedOut,
+    body=ObserverRequestBody,
+    response=ObserverRequestDecided,
     status=201,
     auth="required",
     errors=(401, 403, 404, 409, 422),
 )
 async def request_observer(request: Request) -> Response:
     caller = await require_principal(request)
-    body = await read_json(request, RequestBody)
+    body = await read_json(request, ObserverRequestBody)
     async with db(request) as session:
         row = await do_request_observer(
             session,
@@ -243,14 +243,14 @@ async def request_observer(request: Request) -> Response:
     "POST",
     "/groups/{slug}/observer-requests/{request_id:id}/decision",
     summary="Approve an observer request, or refuse it with a reason (chair)",
-    body=DecisionBody,
-    response=DecidedOut,
+    body=ObserverDecisionBody,
+    response=ObserverRequestDecided,
     auth="required",
     errors=(401, 403, 404, 409, 422),
 )
 async def decide(request: Request) -> Response:
     caller = await require_principal(request)
-    body = await read_json(request, DecisionBody)
+    body = await read_json(request, ObserverDecisionBody)
     async with db(request) as session:
         row = await do_decide_observer_request(
             session,
