@@ -55,6 +55,10 @@ class ErrorCode(StrEnum):
     NOT_INVITED = "not_invited"
     NOT_CONSULTATION_CHAIR = "not_consultation_chair"
     DELEGATION_TOO_LARGE = "delegation_too_large"
+    WINDOW_CLOSED = "access_window_closed"
+    WINDOW_PAST_SESSION = "window_past_session"
+    NO_OBSERVER_SEATS = "no_observer_seats"
+    OBSERVER_REQUEST_PENDING = "observer_request_pending"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -91,6 +95,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.NOT_INVITED: 403,
     ErrorCode.NOT_CONSULTATION_CHAIR: 403,
     ErrorCode.DELEGATION_TOO_LARGE: 422,
+    ErrorCode.WINDOW_CLOSED: 403,
+    ErrorCode.WINDOW_PAST_SESSION: 422,
+    ErrorCode.NO_OBSERVER_SEATS: 409,
+    ErrorCode.OBSERVER_REQUEST_PENDING: 409,
 }
 
 

@@ -63,6 +63,26 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
     for step in ("open", "close"):
         done = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{session_id}/{step}")
         assert done.status_code == 200, done.text
+    # A session to come with an access window (that the clocks leave alone until long
+    # after the test), for the routes that name one.
+    later = await api(
+        chair,
+        "POST",
+        f"/api/rooms/{GROUP}/sessions",
+        {
+            "title": "Later sitting",
+            "starts_at": "2100-11-17T09:00:00+01:00",
+            "ends_at": "2100-11-17T12:00:00+01:00",
+        },
+    )
+    assert later.status_code == 201, later.text
+    window = await api(
+        chair,
+        "POST",
+        f"/api/rooms/{GROUP}/sessions/{later.json()['id']}/windows",
+        {"minutes_before_end": 15, "length_minutes": 15, "families": ["civil_society"]},
+    )
+    assert window.status_code == 201, window.text
     # A change of family waiting for the secretariat, for the routes that name one.
     asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
     assert asked.status_code == 201, asked.text
@@ -89,6 +109,7 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
         "post_id": str(post["id"]),
         "session_id": str(session_id),
         "user_id": str(chair.id),
+        "window_id": str(window.json()["id"]),
     }
     return Forum(server, http, chair, values)
 

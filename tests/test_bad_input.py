@@ -172,6 +172,13 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
         },
         "DelegationBody": {"delegates": [forum.chair.id]},
         "OutcomeBody": {"summary": "An outcome"},
+        "AccessWindowBody": {
+            "minutes_before_end": 15,
+            "length_minutes": 15,
+            "families": ["government"],
+        },
+        "ObserverRequestBody": {"caucus": "africa-caucus"},
+        "ObserverDecisionBody": {"approve": False, "reason": "No room"},
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.admission import window_seats_now
 from forum.actions.room_reads import get_room_state, list_sessions, member_of, room_by_id
 from forum.actions.room_state import session_wire
 from forum.actions.seats import get_presence
@@ -87,7 +88,9 @@ async def get_room_view(session: AsyncSession, room_id: int, *, user: User | Non
     if user is None:
         return RoomView(state, presence, proceedings, upcoming, ["spectator"], is_chair=False)
     actor = await member_of(session, room, user)
-    allowed = seats_for(actor.role, is_secretariat=user.is_secretariat)
+    allowed = seats_for(actor.role, is_secretariat=user.is_secretariat) | (
+        await window_seats_now(session, room, actor, upcoming=True)
+    )
     order = [Seat.PARTICIPANT, Seat.REMOTE, Seat.OBSERVER]
     return RoomView(
         state,

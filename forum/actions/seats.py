@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.admission import check_admission
 from forum.actions.outbox import Outbox, committing
 from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import observer_policy_of, person
@@ -103,15 +104,19 @@ async def do_take_seat(
                 .distinct()
             )
             observers = {user_id: Family(family) for user_id, family in rows}
-        check_take_seat(
-            seat,
-            user_id=user.id,
-            family=Family(user.family),
-            role=actor.role,
-            is_secretariat=user.is_secretariat,
-            policy=observer_policy_of(room),
-            observers=observers,
-        )
+        # Access windows and approved observer requests seat people their standing
+        # does not; otherwise the room's own rule decides.
+        granted, counted = await check_admission(session, room, actor, seat, observers)
+        if not granted:
+            check_take_seat(
+                seat,
+                user_id=user.id,
+                family=Family(user.family),
+                role=actor.role,
+                is_secretariat=user.is_secretariat,
+                policy=observer_policy_of(room),
+                observers=counted,
+            )
         before = await seat_of(session, room.id, user.id)
         left_behind: tuple[list[dict[str, Any]], list[dict[str, int]]] = ([], [])
         if moving_from is not None:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.admission import check_held
 from forum.actions.floor_state import budgets_wire, settle
 from forum.actions.floor_time import start_turn
 from forum.actions.outbox import committing
@@ -29,7 +30,6 @@ from forum.domain import floor as floor_rules
 from forum.domain import speaking as rules
 from forum.domain.floor import Note
 from forum.domain.regions import side_of
-from forum.domain.seats import check_seat_held
 from forum.domain.sessions import SessionFormat
 from forum.domain.speaking import QueueEntry, QueuePolicy
 from forum.domain.vocabulary import Family, Seat
@@ -74,7 +74,7 @@ async def do_raise_hand(
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
+        await check_held(session, room, actor, seat)
         if point_of_order:
             floor_rules.check_point_of_order(seat)
         queue = queue_of(room)
@@ -326,7 +326,7 @@ async def do_intervene(
     async with committing(session, broker) as outbox:
         room = await locked(session, room_id)
         actor = await member_of(session, room, user)
-        check_seat_held(seat, role=actor.role, is_secretariat=user.is_secretariat)
+        await check_held(session, room, actor, seat)
         open_session = (
             await session.get(RoomSession, room.open_session_id)
             if room.open_session_id is not None

@@ -81,7 +81,7 @@ async def reseat(
     )
     await _reseat_connections(session, room, user, role, done)
     if not may_speak(role, is_secretariat=user.is_secretariat):
-        done.event = await _withdraw(session, room, user_id, actor_id)
+        done.event = await withdraw_speaker(session, room, user_id, actor_id)
     return done
 
 
@@ -153,8 +153,8 @@ async def _reseat_connections(
         done.users.append(presence_entry(user, shown, room.presence_ver))
 
 
-async def _withdraw(
-    session: AsyncSession, room: Room, user_id: int, actor_id: int
+async def withdraw_speaker(
+    session: AsyncSession, room: Room, user_id: int, actor_id: int | None, reason: str = REASON
 ) -> RoomEvent | None:
     """Take down the hand of someone who may no longer speak, or end their turn."""
     queue = queue_of(room)
@@ -165,16 +165,16 @@ async def _withdraw(
             room,
             "queue",
             "lower",
-            {"user_id": user_id, "queue": room.queue, "reason": REASON},
+            {"user_id": user_id, "queue": room.queue, "reason": reason},
             actor_id=actor_id,
         )
     turn = turn_of(room)
     if turn is not None and turn.user_id == user_id:
-        return await end_turn(session, room, reason=REASON, actor_id=actor_id)
+        return await end_turn(session, room, reason=reason, actor_id=actor_id)
     return None
 
 
-def add_reseated(outbox: Outbox, done: Reseated | None) -> None:
+def add_reseated(outbox: Outbox, done: Reseated | None, reason: str = REASON) -> None:
     """Register what a change of standing tells: the room's event and presence, then
     the person's connections.
 
@@ -193,7 +193,7 @@ def add_reseated(outbox: Outbox, done: Reseated | None) -> None:
         user_channel(done.user_id),
         {
             "type": "seat",
-            "op": REASON,
+            "op": reason,
             "room": done.room_id,
             "role": None if done.role is None else str(done.role),
             "chair": done.chair,

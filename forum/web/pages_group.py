@@ -24,6 +24,7 @@ from forum.db.base import utcnow
 from forum.db.meeting_queries import list_meetings
 from forum.db.member_queries import ROLE_ORDER, MemberItem, list_members_by_role
 from forum.db.models import Group
+from forum.db.observer_queries import list_observer_requests
 from forum.db.queries import get_membership, group_action_line_codes, require_group
 from forum.db.schedule_queries import list_group_sessions
 from forum.domain.membership import can_manage, self_join_role
@@ -102,6 +103,7 @@ async def render_group(
         sessions = await list_group_sessions(session, group.id, now)
         consultations = await list_meetings(session, group_id=group.id)
         mine = await get_membership(session, group.id, caller.user.id) if caller else None
+        observers = await list_observer_requests(session, group.id, statuses=("approved",))
     role = mine.role if mine else None
     roles = assignable_roles(caller, role)
     shown_to = await reader(request)
@@ -119,6 +121,7 @@ async def render_group(
             sessions=sessions,
             consultations=consultations,
             meeting_status=STATUS_NAMES,
+            observers=observers,
             now=now,
             offer=_offer(group, caller, role),
             roles=roles,

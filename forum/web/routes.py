@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from forum.web import (
+    api_access,
     api_accounts,
     api_discussions,
     api_floor,
@@ -18,6 +19,7 @@ from forum.web import (
     api_structure,
     locale,
     pages,
+    pages_access,
     pages_delete,
     pages_discussions,
     pages_floor,
@@ -48,6 +50,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_rooms.router,
     api_floor.router,
     api_meetings.router,
+    api_access.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
@@ -73,6 +76,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_floor.routes)
     routes.extend(pages_meetings.routes)
+    routes.extend(pages_access.routes)
     routes.extend(pages_discussions.routes)
     routes.extend(pages_posts.routes)
     routes.extend(pages_delete.routes)

@@ -9,6 +9,11 @@
 - **Presence heartbeat** (every HEARTBEAT_S): this worker's presence and spectator rows
   are marked alive, those of workers that stopped are swept, and the hub compares its
   rooms with the database for events other workers' publishes lost (`catch_up`).
+- **Access windows** (every WINDOW_TICK_S): windows whose time is over are ended
+  through `do_end_window`, which moves the people they seated. Every worker looks; the
+  first to lock the room ends the window, the others find it ended. Reading the
+  windows from the database (one indexed query a second) rather than arming a timer
+  per window means a window set on another worker, or before a restart, ends on time.
 - **Watchdog** (every WATCHDOG_S): a peer that has taken nothing for longer than its
   stall timeout (the ping timeout: a live peer answers a ping in that time) is dropped,
   with its presence and seat, even when the server cannot complete a close with it.
@@ -23,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from forum.actions.access_windows import do_end_due_windows
 from forum.actions.seats import do_sweep_presence, do_touch_presence
 from forum.actions.speaking import do_expire_floor
 from forum.broker import Broker
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 WATCHDOG_S = 0.25
+WINDOW_TICK_S = 1.0
 # A timer fires this long after the turn's end, so that the action, which checks the
 # time again, finds it over.
 EXPIRY_SLACK_S = 0.05
@@ -54,6 +61,7 @@ class Timers:
         self._loops = [
             asyncio.create_task(self._heartbeat_loop(), name="ws-heartbeat"),
             asyncio.create_task(self._watchdog_loop(), name="ws-watchdog"),
+            asyncio.create_task(self._windows_loop(), name="ws-windows"),
         ]
 
     async def stop(self) -> None:
@@ -94,6 +102,20 @@ class Timers:
                 await do_expire_floor(session, self.broker, room_id, turn_seq=turn)
         except Exception:
             log.exception("expiring the floor of room %d failed", room_id)
+
+    # -- access windows ---------------------------------------------------------------
+
+    async def end_windows(self) -> int:
+        async with self.sessionmaker() as session:
+            return await do_end_due_windows(session, self.broker)
+
+    async def _windows_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WINDOW_TICK_S)
+            try:
+                await self.end_windows()
+            except Exception:
+                log.exception("ending access windows failed")
 
     # -- heartbeat and watchdog -----------------------------------------------------
 

@@ -171,6 +171,9 @@ function handle(frame) {
     case "equity":
       renderEquity($("equity-tables"), frame.equity, el, t, T);
       return;
+    case "seat":
+      onSeat(frame);
+      return;
     case "pong":
     case "left":
       return;
@@ -208,6 +211,26 @@ function onJoined(frame) {
   if (!replayLeft) settleUnconfirmed();
 }
 
+function onSeat(frame) {
+  // The server moved this connection (a change of standing, an access window's end).
+  seat = frame.seat;
+  const url = new URL(location.href);
+  url.searchParams.set("seat", seat);
+  history.replaceState(null, "", url);
+  const chosen = root.querySelector(`#seat-form input[value="${seat}"]`);
+  if (chosen) chosen.checked = true;
+  setConnection("live");
+  renderAll();
+  if (frame.reason === "window") say(t("window_you", { seat: T.seats[seat] ?? seat }));
+}
+
+function addWindowNote(event) {
+  for (const [after, key] of [["observer", "window_observe"], [null, "window_out"]]) {
+    const names = event.moved.filter((moved) => moved.seat === after).map((moved) => moved.name);
+    if (names.length) addNote(event, t(key, { names: names.join(", ") }));
+  }
+}
+
 function showMissed() {
   const stream = $("stream");
   stream.append(el("li", { class: "note missed" }, t("missed")));
@@ -225,6 +248,8 @@ function applyEvent(event) {
     addIntervention(event);
   } else if (event.type === "floor") {
     addFloorNote(event, replaying);
+  } else if (event.type === "window" && event.op === "end") {
+    addWindowNote(event);
   } else if (event.type === "session") {
     if (event.op === "open" || event.op === "close") {
       if (event.op === "open") addNote(event, t("session_opened"));

@@ -1,6 +1,7 @@
 """Every table of the forum. Import models from here so that all are registered."""
 
 from forum.db.base import Base
+from forum.db.models.access import AccessWindow, ObserverRequest
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.meetings import Consultation, Meeting, MeetingPerson
@@ -15,6 +16,7 @@ from forum.db.models.rooms import (
 from forum.db.models.structure import ActionLine, Group, GroupActionLine, Membership
 
 __all__ = [
+    "AccessWindow",
     "ActionLine",
     "Attendance",
     "AuthSession",
@@ -28,6 +30,7 @@ __all__ = [
     "Meeting",
     "MeetingPerson",
     "Membership",
+    "ObserverRequest",
     "Post",
     "PostRevision",
     "Presence",
