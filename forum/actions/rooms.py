@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import committing
 from forum.actions.room_reads import locked, member_of
-from forum.actions.room_state import session_wire
+from forum.actions.room_state import calendar_facts, mark_revised, session_wire
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
@@ -110,8 +110,10 @@ async def do_open_session(
             status=SessionStatus(row.status),
             another_open=room.open_session_id is not None,
         )
+        before = calendar_facts(row)
         row.status = SessionStatus.OPEN.value
         row.opened_at = utcnow()
+        mark_revised(row, before)
         room.open_session_id = row.id
         room.queue, room.floor, room.spoken = [], None, {}
         # Whoever is already in the room attends from the opening.
@@ -144,8 +146,10 @@ async def do_close_session(
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         check_close_session(is_chair=actor.is_chair, status=SessionStatus(row.status))
+        before = calendar_facts(row)
         row.status = SessionStatus.CLOSED.value
         row.closed_at = utcnow()
+        mark_revised(row, before)
         room.open_session_id = None
         room.queue, room.floor, room.spoken = [], None, {}
         event = await append_event(

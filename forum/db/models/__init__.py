@@ -3,6 +3,7 @@
 from forum.db.base import Base
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
+from forum.db.models.records import CalendarKey, FollowUp, RecordChange, SessionMinutes
 from forum.db.models.rooms import (
     Attendance,
     Presence,
@@ -19,17 +20,21 @@ __all__ = [
     "AuthSession",
     "Base",
     "Board",
+    "CalendarKey",
     "Cosignature",
     "FamilyRequest",
+    "FollowUp",
     "Group",
     "GroupActionLine",
     "Membership",
     "Post",
     "PostRevision",
     "Presence",
+    "RecordChange",
     "Room",
     "RoomEvent",
     "RoomSession",
+    "SessionMinutes",
     "Spectator",
     "Thread",
     "User",

@@ -59,6 +59,9 @@ class RoomSession(Base):
     # The audio or video conference the session is also held in: handed only to the
     # people seated in the room, so it is never in `session_wire` (events, archives).
     conference_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    # The calendar entry's SEQUENCE and when it last changed (forum/domain/calendars.py).
+    sequence: Mapped[int] = mapped_column(default=0)
+    revised_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
