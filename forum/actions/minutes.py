@@ -10,7 +10,7 @@ closed session has no live room any more: nothing is published.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,7 @@ from forum.db.models import (
 from forum.db.queries import role_in
 from forum.domain.minutes import (
     FollowUpDraft,
+    FollowUpStatus,
     changes_between,
     check_follow_up,
     check_keep_record,
@@ -41,6 +42,22 @@ from forum.domain.session_groups import chairs_a_party, groups_taking_part
 from forum.domain.sessions import SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_body
+
+
+@dataclass(frozen=True)
+class FollowUpInput:
+    """A follow-up as a form or a body gives it: the owner by the group's slug."""
+
+    item: str
+    owner: str
+    due: date | None
+    status: FollowUpStatus = FollowUpStatus.OPEN
+
+
+async def _draft(session: AsyncSession, given: FollowUpInput) -> FollowUpDraft:
+    owner = await session.scalar(select(Group.id).where(Group.slug == given.owner))
+    # An unknown slug is no party either: check_follow_up refuses it as such.
+    return FollowUpDraft(given.item, owner if owner is not None else -1, given.due, given.status)
 
 
 async def _parties(session: AsyncSession, row: RoomSession) -> list[int]:
@@ -131,11 +148,11 @@ def _stored(item: FollowUp) -> dict[str, Any]:
 
 
 async def do_add_follow_up(
-    session: AsyncSession, session_id: int, *, user: User, draft: FollowUpDraft
+    session: AsyncSession, session_id: int, *, user: User, given: FollowUpInput
 ) -> FollowUp:
     async with write_transaction(session):
         row, parties = await _writable(session, session_id, user)
-        clean = check_follow_up(draft, parties=parties)
+        clean = check_follow_up(await _draft(session, given), parties=parties)
         now = utcnow()
         item = FollowUp(
             session_id=row.id,
@@ -161,7 +178,7 @@ async def do_update_follow_up(
     follow_up_id: int,
     *,
     user: User,
-    draft: FollowUpDraft,
+    given: FollowUpInput,
     version: int | None,
 ) -> FollowUp:
     """Change a follow-up (its item, owner, due date or status); a change that changes
@@ -172,7 +189,7 @@ async def do_update_follow_up(
         if item is None or item.session_id != row.id:
             raise ForumError(ErrorCode.NOT_FOUND, N_("No such follow-up of this session."))
         check_version(current=item.version, based_on=version)
-        clean = check_follow_up(draft, parties=parties)
+        clean = check_follow_up(await _draft(session, given), parties=parties)
         changes = changes_between(_stored(item), _values(clean))
         if changes:
             item.item, item.owner_group_id = clean.item, clean.owner_group_id
