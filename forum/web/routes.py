@@ -23,6 +23,7 @@ from forum.web import (
     pages_group,
     pages_group_forms,
     pages_home,
+    pages_minutes,
     pages_posts,
     pages_profile,
     pages_room,
@@ -67,6 +68,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_schedule.routes)
     routes.extend(locale.routes)
     routes.extend(pages_rooms.routes)
+    routes.extend(pages_minutes.routes)
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_discussions.routes)
