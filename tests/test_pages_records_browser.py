@@ -79,7 +79,6 @@ async def test_minutes_and_follow_ups_kept_from_the_transcript_page(
         # The coordinator, the other one who leads the group, moves it on.
         o, o_problems = await signed_in(browser, server, coordinator)
         await o.goto(transcript)
-        await o.get_by_text("Change “Draft the financing study”").click()
         follow_up = (await api(chair, "GET", f"/api/sessions/{session_id}/record")).json()[
             "follow_ups"
         ][0]["id"]
