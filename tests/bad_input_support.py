@@ -63,6 +63,12 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
     for step in ("open", "close"):
         done = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{session_id}/{step}")
         assert done.status_code == 200, done.text
+    # The closed session's record holds a follow-up; the chair has a calendar address.
+    listed = await api(
+        chair, "POST", f"/api/sessions/{session_id}/follow-ups", {"item": "Study", "owner": GROUP}
+    )
+    assert listed.status_code == 201, listed.text
+    address = (await api(chair, "POST", "/api/me/calendar")).json()["address"]
     # A change of family waiting for the secretariat, for the routes that name one.
     asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
     assert asked.status_code == 201, asked.text
@@ -74,6 +80,8 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
         "post_id": str(post["id"]),
         "session_id": str(session_id),
         "user_id": str(chair.id),
+        "follow_up_id": str(listed.json()["follow_ups"][0]["id"]),
+        "token": address.rsplit("/", 1)[1].removesuffix(".ics"),
     }
     return Forum(server, http, chair, values)
 

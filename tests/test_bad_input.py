@@ -147,6 +147,8 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
             "action_lines": ["C1"],
         },
         "ActionLineEditBody": {"title": "A title", "facilitators": ["ITU"]},
+        "MinutesBody": {"body": "Agreed.", "version": 1},
+        "FollowUpBody": {"item": "A study", "owner": GROUP, "due": "2005-12-01", "version": 1},
     }
 
 
