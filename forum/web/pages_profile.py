@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from forum.actions.calendar_keys import do_make_calendar_key, do_revoke_calendar_key
 from forum.actions.profile import (
     check_profile,
     do_change_password,
@@ -22,7 +23,6 @@ from forum.actions.profile import (
     do_update_profile,
     do_withdraw_family_request,
 )
-from forum.actions.calendar_keys import do_make_calendar_key, do_revoke_calendar_key
 from forum.auth import SESSION_COOKIE, Principal
 from forum.db.queries import pending_family_request
 from forum.errors import N_, ErrorCode, ForumError
