@@ -162,6 +162,8 @@ async def test_what_a_record_refuses(server: LiveServer) -> None:
         await api(chair, "PUT", f"{path}/follow-ups/999999", {"item": "x", "owner": GROUP})
     ).status_code == 404
     assert (await api(chair, "GET", "/api/sessions/999999/record")).status_code == 404
+    nowhere = await api(chair, "PUT", "/api/sessions/999999/minutes", {"body": "x"})
+    assert nowhere.status_code == 404
     # A session not yet held has no record.
     scheduled = await api(
         chair,

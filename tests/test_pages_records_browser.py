@@ -82,6 +82,13 @@ async def test_minutes_and_follow_ups_kept_from_the_transcript_page(
         follow_up = (await api(chair, "GET", f"/api/sessions/{session_id}/record")).json()[
             "follow_ups"
         ][0]["id"]
+        # A refusal in one follow-up's form is shown beside that form's field.
+        await o.fill(f"#fu{follow_up}-item", "")
+        await o.locator(f"#fu{follow_up}-item").evaluate("e => e.removeAttribute('required')")
+        await o.get_by_role("button", name="Save “Draft the financing study”").click()
+        assert await o.locator(f"#fu{follow_up}-item").get_attribute("aria-invalid") == "true"
+        await o.locator(f"#fu{follow_up}-item-error").wait_for()
+        await o.fill(f"#fu{follow_up}-item", "Draft the financing study")
         await o.select_option(f"#fu{follow_up}-status", "in_progress")
         await o.get_by_role("button", name="Save “Draft the financing study”").click()
         await o.locator("td.status-in_progress").wait_for()
