@@ -15,7 +15,7 @@ import pytest
 from icalendar import Calendar
 
 from forum.db.models import Attendance
-from tests.rooms_support import GROUP, Person, api, person
+from tests.rooms_support import GROUP, Person, api, peer, person
 from tests.support import LiveServer, client
 
 TITLE = "Financing; mechanisms, and follow-up — Financement des mécanismes de suivi 資金調達"
@@ -138,14 +138,26 @@ async def test_room_and_group_feeds_validate_and_follow_each_change(server: Live
     assert str(entry["URL"]).endswith(f"/sessions/{first['id']}/transcript")
 
 
-async def test_a_cancel_is_the_chairs_alone(server: LiveServer) -> None:
+async def test_a_cancel_is_the_chairs_alone_and_the_room_sees_it(server: LiveServer) -> None:
     chair = await person(server, role="chair")
     member = await person(server, role="member")
     row = await schedule(chair, "Plenary", "2005-11-16T09:00:00Z", "2005-11-16T10:00:00Z")
-    refused = await api(member, "POST", f"/api/rooms/{GROUP}/sessions/{row['id']}/cancel")
-    assert refused.status_code == 403
-    entry = events((await fetch(server, f"/api/rooms/{GROUP}/calendar.ics"))[1])["Plenary"]
-    assert str(entry["STATUS"]) == "CONFIRMED" and int(entry["SEQUENCE"]) == 0
+    async with peer(server) as watching:
+        joined = await watching.join("spectator")
+        assert joined["type"] == "joined"
+        seq = joined["state"]["seq"]
+        refused = await api(member, "POST", f"/api/rooms/{GROUP}/sessions/{row['id']}/cancel")
+        assert refused.status_code == 403
+        entry = events((await fetch(server, f"/api/rooms/{GROUP}/calendar.ics"))[1])["Plenary"]
+        assert str(entry["STATUS"]) == "CONFIRMED" and int(entry["SEQUENCE"]) == 0
+
+        done = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{row['id']}/cancel")
+        assert done.status_code == 200
+        frame = await watching.expect("session", op="cancel")
+        # The refusal published nothing: the cancel is the next event.
+        assert frame["seq"] == seq + 1
+        assert frame["cancelled"]["id"] == row["id"]
+        assert frame["cancelled"]["status"] == "cancelled"
 
 
 async def test_a_persons_feed_is_theirs_by_a_secret_address(server: LiveServer) -> None:

@@ -160,5 +160,30 @@ async def test_the_private_calendar_from_the_profile(
         await page.get_by_role("button", name="Make a private calendar address").wait_for()
         async with client(server) as http:
             assert (await http.get(urlsplit(address).path)).status_code == 404
-        await page.context.close()
-        assert problems == []
+
+        # The chair cancels a scheduled session from the chair's page: the feeds say so.
+        later = await api(
+            chair,
+            "POST",
+            f"/api/rooms/{GROUP}/sessions",
+            {
+                "title": "Later",
+                "starts_at": "2005-11-18T09:00:00Z",
+                "ends_at": "2005-11-18T10:00:00Z",
+            },
+        )
+        assert later.status_code == 201
+        c, c_problems = await signed_in(browser, server, chair)
+        await c.goto(f"/groups/{GROUP}/room/sessions")
+        await c.get_by_role("button", name="Cancel “Later”").click()
+        await c.get_by_text("Later").wait_for(state="detached")
+        async with client(server) as http:
+            feed = await http.get(f"/api/groups/{GROUP}/calendar.ics")
+        statuses = {
+            str(e["SUMMARY"]): str(e["STATUS"])
+            for e in Calendar.from_ical(feed.content).walk("VEVENT")
+        }
+        assert statuses == {"Financing mechanisms": "CONFIRMED", "Later": "CANCELLED"}
+        for each in (page, c):
+            await each.context.close()
+        assert problems == [] and c_problems == []
