@@ -214,16 +214,17 @@ async def get_record(
     if row is None or row.status != SessionStatus.CLOSED.value:
         raise ForumError(ErrorCode.NOT_FOUND, N_("No such closed session."))
     parties = await _parties(session, row)
-    groups = {
-        group.id: group
-        for group in await session.scalars(select(Group).where(Group.id.in_(parties)))
-    }
     minutes = await session.get(SessionMinutes, row.id)
     items = (
         await session.scalars(
             select(FollowUp).where(FollowUp.session_id == row.id).order_by(FollowUp.id)
         )
     ).all()
+    # The parties, and the owner of a follow-up given when the parties were others.
+    named = set(parties) | {item.owner_group_id for item in items}
+    groups = {
+        group.id: group for group in await session.scalars(select(Group).where(Group.id.in_(named)))
+    }
     changes = (
         await session.execute(
             select(RecordChange, User.display_name)
@@ -232,11 +233,11 @@ async def get_record(
             .order_by(RecordChange.id)
         )
     ).all()
-    authors = {}
-    if minutes is not None and minutes.updated_by is not None:
-        authors[minutes.updated_by] = await session.scalar(
-            select(User.display_name).where(User.id == minutes.updated_by)
-        )
+    author = (
+        await session.scalar(select(User.display_name).where(User.id == minutes.updated_by))
+        if minutes is not None and minutes.updated_by is not None
+        else None
+    )
 
     def group_wire(group_id: int) -> dict[str, Any]:
         group = groups.get(group_id)
@@ -257,7 +258,7 @@ async def get_record(
             "body_html": minutes.body_html,
             "version": minutes.version,
             "updated_at": minutes.updated_at.isoformat(),
-            "updated_by": {"id": minutes.updated_by, "name": authors.get(minutes.updated_by)}
+            "updated_by": {"id": minutes.updated_by, "name": author}
             if minutes.updated_by
             else None,
         },
