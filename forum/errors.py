@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     NO_SEAT = "no_seat_available"
     SEAT_REVOKED = "seat_revoked"
     SESSION_NOT_OPEN = "session_not_open"
+    SESSION_NOT_CLOSED = "session_not_closed"
     FLOOR_HELD = "floor_held"
     FLOOR_REQUIRED = "floor_required"
     NOT_PRESENT = "not_present"
@@ -83,6 +84,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.NO_SEAT: 409,
     ErrorCode.SEAT_REVOKED: 403,
     ErrorCode.SESSION_NOT_OPEN: 409,
+    ErrorCode.SESSION_NOT_CLOSED: 409,
     ErrorCode.FLOOR_HELD: 409,
     ErrorCode.FLOOR_REQUIRED: 403,
     ErrorCode.NOT_PRESENT: 409,

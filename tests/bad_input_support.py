@@ -83,6 +83,12 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
         {"minutes_before_end": 15, "length_minutes": 15, "families": ["civil_society"]},
     )
     assert window.status_code == 201, window.text
+    # The closed session's record holds a follow-up; the chair has a calendar address.
+    listed = await api(
+        chair, "POST", f"/api/sessions/{session_id}/follow-ups", {"item": "Study", "owner": GROUP}
+    )
+    assert listed.status_code == 201, listed.text
+    address = (await api(chair, "POST", "/api/me/calendar")).json()["address"]
     # A change of family waiting for the secretariat, for the routes that name one.
     asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
     assert asked.status_code == 201, asked.text
@@ -110,6 +116,8 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
         "session_id": str(session_id),
         "user_id": str(chair.id),
         "window_id": str(window.json()["id"]),
+        "follow_up_id": str(listed.json()["follow_ups"][0]["id"]),
+        "token": address.rsplit("/", 1)[1].removesuffix(".ics"),
     }
     return Forum(server, http, chair, values)
 

@@ -140,6 +140,14 @@ async def build_world(server: LiveServer) -> World:
         assert said["type"] == "ack", said
     closed = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{sitting['id']}/close")
     assert closed.status_code == 200, closed.text
+    # Its record, so that the transcript shows minutes, a follow-up and its forms.
+    record = f"/api/sessions/{sitting['id']}"
+    for method, path, body in (
+        ("PUT", f"{record}/minutes", {"body": "Agreed: **two** studies."}),
+        ("POST", f"{record}/follow-ups", {"item": "Draft the study", "owner": GROUP}),
+    ):
+        kept = await api(chair, method, path, body)
+        assert kept.status_code in {200, 201}, kept.text
     await schedule_and_open(chair, title="Open debate on community networks")
     upcoming = await api(
         chair,

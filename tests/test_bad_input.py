@@ -179,6 +179,8 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
         },
         "ObserverRequestBody": {"caucus": "africa-caucus"},
         "ObserverDecisionBody": {"approve": False, "reason": "No room"},
+        "MinutesBody": {"body": "Agreed.", "version": 1},
+        "FollowUpBody": {"item": "A study", "owner": GROUP, "due": "2005-12-01", "version": 1},
     }
 
 

@@ -43,6 +43,7 @@ def test_ids_in_paths_are_integers_the_router_matches() -> None:
         "request_id",
         "meeting_id",
         "window_id",
+        "follow_up_id",
     }
     for path, p in ids:
         assert p["schema"] == {"type": "integer", "minimum": 0, "maximum": ID_MAX}, path

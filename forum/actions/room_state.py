@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from forum.actions.floor_state import budgets_wire, exhausted_of, sides_of
+from forum.db.base import utcnow
 from forum.db.models import Group, Room, RoomSession, User
+from forum.domain.calendars import CalendarFacts, next_sequence
 from forum.domain.floor import call_order
 from forum.domain.seats import DEFAULT_OBSERVER_POLICY, ObserverPolicy, parse_observer_policy
+from forum.domain.sessions import SessionStatus
 from forum.domain.sides import turns_of
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
@@ -156,6 +159,20 @@ def session_wire(row: RoomSession) -> dict[str, Any]:
         "opened_at": row.opened_at.isoformat() if row.opened_at else None,
         "closed_at": row.closed_at.isoformat() if row.closed_at else None,
     }
+
+
+def calendar_facts(row: RoomSession) -> CalendarFacts:
+    return CalendarFacts(
+        row.title, row.agenda, row.starts_at, row.ends_at, SessionStatus(row.status)
+    )
+
+
+def mark_revised(row: RoomSession, before: CalendarFacts) -> None:
+    """After a change to `row`: its calendar SEQUENCE grows if what a calendar shows
+    of it changed. Every action that changes a session calls it in the same write."""
+    sequence = next_sequence(row.sequence, before, calendar_facts(row))
+    if sequence != row.sequence:
+        row.sequence, row.revised_at = sequence, utcnow()
 
 
 def state_wire(room: Room, group: Group, open_session: RoomSession | None) -> dict[str, Any]:

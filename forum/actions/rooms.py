@@ -18,7 +18,7 @@ from forum.actions.floor_state import budgets_wire, open_tally, settle
 from forum.actions.meetings import check_open_meeting
 from forum.actions.outbox import committing
 from forum.actions.room_reads import RoomKey, locked, member_of
-from forum.actions.room_state import session_wire, turn_of
+from forum.actions.room_state import calendar_facts, mark_revised, session_wire, turn_of
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
@@ -113,8 +113,10 @@ async def do_open_session(
             status=SessionStatus(row.status),
             another_open=room.open_session_id is not None,
         )
+        before = calendar_facts(row)
         row.status = SessionStatus.OPEN.value
         row.opened_at = utcnow()
+        mark_revised(row, before)
         room.open_session_id = row.id
         room.queue, room.floor, room.spoken = [], None, {}
         room.floor_tally = open_tally(row.family_budgets or {})
@@ -155,8 +157,10 @@ async def do_close_session(
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         check_close_session(is_chair=actor.is_chair, status=SessionStatus(row.status))
+        before = calendar_facts(row)
         row.status = SessionStatus.CLOSED.value
         row.closed_at = utcnow()
+        mark_revised(row, before)
         room.open_session_id = None
         # A turn still running ends with the session: its time is in the record.
         ended = settle(room, turn_of(room), utcnow())

@@ -1,8 +1,9 @@
 """Sessions of a room: who may run them, their formats, and their lifecycle.
 
 A session is scheduled, then opened, then closed; only one session of a room is open
-at a time. The room's chair runs it. The secretariat, which keeps the structure of the
-forum, may stand in for an absent chair. In a caucus the coordinator leads, so the
+at a time. A scheduled session may instead be cancelled, which ends it for good. The
+room's chair runs it. The secretariat, which keeps the structure of the forum, may
+stand in for an absent chair. In a caucus the coordinator leads, so the
 roles that lead a group (chair and coordinator) both chair its room.
 """
 
@@ -32,6 +33,7 @@ class SessionStatus(StrEnum):
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 def can_chair(role: Role | None, *, is_secretariat: bool) -> bool:
@@ -121,3 +123,14 @@ def check_edit_session(
     return check_schedule_session(
         is_chair=True, title=title, agenda=agenda, starts_at=starts_at, ends_at=ends_at
     )
+
+
+def check_cancel_session(*, is_chair: bool, status: SessionStatus) -> None:
+    """Only a session not yet held may be called off: one held has its transcript."""
+    _require_chair(is_chair, N_("Only the chair may cancel a session."))
+    if status is not SessionStatus.SCHEDULED:
+        raise ForumError(
+            ErrorCode.CONFLICT,
+            N_("This session is {status}; only a scheduled one can be cancelled."),
+            params={"status": str(status)},
+        )

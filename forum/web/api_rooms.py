@@ -1,4 +1,4 @@
-"""Rooms over JSON: schedule, open and close sessions; room state; observer seats;
+"""Rooms over JSON: schedule, open, close and cancel sessions; room state; observer seats;
 transcripts of closed sessions (public)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from forum.actions.room_reads import get_room_state, get_transcript, list_sessio
 from forum.actions.room_state import session_wire
 from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
 from forum.actions.seats import do_set_observer_policy, get_presence
-from forum.actions.session_edits import do_edit_session
+from forum.actions.session_edits import do_cancel_session, do_edit_session
 from forum.actions.voice import chair_session_wire, get_conference
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
@@ -251,6 +251,27 @@ async def open_session(request: Request) -> Response:
 )
 async def close_session(request: Request) -> Response:
     return await _lifecycle(request, opening=False)
+
+
+@router.route(
+    "POST",
+    "/rooms/{slug}/sessions/{session_id:id}/cancel",
+    summary="Cancel a scheduled session (chair): calendars show it cancelled",
+    response=SessionOut,
+    auth="required",
+    errors=(401, 403, 404, 409),
+)
+async def cancel_session(request: Request) -> Response:
+    caller = await require_principal(request)
+    async with db(request) as session:
+        row = await do_cancel_session(
+            session,
+            app_state(request)["broker"],
+            request.path_params["slug"],
+            user=caller.user,
+            session_id=request.path_params["session_id"],
+        )
+    return json_response(chair_session_wire(row))
 
 
 @router.route(

@@ -1,5 +1,5 @@
-"""The profile page: one's details, language and time zone, password, sessions, and the
-request to change one's stakeholder family.
+"""The profile page: one's details, language and time zone, password, sessions, the
+request to change one's stakeholder family, and one's private calendar address.
 
 Each part is a form of its own posting to its own address; a refusal shows the page
 again with the message beside the field of that form and what was typed kept (never
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from forum.actions.calendar_keys import do_make_calendar_key, do_revoke_calendar_key
 from forum.actions.profile import (
     check_profile,
     do_change_password,
@@ -29,6 +30,7 @@ from forum.i18n.catalogs import LANGUAGES
 from forum.i18n.reader import time_zones
 from forum.limits import Limit
 from forum.passwords import MAX_LENGTH, MIN_LENGTH, hasher_for
+from forum.web.calendars import my_calendar_address
 from forum.web.forms import field, read_form
 from forum.web.http import app_state, db, principal
 from forum.web.locale import reader
@@ -86,6 +88,7 @@ async def _page(
             min_password=MIN_LENGTH,
             max_password=MAX_LENGTH,
             notice=request.query_params.get("done"),
+            calendar_address=await my_calendar_address(request, user.id),
         ),
         status=status,
     )
@@ -170,6 +173,22 @@ async def withdraw_family_form(request: Request) -> Response:
     return _done("withdrawn")
 
 
+async def calendar_form(request: Request) -> Response:
+    await read_form(request)
+    caller = await _signed_in(request)
+    async with db(request) as session:
+        await do_make_calendar_key(session, user_id=caller.user.id)
+    return _done("calendar")
+
+
+async def revoke_calendar_form(request: Request) -> Response:
+    await read_form(request)
+    caller = await _signed_in(request)
+    async with db(request) as session:
+        await do_revoke_calendar_key(session, user_id=caller.user.id)
+    return _done("calendar-revoked")
+
+
 routes = [
     Route("/profile", profile_page, methods=["GET"]),
     Route("/profile", details_form, methods=["POST"]),
@@ -177,4 +196,6 @@ routes = [
     Route("/profile/sign-out-everywhere", sign_out_everywhere_form, methods=["POST"]),
     Route("/profile/family", family_form, methods=["POST"]),
     Route("/profile/family/withdraw", withdraw_family_form, methods=["POST"]),
+    Route("/profile/calendar", calendar_form, methods=["POST"]),
+    Route("/profile/calendar/revoke", revoke_calendar_form, methods=["POST"]),
 ]

@@ -1,5 +1,5 @@
-"""The chair's pages of a room: schedule sessions, open and close them, set the observer
-seats. Plain HTML forms with the CSRF token, each error beside its field and what was
+"""The chair's pages of a room: schedule sessions, open, close or cancel them, set the
+observer seats. Plain HTML forms with the CSRF token, each error beside its field and what was
 typed kept; a write redirects (303), so that reloading never posts twice. The actions
 decide who may: someone who is not the chair is refused by them, not by the page.
 """
@@ -17,7 +17,7 @@ from forum.actions.room_reads import list_sessions, member_of, room_for
 from forum.actions.room_state import observer_policy_of
 from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
 from forum.actions.seats import do_set_observer_policy
-from forum.actions.session_edits import do_edit_session
+from forum.actions.session_edits import do_cancel_session, do_edit_session
 from forum.auth import Principal
 from forum.db.models import RoomSession
 from forum.domain.sessions import SessionFormat, SessionStatus
@@ -198,20 +198,28 @@ async def schedule_form(request: Request) -> Response:
 
 
 async def open_form(request: Request) -> Response:
-    return await _lifecycle(request, opening=True)
+    return await _lifecycle(request, "open")
 
 
 async def close_form(request: Request) -> Response:
-    return await _lifecycle(request, opening=False)
+    return await _lifecycle(request, "close")
 
 
-async def _lifecycle(request: Request, *, opening: bool) -> Response:
+async def cancel_form(request: Request) -> Response:
+    return await _lifecycle(request, "cancel")
+
+
+_LIFECYCLE = {"open": do_open_session, "close": do_close_session, "cancel": do_cancel_session}
+
+
+async def _lifecycle(request: Request, step: str) -> Response:
     await read_form(request)
     caller = await _signed_in(request)
     slug = request.path_params["slug"]
+    opening = step == "open"
     try:
         session_id = _session_id(request)
-        action = do_open_session if opening else do_close_session
+        action = _LIFECYCLE[step]
         async with db(request) as session:
             await action(
                 session,
@@ -257,5 +265,6 @@ routes = [
     Route("/groups/{slug}/room/sessions/{session_id:id}/edit", edit_form, methods=["POST"]),
     Route("/groups/{slug}/room/sessions/{session_id:id}/open", open_form, methods=["POST"]),
     Route("/groups/{slug}/room/sessions/{session_id:id}/close", close_form, methods=["POST"]),
+    Route("/groups/{slug}/room/sessions/{session_id:id}/cancel", cancel_form, methods=["POST"]),
     Route("/groups/{slug}/room/observer-seats", seats_form, methods=["POST"]),
 ]

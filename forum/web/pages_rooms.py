@@ -1,4 +1,5 @@
-"""Public archive pages of the live rooms: readable without an account or JavaScript."""
+"""Public archive pages of the live rooms: readable without an account or JavaScript.
+The transcript of a closed session, with its record, is `pages_minutes`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum.actions.room_reads import get_transcript, list_sessions, room_for
+from forum.actions.room_reads import list_sessions, room_for
 from forum.domain.sessions import SessionStatus
 from forum.web.http import db
 from forum.web.pages import page_context
@@ -25,13 +26,6 @@ async def archive_page(request: Request) -> Response:
     )
 
 
-async def transcript_page(request: Request) -> Response:
-    async with db(request) as session:
-        document = await get_transcript(session, request.path_params["session_id"])
-    return render(request, "rooms/transcript.html", await page_context(request, t=document))
-
-
 routes = [
     Route("/rooms/{slug}/archive", archive_page, methods=["GET"]),
-    Route("/sessions/{session_id:id}/transcript", transcript_page, methods=["GET"]),
 ]

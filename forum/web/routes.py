@@ -12,11 +12,13 @@ from forum.web import (
     api_discussions,
     api_floor,
     api_meetings,
+    api_minutes,
     api_posts,
     api_profile,
     api_rooms,
     api_secretariat,
     api_structure,
+    calendars,
     locale,
     pages,
     pages_access,
@@ -27,6 +29,7 @@ from forum.web import (
     pages_group_forms,
     pages_home,
     pages_meetings,
+    pages_minutes,
     pages_posts,
     pages_profile,
     pages_room,
@@ -51,6 +54,8 @@ API_ROUTERS: list[ApiRouter] = [
     api_floor.router,
     api_meetings.router,
     api_access.router,
+    api_minutes.router,
+    calendars.router,
     api_discussions.router,
     api_posts.router,
     sse.router,
@@ -72,6 +77,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_schedule.routes)
     routes.extend(locale.routes)
     routes.extend(pages_rooms.routes)
+    routes.extend(pages_minutes.routes)
     routes.extend(pages_room.routes)
     routes.extend(pages_room_chair.routes)
     routes.extend(pages_floor.routes)

@@ -260,6 +260,9 @@ function applyEvent(event) {
       data.upcoming = [...data.upcoming.filter((item) => item.id !== event.scheduled.id), event.scheduled]
         .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
       renderUpcoming();
+    } else if (event.op === "cancel") {
+      data.upcoming = data.upcoming.filter((item) => item.id !== event.cancelled.id);
+      renderUpcoming();
     }
   }
   renderAll();

@@ -5,6 +5,7 @@ from forum.db.models.access import AccessWindow, ObserverRequest
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.meetings import Consultation, Meeting, MeetingPerson
+from forum.db.models.records import CalendarKey, FollowUp, RecordChange, SessionMinutes
 from forum.db.models.rooms import (
     Attendance,
     Presence,
@@ -23,8 +24,10 @@ __all__ = [
     "Base",
     "Board",
     "Consultation",
+    "CalendarKey",
     "Cosignature",
     "FamilyRequest",
+    "FollowUp",
     "Group",
     "GroupActionLine",
     "Meeting",
@@ -34,9 +37,11 @@ __all__ = [
     "Post",
     "PostRevision",
     "Presence",
+    "RecordChange",
     "Room",
     "RoomEvent",
     "RoomSession",
+    "SessionMinutes",
     "Spectator",
     "Thread",
     "User",

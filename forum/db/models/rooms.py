@@ -70,6 +70,9 @@ class RoomSession(Base):
     conference_url: Mapped[str | None] = mapped_column(String(500), default=None)
     # Speaking-time budgets: seconds per stakeholder family (forum/domain/floor.py).
     family_budgets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The calendar entry's SEQUENCE and when it last changed (forum/domain/calendars.py).
+    sequence: Mapped[int] = mapped_column(default=0)
+    revised_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
