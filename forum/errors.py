@@ -50,6 +50,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
     SERVER_ERROR = "server_error"
+    NOT_CONTACT_POINT = "not_contact_point"
+    CONTACT_REQUEST_PENDING = "contact_request_pending"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -81,6 +83,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.SERVER_ERROR: 500,
+    ErrorCode.NOT_CONTACT_POINT: 422,
+    ErrorCode.CONTACT_REQUEST_PENDING: 409,
 }
 
 

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from forum.web import (
     api_accounts,
+    api_contacts,
     api_discussions,
     api_posts,
     api_profile,
@@ -45,6 +46,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_discussions.router,
     api_posts.router,
     sse.router,
+    api_contacts.router,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from forum.db.base import Base
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
+from forum.db.models.contacts import ContactEntry, ContactMessage, ContactRequest
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.rooms import (
     Attendance,
@@ -19,6 +20,9 @@ __all__ = [
     "AuthSession",
     "Base",
     "Board",
+    "ContactEntry",
+    "ContactMessage",
+    "ContactRequest",
     "Cosignature",
     "FamilyRequest",
     "Group",
