@@ -17,6 +17,8 @@ from forum.web import (
     api_structure,
     locale,
     pages,
+    pages_contact_requests,
+    pages_contacts,
     pages_delete,
     pages_discussions,
     pages_group,
@@ -73,5 +75,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_profile.routes)
     routes.extend(pages_secretariat.routes)
     routes.extend(pages_secretariat_lines.routes)
+    routes.extend(pages_contacts.routes)
+    routes.extend(pages_contact_requests.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes
