@@ -147,6 +147,10 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
             "action_lines": ["C1"],
         },
         "ActionLineEditBody": {"title": "A title", "facilitators": ["ITU"]},
+        "EntryBody": {"expertise": "Spectrum", "languages": ["English"], "region": "africa"},
+        "RequestBody": {"contact_id": int(forum.values["user_id"]), "body": "Hello"},
+        "AnswerBody": {"reason": "Away"},
+        "MessageBody": {"body": "A message"},
     }
 
 

@@ -41,6 +41,7 @@ def test_ids_in_paths_are_integers_the_router_matches() -> None:
         "session_id",
         "user_id",
         "request_id",
+        "contact_request_id",
     }
     for path, p in ids:
         assert p["schema"] == {"type": "integer", "minimum": 0, "maximum": ID_MAX}, path
