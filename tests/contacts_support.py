@@ -33,6 +33,17 @@ async def contact_point(
     return someone
 
 
+async def list_as_contact_point(server: LiveServer, who: Person, group: str = C7_CAUCUS) -> None:
+    """Make someone already registered a contact point of `group` as well."""
+    from forum.db.models import Membership
+    from forum.db.queries import get_group
+
+    async with server.state["sessionmaker"]() as session, session.begin():
+        found = await get_group(session, group)
+        assert found is not None
+        session.add(Membership(group_id=found.id, user_id=who.id, role="contact_point"))
+
+
 async def open_conversation(requester: Person, contact: Person, body: str = "May we talk?") -> dict[str, Any]:
     """A request from `requester` that `contact` accepts; the request as it then is."""
     sent = await api(

@@ -20,6 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 from starlette.routing import Route
 
 from forum.web.routes import API_ROUTERS, build_routes
+from tests.contacts_support import list_as_contact_point, open_conversation
 from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, make_secretariat
 
@@ -60,6 +61,10 @@ class World:
     thread_id: int
     post_id: int
     closed_session_id: int
+    # A conversation of the chair (a government delegate) with the member, listed as a
+    # contact point, and the number of its first message.
+    contact_request_id: int = 0
+    contact_message_seq: int = 0
 
 
 # How each path parameter is filled; a route with another one fails the walk.
@@ -70,6 +75,8 @@ PARAMS: dict[str, Callable[[World], object]] = {
     "post_id": lambda w: w.post_id,
     "session_id": lambda w: w.closed_session_id,
     "user_id": lambda w: w.member.id,
+    "contact_request_id": lambda w: w.contact_request_id,
+    "seq": lambda w: w.contact_message_seq,
 }
 # Query strings that make a page show what it is for.
 QUERIES = {"/search": "?q=access"}
@@ -150,7 +157,15 @@ async def build_world(server: LiveServer) -> World:
         },
     )
     assert upcoming.status_code == 201, upcoming.text
+    await list_as_contact_point(server, member)
+    talk = await open_conversation(chair, member, "Could you brief us on *e-health* records?")
+    said = await api(
+        member, "POST", f"/api/contact-requests/{talk['id']}/messages", {"body": "Gladly."}
+    )
+    assert said.status_code == 201, said.text
     return World(
+        contact_request_id=int(talk["id"]),
+        contact_message_seq=int(said.json()["seq"]),
         chair=chair,
         member=member,
         secretariat=secretariat,

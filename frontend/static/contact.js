@@ -30,6 +30,9 @@ function follow(section) {
   const status = section.querySelector(".live");
   const url = `${section.dataset.contactEvents}?after=${encodeURIComponent(section.dataset.after)}`;
   const source = new EventSource(url);
+  // Told on the section, so that a reader (and a test) knows the stream is open.
+  source.addEventListener("open", () => { section.dataset.live = "open"; });
+  source.addEventListener("error", () => { section.dataset.live = "closed"; });
   let queue = Promise.resolve();
   source.addEventListener("message", (event) => {
     const message = JSON.parse(event.data).message;
