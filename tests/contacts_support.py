@@ -21,7 +21,9 @@ async def contact_point(
     languages: tuple[str, ...] = (),
 ) -> Person:
     """A civil society member listed as a contact point of `group`, with an entry."""
-    someone = await person(server, family="civil_society", role="contact_point", group=group, name=name)
+    someone = await person(
+        server, family="civil_society", role="contact_point", group=group, name=name
+    )
     if expertise or languages:
         saved = await api(
             someone,
@@ -44,7 +46,9 @@ async def list_as_contact_point(server: LiveServer, who: Person, group: str = C7
         session.add(Membership(group_id=found.id, user_id=who.id, role="contact_point"))
 
 
-async def open_conversation(requester: Person, contact: Person, body: str = "May we talk?") -> dict[str, Any]:
+async def open_conversation(
+    requester: Person, contact: Person, body: str = "May we talk?"
+) -> dict[str, Any]:
     """A request from `requester` that `contact` accepts; the request as it then is."""
     sent = await api(
         requester, "POST", "/api/contact-requests", {"contact_id": contact.id, "body": body}

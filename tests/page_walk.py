@@ -159,13 +159,13 @@ async def build_world(server: LiveServer) -> World:
     assert upcoming.status_code == 201, upcoming.text
     await list_as_contact_point(server, member)
     talk = await open_conversation(chair, member, "Could you brief us on *e-health* records?")
-    said = await api(
+    message = await api(
         member, "POST", f"/api/contact-requests/{talk['id']}/messages", {"body": "Gladly."}
     )
-    assert said.status_code == 201, said.text
+    assert message.status_code == 201, message.text
     return World(
         contact_request_id=int(talk["id"]),
-        contact_message_seq=int(said.json()["seq"]),
+        contact_message_seq=int(message.json()["seq"]),
         chair=chair,
         member=member,
         secretariat=secretariat,

@@ -90,7 +90,9 @@ async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
     assert [r["id"] for r in received.json()["requests"]] == [request_id]
     assert received.headers["cache-control"] == "private, no-store"
 
-    early = await api(delegate, "POST", f"/api/contact-requests/{request_id}/messages", {"body": "?"})
+    early = await api(
+        delegate, "POST", f"/api/contact-requests/{request_id}/messages", {"body": "?"}
+    )
     assert (early.status_code, early.json()["error"]["code"]) == (409, "conflict")
     by_requester = await api(delegate, "POST", f"/api/contact-requests/{request_id}/accept")
     assert by_requester.status_code == 403
@@ -100,7 +102,10 @@ async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
     assert [(m["type"], m["op"]) for m in heard.messages] == [("request", "accepted")]
 
     asked = await api(
-        delegate, "POST", f"/api/contact-requests/{request_id}/messages", {"body": "zanzibarwords here"}
+        delegate,
+        "POST",
+        f"/api/contact-requests/{request_id}/messages",
+        {"body": "zanzibarwords here"},
     )
     answered = await api(
         expert, "POST", f"/api/contact-requests/{request_id}/messages", {"body": "Gladly."}
@@ -166,10 +171,14 @@ async def test_refused_requests_write_nothing(server: LiveServer) -> None:
         assert (refused.status_code, refused.json()["error"]["code"]) == (status, code), body
     assert await table_rows(server) == before
 
-    first = await api(delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Hi"})
+    first = await api(
+        delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Hi"}
+    )
     assert first.status_code == 201
     after_first = await table_rows(server)
-    again = await api(delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Hi?"})
+    again = await api(
+        delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Hi?"}
+    )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "contact_request_pending")
     assert again.json()["error"]["message"] == (
         "A request between you and this person is already waiting for an answer."
@@ -183,7 +192,9 @@ async def test_refused_requests_write_nothing(server: LiveServer) -> None:
     twice = await api(expert, "POST", f"/api/contact-requests/{first.json()['id']}/accept")
     assert twice.status_code == 409
     # Declined, the pair may try again.
-    retry = await api(delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Now?"})
+    retry = await api(
+        delegate, "POST", "/api/contact-requests", {"contact_id": expert.id, "body": "Now?"}
+    )
     assert retry.status_code == 201
 
 
@@ -214,13 +225,18 @@ async def test_a_conversation_is_followed_live_and_resumed(server: LiveServer) -
             assert (replayed.event, replayed.id) == ("request", 1)
             assert replayed.data["request"]["status"] == "accepted"
             sent = await api(
-                expert, "POST", f"/api/contact-requests/{request_id}/messages", {"body": "Live _one_"}
+                expert,
+                "POST",
+                f"/api/contact-requests/{request_id}/messages",
+                {"body": "Live _one_"},
             )
             live = await stream.next()
             assert (live.event, live.id) == ("message", sent.json()["seq"])
-            assert live.data["message"]["html"] == "<p dir=\"auto\">Live <em>one</em></p>\n"
+            assert live.data["message"]["html"] == '<p dir="auto">Live <em>one</em></p>\n'
         for text in ("missed one", "missed two"):
-            await api(expert, "POST", f"/api/contact-requests/{request_id}/messages", {"body": text})
+            await api(
+                expert, "POST", f"/api/contact-requests/{request_id}/messages", {"body": text}
+            )
         async with events(http, url, last_event_id=live.id) as stream:
             got = [(await stream.next()).data["message"]["body"] for _ in range(2)]
     assert got == ["missed one", "missed two"]

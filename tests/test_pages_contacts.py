@@ -55,25 +55,42 @@ async def test_a_contact_point_edits_their_entry_and_a_refusal_keeps_the_text(
         token = token_in(page.text)
         refused = await http.post(
             f"/contact-points/{expert.id}",
-            data={"csrf_token": token, "expertise": "Broadband", "languages": "English", "region": "atlantis"},
+            data={
+                "csrf_token": token,
+                "expertise": "Broadband",
+                "languages": "English",
+                "region": "atlantis",
+            },
         )
         assert refused.status_code == 422
         assert "Choose one of the regions." in refused.text and "Broadband" in refused.text
         saved = await http.post(
             f"/contact-points/{expert.id}",
-            data={"csrf_token": token, "expertise": "Broadband", "languages": "English, Swahili, english", "region": "europe"},
+            data={
+                "csrf_token": token,
+                "expertise": "Broadband",
+                "languages": "English, Swahili, english",
+                "region": "europe",
+            },
         )
         assert saved.status_code == 303
     entry = (await api(expert, "GET", f"/api/contact-points/{expert.id}")).json()
     assert (entry["expertise"], entry["languages"], entry["region"]) == (
-        "Broadband", ["English", "Swahili"], "europe"
+        "Broadband",
+        ["English", "Swahili"],
+        "europe",
     )
     other = await person(server, family="government")
     async with signed_in(server, other) as http:
         page = await http.get(f"/contact-points/{expert.id}")
         forbidden = await http.post(
             f"/contact-points/{expert.id}",
-            data={"csrf_token": token_in(page.text), "expertise": "Mine now", "languages": "", "region": ""},
+            data={
+                "csrf_token": token_in(page.text),
+                "expertise": "Mine now",
+                "languages": "",
+                "region": "",
+            },
         )
     assert forbidden.status_code == 403
 

@@ -79,7 +79,8 @@ async def _directory(session: AsyncSession, group_ids: Sequence[int]) -> list[Di
         .order_by(User.display_name, User.id, Group.name)
     )
     items: dict[int, DirectoryItem] = {}
-    for user, slug, name, entry in rows.all():
+    for user, slug, name, found in rows.all():
+        entry: ContactEntry | None = found  # an outer join: None without an entry
         item = items.get(user.id)
         if item is None:
             item = items[user.id] = DirectoryItem(
@@ -116,7 +117,9 @@ async def get_directory_item(session: AsyncSession, user_id: int) -> DirectoryIt
             Membership.user_id == user_id, Membership.role == Role.CONTACT_POINT.value
         )
     )
-    found = [item for item in await _directory(session, list(groups.all())) if item.user_id == user_id]
+    found = [
+        item for item in await _directory(session, list(groups.all())) if item.user_id == user_id
+    ]
     return found[0] if found else None
 
 

@@ -43,9 +43,6 @@ class Parties:
     def includes(self, user_id: int) -> bool:
         return user_id in (self.requester_id, self.contact_id)
 
-    def other(self, user_id: int) -> int:
-        return self.contact_id if user_id == self.requester_id else self.requester_id
-
 
 def may_request_contact(family: str) -> bool:
     """Who sends contact requests: any signed-in person of the government family."""
@@ -138,7 +135,7 @@ def clean_expertise(value: str) -> str:
 
 def clean_languages(value: str | Iterable[str]) -> tuple[str, ...]:
     """Languages as a list, or as one line separated by commas; each kept once."""
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items: list[object] = list(value.split(",") if isinstance(value, str) else value)
     kept: list[str] = []
     seen: set[str] = set()
     for item in items:

@@ -290,13 +290,21 @@ async def conversation_events(request: Request) -> Response:
             fresh = await get_conversation(session, request_id)
             messages = await list_messages(session, request_id, after=after)
         changes: list[tuple[int, str, dict[str, Any]]] = [
-            (m.message.seq, "message", {"type": "message", "op": "replay", "seq": m.message.seq, "message": m.wire()})
+            (
+                m.message.seq,
+                "message",
+                {"type": "message", "op": "replay", "seq": m.message.seq, "message": m.wire()},
+            )
             for m in messages
         ]
         answer = fresh.request.answer_seq
         if answer > after:
             changes.append(
-                (answer, "request", {"type": "request", "op": "replay", "seq": answer, "request": fresh.wire()})
+                (
+                    answer,
+                    "request",
+                    {"type": "request", "op": "replay", "seq": answer, "request": fresh.wire()},
+                )
             )
         return sorted(changes, key=lambda change: change[0])
 
