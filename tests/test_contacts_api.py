@@ -62,6 +62,14 @@ async def test_the_c7_directory_lists_contact_points_beside_the_facilitators(
     assert group.json()["contact_points"] == body["contact_points"]
     assert entry.json() == listed
     assert nobody.status_code == 404
+    # Only a contact point has an entry; theirs changes in place.
+    stranger = await person(server, family="civil_society")
+    refused = await api(stranger, "PUT", "/api/me/contact-entry", {"expertise": "Anything"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "not_contact_point")
+    changed = await api(
+        expert, "PUT", "/api/me/contact-entry", {"expertise": "e-health records", "region": None}
+    )
+    assert changed.json()["languages"] == [] and changed.json()["region"] == "africa"
     for answer in (line, group, entry):
         assert not EMAIL.search(answer.text), answer.text
         assert expert.user["email"] not in answer.text
@@ -144,9 +152,11 @@ async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
         signed_out = await anonymous.get(f"/api/contact-requests/{request_id}")
         assert signed_out.status_code == 401
         found = await anonymous.get("/api/search", params={"q": "zanzibarwords"})
+        feed = await anonymous.get("/action-lines/C7/feed.atom")
         page = await anonymous.get("/search", params={"q": "zanzibarwords"})
     hits = found.json()["hits"]
     assert [hit["post_id"] for hit in hits] == [public.json()["post"]["id"]], hits
+    assert "zanzibarwords in public" in feed.text and "zanzibarwords here" not in feed.text
     assert page.text.count("<mark>") == 1 and "here" not in page.text.split("<mark>")[1][:40]
     assert await table_rows(server) == before
     assert heard.messages == []

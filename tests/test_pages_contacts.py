@@ -130,3 +130,46 @@ async def test_a_conversation_page_is_for_its_two_people_only(server: LiveServer
     async with client(server) as anonymous:
         for path in paths:
             assert (await anonymous.get(path)).status_code == 401
+
+
+async def test_a_contact_point_declines_from_the_page_with_a_reason(server: LiveServer) -> None:
+    expert = await contact_point(server, name="Aida Opoku")
+    delegate = await person(server, family="government", name="Delegate of Ghana")
+    async with signed_in(server, delegate) as http:
+        entry = await http.get(f"/contact-points/{expert.id}")
+        token = token_in(entry.text)
+        blank = await http.post(
+            f"/contact-points/{expert.id}/request", data={"csrf_token": token, "body": " "}
+        )
+        assert blank.status_code == 422 and 'id="body-error"' in blank.text
+        sent = await http.post(
+            f"/contact-points/{expert.id}/request",
+            data={"csrf_token": token, "body": "A question on *spectrum*"},
+        )
+        assert sent.status_code == 303
+        path = sent.headers["location"].split("?")[0]
+        again = await http.get(f"/contact-points/{expert.id}")
+        assert "A request between you is waiting for an answer." in again.text
+        assert 'name="body"' not in again.text
+    async with signed_in(server, expert) as http:
+        page = await http.get(path)
+        token = token_in(page.text)
+        assert "<em>spectrum</em>" in page.text and "Decline" in page.text
+        too_long = await http.post(
+            f"{path}/decline", data={"csrf_token": token, "reason": "why " * 200}
+        )
+        assert too_long.status_code == 422
+        assert 'id="reason-error"' in too_long.text and "why why" in too_long.text
+        declined = await http.post(f"{path}/decline", data={"csrf_token": token, "reason": "Away."})
+        assert declined.status_code == 303
+        twice = await http.post(f"{path}/accept", data={"csrf_token": token})
+        assert twice.status_code == 409 and "This request is already answered." in twice.text
+        early = await http.post(f"{path}/messages", data={"csrf_token": token, "body": "Hi"})
+        assert early.status_code == 409
+        assert 'role="alert">Messages are exchanged once' in early.text
+        missing = await http.get(f"{path}/messages/9/article")
+        assert missing.status_code == 404
+        assert (await http.get("/contacts/2147483647")).status_code == 404
+    async with signed_in(server, delegate) as http:
+        page = await http.get(path)
+        assert "declined" in page.text and "Reason: Away." in page.text

@@ -283,17 +283,3 @@ async def list_my_requests(session: AsyncSession, user_id: int) -> list[RequestI
         RequestItem(Conversation(request, asker, asked), int(n), request.requester_id == user_id)
         for request, asker, asked, n in rows.all()
     ]
-
-
-async def pending_for(session: AsyncSession, user_id: int) -> int:
-    """How many requests wait for this contact point's answer."""
-    found = await session.scalar(
-        select(func.count())
-        .select_from(ContactRequest)
-        .where(ContactRequest.contact_id == user_id, ContactRequest.status == "pending")
-    )
-    return int(found or 0)
-
-
-async def get_contact_entry(session: AsyncSession, user_id: int) -> ContactEntry | None:
-    return await session.get(ContactEntry, user_id)
