@@ -269,3 +269,19 @@ async def test_messages_are_limited_like_posts(server: LiveServer) -> None:
     assert (over.status_code, over.json()["error"]["code"]) == (429, "rate_limited")
     assert int(over.headers["retry-after"]) >= 1
     assert await table_rows(server) == before
+
+
+async def test_a_conversation_stream_ends_with_its_session(server: LiveServer) -> None:
+    expert = await contact_point(server)
+    delegate = await person(server, family="government")
+    request_id = (await open_conversation(delegate, expert))["id"]
+    headers = {"Authorization": f"Bearer {delegate.token}"}
+    async with client(server, headers=headers) as http:
+        async with events(http, f"/api/contact-requests/{request_id}/events?after=0") as stream:
+            assert (await stream.next()).event == "request"
+            out = await http.post("/api/auth/logout")
+            assert out.status_code == 204
+            with pytest.raises(AssertionError, match="the stream ended"):
+                await stream.next(wait=2)
+        refused = await http.get(f"/api/contact-requests/{request_id}/events")
+    assert refused.status_code == 401

@@ -282,7 +282,7 @@ async def send_message(request: Request) -> Response:
     query=[("after", "seq to replay from on a first connection (Last-Event-ID wins)")],
 )
 async def conversation_events(request: Request) -> Response:
-    _, found = await readable(request)
+    caller, found = await readable(request)
     request_id = found.request.id
 
     async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
@@ -308,4 +308,7 @@ async def conversation_events(request: Request) -> Response:
             )
         return sorted(changes, key=lambda change: change[0])
 
-    return await event_stream(request, contact_channel(request_id), last_event_id(request), replay)
+    # The stream is private: it ends with the session that opened it.
+    return await event_stream(
+        request, contact_channel(request_id), last_event_id(request), replay, session=caller
+    )
