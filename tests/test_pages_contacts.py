@@ -173,3 +173,26 @@ async def test_a_contact_point_declines_from_the_page_with_a_reason(server: Live
     async with signed_in(server, delegate) as http:
         page = await http.get(path)
         assert "declined" in page.text and "Reason: Away." in page.text
+
+
+async def test_what_people_write_stays_text(server: LiveServer) -> None:
+    expert = await contact_point(
+        server, name="<img src=x onerror=alert(1)>", expertise="<script>alert(1)</script>"
+    )
+    delegate = await person(server, family="government")
+    request_id = (await open_conversation(delegate, expert, "[go](javascript:alert(1))"))["id"]
+    await api(
+        expert,
+        "POST",
+        f"/api/contact-requests/{request_id}/messages",
+        {"body": "<script>alert(2)</script> [x](vbscript:msgbox)"},
+    )
+    async with client(server) as anonymous:
+        listed = await anonymous.get(f"/groups/{C7_CAUCUS}/contacts")
+    async with signed_in(server, delegate) as http:
+        talk = await http.get(f"/contacts/{request_id}")
+    for page in (listed, talk):
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text
+        assert "onerror=" not in page.text.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listed.text
+    assert 'href="javascript:' not in talk.text and 'href="vbscript:' not in talk.text
