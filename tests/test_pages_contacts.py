@@ -111,6 +111,8 @@ async def test_a_conversation_page_is_for_its_two_people_only(server: LiveServer
         async with signed_in(server, party) as http:
             mine = await http.get("/contacts")
             assert f'href="/contacts/{request_id}"' in mine.text
+            listed = f'href="/contact-points/{expert.id}"' in mine.text
+            assert listed is (party is expert)
             for path in paths:
                 page = await http.get(path)
                 assert page.status_code == 200 and "secret words" in page.text

@@ -19,6 +19,7 @@ from forum.actions.contacts import do_answer_contact, do_send_contact_message
 from forum.db.contact_queries import (
     Conversation,
     get_conversation,
+    get_directory_item,
     get_message,
     list_messages,
     list_my_requests,
@@ -50,6 +51,7 @@ async def requests_page(request: Request) -> Response:
     caller = await require_signed_in(request)
     async with db(request) as session:
         items = await list_my_requests(session, caller.user.id)
+        listed = await get_directory_item(session, caller.user.id)
     return _private(
         render(
             request,
@@ -57,6 +59,7 @@ async def requests_page(request: Request) -> Response:
             await page_context(
                 request,
                 statuses=STATUS_NAMES,
+                listed=listed,
                 sent=[item for item in items if item.sent],
                 received=[item for item in items if not item.sent],
             ),
