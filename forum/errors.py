@@ -60,6 +60,8 @@ class ErrorCode(StrEnum):
     WINDOW_PAST_SESSION = "window_past_session"
     NO_OBSERVER_SEATS = "no_observer_seats"
     OBSERVER_REQUEST_PENDING = "observer_request_pending"
+    NOT_CONTACT_POINT = "not_contact_point"
+    CONTACT_REQUEST_PENDING = "contact_request_pending"
 
 
 _STATUS: dict[ErrorCode, int] = {
@@ -101,6 +103,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.WINDOW_PAST_SESSION: 422,
     ErrorCode.NO_OBSERVER_SEATS: 409,
     ErrorCode.OBSERVER_REQUEST_PENDING: 409,
+    ErrorCode.NOT_CONTACT_POINT: 422,
+    ErrorCode.CONTACT_REQUEST_PENDING: 409,
 }
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from forum.db.models import Base
 from forum.web.routes import API_ROUTERS
+from tests.contacts_support import contact_point
 from tests.rooms_support import GROUP, Person, api, person
 from tests.support import Client, LiveServer, make_secretariat, served_routes
 
@@ -105,9 +106,17 @@ async def make_forum(server: LiveServer, http: Client) -> Forum:
         },
     )
     assert briefing.status_code == 201, briefing.text
+    # A conversation between the signed-in delegate and a contact point.
+    expert = await contact_point(server)
+    sent = await http.post("/api/contact-requests", json={"contact_id": expert.id, "body": "Hi"})
+    assert sent.status_code == 201, sent.text
+    accepted = await api(expert, "POST", f"/api/contact-requests/{sent.json()['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
     values = {
         "meeting_id": str(briefing.json()["id"]),
         "side": GROUP,
+        "contact_request_id": str(sent.json()["id"]),
+        "seq": "1",
         "request_id": str(asked.json()["id"]),
         "slug": GROUP,
         "code": "C1",

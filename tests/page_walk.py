@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from forum.db.base import utcnow
 from forum.web.routes import API_ROUTERS, build_routes
+from tests.contacts_support import list_as_contact_point, open_conversation
 from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
 from tests.support import PASSWORD, LiveServer, make_secretariat
 
@@ -63,6 +64,10 @@ class World:
     post_id: int
     closed_session_id: int
     meeting_id: int
+    # A conversation of the chair (a government delegate) with the member, listed as a
+    # contact point, and the number of its first message.
+    contact_request_id: int = 0
+    contact_message_seq: int = 0
 
 
 # How each path parameter is filled; a route with another one fails the walk.
@@ -74,6 +79,8 @@ PARAMS: dict[str, Callable[[World], object]] = {
     "session_id": lambda w: w.closed_session_id,
     "user_id": lambda w: w.member.id,
     "meeting_id": lambda w: w.meeting_id,
+    "contact_request_id": lambda w: w.contact_request_id,
+    "seq": lambda w: w.contact_message_seq,
 }
 # Query strings that make a page show what it is for.
 QUERIES = {"/search": "?q=access"}
@@ -195,7 +202,15 @@ async def build_world(server: LiveServer) -> World:
         },
     )
     assert consultation.status_code == 201, consultation.text
+    await list_as_contact_point(server, member)
+    talk = await open_conversation(chair, member, "Could you brief us on *e-health* records?")
+    message = await api(
+        member, "POST", f"/api/contact-requests/{talk['id']}/messages", {"body": "Gladly."}
+    )
+    assert message.status_code == 201, message.text
     return World(
+        contact_request_id=int(talk["id"]),
+        contact_message_seq=int(message.json()["seq"]),
         chair=chair,
         member=member,
         secretariat=secretariat,

@@ -181,6 +181,10 @@ def valid_bodies(forum: Forum) -> dict[str, dict[str, Any]]:
         "ObserverDecisionBody": {"approve": False, "reason": "No room"},
         "MinutesBody": {"body": "Agreed.", "version": 1},
         "FollowUpBody": {"item": "A study", "owner": GROUP, "due": "2005-12-01", "version": 1},
+        "ContactEntryBody": {"expertise": "Spectrum", "languages": ["English"], "region": "africa"},
+        "ContactRequestBody": {"contact_id": int(forum.values["user_id"]), "body": "Hello"},
+        "ContactAnswerBody": {"reason": "Away"},
+        "ContactMessageBody": {"body": "A message"},
     }
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
+from tests.contacts_support import contact_point, open_conversation
 from tests.openapi_support import run_conformance
 from tests.rooms_support import GROUP, api, person
 from tests.support import LiveServer, live_server
@@ -64,7 +65,12 @@ async def real_objects(server: LiveServer) -> tuple[str, dict[str, Any]]:
         assert done.status_code == 200, done.text
     asked = await api(chair, "POST", "/api/me/family-request", {"family": "private_sector"})
     assert asked.status_code == 201, asked.text
+    # A conversation the chair (a government delegate) holds with a contact point.
+    talk = await open_conversation(chair, await contact_point(server))
+    said = await api(chair, "POST", f"/api/contact-requests/{talk['id']}/messages", {"body": "Hi"})
+    assert said.status_code == 201, said.text
     known = {
+        "contact_request_id": talk["id"],
         "request_id": asked.json()["id"],
         "code": "C2",
         "slug": GROUP,
@@ -95,4 +101,8 @@ async def test_every_answer_is_documented(fuzzed: LiveServer) -> None:
         assert report.cases > 100, report.cases
     # Signed in, the chair's token opens what needs an account, and those bodies are checked.
     answered = {label for label, statuses in signed_in.answers.items() if min(statuses) < 300}
-    assert {"GET /api/me", "GET /api/rooms/{slug}"} <= answered, signed_in.answers
+    assert {
+        "GET /api/me",
+        "GET /api/rooms/{slug}",
+        "GET /api/contact-requests/{contact_request_id}",
+    } <= answered, signed_in.answers

@@ -44,6 +44,7 @@ def test_ids_in_paths_are_integers_the_router_matches() -> None:
         "meeting_id",
         "window_id",
         "follow_up_id",
+        "contact_request_id",
     }
     for path, p in ids:
         assert p["schema"] == {"type": "integer", "minimum": 0, "maximum": ID_MAX}, path
@@ -131,3 +132,24 @@ async def test_thread_answers_304_as_documented(sqlite_server: LiveServer) -> No
 def test_event_streams_are_documented_as_event_streams(path: str) -> None:
     answer = DOCUMENT["paths"][path]["get"]["responses"]["200"]
     assert list(answer["content"]) == ["text/event-stream"]
+
+
+def test_two_models_of_one_name_are_refused_rather_than_described_as_one() -> None:
+    from pydantic import BaseModel, create_model
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from forum.web.openapi import ApiRouter
+
+    first: type[BaseModel] = create_model("AnswerBody", answer=(str, ...))
+    second: type[BaseModel] = create_model("AnswerBody", reason=(str, ...))
+    routers = [ApiRouter(tag="one"), ApiRouter(tag="two")]
+    for router, model, path in zip(routers, (first, second), ("/one", "/two"), strict=True):
+
+        async def endpoint(request: Request) -> Response:
+            return Response()
+
+        router.route("POST", path, summary="A body", body=model)(endpoint)
+    assert openapi_document(routers[:1])["components"]["schemas"]["AnswerBody"]
+    with pytest.raises(RuntimeError, match="AnswerBody"):
+        openapi_document(routers)

@@ -148,10 +148,18 @@ def openapi_document(routers: Sequence[ApiRouter]) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
 
+    def keep(name: str, schema: dict[str, Any]) -> None:
+        # Components are named by class: two models of one name would silently give
+        # every operation that uses either the schema of the last one described.
+        if schemas.get(name, schema) != schema:
+            raise RuntimeError(f"two API models are both named {name}: rename one")
+        schemas[name] = schema
+
     def ref(model: type[BaseModel]) -> dict[str, str]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
+        for name, nested in schema.pop("$defs", {}).items():
+            keep(name, nested)
+        keep(model.__name__, schema)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
     for router in routers:

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from forum.web import (
     api_access,
     api_accounts,
+    api_contacts,
     api_discussions,
     api_floor,
     api_meetings,
@@ -22,6 +23,8 @@ from forum.web import (
     locale,
     pages,
     pages_access,
+    pages_contact_requests,
+    pages_contacts,
     pages_delete,
     pages_discussions,
     pages_floor,
@@ -59,6 +62,7 @@ API_ROUTERS: list[ApiRouter] = [
     api_discussions.router,
     api_posts.router,
     sse.router,
+    api_contacts.router,
 ]
 
 
@@ -89,5 +93,7 @@ def build_routes() -> list[BaseRoute]:
     routes.extend(pages_profile.routes)
     routes.extend(pages_secretariat.routes)
     routes.extend(pages_secretariat_lines.routes)
+    routes.extend(pages_contacts.routes)
+    routes.extend(pages_contact_requests.routes)
     routes.append(Mount("/static", app=AssetFiles(ASSETS), name="static"))
     return routes

@@ -25,7 +25,8 @@ from starlette.types import Receive, Scope, Send
 
 from forum.actions.posts import board_channel, thread_channel
 from forum.audit import log_refusal
-from forum.broker import Message
+from forum.auth import Principal
+from forum.broker import Message, user_channel
 from forum.connection_caps import Admission
 from forum.db.discussions_queries import (
     REPLAY_MAX,
@@ -86,8 +87,16 @@ class CappedStream(StreamingResponse):
 
 
 async def event_stream(
-    request: Request, channel: str, after: int | None, replay: Replay
+    request: Request,
+    channel: str,
+    after: int | None,
+    replay: Replay,
+    *,
+    session: Principal | None = None,
 ) -> Response:
+    """A stream of `channel`'s numbered messages; with `session`, a stream for that
+    signed-in session alone, which ends when the session does (a sign-out, a password
+    change, signing out everywhere)."""
     if request.method == "HEAD":
         # The stream's headers only: a HEAD would otherwise hold a stream open, unread.
         return Response(media_type="text/event-stream", headers=STREAM_HEADERS)
@@ -112,8 +121,21 @@ async def event_stream(
             return
         queue.put_nowait(message)
 
+    def ended(_channel: str, message: Message) -> None:
+        if (
+            session is not None
+            and message.get("type") == "session"
+            and message.get("op") == "ended"
+            and message.get("session_id") == session.session_id
+        ):
+            queue.put_nowait(None)
+
+    own = user_channel(session.user.id) if session is not None else None
+
     async def stream() -> AsyncIterator[str]:
         await broker.subscribe(channel, listener)
+        if own is not None:
+            await broker.subscribe(own, ended)
         try:
             yield f"retry: {RETRY_MS}\n\n"
             last = after if after is not None else 0
@@ -142,6 +164,8 @@ async def event_stream(
                 yield frame(seq, str(message["type"]), message)
         finally:
             await broker.unsubscribe(channel, listener)
+            if own is not None:
+                await broker.unsubscribe(own, ended)
 
     return CappedStream(stream(), await admit(request))
 

@@ -3,6 +3,7 @@
 from forum.db.base import Base
 from forum.db.models.access import AccessWindow, ObserverRequest
 from forum.db.models.accounts import AuthSession, FamilyRequest, User
+from forum.db.models.contacts import ContactEntry, ContactMessage, ContactRequest
 from forum.db.models.discussions import Board, Cosignature, Post, PostRevision, Thread
 from forum.db.models.meetings import Consultation, Meeting, MeetingPerson
 from forum.db.models.records import CalendarKey, FollowUp, RecordChange, SessionMinutes
@@ -25,6 +26,9 @@ __all__ = [
     "Board",
     "Consultation",
     "CalendarKey",
+    "ContactEntry",
+    "ContactMessage",
+    "ContactRequest",
     "Cosignature",
     "FamilyRequest",
     "FollowUp",
