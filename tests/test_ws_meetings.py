@@ -274,3 +274,49 @@ async def test_an_issue_based_consultation_at_short_notice(server: LiveServer) -
             floor = await nia.expect("floor", op="give")
             order.append(floor["floor"]["user_id"])
         assert order == [wg_a.id, cs_a.id, wg_b.id, cs_b.id]
+
+        closed = await chair_ws.call({"type": "close_session", "session_id": sid})
+        assert closed["type"] == "ack", closed
+
+    # Closed: each side's lead keeps the record; follow-ups are given to either side and
+    # both update them, every change kept with who made it.
+    record_path = f"/api/sessions/{sid}"
+    shown = await api(cs_lead, "GET", f"{record_path}/record")
+    assert shown.status_code == 200, shown.text
+    assert [p["slug"] for p in shown.json()["parties"]] == [WG, CAUCUS]
+    assert shown.json()["may_edit"] is True
+    minutes = await api(
+        wg_chair, "PUT", f"{record_path}/minutes", {"body": "Both sides heard.", "version": None}
+    )
+    assert minutes.status_code == 200, minutes.text
+    listed = await api(
+        cs_lead,
+        "POST",
+        f"{record_path}/follow-ups",
+        {"item": "Costed options for the financing mechanism", "owner": WG},
+    )
+    assert listed.status_code == 201, listed.text
+    item = listed.json()["follow_ups"][0]
+    moved = await api(
+        wg_chair,
+        "PUT",
+        f"{record_path}/follow-ups/{item['id']}",
+        {
+            "item": item["item"],
+            "owner": WG,
+            "status": "in_progress",
+            "version": item["version"],
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    record_now = moved.json()
+    assert record_now["follow_ups"][0]["status"] == "in_progress"
+    assert [c["by"]["id"] for c in record_now["changes"]] == [wg_chair.id, cs_lead.id, wg_chair.id]
+    # A delegate of either side keeps no record: refused, nothing written.
+    before = (await api(cs_lead, "GET", f"{record_path}/record")).json()
+    for who in (cs_a, wg_a):
+        refused = await api(
+            who, "PUT", f"{record_path}/minutes", {"body": "Mine.", "version": None}
+        )
+        assert refused.status_code == 403, refused.text
+    assert (await api(cs_lead, "GET", f"{record_path}/record")).json() == before

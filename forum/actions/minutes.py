@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
 from forum.db.models import (
+    Consultation,
     FollowUp,
     Group,
+    Meeting,
+    MeetingPerson,
     RecordChange,
     Room,
     RoomSession,
@@ -29,6 +32,8 @@ from forum.db.models import (
     User,
 )
 from forum.db.queries import role_in
+from forum.domain.consultations import groups_taking_part as consultation_sides
+from forum.domain.meetings import MeetingRole
 from forum.domain.minutes import (
     FollowUpDraft,
     FollowUpStatus,
@@ -62,15 +67,35 @@ async def _draft(session: AsyncSession, given: FollowUpInput) -> FollowUpDraft:
 
 async def _parties(session: AsyncSession, row: RoomSession) -> list[int]:
     room_group = await session.scalar(select(Room.group_id).where(Room.id == row.room_id))
-    return groups_taking_part(room_group)
+    if room_group is not None:
+        return groups_taking_part(room_group)
+    # A meeting's room: a consultation's two sides take part, a briefing's no group.
+    sides = (
+        await session.execute(
+            select(Consultation.host_group_id, Consultation.guest_group_id)
+            .join(Meeting, Meeting.id == Consultation.meeting_id)
+            .where(Meeting.room_id == row.room_id)
+        )
+    ).first()
+    return groups_taking_part(None, consultation_sides(*sides) if sides else ())
 
 
 async def keeps_record(session: AsyncSession, row: RoomSession, user: User | None) -> bool:
-    """Whether `user` may write this session's minutes and follow-ups."""
+    """Whether `user` may write this session's minutes and follow-ups: whoever leads a
+    party, and whoever chairs the meeting the session belongs to."""
     if user is None:
         return False
     roles = [await role_in(session, group_id, user.id) for group_id in await _parties(session, row)]
-    return chairs_a_party(roles, is_secretariat=user.is_secretariat)
+    chairs_meeting = await session.scalar(
+        select(MeetingPerson.user_id)
+        .join(Meeting, Meeting.id == MeetingPerson.meeting_id)
+        .where(
+            Meeting.room_id == row.room_id,
+            MeetingPerson.user_id == user.id,
+            MeetingPerson.role == MeetingRole.CHAIR.value,
+        )
+    )
+    return chairs_meeting is not None or chairs_a_party(roles, is_secretariat=user.is_secretariat)
 
 
 async def _writable(
