@@ -241,7 +241,11 @@ async def test_get_routes_change_nothing(server: LiveServer, http: Client) -> No
                 url = forum.path(template, slug=slug) + "?q=access"  # search reads q
                 for reader in (http, anonymous):
                     response = await send(reader, "GET", url)
-                    assert response.status_code in {200, 401, 403, 404}, (url, response.text)
+                    # 409: a live view of a room with no session open (the equity).
+                    assert response.status_code in {200, 401, 403, 404, 409}, (
+                        url,
+                        response.text,
+                    )
                     found.add(response.status_code)
     # The walk reached pages that exist, and the routes that name a row.
     assert 200 in found and with_parameters >= 20

@@ -111,6 +111,13 @@ async def locked(session: AsyncSession, key: RoomKey) -> Room:
         if room is None:
             raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
         return room
+    meeting_id = meeting_id_in(key)
+    if meeting_id is not None:
+        # A meeting's room answers to its address where a group's answers to its slug.
+        meeting = await session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise ForumError(ErrorCode.NOT_FOUND, N_("No such meeting."))
+        return await locked(session, meeting.room_id)
     room = await lock_group_room(session, key)
     if room is None:
         await require_group(session, key)
