@@ -97,6 +97,12 @@ SHOTS = {
     "/sessions": ("schedule", "member"),
     "/profile": ("profile", "member"),
     "/register": ("register", "signed out"),
+    "/meetings/{meeting_id:id}": ("meeting", "member"),
+    "/action-lines/{code}/contacts": ("contact-points", "member"),
+    "/contacts/{contact_request_id:id}": ("conversation", "member"),
+    "/groups/{slug}/equity": ("equity", "chair"),
+    "/groups/{slug}/observers": ("observers", "chair"),
+    "/sessions/{session_id:id}/transcript": ("transcript", "chair"),
 }
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
 
