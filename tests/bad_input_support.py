@@ -16,7 +16,8 @@ from starlette.routing import Route
 
 from forum.db.models import Base
 from forum.web.routes import API_ROUTERS
-from tests.rooms_support import GROUP, Person, api, person
+from tests.factory import GROUP
+from tests.people import Person, api, person
 from tests.support import Client, LiveServer, make_secretariat
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")

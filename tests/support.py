@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -20,12 +21,8 @@ from forum.app import create_app
 from forum.limits import RateLimiter
 from forum.settings import Settings
 from forum.state import AppState
+from tests.factory import CHEAP_HASHING, PASSWORD
 
-PASSWORD = "correct horse battery"
-# argon2id at its cheapest where no real password is kept: the suite hashes thousands,
-# and at the library's cost each takes tens of milliseconds of CPU. The tests of the
-# cost itself, and of what it hides (sign-in timing), use `production_hashing`.
-CHEAP_HASHING = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
 CHEAP_HASHING_ENV = {f"FORUM_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}
 _emails = itertools.count(1)
 
@@ -182,3 +179,25 @@ async def make_secretariat(server: LiveServer, user_id: int) -> None:
 
     async with server.state["sessionmaker"]() as session, session.begin():
         await session.execute(update(User).where(User.id == user_id).values(is_secretariat=True))
+
+
+class FakeClock:
+    """A clock tests move by hand, for rate-limit windows."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=url,
+        secret_key="test-secret-key-" + "x" * 32,
+        data_dir=tmp_path,
+        seed=True,
+    ).with_(**CHEAP_HASHING)

@@ -18,13 +18,14 @@ from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
 from forum.passwords import hasher_for
 from forum.settings import Settings
-from tests.conftest import FakeClock, make_settings
+from tests.factory import PASSWORD
 from tests.support import (
-    PASSWORD,
     Client,
+    FakeClock,
     LiveServer,
     client,
     live_server,
+    make_settings,
     production_hashing,
     registration,
 )
@@ -294,8 +295,7 @@ async def test_session_cookie_is_hardened(server: LiveServer, http: Client) -> N
 async def test_secure_cookie_when_served_over_https(sqlite_url: str, tmp_path: object) -> None:
     from pathlib import Path
 
-    from tests.conftest import make_settings
-    from tests.support import live_server
+    from tests.support import live_server, make_settings
 
     settings = make_settings(sqlite_url, Path(str(tmp_path))).with_(secure_cookies=True)
     async with live_server(settings) as live, client(live) as http:

@@ -26,7 +26,7 @@ from tests.bad_input_support import (
     send,
     table_rows,
 )
-from tests.rooms_support import GROUP
+from tests.factory import GROUP
 from tests.support import Client, LiveServer, registration
 
 NUL_TEXT = ("a\x00b",)

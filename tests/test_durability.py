@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
+from tests.factory import PASSWORD
+from tests.support import CHEAP_HASHING_ENV, free_port, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forum.broker import Message, user_channel
 from forum.db.models import Group, Membership
 from tests.bad_input_support import http_routes, make_forum, send, table_counts
-from tests.rooms_support import GROUP
+from tests.factory import GROUP
 from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from tests.discussions_support import open_thread, person, reply, set_role
-from tests.rooms_support import api, schedule_and_open
-from tests.rooms_support import person as room_person
+from tests.discussions_support import open_thread, reply
+from tests.people import api, person, set_role, signed_in
+from tests.rooms_support import schedule_and_open
 from tests.support import LiveServer, client
 
 
@@ -48,10 +48,10 @@ async def _schedule(chair: Any, title: str, starts: str, ends: str, room: str = 
 
 
 async def test_the_front_page_shows_what_is_live_next_and_latest(server: LiveServer) -> None:
-    chair = await room_person(server, role="chair")
+    chair = await person(server, role="chair")
     await schedule_and_open(chair, title="Sitting on C5")
     await _schedule(chair, "Drafting the report", "2099-03-01T09:00:00Z", "2099-03-01T11:00:00Z")
-    async with person(server) as coordinator, person(server) as signer:
+    async with signed_in(server) as coordinator, signed_in(server) as signer:
         assert coordinator.user and signer.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         await set_role(server, "media-caucus", signer.user["id"], "chair")
@@ -81,9 +81,9 @@ async def test_the_front_page_reads_in_a_fixed_number_of_statements(
     server: LiveServer,
 ) -> None:
     before, _ = await _statements(server, "/")
-    chair = await room_person(server, role="chair")
+    chair = await person(server, role="chair")
     await schedule_and_open(chair, title="One room open")
-    other = await room_person(server, role="chair", group="africa-caucus", family="civil_society")
+    other = await person(server, role="chair", group="africa-caucus", family="civil_society")
     opened = await _schedule(
         other, "Another room", "2005-11-16T09:00:00Z", "2005-11-16T10:00:00Z", "africa-caucus"
     )
@@ -91,7 +91,7 @@ async def test_the_front_page_reads_in_a_fixed_number_of_statements(
     for n in range(5):
         day = f"2099-0{n + 1}-01"
         await _schedule(chair, f"Later {n}", f"{day}T09:00:00Z", f"{day}T12:00:00Z")
-    async with person(server) as coordinator:
+    async with signed_in(server) as coordinator:
         assert coordinator.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         for code in ("C1", "C2", "C3"):

@@ -21,10 +21,11 @@ from forum.db.models import Presence, RoomEvent, User
 from forum.domain.vocabulary import Seat
 from forum.settings import Settings
 from tests.browser import open_page
-from tests.conftest import make_settings
+from tests.factory import GROUP, PASSWORD
 from tests.page_walk import DESKTOP, PHONE, screenshot
-from tests.rooms_support import GROUP, Peer, Person, api, person, schedule_and_open
-from tests.support import PASSWORD, LiveServer, client, free_port, live_server
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, schedule_and_open
+from tests.support import LiveServer, client, free_port, live_server, make_settings
 
 ROOM = f"/groups/{GROUP}/room"
 HTML_BUDGET = 60 * 1024

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from forum.actions.room_reads import room_for
 from forum.db.engine import create_engine
 from forum.settings import Settings
-from tests.conftest import make_settings
+from tests.factory import GROUP
+from tests.people import person
 from tests.room_checks import published, room_snapshot
-from tests.rooms_support import GROUP, peer, person, schedule_and_open
-from tests.support import LiveServer
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import LiveServer, make_settings
 
 BUSY_TIMEOUT = 0.3
 Strike = Callable[[], Awaitable[None]]

@@ -23,10 +23,11 @@ from websockets.exceptions import ConnectionClosed
 
 from forum.actions.room_reads import room_for
 from forum.ws.protocol import FRAME_TYPES, REF_MAX
-from tests.conftest import FakeClock
+from tests.factory import GROUP
+from tests.people import Person, person
 from tests.room_checks import Published, published, room_snapshot
-from tests.rooms_support import GROUP, Peer, Person, peer, person, schedule_and_open
-from tests.support import LiveServer
+from tests.rooms_support import Peer, peer, schedule_and_open
+from tests.support import FakeClock, LiveServer
 
 # The answers a text frame may get, and the closes the protocol documents for frames.
 ANSWERS = {"ack", "error", "pong", "joined"}

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from forum.actions.room_reads import get_room_state, room_for
 from forum.broker import Message, room_channel
 from forum.db.models import RoomEvent
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer, client, make_secretariat
 
 ROLES = ["anonymous", "observer", "member", "coordinator", "chair", "secretariat"]

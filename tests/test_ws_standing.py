@@ -16,7 +16,9 @@ from forum.db.engine import end_read
 from forum.db.models import Presence, RoomEvent, User
 from forum.db.queries import require_group
 from forum.ws.connection import Connection
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer, client
 
 
