@@ -17,6 +17,7 @@ from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
 from tests.capture import EventCapture, QueryCounter
 from tests.databases import IN_CI, TEMPLATE_DB, admin_url, pg_admin, prepare
+from tests.room_world import World, make_world
 from tests.support import Client, FakeClock, LiveServer, client, live_server, make_settings
 
 
@@ -126,6 +127,12 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
             yield s
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> World:
+    """A room of the seed, its cast of people and a recorded broker (tests/room_world.py)."""
+    return await make_world(session)
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ from forum.db.models import Presence, Room, RoomSession, Spectator
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode
-from tests.test_actions_rooms import World, world
+from tests.room_world import World
 
-__all__ = ["world"]  # the fixture, used by name
 OPEN = SessionFormat.OPEN_DEBATE
 
 
