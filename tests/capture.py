@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from forum.actions.posts import board_channel, thread_channel
 from forum.broker import Broker, Message, room_channel, user_channel
@@ -106,9 +106,9 @@ class QueryCounter:
 
     @contextmanager
     def __call__(
-        self, engine: AsyncEngine | Engine, *, ignore: tuple[str, ...] = ()
+        self, engine: AsyncEngine | AsyncConnection | Engine, *, ignore: tuple[str, ...] = ()
     ) -> Iterator[Queries]:
-        sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+        sync = engine if isinstance(engine, Engine) else engine.sync_engine
         queries = Queries()
 
         def count(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:

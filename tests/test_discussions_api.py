@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from forum.db.models import Post, PostRevision
 from forum.text import MAX_BODY_BYTES
-from tests.capture import EventCapture
+from tests.capture import EventCapture, QueryCounter
 from tests.discussions_support import line_id, open_thread, reply, snapshot
 from tests.people import set_role, signed_in
 from tests.support import Client, LiveServer, client, make_secretariat
@@ -322,7 +322,7 @@ async def test_bad_posts_are_refused_and_change_nothing(
 
 
 async def test_a_thread_loads_in_a_fixed_number_of_queries(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, count_queries: QueryCounter
 ) -> None:
     async with signed_in(server) as coordinator, signed_in(server) as signer:
         assert coordinator.user and signer.user
@@ -331,22 +331,13 @@ async def test_a_thread_loads_in_a_fixed_number_of_queries(
         created = await open_thread(http)
         thread_id = created["thread"]["id"]
 
-        statements: list[str] = []
-
-        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            statements.append(statement)
-
-        engine = server.state["engine"].sync_engine
+        engine = server.state["engine"]
 
         async def queries_to_read() -> int:
-            statements.clear()
-            event.listen(engine, "before_cursor_execute", count)
-            try:
+            with count_queries(engine) as queries:
                 response = await http.get(f"/api/threads/{thread_id}")
-            finally:
-                event.remove(engine, "before_cursor_execute", count)
             assert response.status_code == 200
-            return len(statements)
+            return len(queries)
 
         await reply(http, thread_id, "one")
         small = await queries_to_read()
@@ -432,26 +423,16 @@ async def test_a_thread_answers_304_until_its_board_changes(
 
 
 async def test_a_repeated_read_costs_one_query_whatever_the_thread(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, count_queries: QueryCounter
 ) -> None:
     created = await open_thread(http)
     thread_id = created["thread"]["id"]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            statements.append(statement)
-
-    engine = server.state["engine"].sync_engine
+    engine = server.state["engine"]
 
     async def queries(path: str, **headers: str) -> tuple[int, httpx.Response]:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries(engine, ignore=("BEGIN",)) as counted:
             response = await http.get(path, headers=headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(statements), response
+        return len(counted), response
 
     url = f"/api/threads/{thread_id}"
     posts = 1
