@@ -117,8 +117,8 @@ def in_order_once(p: Peer) -> list[int]:
 
 async def room(pg_url: str, nodes: tuple[Node, Node]) -> tuple[dict[str, Any], dict[str, Any]]:
     a, b = nodes
-    chair = await person(a, pg_url, role="chair")
-    member = await person(b, pg_url, role="member")
+    chair = await person(pg_url, role="chair")
+    member = await person(pg_url, role="member")
     await open_session(a, chair)
     return chair, member
 
@@ -182,7 +182,7 @@ async def test_limits_and_caps_count_across_processes(
     pg_url: str, nodes: tuple[Node, Node]
 ) -> None:
     a, b = nodes
-    who = await person(a, pg_url)
+    who = await person(pg_url)
 
     async def sign_in(node: Node, password: str) -> httpx.Response:
         async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
