@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
 from pathlib import Path
 
@@ -176,9 +175,10 @@ async def _timing_alike(http: Client) -> None:
     for n in range(4):
         known.append(await timed(user["email"]))
         unknown.append(await timed(f"ghost{n}@example.org"))
-    ratio = statistics.median(known) / statistics.median(unknown)
-    # Both paths run one argon2 verification (tens of ms); a skipped hash would show
-    # as a ratio far from 1.
+    # The best of each: a busy machine slows some tries, never speeds one up. Both paths
+    # run one argon2 verification (tens of ms); a skipped hash would show as a ratio far
+    # from 1.
+    ratio = min(known) / min(unknown)
     assert 0.5 < ratio < 2.0, (known, unknown)
 
 

@@ -297,7 +297,7 @@ async def test_the_xss_corpus_runs_no_script_on_the_room_page(
 ) -> None:
     """RELIABILITY row 1 on the room page: names, agendas and interventions, rendered
     by the server and arriving live through room.js."""
-    from tests.test_pages_xss import TRAP, VECTORS, sprung
+    from tests.test_xss_browser import TRAP, VECTORS, sprung
 
     settings = make_settings(sqlite_url, tmp_path).with_(post_limit=10_000)
     async with live_server(settings) as server:
