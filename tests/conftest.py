@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
+from tests.board_world import Board, make_board
 from tests.capture import EventCapture, QueryCounter
 from tests.databases import IN_CI, TEMPLATE_DB, admin_url, pg_admin, prepare
 from tests.room_world import World, make_world
@@ -133,6 +134,12 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
 async def world(session: AsyncSession) -> World:
     """A room of the seed, its cast of people and a recorded broker (tests/room_world.py)."""
     return await make_world(session)
+
+
+@pytest.fixture
+async def board(session: AsyncSession) -> Board:
+    """A board of the seed, its people and a recorded broker (tests/board_world.py)."""
+    return await make_board(session)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.models import ActionLine, Board, Cosignature, Post, PostRevision, Thread
 from tests.support import Client, LiveServer
@@ -21,23 +22,26 @@ async def line_id(server: LiveServer, code: str) -> int:
 async def snapshot(server: LiveServer) -> dict[str, Any]:
     """Everything a refused write must leave as it was."""
     async with server.state["sessionmaker"]() as session:
-        counts: dict[str, Any] = {}
-        for model in (Thread, Post, PostRevision, Cosignature):
-            counts[model.__tablename__] = await session.scalar(
-                select(func.count()).select_from(model)
-            )
-        counts["boards"] = sorted(
-            (row.action_line_id, row.last_seq) for row in await session.scalars(select(Board))
-        )
-        counts["posts_state"] = sorted(
-            (p.id, p.body, p.deleted_at is not None, p.revision_count, p.seq)
-            for p in await session.scalars(select(Post))
-        )
-        counts["threads_state"] = sorted(
-            (t.id, t.locked_at is not None, t.reply_count, t.seq)
-            for t in await session.scalars(select(Thread))
-        )
-    return counts
+        return await counts(session)
+
+
+async def counts(session: AsyncSession) -> dict[str, Any]:
+    """The discussions' rows, counted and summed up, as `snapshot` compares them."""
+    found: dict[str, Any] = {}
+    for model in (Thread, Post, PostRevision, Cosignature):
+        found[model.__tablename__] = await session.scalar(select(func.count()).select_from(model))
+    found["boards"] = sorted(
+        (row.action_line_id, row.last_seq) for row in await session.scalars(select(Board))
+    )
+    found["posts_state"] = sorted(
+        (p.id, p.body, p.deleted_at is not None, p.revision_count, p.seq)
+        for p in await session.scalars(select(Post))
+    )
+    found["threads_state"] = sorted(
+        (t.id, t.locked_at is not None, t.reply_count, t.seq)
+        for t in await session.scalars(select(Thread))
+    )
+    return found
 
 
 async def open_thread(
