@@ -43,6 +43,12 @@ async def test_open_reply_edit_delete_and_lock(board: Board) -> None:
     assert (await b.rows())["posts"] == opening + 2
 
     await b.refused(ErrorCode.NOT_FOUND, b.reply(10**9))
+    await b.refused(
+        ErrorCode.NOT_FOUND,
+        posts.do_open_thread(
+            b.session, b.broker, b.throttle, user=b["author"], line_code="C99", title="T", body="B"
+        ),
+    )
     await b.refused(ErrorCode.VALIDATION, b.reply(thread_id, parent=10**9))
     [other] = await b.done(b.open_thread(who="other"), "thread/new")
     await b.refused(ErrorCode.VALIDATION, b.reply(other["thread"]["id"], parent=reply_id))

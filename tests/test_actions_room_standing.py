@@ -4,14 +4,16 @@ the hand comes down, the floor returns, the seat moves or ends, the person is to
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from forum.actions import groups
+from forum.actions.room_reads import room_for
 from forum.broker import Message
-from forum.db.models import Membership
+from forum.db.engine import end_read
+from forum.db.models import Group, Membership
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Role, Seat
-from forum.errors import ErrorCode
+from forum.errors import ErrorCode, ForumError
 from tests.factory import GROUP
 from tests.room_world import World
 
@@ -192,3 +194,28 @@ async def test_a_change_of_standing_with_the_broker_down_is_still_done(
     # The room's event, then the membership and the seats on the person's own channel.
     assert "publishing to room" in caplog.text
     assert caplog.text.count(f"publishing to user {w['member'].id} failed") == 2
+
+
+async def test_a_group_without_a_room_has_no_room_and_changes_standing_alone(
+    world: World,
+) -> None:
+    """A group is made with its room; one whose room is missing (a row deleted by hand)
+    reads as having none, and its members' standing changes without touching a room."""
+    w = world
+    async with w.session.begin():
+        bare = Group(slug="no-room", name="No room", kind="caucus", family="civil_society")
+        w.session.add(bare)
+    w.session.expunge(bare)
+    with pytest.raises(ForumError) as caught:
+        await room_for(w.session, "no-room")
+    assert caught.value.code is ErrorCode.NOT_FOUND
+    await end_read(w.session)
+    before = await w.rows()
+    w.take()
+    await w.set_role(bare, "secretariat", "activist", Role.MEMBER)
+    role = select(Membership.role).where(
+        Membership.group_id == bare.id, Membership.user_id == w["activist"].id
+    )
+    assert await w.session.scalar(role) == "member"
+    await end_read(w.session)
+    assert await w.rows() == before and w.take() == []
