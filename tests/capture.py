@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -86,6 +87,15 @@ class EventCapture:
                 await broker.unsubscribe(channel, events)
         if expected is not None:
             assert len(events) == expected, events.messages
+
+
+def broker_down(monkeypatch: pytest.MonkeyPatch, broker: Broker) -> None:
+    """Every publish on `broker` fails from now on, as when Redis is away."""
+
+    async def down(channel: str, message: Message) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(broker, "publish", down)
 
 
 @dataclass

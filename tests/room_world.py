@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions import groups, seats, speaking
 from forum.actions.room_reads import get_room_state, room_for
 from forum.actions.room_state import STATE_KEYS
-from forum.broker import Message, room_channel, user_channel
+from forum.broker import room_channel, user_channel
 from forum.broker.memory import MemoryBroker
 from forum.db.engine import end_read
 from forum.db.models import Attendance, Group, Presence, Room, RoomEvent, RoomSession, User
 from forum.domain.sessions import SessionFormat
+from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
 from tests import factory
@@ -232,6 +233,21 @@ class World:
             limit_s=limit_s,
         )
 
+    def move(self, target: str, position: int, who: str = "chair") -> Awaitable[Any]:
+        return speaking.do_move_in_queue(
+            self.session,
+            self.broker,
+            self.room_id,
+            user=self[who],
+            target_id=self[target].id,
+            position=position,
+        )
+
+    def policy(self, policy: QueuePolicy, who: str = "chair") -> Awaitable[Any]:
+        return speaking.do_set_queue_policy(
+            self.session, self.broker, self.room_id, user=self[who], policy=policy
+        )
+
     def speak(
         self, who: str, body: str = "Thank you, Chair.", seat: Seat = Seat.PARTICIPANT
     ) -> Awaitable[Any]:
@@ -247,14 +263,10 @@ class World:
         await end_read(self.session)
         return group
 
-    async def listen_to(self, who: str) -> list[dict[str, Any]]:
+    async def listen_to(self, who: str) -> Events:
         """What is published on the person's own channel from now on."""
-        heard: list[dict[str, Any]] = []
-
-        def collect(channel: str, message: Message) -> None:
-            heard.append(dict(message))
-
-        await self.broker.subscribe(user_channel(self[who].id), collect)
+        heard = Events()
+        await self.broker.subscribe(user_channel(self[who].id), heard)
         return heard
 
     def set_role(self, group: Group, actor: str, who: str, role: Role | None) -> Awaitable[Any]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from forum.actions import positions, posts
-from forum.broker import Message
 from forum.db.engine import write_transaction
 from forum.errors import ErrorCode, ForumError
 from tests.board_world import Board
+from tests.capture import broker_down
 
 
 async def test_open_reply_edit_delete_and_lock(board: Board) -> None:
@@ -177,10 +177,7 @@ async def test_a_failed_publish_does_not_undo_or_fail_a_committed_post(
 ) -> None:
     b = board
 
-    async def down(channel: str, message: Message) -> None:
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(b.broker, "publish", down)
+    broker_down(monkeypatch, b.broker)
     before = await b.rows()
     thread, post = await b.open_thread()
     after = await b.rows()

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions import profile, secretariat
 from forum.actions.accounts import check_register
 from forum.actions.secretariat import GroupFields
-from forum.broker import Message
 from forum.broker.memory import MemoryBroker
 from forum.db.models import AuthSession, Group, GroupActionLine, Room, User
 from forum.errors import ErrorCode, ForumError
 from forum.limits import Limit, MemoryRateLimiter
 from forum.passwords import Hasher
 from tests import factory
+from tests.capture import broker_down
 from tests.factory import CHEAP_HASHING, PASSWORD
 
 FIELDS = GroupFields("Youth and ICT", "For the young.", None, ("C3",))
@@ -99,18 +99,16 @@ async def test_a_password_change_is_limited_and_must_change_something(
 
 
 async def test_signing_out_everywhere_with_the_broker_down_still_ends_the_sessions(
-    session: AsyncSession, caplog: pytest.LogCaptureFixture
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = await person(session)
     async with session.begin():
         for _ in range(2):
             await factory.issue_token(session, user.id)
 
-    class Down(MemoryBroker):
-        async def publish(self, channel: str, message: Message) -> None:
-            raise ConnectionError("broker down")
-
-    assert await profile.do_sign_out_everywhere(session, Down(), user_id=user.id) == 2
+    broker = MemoryBroker()
+    broker_down(monkeypatch, broker)
+    assert await profile.do_sign_out_everywhere(session, broker, user_id=user.id) == 2
     live = select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
     assert await session.scalar(live) == 0
     assert caplog.text.count(f"publishing the end of a session of user {user.id} failed") == 2

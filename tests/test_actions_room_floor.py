@@ -46,46 +46,18 @@ async def test_hands_the_queue_and_its_policies(world: World) -> None:
     # The chair reorders; others may not.
     await w.refused(
         ErrorCode.FORBIDDEN,
-        speaking.do_move_in_queue(
-            w.session,
-            w.broker,
-            w.room_id,
-            user=w["member"],
-            target_id=w["business"].id,
-            position=0,
-        ),
+        w.move("business", 0, who="member"),
     )
     await w.refused(
         ErrorCode.VALIDATION,
-        speaking.do_move_in_queue(
-            w.session,
-            w.broker,
-            w.room_id,
-            user=w["chair"],
-            target_id=w["business"].id,
-            position=3,
-        ),
+        w.move("business", 3),
     )
     await w.refused(
         ErrorCode.CONFLICT,
-        speaking.do_move_in_queue(
-            w.session,
-            w.broker,
-            w.room_id,
-            user=w["chair"],
-            target_id=w["igo"].id,
-            position=0,
-        ),
+        w.move("igo", 0),
     )
     moved = await w.done(
-        speaking.do_move_in_queue(
-            w.session,
-            w.broker,
-            w.room_id,
-            user=w["chair"],
-            target_id=w["business"].id,
-            position=0,
-        ),
+        w.move("business", 0),
         "queue",
         "move",
     )
@@ -125,14 +97,10 @@ async def test_hands_the_queue_and_its_policies(world: World) -> None:
     # Policy: the chair only; the queue is re-projected.
     await w.refused(
         ErrorCode.FORBIDDEN,
-        speaking.do_set_queue_policy(
-            w.session, w.broker, w.room_id, user=w["business"], policy=QueuePolicy.ROTATION
-        ),
+        w.policy(QueuePolicy.ROTATION, who="business"),
     )
     policy = await w.done(
-        speaking.do_set_queue_policy(
-            w.session, w.broker, w.room_id, user=w["chair"], policy=QueuePolicy.ROTATION
-        ),
+        w.policy(QueuePolicy.ROTATION),
         "room",
         "policy",
     )
@@ -165,9 +133,7 @@ async def test_the_floor_by_each_policy(world: World) -> None:
     assert rows["room"][6] == floor and rows["room"][7] == {"government": 1}
     await w.refused(ErrorCode.CONFLICT, w.raise_hand("member"))  # holds the floor
 
-    await speaking.do_set_queue_policy(
-        w.session, w.broker, w.room_id, user=w["chair"], policy=QueuePolicy.ROTATION
-    )
+    await w.policy(QueuePolicy.ROTATION)
     # Rotation: the private sector has spoken least, though the coordinator was first.
     second = await w.done(w.give(), "floor", "give")
     assert second["floor"]["user_id"] == w["business"].id and second["floor"]["ends_at"] is None

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions import room_reads, rooms, speaking
 from forum.actions.room_reads import room_for
 from forum.actions.rooms import SessionDraft
-from forum.broker import Message
 from forum.db.engine import end_read
 from forum.db.models import Group, Room
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
+from tests.capture import broker_down
 from tests.factory import GROUP
 from tests.room_world import World
 
@@ -200,9 +200,7 @@ async def test_the_transcript_of_a_closed_session(world: World) -> None:
     await w.give(limit_s=90)
     await w.speak("member", body="Statement.", seat=Seat.REMOTE)
     await speaking.do_take_floor(w.session, w.broker, w.room_id, user=w["chair"])
-    await speaking.do_set_queue_policy(
-        w.session, w.broker, w.room_id, user=w["chair"], policy=QueuePolicy.FIFO
-    )
+    await w.policy(QueuePolicy.FIFO)
     await rooms.do_close_session(
         w.session, w.broker, w.room_id, user=w["chair"], session_id=opened.id
     )
@@ -240,10 +238,7 @@ async def test_a_failed_publish_does_not_undo_or_fail_a_committed_change(
 ) -> None:
     w = world
 
-    async def down(channel: str, message: Message) -> None:
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(w.broker, "publish", down)
+    broker_down(monkeypatch, w.broker)
     row = await w.schedule()
     assert (await w.rows())["sessions"] == [(row.id, "scheduled", None, None)]
     assert "publishing to room" in caplog.text

@@ -8,12 +8,12 @@ from sqlalchemy import delete, select, update
 
 from forum.actions import groups
 from forum.actions.room_reads import room_for
-from forum.broker import Message
 from forum.db.engine import end_read
 from forum.db.models import Group, Membership
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
+from tests.capture import broker_down
 from tests.factory import GROUP
 from tests.room_world import World
 
@@ -52,7 +52,7 @@ async def test_leaving_the_group_ends_the_seats_and_takes_the_hand_down(world: W
     assert rows["room"][0] == event["seq"] and rows["room"][5] == event["queue"]
     assert rows["events"][-1] == (event["seq"], "queue", "lower")
     assert [row for row in rows["presence"] if row[1] == w["member"].id] == []
-    assert heard == [
+    assert heard.events == [
         {"type": "membership", "op": "update", "group": GROUP, "role": None},
         w.notice(None, {first: None, second: None}),
     ]
@@ -78,7 +78,7 @@ async def test_removal_by_the_chair_returns_the_floor(world: World) -> None:
         w["chair"].id,
     )
     assert (await w.rows())["room"][6] is None
-    assert heard[-1] == w.notice(None, {connection: None})
+    assert heard.events[-1] == w.notice(None, {connection: None})
     await w.refused(ErrorCode.SEAT_REVOKED, w.speak("member", seat=Seat.REMOTE))
 
 
@@ -100,7 +100,7 @@ async def test_a_new_role_moves_the_seat(world: World) -> None:
     rows = await w.rows()
     assert rows["presence"] == [(watcher, w["activist"].id, "participant")]
     assert (session_row.id, w["activist"].id, "participant") in rows["attendance"]
-    assert heard[-1] == w.notice("member", {watcher: "participant"})
+    assert heard.events[-1] == w.notice("member", {watcher: "participant"})
     await w.done(w.raise_hand("activist"), "queue", "raise")
 
     # Made observer again: the observer seat (free since), and the hand comes down.
@@ -108,7 +108,7 @@ async def test_a_new_role_moves_the_seat(world: World) -> None:
     assert lowered["queue"] == [] and lowered["reason"] == "standing"
     (presence,) = [m for m in w.published if m["type"] == "presence"]
     assert presence["users"][0]["seat"] == "observer" and presence["users"][0]["observer"]
-    assert heard[-1] == w.notice("observer", {watcher: "observer"})
+    assert heard.events[-1] == w.notice("observer", {watcher: "observer"})
     await w.refused(ErrorCode.OBSERVER_CANNOT_SPEAK, w.raise_hand("activist", Seat.OBSERVER))
 
     # A government member made observer: the room has no observer seat for them.
@@ -134,7 +134,7 @@ async def test_a_chair_made_member_keeps_the_seat_not_the_controls(world: World)
     w.take()
     await w.set_role(group, "secretariat", "chair", Role.MEMBER)
     assert w.take() == []  # the seat and the queue are as they were
-    assert heard[-1] == w.notice("member", {connection: "participant"})
+    assert heard.events[-1] == w.notice("member", {connection: "participant"})
     await w.refused(ErrorCode.FORBIDDEN, w.give())
 
 
@@ -150,7 +150,7 @@ async def test_a_refused_change_of_standing_changes_nothing_in_the_room(world: W
         ErrorCode.NOT_MEMBER,
         groups.do_leave_group(w.session, w.broker, user=w["outsider"], group=group),
     )
-    assert heard == []
+    assert heard.events == []
 
 
 async def test_a_stale_seat_is_refused_though_no_change_reached_it(world: World) -> None:
@@ -183,10 +183,7 @@ async def test_a_change_of_standing_with_the_broker_down_is_still_done(
     await w.raise_hand("member")
     before = await w.rows()
 
-    async def down(channel: str, message: Message) -> None:
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(w.broker, "publish", down)
+    broker_down(monkeypatch, w.broker)
     await groups.do_leave_group(w.session, w.broker, user=w["member"], group=group)
     rows = await w.rows()
     assert rows["room"][0] == before["room"][0] + 1 and rows["room"][5] == []

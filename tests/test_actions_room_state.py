@@ -28,14 +28,10 @@ async def test_initial_state_plus_events_equals_fresh_state(world: World) -> Non
     for who in ("member", "business", "coordinator", "igo"):
         await w.follow(w.raise_hand(who))
     await w.follow(
-        speaking.do_set_queue_policy(
-            w.session, w.broker, w.room_id, user=chair, policy=QueuePolicy.ROTATION
-        ),
+        w.policy(QueuePolicy.ROTATION),
     )
     await w.follow(
-        speaking.do_move_in_queue(
-            w.session, w.broker, w.room_id, user=chair, target_id=w["igo"].id, position=0
-        ),
+        w.move("igo", 0),
     )
     await w.follow(w.give(limit_s=60))
     await w.follow(speaking.do_extend_floor(w.session, w.broker, w.room_id, user=chair, seconds=15))
@@ -63,9 +59,7 @@ async def test_initial_state_plus_events_equals_fresh_state(world: World) -> Non
         ),
     )
     await w.follow(
-        speaking.do_set_queue_policy(
-            w.session, w.broker, w.room_id, user=chair, policy=QueuePolicy.FIFO
-        ),
+        w.policy(QueuePolicy.FIFO),
     )
     await w.follow(
         rooms.do_close_session(
