@@ -132,7 +132,7 @@ async def test_session_titles_refuse_the_corpus_and_agendas_refuse_controls(
     headers = {"Authorization": f"Bearer {chair.token}"}
     async with (
         client(server, headers=headers) as http,
-        capture_events(server, expected=0, rooms=(room,)),
+        capture_events(server, expected=1, rooms=(room,)) as recorder,
     ):
         for char in LINE_CORPUS:
             response = await http.post(path, json=session_body(title=f"Ad{char}min"))
@@ -141,6 +141,7 @@ async def test_session_titles_refuse_the_corpus_and_agendas_refuse_controls(
             response = await http.post(path, json=session_body(agenda=f"1. Open{char}ing"))
             assert_refused(response, "agenda", char)
         assert (await count(server, RoomSession), await count(server, RoomEvent)) == counts
+        assert recorder.messages == []
 
         created = await http.post(path, json=session_body(agenda=TYPED))
         assert created.status_code == 201, created.text
@@ -162,13 +163,14 @@ async def test_interventions_refuse_controls_and_lose_hidden_characters(
         room = (await speaker.join("participant"))["room"]
         await other.join("remote")
         events = await count(server, RoomEvent)
-        async with capture_events(server, expected=0, rooms=(room,)):
+        async with capture_events(server, expected=1, rooms=(room,)) as recorder:
             for char in CONTROLS:
                 answer = await speaker.call({"type": "speak", "body": f"Thank{char} you"})
                 assert answer["type"] == "error", (point(char), answer)
                 assert (answer["code"], answer["field"]) == ("validation_error", "body")
                 assert point(char) in answer["message"]
             assert await count(server, RoomEvent) == events
+            assert recorder.messages == []
 
             answer = await speaker.call({"type": "speak", "body": f"  {TYPED}  "})
             assert answer["type"] == "ack", answer
