@@ -1,5 +1,6 @@
-"""What tests share: a real uvicorn server on a free port, and an HTTP client that
-signs in and sends the CSRF token like a browser's script would."""
+"""What tests share: a real uvicorn server on a free port, an HTTP client that signs in
+and sends the CSRF token like a browser's script would, the settings of a test server
+(`make_settings`) and a clock tests move by hand."""
 
 from __future__ import annotations
 

@@ -176,7 +176,6 @@ async def test_a_failed_publish_does_not_undo_or_fail_a_committed_post(
     board: Board, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     b = board
-
     broker_down(monkeypatch, b.broker)
     before = await b.rows()
     thread, post = await b.open_thread()

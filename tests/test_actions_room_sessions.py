@@ -237,7 +237,6 @@ async def test_a_failed_publish_does_not_undo_or_fail_a_committed_change(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     w = world
-
     broker_down(monkeypatch, w.broker)
     row = await w.schedule()
     assert (await w.rows())["sessions"] == [(row.id, "scheduled", None, None)]

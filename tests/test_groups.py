@@ -8,9 +8,10 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from forum.broker import Message, user_channel
+from forum.broker import user_channel
 from forum.db.models import Group, Membership
 from tests.bad_input_support import http_routes, make_forum, send, table_counts
+from tests.capture import Events
 from tests.factory import GROUP
 from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
@@ -39,8 +40,8 @@ async def test_groups_are_listed_and_filtered(http: Client) -> None:
 
 async def test_join_a_caucus_and_leave_it(server: LiveServer, http: Client) -> None:
     me = await http.signup(family="civil_society", country="BR")
-    seen: list[Message] = []
-    await server.state["broker"].subscribe(user_channel(me["id"]), lambda _c, m: seen.append(m))
+    seen = Events()
+    await server.state["broker"].subscribe(user_channel(me["id"]), seen)
 
     joined = await http.post("/api/groups/latin-america-caribbean-caucus/join", json={})
     assert joined.status_code == 201 and joined.json()["role"] == "member"
@@ -54,7 +55,7 @@ async def test_join_a_caucus_and_leave_it(server: LiveServer, http: Client) -> N
 
     assert (await http.post("/api/groups/latin-america-caribbean-caucus/leave")).status_code == 204
     assert await memberships(server) == 0
-    assert [m["role"] for m in seen] == ["member", None]
+    assert [m["role"] for m in seen.events] == ["member", None]
     not_member = await http.post("/api/groups/latin-america-caribbean-caucus/leave")
     assert not_member.status_code == 404
 
