@@ -105,7 +105,12 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
 
 async def locked(session: AsyncSession, key: RoomKey) -> Room:
     """The room, locked for the rest of the transaction; not found as `room_for` (by
-    slug) or `room_by_id` (by id) refuses it."""
+    slug or a meeting's address) or `room_by_id` (by id) refuses it."""
+    meeting_id = meeting_id_in(key) if isinstance(key, str) else None
+    if meeting_id is not None:
+        # A meeting's room answers to its address, as `room_for` reads it.
+        meeting = await session.get(Meeting, meeting_id)
+        key = meeting.room_id if meeting else 0
     if isinstance(key, int):
         room = await lock_room(session, key)
         if room is None:
