@@ -15,7 +15,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import accounts
+from forum.actions.access_windows import do_remove_window, do_set_window
 from forum.actions.accounts import check_register, do_register
+from forum.actions.floor_time import do_set_budgets
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
 from forum.actions.posts import do_open_thread, do_reply
@@ -25,14 +27,21 @@ from forum.actions.session_edits import do_edit_session
 from forum.broker.memory import MemoryBroker
 from forum.db.base import Base
 from forum.db.models import Group, Room, RoomSession, User
+from forum.domain.access_windows import AfterWindow, WindowSpec
 from forum.domain.sessions import SessionFormat
-from forum.domain.vocabulary import Role
+from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter, PostThrottle
 from tests.capture import EventCapture, Events
 from tests.factory import GROUP, PASSWORD, add_role
 
 START = datetime(2005, 11, 16, 9, tzinfo=UTC)
+WINDOW = WindowSpec(
+    length=timedelta(minutes=15),
+    seat=Seat.PARTICIPANT,
+    after=AfterWindow.OUT,
+    offset=timedelta(minutes=15),
+)
 DRAFT = SessionDraft("Sitting", "", START, START + timedelta(hours=3), SessionFormat.STATEMENTS)
 
 
@@ -119,6 +128,14 @@ BY_SLUG: dict[str, Callable[[AsyncSession, MemoryBroker, User], Awaitable[Any]]]
     "observer seats": lambda s, b, u: do_set_observer_policy(
         s, b, "no-such-group", user=u, seats={"civil_society": 1}
     ),
+    "budgets": lambda s, b, u: do_set_budgets(
+        s, b, "no-such-group", user=u, session_id=1, budgets={"government": 60}
+    ),
+    # The room is refused before the groups the body names, as when it was read first.
+    "set window": lambda s, b, u: do_set_window(
+        s, b, "no-such-group", user=u, session_id=1, spec=WINDOW, group_slugs=["nor-this"]
+    ),
+    "remove window": lambda s, b, u: do_remove_window(s, b, "no-such-group", user=u, window_id=1),
 }
 
 
@@ -204,6 +221,10 @@ async def test_a_room_no_row_has_and_a_group_without_one_are_not_found(
     broker = lookups.broker
     by_id = do_schedule_session(session, broker, 2**31 - 1, user=chair, draft=DRAFT)
     await lookups.refused(by_id, ErrorCode.NOT_FOUND, "No such room.")
+    by_address = do_schedule_session(
+        session, broker, f"meeting:{2**31 - 1}", user=chair, draft=DRAFT
+    )
+    await lookups.refused(by_address, ErrorCode.NOT_FOUND, "No such room.")
     async with session.begin():
         group_id = await session.scalar(select(Group.id).where(Group.slug == GROUP))
         assert await session.scalar(select(func.count()).select_from(RoomSession)) == 0

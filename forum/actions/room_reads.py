@@ -29,7 +29,7 @@ from forum.domain.voice import speaking_counts
 from forum.errors import N_, ErrorCode, ForumError
 
 TRANSCRIPT_TYPES = ("session", "floor", "intervention")
-# A room: its id, or its group's slug.
+# A room: its id, or its group's slug (a meeting's room: its address, `meeting:<id>`).
 RoomKey = int | str
 TRANSCRIPT_MAX_EVENTS = 20_000
 
