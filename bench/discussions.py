@@ -47,15 +47,11 @@ import httpx
 
 from bench import wrk
 from bench.servers import tree_cpu_seconds
-from forum.actions.posts import do_open_thread, do_reply
-from forum.auth import BEARER_PREFIX, token_hash
 from forum.broker.memory import MemoryBroker
-from forum.db.base import utcnow
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import upgrade
-from forum.db.models import AuthSession, User
 from forum.db.seed import seed_structure
-from forum.limits import MemoryRateLimiter, PostThrottle
+from tests import factory
 
 ROOT = Path(__file__).resolve().parent.parent
 THREAD_POSTS = 200
@@ -80,55 +76,29 @@ async def prepare(database_url: str, accounts: int) -> tuple[int, list[str]]:
     sessionmaker = make_sessionmaker(engine)
     async with sessionmaker() as session:
         await seed_structure(session)
-    tokens: list[str] = []
-    users: list[User] = []
-    async with sessionmaker() as session, session.begin():
-        for n in range(accounts):
-            user = User(
-                email=f"bench{n}@example.org",
-                password_hash="!",  # noqa: S106 - no password signs in: tokens only
-                display_name=f"Bench {n}",
-                family="civil_society",
-                organization="Benchmark",
-                country="KE",
-                region="africa",
-            )
-            session.add(user)
-            users.append(user)
-        await session.flush()
-        for user in users:
-            token = f"{BEARER_PREFIX}{secrets.token_urlsafe(32)}"
-            session.add(
-                AuthSession(
-                    token_hash=token_hash(token),
-                    user_id=user.id,
-                    kind="bearer",
-                    expires_at=utcnow() + timedelta(days=1),
-                )
-            )
-            tokens.append(token)
-    broker = MemoryBroker()
-    throttle = PostThrottle(MemoryRateLimiter(), THREAD_POSTS + 1, 60)
-    async with sessionmaker() as session:
-        thread, first = await do_open_thread(
-            session, broker, throttle, user=users[0], line_code="C3", title="Bench", body=BODY
+    made = [
+        await factory.make_person(
+            sessionmaker,
+            lifetime=timedelta(days=1),
+            family="civil_society",
+            name=f"Bench {n}",
+            email=f"bench{n}@example.org",
+            organization="Benchmark",
+            password=None,
         )
-        parents = [first.post.id]
-        for n in range(THREAD_POSTS - 1):
-            # A realistic shape: a third answer the thread, the rest answer a recent post.
-            parent = None if n % 3 == 0 else parents[-1 - n % 5 if len(parents) > 5 else -1]
-            _, view = await do_reply(
-                session,
-                broker,
-                throttle,
-                user=users[n % len(users)],
-                thread_id=thread.thread.id,
-                body=f"{BODY}\nReply {n}.",
-                parent_id=parent,
-            )
-            parents.append(view.post.id)
+        for n in range(accounts)
+    ]
+    async with sessionmaker() as session:
+        thread_id, _posts = await factory.make_thread(
+            session,
+            MemoryBroker(),
+            [person.user for person in made],
+            posts=THREAD_POSTS,
+            title="Bench",
+            body=BODY,
+        )
     await engine.dispose()
-    return thread.thread.id, tokens
+    return thread_id, [person.token for person in made]
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:

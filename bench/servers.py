@@ -36,20 +36,17 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from forum.auth import BEARER_PREFIX, new_token, token_hash
 from forum.db.base import utcnow
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import upgrade
-from forum.db.models import AuthSession, Membership, User
-from forum.db.queries import get_group
 from forum.db.seed import seed_structure
+from tests import factory
+from tests.factory import GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUP = "wgig"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 # The bench's accounts sign in by bearer token only: no password hashes to this.
-NO_PASSWORD_HASH = "!"  # noqa: S105 - not a secret, a hash nothing matches
 FAMILIES = ("government", "civil_society", "private_sector", "international_org")
 
 
@@ -346,32 +343,20 @@ class Agora(Server):
                 (f"speaker{i}", "member", FAMILIES[i % len(FAMILIES)]) for i in range(speakers)
             ]
             people.append(("listener", "member", "civil_society"))
-            async with sessionmaker() as session, session.begin():
-                group = await get_group(session, GROUP)
-                assert group is not None, f"the seed has no group {GROUP!r}"
-                for name, role, family in people:
-                    user = User(
-                        email=f"{name}@bench.example.org",
-                        password_hash=NO_PASSWORD_HASH,
-                        family=family,
-                        display_name=f"Bench {name}",
-                        organization="Benchmark",
-                        country="CH",
-                        region="europe",
-                    )
-                    session.add(user)
-                    await session.flush()
-                    session.add(Membership(group_id=group.id, user_id=user.id, role=role))
-                    token = BEARER_PREFIX + new_token()
-                    session.add(
-                        AuthSession(
-                            token_hash=token_hash(token),
-                            user_id=user.id,
-                            kind="bearer",
-                            expires_at=utcnow() + timedelta(days=1),
-                        )
-                    )
-                    self.tokens[name] = token
+            for name, role, family in people:
+                made = await factory.make_person(
+                    sessionmaker,
+                    role=role,
+                    group=GROUP,
+                    lifetime=timedelta(days=1),
+                    family=family,
+                    country="CH",
+                    name=f"Bench {name}",
+                    email=f"{name}@bench.example.org",
+                    organization="Benchmark",
+                    password=None,
+                )
+                self.tokens[name] = made.token
         finally:
             await engine.dispose()
 

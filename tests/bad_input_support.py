@@ -17,7 +17,8 @@ from starlette.routing import Route
 from forum.db.models import Base
 from forum.web.routes import API_ROUTERS
 from tests.contacts_support import contact_point
-from tests.rooms_support import GROUP, Person, api, person
+from tests.factory import GROUP
+from tests.people import Person, api, person
 from tests.support import Client, LiveServer, make_secretariat, served_routes
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")

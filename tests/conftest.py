@@ -4,72 +4,29 @@ settings, and a live uvicorn server per test."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.engine import create_engine, make_sessionmaker
-from forum.db.migrate import upgrade
-from forum.db.seed import seed_structure
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
-from tests.support import CHEAP_HASHING, Client, LiveServer, client, live_server
-
-POSTGRES_URL = os.environ.get(
-    "FORUM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# One template per test process (each pytest-xdist worker is one): runs side by side
-# must not drop each other's.
-TEMPLATE_DB = f"agora_test_template_{os.getpid()}"
-
-
-class FakeClock:
-    """A clock tests move by hand, for rate-limit windows."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-async def _prepare(url: str) -> None:
-    engine = create_engine(url)
-    await upgrade(engine)
-    async with make_sessionmaker(engine)() as session:
-        await seed_structure(session)
-    await engine.dispose()
+from tests.board_world import Board, make_board
+from tests.capture import EventCapture, QueryCounter
+from tests.databases import IN_CI, TEMPLATE_DB, admin_url, pg_admin, prepare
+from tests.room_world import World, make_world
+from tests.support import Client, FakeClock, LiveServer, client, live_server, make_settings
 
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "agora.db"
-    asyncio.run(_prepare(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(prepare(f"sqlite+aiosqlite:///{path}"))
     return path
-
-
-def _admin_url(database: str) -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + database
-
-
-async def _pg_admin(*statements: str) -> None:
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +34,7 @@ def postgres_template() -> Iterator[str]:
     """A migrated, seeded template database; each test gets a copy (CREATE ... TEMPLATE)."""
     try:
         asyncio.run(
-            _pg_admin(
+            pg_admin(
                 f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)",
                 f"CREATE DATABASE {TEMPLATE_DB}",
             )
@@ -86,9 +43,9 @@ def postgres_template() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI and unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    asyncio.run(_prepare(_admin_url(TEMPLATE_DB)))
+    asyncio.run(prepare(admin_url(TEMPLATE_DB)))
     yield TEMPLATE_DB
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -101,9 +58,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     template = request.getfixturevalue("postgres_template")
     name = f"agora_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
-    yield _admin_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield admin_url(name)
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
@@ -120,9 +77,9 @@ def empty_postgres(postgres_template: str) -> Iterator[str]:
     restore or a move goes."""
     del postgres_template  # requested for its skip (or failure in CI) when unreachable
     name = f"agora_empty_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
-    yield _admin_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {name}"))
+    yield admin_url(name)
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
@@ -133,15 +90,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def limiter(clock: FakeClock) -> MemoryRateLimiter:
     return MemoryRateLimiter(clock=clock)
-
-
-def make_settings(url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=url,
-        secret_key="test-secret-key-" + "x" * 32,
-        data_dir=tmp_path,
-        seed=True,
-    ).with_(**CHEAP_HASHING)
 
 
 @pytest.fixture
@@ -180,6 +128,30 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
             yield s
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> World:
+    """A room of the seed, its cast of people and a recorded broker (tests/room_world.py)."""
+    return await make_world(session)
+
+
+@pytest.fixture
+async def board(session: AsyncSession) -> Board:
+    """A board of the seed, its people and a recorded broker (tests/board_world.py)."""
+    return await make_board(session)
+
+
+@pytest.fixture
+def capture_events() -> EventCapture:
+    """`async with capture_events(server, threads=(id,), expected=n) as events:`"""
+    return EventCapture()
+
+
+@pytest.fixture
+def count_queries() -> QueryCounter:
+    """`with count_queries(engine) as queries:`"""
+    return QueryCounter()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.rooms_support import Person, api, person
+from tests.people import Person, api, person, set_role
 from tests.support import LiveServer
 
 # A thematic caucus of the seed that follows C7 (ICT applications).
@@ -37,13 +37,7 @@ async def contact_point(
 
 async def list_as_contact_point(server: LiveServer, who: Person, group: str = C7_CAUCUS) -> None:
     """Make someone already registered a contact point of `group` as well."""
-    from forum.db.models import Membership
-    from forum.db.queries import get_group
-
-    async with server.state["sessionmaker"]() as session, session.begin():
-        found = await get_group(session, group)
-        assert found is not None
-        session.add(Membership(group_id=found.id, user_id=who.id, role="contact_point"))
+    await set_role(server, group, who.id, "contact_point")
 
 
 async def open_conversation(

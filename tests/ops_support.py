@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import Group, Post, Presence, Room, RoomEvent, Thread
-from tests.discussions_support import set_role
-from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
-from tests.support import PASSWORD, LiveServer, client
+from tests.factory import GROUP, PASSWORD
+from tests.people import Person, api, person, set_role
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import LiveServer, client
 
 
 @dataclass

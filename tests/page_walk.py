@@ -23,8 +23,10 @@ from starlette.routing import Route
 from forum.db.base import utcnow
 from forum.web.routes import API_ROUTERS, build_routes
 from tests.contacts_support import list_as_contact_point, open_conversation
-from tests.rooms_support import GROUP, Person, api, peer, person, schedule_and_open
-from tests.support import PASSWORD, LiveServer, make_secretariat
+from tests.factory import GROUP, PASSWORD
+from tests.people import Person, api, person
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import LiveServer, make_secretariat
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"

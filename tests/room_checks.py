@@ -1,15 +1,12 @@
-"""What a refused frame must leave as it was: the rows of the room tables, every
-room's `seq`, and the room's channel on the broker (nothing published)."""
+"""What a refused frame must leave as it was: the rows of the room tables and every
+room's `seq` (what the broker carried: the `capture_events` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import func, select
 
-from forum.broker import Message, room_channel
 from forum.db.models import Attendance, Presence, Room, RoomEvent, RoomSession
 from tests.support import LiveServer
 
@@ -25,24 +22,3 @@ async def room_snapshot(server: LiveServer) -> dict[str, Any]:
     async with server.state["sessionmaker"]() as session:
         row = (await session.execute(select(*counts.values(), seqs, presence))).one()
     return dict(zip([*counts, "rooms.last_seq", "rooms.presence_ver"], row, strict=True))
-
-
-class Published:
-    """What the broker carried on a room's channel."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def __call__(self, _channel: str, message: Message) -> None:
-        self.messages.append(message)
-
-
-@asynccontextmanager
-async def published(server: LiveServer, room_id: int) -> AsyncIterator[Published]:
-    broker = server.state["broker"]
-    recorder = Published()
-    await broker.subscribe(room_channel(room_id), recorder)
-    try:
-        yield recorder
-    finally:
-        await broker.unsubscribe(room_channel(room_id), recorder)

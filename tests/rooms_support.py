@@ -1,5 +1,5 @@
-"""What the room tests share: people with a role in a group, and a WebSocket peer that
-reads frames until the one it waits for."""
+"""What the room tests share: a WebSocket peer that reads frames until the one it waits
+for, and a sitting scheduled and opened over the API."""
 
 from __future__ import annotations
 
@@ -10,65 +10,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from forum.db.models import Membership
-from tests.support import LiveServer, client
-
-GROUP = "wgig"  # a governmental working group of the seed
-
-
-@dataclass
-class Person:
-    user: dict[str, Any]
-    token: str
-    server: LiveServer
-
-    @property
-    def id(self) -> int:
-        return int(self.user["id"])
-
-    def headers(self, server: LiveServer) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "Origin": server.origin}
-
-
-async def person(
-    server: LiveServer,
-    *,
-    family: str = "government",
-    role: str | None = None,
-    group: str = GROUP,
-    name: str | None = None,
-    country: str | None = None,
-) -> Person:
-    """Someone registered with a bearer token, and `role` in `group`."""
-    fields: dict[str, Any] = {"family": family}
-    if name:
-        fields["display_name"] = name
-    if country:
-        fields["country"] = country
-    async with client(server) as http:
-        account = await http.register(**fields)
-        response = await http.post(
-            "/api/auth/token", json={"email": account["email"], "password": account["password"]}
-        )
-    assert response.status_code == 201, response.text
-    user = response.json()["user"]
-    if role is not None:
-        from forum.db.queries import get_group
-
-        async with server.state["sessionmaker"]() as session, session.begin():
-            found = await get_group(session, group)
-            assert found is not None
-            session.add(Membership(group_id=found.id, user_id=user["id"], role=role))
-    return Person(user=user, token=response.json()["token"], server=server)
-
-
-async def api(who: Person, method: str, path: str, body: Any = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {who.token}"}
-    async with client(who.server, headers=headers) as http:
-        return await http.request(method, path, json=body)
+from tests.factory import GROUP
+from tests.people import Person, api
+from tests.support import LiveServer
 
 
 @dataclass

@@ -17,12 +17,13 @@ from typing import Any
 
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy import text
 from websockets.asyncio.client import connect
 
-from forum.db.engine import create_engine
-from tests.rooms_support import GROUP, Peer
-from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
+from forum.db.engine import create_engine, make_sessionmaker
+from tests import factory
+from tests.factory import GROUP
+from tests.rooms_support import Peer
+from tests.support import CHEAP_HASHING_ENV, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,31 +117,14 @@ class Node:
                 self.kill()
 
 
-async def person(node: Node, database_url: str, *, role: str | None = None) -> dict[str, Any]:
-    """Someone registered (on `node`) with a bearer token, and `role` in the group."""
-    body = registration(family="government")
-    async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
-        created = await http.post("/api/accounts", json=body)
-        assert created.status_code == 201, created.text
-        token = await http.post(
-            "/api/auth/token", json={"email": body["email"], "password": PASSWORD}
-        )
-        assert token.status_code == 201, token.text
-    user = created.json()
-    if role is not None:
-        engine = create_engine(database_url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(
-                    text(
-                        "INSERT INTO memberships (group_id, user_id, role, created_at) "
-                        "SELECT id, :user, :role, now() FROM groups WHERE slug = :group"
-                    ),
-                    {"user": user["id"], "role": role, "group": GROUP},
-                )
-        finally:
-            await engine.dispose()
-    return {**user, "email": body["email"], "token": token.json()["token"]}
+async def person(database_url: str, *, role: str | None = None) -> dict[str, Any]:
+    """Someone with a bearer token, and `role` in the group, in the nodes' database."""
+    engine = create_engine(database_url)
+    try:
+        made = await factory.make_person(make_sessionmaker(engine), role=role)
+    finally:
+        await engine.dispose()
+    return {**made.account, "token": made.token}
 
 
 def bearer(who: dict[str, Any]) -> dict[str, str]:

@@ -11,7 +11,8 @@ import httpx
 
 from forum.actions.accounts import check_register
 from forum.actions.secretariat import do_create_secretariat
-from tests.support import PASSWORD, Client, LiveServer, client
+from tests.factory import PASSWORD
+from tests.support import Client, LiveServer, client
 
 SECRETARIAT_EMAIL = "secretariat@itu.example"
 

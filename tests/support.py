@@ -1,5 +1,6 @@
-"""What tests share: a real uvicorn server on a free port, and an HTTP client that
-signs in and sends the CSRF token like a browser's script would."""
+"""What tests share: a real uvicorn server on a free port, an HTTP client that signs in
+and sends the CSRF token like a browser's script would, the settings of a test server
+(`make_settings`) and a clock tests move by hand."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -22,12 +24,8 @@ from forum.limits import RateLimiter
 from forum.settings import Settings
 from forum.state import AppState
 from forum.web.route_index import RouteIndex
+from tests.factory import CHEAP_HASHING, PASSWORD
 
-PASSWORD = "correct horse battery"
-# argon2id at its cheapest where no real password is kept: the suite hashes thousands,
-# and at the library's cost each takes tens of milliseconds of CPU. The tests of the
-# cost itself, and of what it hides (sign-in timing), use `production_hashing`.
-CHEAP_HASHING = {"password_time_cost": 1, "password_memory_cost": 8, "password_parallelism": 1}
 CHEAP_HASHING_ENV = {f"FORUM_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}
 _emails = itertools.count(1)
 
@@ -193,3 +191,25 @@ def served_routes(server: LiveServer) -> list[BaseRoute]:
         for entry in server.app.routes
         for route in (entry.routes if isinstance(entry, RouteIndex) else [entry])
     ]
+
+
+class FakeClock:
+    """A clock tests move by hand, for rate-limit windows."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=url,
+        secret_key="test-secret-key-" + "x" * 32,
+        data_dir=tmp_path,
+        seed=True,
+    ).with_(**CHEAP_HASHING)

@@ -16,9 +16,10 @@ from forum.db.base import utcnow
 from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
 from forum.ws.protocol import CLOSE_UNAUTHENTICATED
-from tests.conftest import make_settings
-from tests.rooms_support import peer, person, schedule_and_open
-from tests.support import PASSWORD, Client, LiveServer, client, live_server, registration
+from tests.factory import PASSWORD
+from tests.people import person
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import Client, LiveServer, client, live_server, make_settings, registration
 
 
 async def _change(server: LiveServer, statement: Executable) -> None:

@@ -6,6 +6,7 @@ with nothing written and nothing published."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,25 +15,33 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import accounts
+from forum.actions.access_windows import do_remove_window, do_set_window
 from forum.actions.accounts import check_register, do_register
+from forum.actions.floor_time import do_set_budgets
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
 from forum.actions.posts import do_open_thread, do_reply
 from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
 from forum.actions.seats import do_set_observer_policy
 from forum.actions.session_edits import do_edit_session
-from forum.broker import Message
 from forum.broker.memory import MemoryBroker
 from forum.db.base import Base
-from forum.db.models import Group, Membership, Room, RoomSession, User
+from forum.db.models import Group, Room, RoomSession, User
+from forum.domain.access_windows import AfterWindow, WindowSpec
 from forum.domain.sessions import SessionFormat
-from forum.domain.vocabulary import Role
+from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter, PostThrottle
-from tests.support import PASSWORD
+from tests.capture import EventCapture, Events
+from tests.factory import GROUP, PASSWORD, add_role
 
-GROUP = "wgig"
 START = datetime(2005, 11, 16, 9, tzinfo=UTC)
+WINDOW = WindowSpec(
+    length=timedelta(minutes=15),
+    seat=Seat.PARTICIPANT,
+    after=AfterWindow.OUT,
+    offset=timedelta(minutes=15),
+)
 DRAFT = SessionDraft("Sitting", "", START, START + timedelta(hours=3), SessionFormat.STATEMENTS)
 
 
@@ -47,18 +56,17 @@ def registration(email: str, family: str = "government") -> accounts.Registratio
     )
 
 
-class Published:
-    """What the actions publish, and every row of every table, to compare."""
+class Lookups:
+    """The broker the actions publish on, and every row of every table, to compare."""
 
-    def __init__(self, session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, session: AsyncSession, capture_events: EventCapture) -> None:
         self.session = session
         self.broker = MemoryBroker()
-        self.messages: list[Message] = []
+        self.capture_events = capture_events
 
-        async def publish(channel: str, message: Message) -> None:
-            self.messages.append(message)
-
-        monkeypatch.setattr(self.broker, "publish", publish)
+    def published(self, expected: int | None) -> AbstractAsyncContextManager[Events]:
+        """What the actions of the block publish, on any channel: `expected` messages."""
+        return self.capture_events(self.broker, anywhere=True, expected=expected)
 
     async def counts(self) -> dict[str, int]:
         counts = {}
@@ -73,10 +81,10 @@ class Published:
         self, action: Awaitable[Any], code: ErrorCode, message: str, field: str | None = None
     ) -> None:
         before = await self.counts()
-        with pytest.raises(ForumError) as error:
-            await action
+        async with self.published(expected=0):
+            with pytest.raises(ForumError) as error:
+                await action
         assert (error.value.code, error.value.message, error.value.field) == (code, message, field)
-        assert self.messages == []
         assert await self.counts() == before
 
 
@@ -84,9 +92,7 @@ class Published:
 async def chair(session: AsyncSession) -> User:
     user = await do_register(session, registration("chair@example.org"))
     async with session.begin():
-        group = await session.scalar(select(Group).where(Group.slug == GROUP))
-        assert group is not None
-        session.add(Membership(group_id=group.id, user_id=user.id, role=Role.CHAIR))
+        await add_role(session, user.id, Role.CHAIR)
     # Detached, as the signed-in user handed to an action is (read by another session):
     # the rollback of a refusal does not expire it.
     session.expunge(user)
@@ -94,8 +100,8 @@ async def chair(session: AsyncSession) -> User:
 
 
 @pytest.fixture
-def published(session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> Published:
-    return Published(session, monkeypatch)
+def lookups(session: AsyncSession, capture_events: EventCapture) -> Lookups:
+    return Lookups(session, capture_events)
 
 
 def throttle() -> PostThrottle:
@@ -122,76 +128,87 @@ BY_SLUG: dict[str, Callable[[AsyncSession, MemoryBroker, User], Awaitable[Any]]]
     "observer seats": lambda s, b, u: do_set_observer_policy(
         s, b, "no-such-group", user=u, seats={"civil_society": 1}
     ),
+    "budgets": lambda s, b, u: do_set_budgets(
+        s, b, "no-such-group", user=u, session_id=1, budgets={"government": 60}
+    ),
+    # The room is refused before the groups the body names, as when it was read first.
+    "set window": lambda s, b, u: do_set_window(
+        s, b, "no-such-group", user=u, session_id=1, spec=WINDOW, group_slugs=["nor-this"]
+    ),
+    "remove window": lambda s, b, u: do_remove_window(s, b, "no-such-group", user=u, window_id=1),
 }
 
 
 @pytest.mark.parametrize("name", BY_SLUG)
 async def test_an_unknown_group_is_not_found_by_the_action(
-    name: str, session: AsyncSession, published: Published, chair: User
+    name: str, session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
-    action = BY_SLUG[name](session, published.broker, chair)
-    await published.refused(action, ErrorCode.NOT_FOUND, no_group("no-such-group"))
+    action = BY_SLUG[name](session, lookups.broker, chair)
+    await lookups.refused(action, ErrorCode.NOT_FOUND, no_group("no-such-group"))
 
 
 async def test_positions_and_cosignatures_name_the_group_field(
-    session: AsyncSession, published: Published, chair: User
+    session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
     """The group a post speaks for, or that co-signs one, is a field of the request: its
     refusal names it, so that the form shows it beside the field."""
-    broker = published.broker
+    broker = lookups.broker
     opened = do_open_thread(
         session, broker, throttle(), user=chair, line_code="C1", title="T", body="B", group="nope"
     )
-    await published.refused(opened, ErrorCode.NOT_FOUND, no_group("nope"), field="group")
+    await lookups.refused(opened, ErrorCode.NOT_FOUND, no_group("nope"), field="group")
     _thread, post = await do_open_thread(
         session, broker, throttle(), user=chair, line_code="C1", title="T", body="B", group=""
     )
     assert post.post.kind == "comment" and post.post.group_id is None
     post_id, thread_id = post.post.id, post.post.thread_id
-    published.messages.clear()
     replied = do_reply(
         session, broker, throttle(), user=chair, thread_id=thread_id, body="R", group="x"
     )
-    await published.refused(replied, ErrorCode.NOT_FOUND, no_group("x"), field="group")
+    await lookups.refused(replied, ErrorCode.NOT_FOUND, no_group("x"), field="group")
     for action in (do_cosign, do_withdraw_cosignature):
         signed = action(session, broker, user=chair, post_id=post_id, group="nope")
-        await published.refused(signed, ErrorCode.NOT_FOUND, no_group("nope"), field="group")
+        await lookups.refused(signed, ErrorCode.NOT_FOUND, no_group("nope"), field="group")
 
 
 async def test_a_position_is_posted_for_the_group_of_the_slug(
-    session: AsyncSession, published: Published, chair: User
+    session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
-    _thread, post = await do_open_thread(
-        session,
-        published.broker,
-        throttle(),
-        user=chair,
-        line_code="C1",
-        title="Our word",
-        body="B",
-        group=GROUP,
-    )
+    async with lookups.published(expected=2) as published:
+        _thread, post = await do_open_thread(
+            session,
+            lookups.broker,
+            throttle(),
+            user=chair,
+            line_code="C1",
+            title="Our word",
+            body="B",
+            group=GROUP,
+        )
     wgig = await session.scalar(select(Group.id).where(Group.slug == GROUP))
     await session.commit()
     assert post.post.kind == "position" and post.post.group_id == wgig
-    assert [m["type"] for m in published.messages] == ["post", "thread"]
+    assert [m["type"] for m in published.events] == ["post", "thread"]
 
 
 async def test_a_room_is_the_same_by_its_id_or_its_groups_slug(
-    session: AsyncSession, published: Published, chair: User
+    session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
-    row = await do_schedule_session(session, published.broker, GROUP, user=chair, draft=DRAFT)
-    room_id = await session.scalar(
-        select(Room.id).join(Group, Group.id == Room.group_id).where(Group.slug == GROUP)
-    )
-    await session.commit()
-    assert row.room_id == room_id and room_id is not None
-    opened = await do_open_session(
-        session, published.broker, room_id, user=chair, session_id=row.id
-    )
-    closed = await do_close_session(session, published.broker, GROUP, user=chair, session_id=row.id)
+    async with lookups.published(expected=3) as published:
+        row = await do_schedule_session(session, lookups.broker, GROUP, user=chair, draft=DRAFT)
+        room_id = await session.scalar(
+            select(Room.id).join(Group, Group.id == Room.group_id).where(Group.slug == GROUP)
+        )
+        await session.commit()
+        assert row.room_id == room_id and room_id is not None
+        opened = await do_open_session(
+            session, lookups.broker, room_id, user=chair, session_id=row.id
+        )
+        closed = await do_close_session(
+            session, lookups.broker, GROUP, user=chair, session_id=row.id
+        )
     assert opened.id == closed.id == row.id
-    assert [(m["type"], m["op"]) for m in published.messages] == [
+    assert [(m["type"], m["op"]) for m in published.events] == [
         ("session", "schedule"),
         ("session", "open"),
         ("session", "close"),
@@ -199,29 +216,34 @@ async def test_a_room_is_the_same_by_its_id_or_its_groups_slug(
 
 
 async def test_a_room_no_row_has_and_a_group_without_one_are_not_found(
-    session: AsyncSession, published: Published, chair: User
+    session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
-    broker = published.broker
+    broker = lookups.broker
     by_id = do_schedule_session(session, broker, 2**31 - 1, user=chair, draft=DRAFT)
-    await published.refused(by_id, ErrorCode.NOT_FOUND, "No such room.")
+    await lookups.refused(by_id, ErrorCode.NOT_FOUND, "No such room.")
+    by_address = do_schedule_session(
+        session, broker, f"meeting:{2**31 - 1}", user=chair, draft=DRAFT
+    )
+    await lookups.refused(by_address, ErrorCode.NOT_FOUND, "No such room.")
     async with session.begin():
         group_id = await session.scalar(select(Group.id).where(Group.slug == GROUP))
         assert await session.scalar(select(func.count()).select_from(RoomSession)) == 0
         await session.execute(delete(Room).where(Room.group_id == group_id))
     roomless = do_schedule_session(session, broker, GROUP, user=chair, draft=DRAFT)
-    await published.refused(roomless, ErrorCode.NOT_FOUND, "This group has no room.")
+    await lookups.refused(roomless, ErrorCode.NOT_FOUND, "This group has no room.")
 
 
 async def test_a_membership_is_changed_in_the_group_of_the_slug(
-    session: AsyncSession, published: Published, chair: User
+    session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
     member = await do_register(session, registration("member@example.org"))
-    joined = await do_join_group(session, published.broker, user=member, slug=GROUP)
-    assert joined.role == Role.MEMBER
-    await do_set_member_role(
-        session, published.broker, actor=chair, slug=GROUP, user_id=member.id, role=Role.OBSERVER
-    )
-    await do_leave_group(session, published.broker, user=member, slug=GROUP)
-    roles = [m["role"] for m in published.messages if m["type"] == "membership"]
+    async with lookups.published(expected=None) as published:
+        joined = await do_join_group(session, lookups.broker, user=member, slug=GROUP)
+        assert joined.role == Role.MEMBER
+        await do_set_member_role(
+            session, lookups.broker, actor=chair, slug=GROUP, user_id=member.id, role=Role.OBSERVER
+        )
+        await do_leave_group(session, lookups.broker, user=member, slug=GROUP)
+    roles = [m["role"] for m in published.events if m["type"] == "membership"]
     assert roles == ["member", "observer", None]
-    assert all(m["group"] == GROUP for m in published.messages if m["type"] == "membership")
+    assert all(m["group"] == GROUP for m in published.events if m["type"] == "membership")

@@ -13,16 +13,16 @@ from forum.actions import room_reads, rooms, seats, speaking, spectators
 from forum.actions.room_reads import room_for
 from forum.actions.rooms import SessionDraft
 from forum.actions.session_edits import do_edit_session
-from forum.broker import Message, room_channel
+from forum.broker import room_channel
 from forum.db.base import utcnow
 from forum.db.engine import end_read
 from forum.db.models import Presence, Room, RoomSession, Spectator
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode
-from tests.test_actions_rooms import World, world
+from tests.capture import Events
+from tests.room_world import World
 
-__all__ = ["world"]  # the fixture, used by name
 OPEN = SessionFormat.OPEN_DEBATE
 
 
@@ -115,12 +115,8 @@ async def test_a_connection_moving_to_another_room_leaves_the_first(world: World
     _group, other = await room_for(w.session, "africa-caucus")
     await end_read(w.session)
     other_id = other.id
-    elsewhere: list[dict[str, object]] = []
-
-    def collect(channel: str, message: Message) -> None:
-        elsewhere.append(dict(message))
-
-    await w.broker.subscribe(room_channel(other_id), collect)
+    elsewhere = Events()
+    await w.broker.subscribe(room_channel(other_id), elsewhere)
     w.take()
     await w.refused(
         ErrorCode.FORBIDDEN,
@@ -134,7 +130,7 @@ async def test_a_connection_moving_to_another_room_leaves_the_first(world: World
             worker="w1",
         ),
     )
-    assert elsewhere == []
+    assert elsewhere.events == []
     # The activist takes a civil society caucus seat: given up here, taken there.
     watcher = await w.seat("activist", Seat.OBSERVER)
     w.take()
@@ -153,7 +149,7 @@ async def test_a_connection_moving_to_another_room_leaves_the_first(world: World
     )
     here = w.take()
     assert [m["left"] for m in here] == [[{"user_id": w["activist"].id, "ver": 3}]]
-    assert elsewhere[-1]["users"][0]["user_id"] == w["activist"].id  # type: ignore[index]
+    assert elsewhere.events[-1]["users"][0]["user_id"] == w["activist"].id
     rows = await w.session.execute(select(Presence.id, Presence.room_id).order_by(Presence.id))
     assert sorted(rows.all()) == sorted([(connection, w.room_id), (watcher, other_id)])
     await end_read(w.session)

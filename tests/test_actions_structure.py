@@ -18,7 +18,7 @@ from forum.domain.regions import country_name, region_of
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter
-from tests.support import PASSWORD
+from tests.factory import PASSWORD
 
 
 def registration(email: str, family: str = "civil_society") -> accounts.Registration:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import make_settings
-from tests.support import CHEAP_HASHING_ENV, PASSWORD, client, live_server
+from tests.factory import PASSWORD
+from tests.support import CHEAP_HASHING_ENV, client, live_server, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,10 @@ same refusals, and 403 with nothing changed for anyone but the secretariat."""
 from __future__ import annotations
 
 from tests.bad_input_support import table_rows
-from tests.rooms_support import api, person
+from tests.factory import PASSWORD
+from tests.people import api, person
 from tests.secretariat_support import create_secretariat
-from tests.support import PASSWORD, LiveServer, client
+from tests.support import LiveServer, client
 
 
 async def test_one_edits_ones_profile_and_password_over_json(server: LiveServer) -> None:

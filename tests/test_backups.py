@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.db.models import Post, Thread
-from tests.conftest import make_settings
+from tests.factory import PASSWORD
 from tests.ops_support import carries_on, fill_forum, seen
-from tests.rooms_support import api
-from tests.support import PASSWORD, LiveServer, client, live_server
+from tests.people import api
+from tests.support import LiveServer, client, live_server, make_settings
 
 PG_ARGS = ["--host", "127.0.0.1", "--username", "postgres"]
 

@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from forum.auth import CSRF_FIELD
-from forum.broker import Message
 from forum.db.cursors import encode_cursor
 from forum.web.routes import API_ROUTERS
 from tests.bad_input_support import (
@@ -26,7 +25,8 @@ from tests.bad_input_support import (
     send,
     table_rows,
 )
-from tests.rooms_support import GROUP
+from tests.capture import EventCapture, Events
+from tests.factory import GROUP
 from tests.support import Client, LiveServer, registration
 
 NUL_TEXT = ("a\x00b",)
@@ -53,40 +53,23 @@ async def forum(server: LiveServer, http: Client) -> Forum:
     return await make_forum(server, http)
 
 
-class Published:
-    """Every message the broker carries on the channels the forum's rows name."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, Message]] = []
-
-    def __call__(self, channel: str, message: Message) -> None:
-        self.messages.append((channel, message))
-
-
 @pytest.fixture
-async def published(forum: Forum) -> AsyncIterator[Published]:
-    from forum.actions.posts import board_channel, thread_channel
+async def published(forum: Forum, capture_events: EventCapture) -> AsyncIterator[Events]:
+    """What the broker carries on the room's, the board's and the thread's channels."""
     from forum.actions.room_reads import room_for
-    from forum.broker import room_channel
-
-    listener = Published()
-    broker = forum.server.state["broker"]
-    async with forum.server.state["sessionmaker"]() as session:
-        _group, room = await room_for(session, GROUP)
     from forum.db.discussions_queries import get_board_line
 
     async with forum.server.state["sessionmaker"]() as session:
+        _group, room = await room_for(session, GROUP)
         line = await get_board_line(session, "C1")
-    channels = [
-        room_channel(room.id),
-        board_channel(line.id),
-        thread_channel(int(forum.values["thread_id"])),
-    ]
-    for channel in channels:
-        await broker.subscribe(channel, listener)
-    yield listener
-    for channel in channels:
-        await broker.unsubscribe(channel, listener)
+    async with capture_events(
+        forum.server,
+        rooms=(room.id,),
+        lines=(line.id,),
+        threads=(int(forum.values["thread_id"]),),
+        expected=None,
+    ) as events:
+        yield events
 
 
 def refused(response: httpx.Response, *statuses: int) -> str | None:
@@ -325,7 +308,7 @@ async def head_failures(forum: Forum) -> list[str]:
 # Every route and body of the forum, one bad leaf at a time: some 45 s of a loaded
 # 2-core machine, too near the suite's default limit.
 @pytest.mark.timeout(150)
-async def test_no_input_makes_a_500(forum: Forum, published: Published) -> None:
+async def test_no_input_makes_a_500(forum: Forum, published: Events) -> None:
     before = await table_rows(forum.server)
     failures = [
         *await head_failures(forum),
@@ -340,7 +323,7 @@ async def test_no_input_makes_a_500(forum: Forum, published: Published) -> None:
 
 
 async def test_frames_with_huge_ids_nul_or_surrogates_get_error_frames(
-    forum: Forum, published: Published
+    forum: Forum, published: Events
 ) -> None:
     from tests.rooms_support import peer, schedule_and_open
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from forum.limits import MemoryRateLimiter
-from tests.conftest import make_settings
-from tests.discussions_support import open_thread, person, reply
-from tests.support import LiveServer, client, live_server
+from tests.capture import WINDOW_TICK, QueryCounter
+from tests.discussions_support import open_thread, reply
+from tests.people import signed_in
+from tests.support import LiveServer, client, live_server, make_settings
 
 TRUST_S = 2.0
 
@@ -30,27 +30,17 @@ async def trusting(
 
 
 async def test_a_signed_out_thread_read_asks_nothing_while_the_counter_is_trusted(
-    trusting: LiveServer,
+    trusting: LiveServer, count_queries: QueryCounter
 ) -> None:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            statements.append(statement)
-
-    engine = trusting.state["engine"].sync_engine
+    engine = trusting.state["engine"]
 
     async def read(reader: httpx.AsyncClient, path: str) -> tuple[int, httpx.Response]:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries(engine, ignore=("BEGIN", WINDOW_TICK)) as queries:
             response = await reader.get(path)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200, response.text
-        return len(statements), response
+        return len(queries), response
 
-    async with person(trusting) as writer, client(trusting) as anonymous:
+    async with signed_in(trusting) as writer, client(trusting) as anonymous:
         thread_id = (await open_thread(writer))["thread"]["id"]
         for path in (f"/api/threads/{thread_id}", f"/threads/{thread_id}"):
             # The first reads teach the worker the thread's board and make it listen.

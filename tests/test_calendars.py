@@ -14,7 +14,9 @@ import vobject  # type: ignore[import-untyped]
 from icalendar import Calendar
 
 from forum.db.models import Attendance
-from tests.rooms_support import GROUP, Person, api, peer, person
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import peer
 from tests.support import LiveServer, client
 
 TITLE = "Financing; mechanisms, and follow-up — Financement des mécanismes de suivi 資金調達"

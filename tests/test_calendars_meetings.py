@@ -9,7 +9,7 @@ import vobject  # type: ignore[import-untyped]
 from icalendar import Calendar
 
 from forum.db.base import utcnow
-from tests.rooms_support import api, person
+from tests.people import api, person
 from tests.support import LiveServer, client, make_secretariat
 
 WG, CAUCUS = "financing-wg", "financing-caucus"

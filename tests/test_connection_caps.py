@@ -22,11 +22,10 @@ from forum.connection_caps import EVERYONE, ConnectionCaps
 from forum.db.models import Presence
 from forum.limits import MemoryRateLimiter
 from forum.ws.protocol import CLOSE_TOO_MANY_CONNECTIONS
-from tests.conftest import make_settings
 from tests.discussions_support import open_thread
-from tests.discussions_support import person as discussant
-from tests.rooms_support import Person, person, schedule_and_open
-from tests.support import LiveServer, live_server
+from tests.people import Person, person, signed_in
+from tests.rooms_support import schedule_and_open
+from tests.support import LiveServer, live_server, make_settings
 
 CAPS = {
     "max_connections": 5,
@@ -239,7 +238,7 @@ async def test_every_way_a_websocket_ends_gives_its_slot_back(
 
 
 async def a_thread(server: LiveServer) -> int:
-    async with discussant(server) as author:
+    async with signed_in(server) as author:
         created = await open_thread(author, code="C1", title="Capped streams")
     return int(created["thread"]["id"])
 

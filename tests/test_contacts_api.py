@@ -11,31 +11,15 @@ from typing import Any
 
 import pytest
 
-from forum.broker import Message
 from forum.domain.textcheck import MAX_BODY_BYTES
 from tests.bad_input_support import table_rows
+from tests.capture import EventCapture
 from tests.contacts_support import C7_CAUCUS, contact_point, open_conversation
-from tests.rooms_support import api, person
+from tests.people import api, person
 from tests.support import LiveServer, client, make_secretariat
 from tests.test_discussions_live import events
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-
-
-class Heard:
-    """Every message published on one channel of the server's broker."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def __call__(self, channel: str, message: Message) -> None:
-        self.messages.append(message)
-
-
-async def listen(server: LiveServer, channel: str) -> Heard:
-    heard = Heard()
-    await server.state["broker"].subscribe(channel, heard)
-    return heard
 
 
 async def test_the_c7_directory_lists_contact_points_beside_the_facilitators(
@@ -76,7 +60,7 @@ async def test_the_c7_directory_lists_contact_points_beside_the_facilitators(
 
 
 async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
-    server: LiveServer,
+    server: LiveServer, capture_events: EventCapture
 ) -> None:
     expert = await contact_point(server, name="Aida Opoku")
     delegate = await person(server, family="government", name="Delegate of Ghana")
@@ -104,10 +88,10 @@ async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
     assert (early.status_code, early.json()["error"]["code"]) == (409, "conflict")
     by_requester = await api(delegate, "POST", f"/api/contact-requests/{request_id}/accept")
     assert by_requester.status_code == 403
-    heard = await listen(server, f"contact:{request_id}")
-    accepted = await api(expert, "POST", f"/api/contact-requests/{request_id}/accept")
+    async with capture_events(server, contacts=(request_id,), expected=1) as heard:
+        accepted = await api(expert, "POST", f"/api/contact-requests/{request_id}/accept")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
-    assert [(m["type"], m["op"]) for m in heard.messages] == [("request", "accepted")]
+    assert [(m["type"], m["op"]) for m in heard.events] == [("request", "accepted")]
 
     asked = await api(
         delegate,
@@ -134,32 +118,33 @@ async def test_a_delegate_reaches_a_contact_point_and_only_the_two_read_it(
     )
     assert public.status_code == 201, public.text
     before = await table_rows(server)
-    heard.messages.clear()
-    for outsider in (third, clerk):
-        for method, path, body in (
-            ("GET", "", None),
-            ("GET", "/events", None),
-            ("POST", "/messages", {"body": "Let me in."}),
-            ("POST", "/decline", {"reason": "no"}),
-        ):
-            refused = await api(outsider, method, f"/api/contact-requests/{request_id}{path}", body)
-            assert refused.status_code == 403, (path, refused.text)
-            assert refused.json()["error"]["code"] == "forbidden"
-            assert "zanzibarwords" not in refused.text
-        mine = await api(outsider, "GET", "/api/contact-requests")
-        assert mine.json() == {"requests": []}
-    async with client(server) as anonymous:
-        signed_out = await anonymous.get(f"/api/contact-requests/{request_id}")
-        assert signed_out.status_code == 401
-        found = await anonymous.get("/api/search", params={"q": "zanzibarwords"})
-        feed = await anonymous.get("/action-lines/C7/feed.atom")
-        page = await anonymous.get("/search", params={"q": "zanzibarwords"})
-    hits = found.json()["hits"]
-    assert [hit["post_id"] for hit in hits] == [public.json()["post"]["id"]], hits
-    assert "zanzibarwords in public" in feed.text and "zanzibarwords here" not in feed.text
-    assert page.text.count("<mark>") == 1 and "here" not in page.text.split("<mark>")[1][:40]
-    assert await table_rows(server) == before
-    assert heard.messages == []
+    async with capture_events(server, contacts=(request_id,), expected=0):
+        for outsider in (third, clerk):
+            for method, path, body in (
+                ("GET", "", None),
+                ("GET", "/events", None),
+                ("POST", "/messages", {"body": "Let me in."}),
+                ("POST", "/decline", {"reason": "no"}),
+            ):
+                refused = await api(
+                    outsider, method, f"/api/contact-requests/{request_id}{path}", body
+                )
+                assert refused.status_code == 403, (path, refused.text)
+                assert refused.json()["error"]["code"] == "forbidden"
+                assert "zanzibarwords" not in refused.text
+            mine = await api(outsider, "GET", "/api/contact-requests")
+            assert mine.json() == {"requests": []}
+        async with client(server) as anonymous:
+            signed_out = await anonymous.get(f"/api/contact-requests/{request_id}")
+            assert signed_out.status_code == 401
+            found = await anonymous.get("/api/search", params={"q": "zanzibarwords"})
+            feed = await anonymous.get("/action-lines/C7/feed.atom")
+            page = await anonymous.get("/search", params={"q": "zanzibarwords"})
+        hits = found.json()["hits"]
+        assert [hit["post_id"] for hit in hits] == [public.json()["post"]["id"]], hits
+        assert "zanzibarwords in public" in feed.text and "zanzibarwords here" not in feed.text
+        assert page.text.count("<mark>") == 1 and "here" not in page.text.split("<mark>")[1][:40]
+        assert await table_rows(server) == before
 
 
 async def test_refused_requests_write_nothing(server: LiveServer) -> None:

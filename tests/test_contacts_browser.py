@@ -12,8 +12,9 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser import open_page
 from tests.contacts_support import contact_point
-from tests.rooms_support import person
-from tests.support import PASSWORD, LiveServer, make_secretariat
+from tests.factory import PASSWORD
+from tests.people import person
+from tests.support import LiveServer, make_secretariat
 
 pytestmark = pytest.mark.browser
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.db.models import Post, RoomEvent
-from tests.conftest import _admin_url, _pg_admin, make_settings
-from tests.rooms_support import peer, person, schedule_and_open
-from tests.support import LiveServer, client, live_server
+from tests.databases import admin_url, pg_admin
+from tests.people import person
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import LiveServer, client, live_server, make_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -25,13 +26,13 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_name(postgres_template: str) -> Iterator[str]:
     name = f"agora_down_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
     yield name
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 async def cut_off(name: str) -> None:
-    await _pg_admin(
+    await pg_admin(
         f"ALTER DATABASE {name} ALLOW_CONNECTIONS false",
         # The name is the fixture's own, made of hex digits.
         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",  # noqa: S608
@@ -48,7 +49,7 @@ async def counts(server: LiveServer) -> tuple[int, int]:
 async def test_an_unreachable_database_is_unavailable_then_recovered_by_itself(
     pg_name: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(_admin_url(pg_name), tmp_path)
+    settings = make_settings(admin_url(pg_name), tmp_path)
     async with live_server(settings) as server:
         chair = await person(server, role="chair")
         await schedule_and_open(chair)
@@ -69,7 +70,7 @@ async def test_an_unreachable_database_is_unavailable_then_recovered_by_itself(
                 assert health.json()["database"] == "down"
                 assert health.json()["broker"] == "ok"
             finally:
-                await _pg_admin(f"ALTER DATABASE {pg_name} ALLOW_CONNECTIONS true")
+                await pg_admin(f"ALTER DATABASE {pg_name} ALLOW_CONNECTIONS true")
             assert (await http.get("/healthz")).json()["status"] == "ok"
             assert await counts(server) == before
             posted = await http.post("/api/action-lines/C1/threads", json=thread)

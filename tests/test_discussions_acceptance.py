@@ -11,16 +11,16 @@ import re
 
 import feedparser
 
-from tests.discussions_support import person, set_role
+from tests.people import set_role, signed_in
 from tests.support import LiveServer, client
 
 
 async def test_discussions_done_when(server: LiveServer) -> None:
     async with (
-        person(server) as coordinator,
-        person(server) as youth_chair,
-        person(server) as africa_coordinator,
-        person(server, family="government", country="BR") as delegate,
+        signed_in(server) as coordinator,
+        signed_in(server) as youth_chair,
+        signed_in(server) as africa_coordinator,
+        signed_in(server, family="government", country="BR") as delegate,
         client(server) as visitor,
     ):
         assert coordinator.user and youth_chair.user and africa_coordinator.user

@@ -8,25 +8,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from forum.db.models import Post, PostRevision
 from forum.text import MAX_BODY_BYTES
-from tests.discussions_support import (
-    line_id,
-    open_thread,
-    person,
-    recording,
-    reply,
-    set_role,
-    snapshot,
-)
+from tests.capture import WINDOW_TICK, EventCapture, QueryCounter
+from tests.discussions_support import line_id, open_thread, reply, snapshot
+from tests.people import set_role, signed_in
 from tests.support import Client, LiveServer, client, make_secretariat
 
 
 @pytest.fixture
 async def http(server: LiveServer) -> AsyncIterator[Client]:
-    async with person(server) as author:
+    async with signed_in(server) as author:
         yield author
 
 
@@ -89,7 +83,7 @@ async def test_board_pages_by_latest_activity(server: LiveServer, http: Client) 
 
 
 async def test_authors_edit_and_every_revision_stays_readable(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, capture_events: EventCapture
 ) -> None:
     created = await open_thread(http, body="First draft")
     post_id = created["post"]["id"]
@@ -117,13 +111,12 @@ async def test_authors_edit_and_every_revision_stays_readable(
         assert text.index("Version 3 (current)") < text.index("Version 2") < text.index("Version 1")
         assert "Removed: </span>Second" in text and "Added: </span>Final" in text
 
-    async with person(server) as other:
+    async with signed_in(server) as other:
         before = await snapshot(server)
-        async with recording(server, threads=(created["thread"]["id"],)) as published:
+        async with capture_events(server, expected=0, threads=(created["thread"]["id"],)):
             refused = await other.patch(f"/api/posts/{post_id}", json={"body": "Hijacked"})
         assert refused.status_code == 403
         assert await snapshot(server) == before
-        assert published.messages == []
 
 
 async def test_deleting_leaves_a_tombstone_kept_for_the_secretariat(
@@ -149,7 +142,7 @@ async def test_deleting_leaves_a_tombstone_kept_for_the_secretariat(
         found = await anonymous.get("/api/search", params={"q": "regrettable"})
         assert found.json()["hits"] == []
 
-    async with person(server) as secretariat:
+    async with signed_in(server) as secretariat:
         await make_secretariat(server, secretariat.user["id"] if secretariat.user else 0)
         kept = (await secretariat.get(f"/api/posts/{mine['id']}")).json()
         assert kept["deleted"] and kept["body"] == "A regrettable *remark*"
@@ -158,7 +151,7 @@ async def test_deleting_leaves_a_tombstone_kept_for_the_secretariat(
 
 
 async def test_moderators_delete_others_posts_and_lock_threads(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, capture_events: EventCapture
 ) -> None:
     author = http.user or {}
     created = await open_thread(http)
@@ -166,7 +159,11 @@ async def test_moderators_delete_others_posts_and_lock_threads(
     target = await reply(http, thread_id, "Off topic")
     c3 = await line_id(server, "C3")
 
-    async with person(server) as member, person(server) as chair, person(server) as elsewhere:
+    async with (
+        signed_in(server) as member,
+        signed_in(server) as chair,
+        signed_in(server) as elsewhere,
+    ):
         assert member.user and chair.user and elsewhere.user
         # The Human Rights Caucus follows C3; the Media Caucus does not.
         await set_role(server, "human-rights-caucus", member.user["id"], "member")
@@ -174,27 +171,32 @@ async def test_moderators_delete_others_posts_and_lock_threads(
         await set_role(server, "media-caucus", elsewhere.user["id"], "chair")
         for who in (member, elsewhere):
             before = await snapshot(server)
-            async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+            async with capture_events(
+                server, expected=0, threads=(thread_id,), lines=(c3,)
+            ) as published:
                 assert (await who.delete(f"/api/posts/{target['id']}")).status_code == 403
                 lock = await who.put(f"/api/threads/{thread_id}/lock", json={"locked": True})
                 assert lock.status_code == 403
             assert await snapshot(server) == before
-            assert published.messages == []
 
         assert (await chair.delete(f"/api/posts/{target['id']}")).status_code == 200
-        async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+        async with capture_events(
+            server, expected=2, threads=(thread_id,), lines=(c3,)
+        ) as published:
             locked = await chair.put(f"/api/threads/{thread_id}/lock", json={"locked": True})
         assert locked.status_code == 200 and locked.json()["locked"] is True
         assert [m["op"] for _, m in published.messages] == ["lock", "lock"]
 
         # Locked: the author can neither reply nor edit; the moderator can still post.
         before = await snapshot(server)
-        async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+        async with capture_events(
+            server, expected=0, threads=(thread_id,), lines=(c3,)
+        ) as published:
             refused = await http.post(f"/api/threads/{thread_id}/posts", json={"body": "But!"})
             edit = await http.patch(f"/api/posts/{created['post']['id']}", json={"body": "x"})
         assert refused.status_code == 423 and refused.json()["error"]["code"] == "locked"
         assert edit.status_code == 423
-        assert await snapshot(server) == before and published.messages == []
+        assert await snapshot(server) == before
         await reply(chair, thread_id, "Locked: please continue in the new thread.")
 
         unlocked = await chair.put(f"/api/threads/{thread_id}/lock", json={"locked": False})
@@ -206,7 +208,9 @@ async def test_moderators_delete_others_posts_and_lock_threads(
 Attempt = Callable[[], Awaitable[httpx.Response]]
 
 
-async def test_bad_posts_are_refused_and_change_nothing(server: LiveServer, http: Client) -> None:
+async def test_bad_posts_are_refused_and_change_nothing(
+    server: LiveServer, http: Client, capture_events: EventCapture
+) -> None:
     created = await open_thread(http)
     thread_id = created["thread"]["id"]
     other = await open_thread(http, title="Another thread")
@@ -214,7 +218,7 @@ async def test_bad_posts_are_refused_and_change_nothing(server: LiveServer, http
     c3 = await line_id(server, "C3")
 
     async with (
-        person(server, family="government", country="FR") as observer,
+        signed_in(server, family="government", country="FR") as observer,
         client(server) as anonymous,
     ):
         joined = await observer.post("/api/groups/human-rights-caucus/join", json={})
@@ -297,13 +301,12 @@ async def test_bad_posts_are_refused_and_change_nothing(server: LiveServer, http
         ]
         for name, attempt, status, code in cases:
             before = await snapshot(server)
-            async with recording(server, threads=(thread_id,), lines=(c3,)) as published:
+            async with capture_events(server, expected=0, threads=(thread_id,), lines=(c3,)):
                 response = await attempt()
             assert response.status_code == status, (name, response.text)
             error = response.json()["error"]
             assert error["code"] == code and error["message"], name
             assert await snapshot(server) == before, name
-            assert published.messages == [], name
 
         # An observer seat in a C3 caucus's room takes no voice in the discussion: a
         # government delegate observing a civil society caucus still replies and opens
@@ -319,31 +322,22 @@ async def test_bad_posts_are_refused_and_change_nothing(server: LiveServer, http
 
 
 async def test_a_thread_loads_in_a_fixed_number_of_queries(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, count_queries: QueryCounter
 ) -> None:
-    async with person(server) as coordinator, person(server) as signer:
+    async with signed_in(server) as coordinator, signed_in(server) as signer:
         assert coordinator.user and signer.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         await set_role(server, "media-caucus", signer.user["id"], "chair")
         created = await open_thread(http)
         thread_id = created["thread"]["id"]
 
-        statements: list[str] = []
-
-        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            statements.append(statement)
-
-        engine = server.state["engine"].sync_engine
+        engine = server.state["engine"]
 
         async def queries_to_read() -> int:
-            statements.clear()
-            event.listen(engine, "before_cursor_execute", count)
-            try:
+            with count_queries(engine, ignore=(WINDOW_TICK,)) as queries:
                 response = await http.get(f"/api/threads/{thread_id}")
-            finally:
-                event.remove(engine, "before_cursor_execute", count)
             assert response.status_code == 200
-            return len(statements)
+            return len(queries)
 
         await reply(http, thread_id, "one")
         small = await queries_to_read()
@@ -418,7 +412,7 @@ async def test_a_thread_answers_304_until_its_board_changes(
         assert (await http.delete(f"/api/posts/{first_id}")).status_code == 200
         tombstone = await anonymous.get(url, headers={"If-None-Match": etag})
         assert tombstone.status_code == 200 and tombstone.json()["posts"][0]["body"] is None
-        async with person(server) as secretariat:
+        async with signed_in(server) as secretariat:
             assert secretariat.user
             await make_secretariat(server, secretariat.user["id"])
             kept = await secretariat.get(url, headers={"If-None-Match": tombstone.headers["etag"]})
@@ -429,26 +423,16 @@ async def test_a_thread_answers_304_until_its_board_changes(
 
 
 async def test_a_repeated_read_costs_one_query_whatever_the_thread(
-    server: LiveServer, http: Client
+    server: LiveServer, http: Client, count_queries: QueryCounter
 ) -> None:
     created = await open_thread(http)
     thread_id = created["thread"]["id"]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            statements.append(statement)
-
-    engine = server.state["engine"].sync_engine
+    engine = server.state["engine"]
 
     async def queries(path: str, **headers: str) -> tuple[int, httpx.Response]:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries(engine, ignore=("BEGIN", WINDOW_TICK)) as counted:
             response = await http.get(path, headers=headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(statements), response
+        return len(counted), response
 
     url = f"/api/threads/{thread_id}"
     posts = 1

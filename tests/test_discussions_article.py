@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.discussions_support import open_thread, person, reply, set_role
+from tests.discussions_support import open_thread, reply
+from tests.people import set_role, signed_in
 from tests.support import LiveServer, client
 
 
@@ -22,7 +23,11 @@ def _markup(html: str) -> str:
 
 
 async def test_a_post_alone_is_the_post_of_the_readers_thread_page(server: LiveServer) -> None:
-    async with person(server) as coordinator, client(server) as chair, client(server) as anonymous:
+    async with (
+        signed_in(server) as coordinator,
+        client(server) as chair,
+        client(server) as anonymous,
+    ):
         assert coordinator.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         chair_user = await chair.signup()
@@ -56,7 +61,7 @@ async def test_a_post_alone_is_the_post_of_the_readers_thread_page(server: LiveS
 
 
 async def test_revisions_show_what_changed_word_by_word(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as anonymous:
+    async with signed_in(server) as author, client(server) as anonymous:
         created = await open_thread(author, body="Libraries open <b>early</b> on Sundays")
         post_id = created["post"]["id"]
         edited = await author.patch(

@@ -12,8 +12,10 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.browser import open_page
-from tests.discussions_support import open_thread, person, reply, set_role
-from tests.support import PASSWORD, LiveServer, client
+from tests.discussions_support import open_thread, reply
+from tests.factory import PASSWORD
+from tests.people import set_role, signed_in
+from tests.support import LiveServer, client
 
 pytestmark = pytest.mark.browser
 
@@ -147,7 +149,7 @@ async def test_live_posts_look_as_the_server_renders_them_for_each_reader(
 ) -> None:
     chair = await _registered(sqlite_server, display_name="Youth Chair")
     await set_role(sqlite_server, "youth-caucus", chair["id"], "chair")
-    async with person(sqlite_server) as coordinator:
+    async with signed_in(sqlite_server) as coordinator:
         assert coordinator.user
         await set_role(sqlite_server, "gender-caucus", coordinator.user["id"], "coordinator")
         created = await open_thread(coordinator, code="C4", title="Curricula")
@@ -189,7 +191,7 @@ async def test_live_posts_look_as_the_server_renders_them_for_each_reader(
 async def test_the_revisions_page_marks_what_changed(
     browser: Browser, sqlite_server: LiveServer
 ) -> None:
-    async with person(sqlite_server) as author:
+    async with signed_in(sqlite_server) as author:
         created = await open_thread(author, body="Libraries open early on Sundays")
         post_id = created["post"]["id"]
         await author.patch(f"/api/posts/{post_id}", json={"body": "Libraries open late on Sundays"})

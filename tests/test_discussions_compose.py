@@ -14,9 +14,9 @@ import pytest
 
 from forum.settings import Settings
 from forum.text import render_markdown
-from tests.conftest import make_settings
-from tests.discussions_support import open_thread, person, set_role, snapshot
-from tests.support import Client, LiveServer, client, token_in
+from tests.discussions_support import open_thread, snapshot
+from tests.people import set_role, signed_in
+from tests.support import Client, LiveServer, client, make_settings, token_in
 
 PREVIEW_LIMIT = 4
 BODY = "Open *all* day, [see](https://example.org) <script>alert(1)</script>\n\n# Hours"
@@ -164,7 +164,7 @@ async def test_the_edit_form_is_offered_only_where_the_edit_is_allowed(
         assert (await stranger.get(f"/posts/{post_id}/edit")).status_code == 403
         page = await stranger.get(f"/threads/{thread_id}")
         assert f"/posts/{post_id}/edit" not in page.text
-    async with person(server) as chair:
+    async with signed_in(server) as chair:
         assert chair.user
         await set_role(server, "human-rights-caucus", chair.user["id"], "chair")
         locked = await chair.put(f"/api/threads/{thread_id}/lock", json={"locked": True})

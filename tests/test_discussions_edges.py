@@ -9,9 +9,9 @@ import pytest
 
 from forum.domain.discussions import MAX_DEPTH
 from forum.settings import Settings
-from tests.conftest import make_settings
-from tests.discussions_support import open_thread, person, reply
-from tests.support import LiveServer
+from tests.discussions_support import open_thread, reply
+from tests.people import signed_in
+from tests.support import LiveServer, make_settings
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 async def test_what_is_not_there_is_404(server: LiveServer) -> None:
-    async with person(server) as author:
+    async with signed_in(server) as author:
         missing_thread = await author.post("/api/threads/987654/posts", json={"body": "Hello"})
         assert missing_thread.status_code == 404
         assert missing_thread.json()["error"]["code"] == "not_found"
@@ -33,7 +33,7 @@ async def test_what_is_not_there_is_404(server: LiveServer) -> None:
 async def test_replies_past_the_deepest_level_stay_beside_what_they_answer(
     server: LiveServer,
 ) -> None:
-    async with person(server) as author:
+    async with signed_in(server) as author:
         created = await open_thread(author)
         thread_id = created["thread"]["id"]
         parent = None

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from forum.settings import Settings
-from tests.conftest import FakeClock, make_settings
-from tests.discussions_support import line_id, open_thread, person, recording, snapshot
-from tests.support import LiveServer
+from tests.capture import EventCapture
+from tests.discussions_support import line_id, open_thread, snapshot
+from tests.people import signed_in
+from tests.support import FakeClock, LiveServer, make_settings
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def test_one_address_cannot_post_past_its_limit_through_many_accounts(
     server: LiveServer, clock: FakeClock
 ) -> None:
-    async with person(server) as first, person(server) as second, person(server) as third:
+    async with signed_in(server) as first, signed_in(server) as second, signed_in(server) as third:
         thread_id = (await open_thread(first))["thread"]["id"]
         reply = {"body": "From the same hall"}
         assert (await first.post(f"/api/threads/{thread_id}/posts", json=reply)).status_code == 201
@@ -37,13 +38,13 @@ async def test_one_address_cannot_post_past_its_limit_through_many_accounts(
 
 
 async def test_posts_sent_at_once_take_only_the_places_left(
-    server: LiveServer, clock: FakeClock
+    server: LiveServer, clock: FakeClock, capture_events: EventCapture
 ) -> None:
     codes = ("C1", "C2", "C4", "C5", "C6", "C7")
     c_lines = [await line_id(server, code) for code in codes]
-    async with person(server) as first, person(server) as second:
+    async with signed_in(server) as first, signed_in(server) as second:
         before = await snapshot(server)
-        async with recording(server, lines=tuple(c_lines)) as published:
+        async with capture_events(server, expected=3, lines=tuple(c_lines)):
             # Threads on six boards, so that no board's lock puts the writes in a row.
             responses = await asyncio.gather(
                 *(
@@ -62,4 +63,3 @@ async def test_posts_sent_at_once_take_only_the_places_left(
         after = await snapshot(server)
         assert after["threads"] == before["threads"] + 3
         assert after["posts"] == before["posts"] + 3
-        assert len(published.messages) == 3

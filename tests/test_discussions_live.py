@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from forum.settings import Settings
-from tests.conftest import make_settings
-from tests.discussions_support import open_thread, person, reply
-from tests.support import LiveServer, client
+from tests.discussions_support import open_thread, reply
+from tests.people import signed_in
+from tests.support import LiveServer, client, make_settings
 
 KEEPALIVE_S = 0.2
 
@@ -76,7 +76,7 @@ async def events(
 
 
 async def test_an_open_thread_receives_new_replies_live(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         created = await open_thread(author)
         thread_id = created["thread"]["id"]
         page = await reader.get(f"/threads/{thread_id}")
@@ -120,7 +120,7 @@ async def test_an_open_thread_receives_new_replies_live(server: LiveServer) -> N
 
 
 async def test_a_reader_who_reconnects_misses_nothing(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         created = await open_thread(author)
         thread_id = created["thread"]["id"]
         url = f"/api/threads/{thread_id}/events"
@@ -154,7 +154,7 @@ async def test_a_reader_who_reconnects_misses_nothing(server: LiveServer) -> Non
 
 
 async def test_a_board_shows_new_threads_and_activity(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         board = (await reader.get("/api/action-lines/C8/threads")).json()
         page = await reader.get("/action-lines/C8")
         assert 'data-board-events="/api/action-lines/C8/events"' in page.text

@@ -7,24 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions.posts import do_open_thread, do_reply
 from forum.broker.memory import MemoryBroker
 from forum.db.discussions_queries import thread_board_seq
-from forum.db.models import User
 from forum.limits import MemoryRateLimiter, PostThrottle
+from tests import factory
 
 
 async def test_a_threads_board_counter_is_read_afresh_each_time(
     session: AsyncSession,
 ) -> None:
-    author = User(
-        email="reader@example.org",
-        password_hash="!",
-        display_name="Reader",
-        family="civil_society",
-        organization="Org",
-        country="KE",
-        region="africa",
-    )
-    session.add(author)
-    await session.commit()
+    async with session.begin():
+        author = await factory.make_user(
+            session, family="civil_society", name="Reader", organization="Org", password=None
+        )
     broker, throttle = MemoryBroker(), PostThrottle(MemoryRateLimiter(), 10, 60)
     opened, _ = await do_open_thread(
         session, broker, throttle, user=author, line_code="C7", title="Counter", body="First."

@@ -18,7 +18,8 @@ from sqlalchemy import text
 from websockets.asyncio.client import connect
 
 from forum.db.engine import create_engine
-from tests.support import CHEAP_HASHING_ENV, PASSWORD, free_port, registration
+from tests.factory import PASSWORD
+from tests.support import CHEAP_HASHING_ENV, free_port, registration
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import feedparser
 
-from tests.discussions_support import open_thread, person, reply, set_role
+from tests.discussions_support import open_thread, reply
+from tests.people import set_role, signed_in
 from tests.support import LiveServer, client
 
 
 async def test_action_line_and_positions_feeds_are_valid_atom(server: LiveServer) -> None:
     async with (
-        person(server) as author,
-        person(server) as coordinator,
-        person(server) as signer,
+        signed_in(server) as author,
+        signed_in(server) as coordinator,
+        signed_in(server) as signer,
         client(server) as reader,
     ):
         assert coordinator.user and signer.user

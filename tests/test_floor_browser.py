@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.conftest import make_settings
-from tests.rooms_support import GROUP, api, person
-from tests.support import live_server
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.support import live_server, make_settings
 from tests.test_pages_voice import live, signed_in
 
 ROOM = f"/groups/{GROUP}/room"

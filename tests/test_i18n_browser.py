@@ -9,8 +9,9 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.browser import open_page
-from tests.discussions_support import open_thread, person, reply
+from tests.discussions_support import open_thread, reply
 from tests.page_walk import screenshot
+from tests.people import signed_in
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 async def test_a_french_reader_in_bogota_reads_right_to_left(
     browser: Browser, sqlite_server: LiveServer
 ) -> None:
-    async with person(sqlite_server) as author:
+    async with signed_in(sqlite_server) as author:
         created = await open_thread(
             author, title="Points d'accès publics", body="Les bibliothèques, d'abord."
         )

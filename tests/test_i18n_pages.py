@@ -17,7 +17,8 @@ from forum.db.models import User
 from forum.i18n.catalogs import po_path
 from forum.i18n.negotiate import from_accept_language, parse_accept_language
 from forum.i18n.reader import Reader
-from tests.discussions_support import open_thread, person
+from tests.discussions_support import open_thread
+from tests.people import signed_in
 from tests.support import LiveServer, client
 
 
@@ -99,7 +100,7 @@ async def test_a_page_asked_for_in_french_is_in_french(sqlite_server: LiveServer
 
 async def test_no_english_interface_text_on_french_pages(sqlite_server: LiveServer) -> None:
     english = _english_only("fr")
-    async with person(sqlite_server) as author, client(sqlite_server) as http:
+    async with signed_in(sqlite_server) as author, client(sqlite_server) as http:
         created = await open_thread(author, code="C3")
         pages = [
             "/",
@@ -252,7 +253,7 @@ async def test_a_refused_form_says_why_in_the_readers_language(sqlite_server: Li
 
 
 async def test_a_shared_thread_page_is_kept_per_language(sqlite_server: LiveServer) -> None:
-    async with person(sqlite_server) as author, client(sqlite_server) as reader:
+    async with signed_in(sqlite_server) as author, client(sqlite_server) as reader:
         created = await open_thread(author)
         url = f"/threads/{created['thread']['id']}"
         french = await reader.get(url, headers={"Accept-Language": "fr"})
@@ -287,7 +288,7 @@ async def test_websocket_error_frames_are_in_the_connections_language(
     assert frame["message"] == "La trama no es JSON válido."
     frame = await _error_frame(sqlite_server, {"Cookie": "forum_lang=fr"})
     assert frame["message"] == "La trame n'est pas du JSON valide."
-    async with person(sqlite_server) as someone:
+    async with signed_in(sqlite_server) as someone:
         assert someone.user is not None
         async with sqlite_server.state["sessionmaker"]() as session, session.begin():
             await session.execute(
@@ -299,7 +300,7 @@ async def test_websocket_error_frames_are_in_the_connections_language(
 
 
 async def test_feeds_speak_their_readers_language(sqlite_server: LiveServer) -> None:
-    async with person(sqlite_server) as author, client(sqlite_server) as reader:
+    async with signed_in(sqlite_server) as author, client(sqlite_server) as reader:
         created = await open_thread(author, code="C4")
         await author.post(f"/api/threads/{created['thread']['id']}/posts", json={"body": "Oui."})
         feed = await reader.get("/action-lines/C4/feed.atom", headers={"Accept-Language": "es"})
@@ -313,9 +314,9 @@ async def test_signed_in_readers_see_post_heads_in_their_own_language(
     sqlite_server: LiveServer,
 ) -> None:
     async with (
-        person(sqlite_server) as author,
-        person(sqlite_server) as french,
-        person(sqlite_server) as english,
+        signed_in(sqlite_server) as author,
+        signed_in(sqlite_server) as french,
+        signed_in(sqlite_server) as english,
     ):
         created = await open_thread(author)
         assert french.user is not None
@@ -333,7 +334,7 @@ async def test_signed_in_readers_see_post_heads_in_their_own_language(
 
 
 async def test_the_live_room_and_its_script_speak_french(sqlite_server: LiveServer) -> None:
-    from tests.rooms_support import GROUP
+    from tests.factory import GROUP
 
     async with client(sqlite_server) as http:
         page = await http.get(f"/groups/{GROUP}/room", headers={"Accept-Language": "fr"})

@@ -12,8 +12,9 @@ from babel.messages.pofile import read_po
 from playwright.async_api import Browser, Page
 
 from forum.i18n.catalogs import po_path
+from tests.factory import GROUP
 from tests.page_walk import reader_context, settle
-from tests.rooms_support import GROUP, api, person
+from tests.people import api, person
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser

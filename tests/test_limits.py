@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 
 from forum.limits import Limit, MemoryRateLimiter, RateLimiter
 from forum.redis_limits import RedisRateLimiter
-from tests.conftest import IN_CI, FakeClock
+from tests.databases import IN_CI
+from tests.support import FakeClock
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

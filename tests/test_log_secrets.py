@@ -21,7 +21,8 @@ from sqlalchemy import func, select, text
 from forum.auth import SESSION_COOKIE
 from forum.db.engine import create_engine
 from forum.db.models import AuthSession, Post, User
-from tests.support import PASSWORD, Client, LiveServer, client, registration
+from tests.factory import PASSWORD
+from tests.support import Client, LiveServer, client, registration
 
 _HEX_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")

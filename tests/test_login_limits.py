@@ -18,8 +18,8 @@ from forum.db.models import AuthSession, User
 from forum.limits import MemoryRateLimiter
 from forum.passwords import Hasher
 from forum.settings import Settings
-from tests.conftest import FakeClock, make_settings
-from tests.support import PASSWORD, Client, LiveServer, client, live_server
+from tests.factory import PASSWORD
+from tests.support import Client, FakeClock, LiveServer, client, live_server, make_settings
 
 LOGIN = "/api/auth/login"
 

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import FollowUp, RecordChange, SessionMinutes
-from tests.rooms_support import GROUP, Person, api, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import schedule_and_open
 from tests.support import LiveServer, client, make_secretariat
 
 

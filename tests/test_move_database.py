@@ -17,9 +17,8 @@ from forum import move_cli
 from forum.db.engine import create_engine
 from forum.db.models import Presence, Room
 from forum.db.transfer import copied_tables
-from tests.conftest import make_settings
 from tests.ops_support import carries_on, fill_forum, seen
-from tests.support import live_server
+from tests.support import live_server, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

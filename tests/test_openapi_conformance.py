@@ -13,8 +13,9 @@ import pytest
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
 from tests.contacts_support import contact_point, open_conversation
+from tests.factory import GROUP
 from tests.openapi_support import run_conformance
-from tests.rooms_support import GROUP, api, person
+from tests.people import api, person
 from tests.support import LiveServer, live_server
 
 # About 330 requests a backend, some 11 s of CPU; a machine shared by several test runs

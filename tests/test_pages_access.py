@@ -18,9 +18,8 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from forum.actions import admission
-from tests.conftest import make_settings
-from tests.rooms_support import person
-from tests.support import live_server
+from tests.people import person
+from tests.support import live_server, make_settings
 from tests.test_pages_voice import live, signed_in
 
 PLENARY = "cs-plenary"

@@ -7,7 +7,8 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.browser import open_page
-from tests.support import PASSWORD, LiveServer
+from tests.factory import PASSWORD
+from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from tests.contacts_support import C7_CAUCUS, contact_point, open_conversation
-from tests.rooms_support import Person, api, person
-from tests.support import PASSWORD, Client, LiveServer, client, make_secretariat, token_in
+from tests.factory import PASSWORD
+from tests.people import Person, api, person
+from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 

@@ -11,8 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from forum.db.models import Group, Membership
-from tests.discussions_support import set_role
-from tests.rooms_support import person as room_person
+from tests.people import person, set_role
 from tests.rooms_support import schedule_and_open
 from tests.support import Client, LiveServer, client, make_secretariat, token_in
 
@@ -61,7 +60,7 @@ async def test_the_page_lists_members_by_role_without_their_addresses(
 
 
 async def test_the_page_shows_the_groups_positions_and_sessions(server: LiveServer) -> None:
-    chair = await room_person(server, role="chair")
+    chair = await person(server, role="chair")
     await schedule_and_open(chair, title="Sitting now")
     async with client(server) as http:
         page = (await http.get("/groups/wgig")).text

@@ -7,33 +7,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import event
-
-from tests.discussions_support import open_thread, person, reply, set_role
-from tests.rooms_support import api, schedule_and_open
-from tests.rooms_support import person as room_person
+from tests.capture import QueryCounter
+from tests.discussions_support import open_thread, reply
+from tests.people import api, person, set_role, signed_in
+from tests.rooms_support import schedule_and_open
 from tests.support import LiveServer, client
 
 
-async def _statements(server: LiveServer, path: str, **headers: str) -> tuple[int, str]:
-    """The statements one GET runs, and the page."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        # The hub's heartbeat refreshes and sweeps seats on its own clock, on the same
-        # engine; the front page reads neither of those tables.
-        if "room_presence" not in statement and "room_spectators" not in statement:
-            seen.append(statement)
-
-    engine = server.state["engine"].sync_engine
+async def _statements(
+    server: LiveServer, count_queries: QueryCounter, path: str, **headers: str
+) -> tuple[int, str]:
+    """The statements one GET runs, and the page. The hub's heartbeat refreshes and
+    sweeps seats on its own clock, on the same engine; the front page reads neither of
+    those tables."""
     async with client(server) as http:
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with count_queries(
+            server.state["engine"], ignore=("room_presence", "room_spectators")
+        ) as queries:
             response = await http.get(path, headers=headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.text
-    return len(seen), response.text
+    return len(queries), response.text
 
 
 async def _schedule(chair: Any, title: str, starts: str, ends: str, room: str = "wgig") -> int:
@@ -47,11 +40,13 @@ async def _schedule(chair: Any, title: str, starts: str, ends: str, room: str = 
     return int(response.json()["id"])
 
 
-async def test_the_front_page_shows_what_is_live_next_and_latest(server: LiveServer) -> None:
-    chair = await room_person(server, role="chair")
+async def test_the_front_page_shows_what_is_live_next_and_latest(
+    server: LiveServer, count_queries: QueryCounter
+) -> None:
+    chair = await person(server, role="chair")
     await schedule_and_open(chair, title="Sitting on C5")
     await _schedule(chair, "Drafting the report", "2099-03-01T09:00:00Z", "2099-03-01T11:00:00Z")
-    async with person(server) as coordinator, person(server) as signer:
+    async with signed_in(server) as coordinator, signed_in(server) as signer:
         assert coordinator.user and signer.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         await set_role(server, "media-caucus", signer.user["id"], "chair")
@@ -62,7 +57,7 @@ async def test_the_front_page_shows_what_is_live_next_and_latest(server: LiveSer
             f"/api/posts/{position['id']}/cosignatures", json={"group": "media-caucus"}
         )
         assert signed.status_code == 201, signed.text
-    _, page = await _statements(server, "/")
+    _, page = await _statements(server, count_queries, "/")
     live = page.split('id="live-now"')[1].split("</section>")[0]
     assert "Sitting on C5" in live and 'href="/groups/wgig/room"' in live
     coming = page.split('id="next-up"')[1].split("</section>")[0]
@@ -78,12 +73,12 @@ async def test_the_front_page_shows_what_is_live_next_and_latest(server: LiveSer
 
 
 async def test_the_front_page_reads_in_a_fixed_number_of_statements(
-    server: LiveServer,
+    server: LiveServer, count_queries: QueryCounter
 ) -> None:
-    before, _ = await _statements(server, "/")
-    chair = await room_person(server, role="chair")
+    before, _ = await _statements(server, count_queries, "/")
+    chair = await person(server, role="chair")
     await schedule_and_open(chair, title="One room open")
-    other = await room_person(server, role="chair", group="africa-caucus", family="civil_society")
+    other = await person(server, role="chair", group="africa-caucus", family="civil_society")
     opened = await _schedule(
         other, "Another room", "2005-11-16T09:00:00Z", "2005-11-16T10:00:00Z", "africa-caucus"
     )
@@ -91,13 +86,13 @@ async def test_the_front_page_reads_in_a_fixed_number_of_statements(
     for n in range(5):
         day = f"2099-0{n + 1}-01"
         await _schedule(chair, f"Later {n}", f"{day}T09:00:00Z", f"{day}T12:00:00Z")
-    async with person(server) as coordinator:
+    async with signed_in(server) as coordinator:
         assert coordinator.user
         await set_role(server, "gender-caucus", coordinator.user["id"], "coordinator")
         for code in ("C1", "C2", "C3"):
             thread = (await open_thread(coordinator, code, f"On {code}"))["thread"]
             await reply(coordinator, thread["id"], f"Position on {code}", group="gender-caucus")
-    after, page = await _statements(server, "/")
+    after, page = await _statements(server, count_queries, "/")
     assert "Another room" in page and "Later 4" in page and "On C3" in page
     assert page.count("co-signers") == 3
     assert after == before

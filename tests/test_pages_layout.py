@@ -8,7 +8,9 @@ from playwright.async_api import Browser, FloatRect
 
 from tests.browser import open_page
 from tests.discussions_support import open_thread
-from tests.rooms_support import GROUP, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.rooms_support import peer, schedule_and_open
 from tests.support import LiveServer, client
 
 pytestmark = pytest.mark.browser

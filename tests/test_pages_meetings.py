@@ -16,9 +16,9 @@ from playwright.async_api import Browser, Page
 
 from forum.db.base import utcnow
 from tests.browser import open_page
-from tests.conftest import make_settings
-from tests.rooms_support import Person, api, person
-from tests.support import PASSWORD, LiveServer, live_server, make_secretariat
+from tests.factory import PASSWORD
+from tests.people import Person, api, person
+from tests.support import LiveServer, live_server, make_secretariat, make_settings
 
 WG, CAUCUS = "financing-wg", "financing-caucus"
 

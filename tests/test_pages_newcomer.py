@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from forum.db.models import User
 from forum.passwords import MIN_LENGTH
-from tests.support import PASSWORD, LiveServer, client, token_in
+from tests.factory import PASSWORD
+from tests.support import LiveServer, client, token_in
 
 
 async def test_group_headings_are_the_catalogs_plurals(sqlite_server: LiveServer) -> None:

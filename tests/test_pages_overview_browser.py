@@ -8,10 +8,10 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.browser import open_page
-from tests.discussions_support import set_role
-from tests.rooms_support import api, schedule_and_open
-from tests.rooms_support import person as room_person
-from tests.support import PASSWORD, LiveServer, client
+from tests.factory import PASSWORD
+from tests.people import api, person, set_role
+from tests.rooms_support import schedule_and_open
+from tests.support import LiveServer, client
 from tests.test_pages_group import CAUCUS, _roles
 
 pytestmark = pytest.mark.browser
@@ -84,7 +84,7 @@ async def test_a_chair_appoints_a_contact_point_and_a_coordinator_from_the_page(
 async def test_the_front_page_shows_a_session_opened_through_the_api_as_live(
     sqlite_server: LiveServer, browser: Browser
 ) -> None:
-    chair = await room_person(sqlite_server, role="chair")
+    chair = await person(sqlite_server, role="chair")
     await schedule_and_open(chair, title="Sitting on internet governance")
     page, problems = await open_page(browser, sqlite_server)
     await page.goto("/")
@@ -98,8 +98,8 @@ async def test_the_front_page_shows_a_session_opened_through_the_api_as_live(
 async def test_the_schedule_filters_without_javascript(
     sqlite_server: LiveServer, browser: Browser
 ) -> None:
-    chair = await room_person(sqlite_server, role="chair")
-    coordinator = await room_person(
+    chair = await person(sqlite_server, role="chair")
+    coordinator = await person(
         sqlite_server, role="coordinator", group="gender-caucus", family="civil_society"
     )
     for who, room, title in (

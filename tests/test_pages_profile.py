@@ -14,9 +14,11 @@ from websockets.exceptions import ConnectionClosed
 from forum.db.models import FamilyRequest
 from forum.ws.protocol import CLOSE_UNAUTHENTICATED
 from tests.bad_input_support import table_rows
-from tests.rooms_support import Peer, peer, person
+from tests.factory import PASSWORD
+from tests.people import person
+from tests.rooms_support import Peer, peer
 from tests.secretariat_support import post_form, signed_in
-from tests.support import PASSWORD, LiveServer, client
+from tests.support import LiveServer, client
 
 NEW_PASSWORD = "a longer phrase of seven words"
 DETAILS = {

@@ -12,9 +12,10 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.browser import open_page
-from tests.rooms_support import person
+from tests.factory import PASSWORD
+from tests.people import person
 from tests.secretariat_support import create_secretariat
-from tests.support import PASSWORD, LiveServer
+from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a longer phrase of seven words"

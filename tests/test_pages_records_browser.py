@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from forum.db.models import FollowUp, RecordChange, SessionMinutes
 from tests.browser import open_page
-from tests.conftest import make_settings
-from tests.rooms_support import GROUP, Person, api, person, schedule_and_open
-from tests.support import PASSWORD, LiveServer, client, live_server
+from tests.factory import GROUP, PASSWORD
+from tests.people import Person, api, person
+from tests.rooms_support import schedule_and_open
+from tests.support import LiveServer, client, live_server, make_settings
 
 
 async def signed_in(browser: Browser, server: LiveServer, who: Person) -> tuple[Page, list[str]]:

@@ -21,10 +21,11 @@ from forum.db.models import Presence, RoomEvent, User
 from forum.domain.vocabulary import Seat
 from forum.settings import Settings
 from tests.browser import open_page
-from tests.conftest import make_settings
+from tests.factory import GROUP, PASSWORD
 from tests.page_walk import DESKTOP, PHONE, screenshot
-from tests.rooms_support import GROUP, Peer, Person, api, person, schedule_and_open
-from tests.support import PASSWORD, LiveServer, client, free_port, live_server
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, schedule_and_open
+from tests.support import LiveServer, client, free_port, live_server, make_settings
 
 ROOM = f"/groups/{GROUP}/room"
 HTML_BUDGET = 60 * 1024
@@ -297,7 +298,7 @@ async def test_the_xss_corpus_runs_no_script_on_the_room_page(
 ) -> None:
     """RELIABILITY row 1 on the room page: names, agendas and interventions, rendered
     by the server and arriving live through room.js."""
-    from tests.test_pages_xss import TRAP, VECTORS, sprung
+    from tests.test_xss_browser import TRAP, VECTORS, sprung
 
     settings = make_settings(sqlite_url, tmp_path).with_(post_limit=10_000)
     async with live_server(settings) as server:

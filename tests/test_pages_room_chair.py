@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import Group, Room, RoomEvent, RoomSession
-from tests.rooms_support import GROUP, api, person
-from tests.support import PASSWORD, Client, LiveServer, client, token_in
+from tests.factory import GROUP, PASSWORD
+from tests.people import api, person
+from tests.support import Client, LiveServer, client, token_in
 
 PAGE = f"/groups/{GROUP}/room/sessions"
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from forum.db.base import utcnow
 from forum.db.models import Group, Room, RoomSession
 from forum.db.schedule_queries import SCHEDULE_PAGE
-from tests.rooms_support import Person, api, person, schedule_and_open
+from tests.people import Person, api, person
+from tests.rooms_support import schedule_and_open
 from tests.support import LiveServer, client
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from forum.db.models import Group, Membership, Room
 from forum.web import pages_secretariat, pages_secretariat_lines
 from tests.bad_input_support import table_rows
-from tests.rooms_support import person
+from tests.people import person
 from tests.secretariat_support import create_secretariat, post_form, signed_in
 from tests.support import LiveServer, client
 

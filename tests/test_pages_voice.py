@@ -12,9 +12,9 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.browser import open_page
-from tests.conftest import make_settings
-from tests.rooms_support import GROUP, Person, person
-from tests.support import PASSWORD, LiveServer, live_server
+from tests.factory import GROUP, PASSWORD
+from tests.people import Person, person
+from tests.support import LiveServer, live_server, make_settings
 
 ROOM = f"/groups/{GROUP}/room"
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"

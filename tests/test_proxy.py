@@ -14,9 +14,11 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.discussions_support import open_thread
+from tests.factory import PASSWORD
+from tests.people import person
 from tests.proxy_support import Proxy, running, write_proxy
-from tests.rooms_support import Peer, person
-from tests.support import PASSWORD, Client, LiveServer
+from tests.rooms_support import Peer
+from tests.support import Client, LiveServer
 
 LIMIT = 256 * 1024
 

@@ -11,9 +11,9 @@ import pytest
 from forum.limits import MemoryRateLimiter
 from forum.settings import DEFAULT_PUBLIC_URL, Settings, default_public_url
 from run import settle_public_url
-from tests.conftest import make_settings
-from tests.discussions_support import open_thread, person, reply, set_role
-from tests.support import client, live_server
+from tests.discussions_support import open_thread, reply
+from tests.people import set_role, signed_in
+from tests.support import client, live_server, make_settings
 
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 
@@ -34,7 +34,7 @@ async def test_feed_links_follow_the_public_url_whatever_the_host_header(
     settings = make_settings(sqlite_url, tmp_path).with_(public_url=public)
     async with (
         live_server(settings, limiter=limiter) as server,
-        person(server) as author,
+        signed_in(server) as author,
         client(server) as reader,
     ):
         assert author.user

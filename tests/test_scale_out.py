@@ -27,7 +27,8 @@ from forum.db.engine import create_engine, make_sessionmaker
 from forum.db.migrate import prepare
 from forum.db.models import ActionLine, Group, Room
 from forum.ws.protocol import CLOSE_TOO_MANY_CONNECTIONS
-from tests.conftest import IN_CI, _admin_url, _pg_admin
+from tests.databases import IN_CI, admin_url, pg_admin
+from tests.factory import PASSWORD
 from tests.rooms_support import Peer
 from tests.scale_support import (
     Node,
@@ -39,7 +40,6 @@ from tests.scale_support import (
     peer,
     person,
 )
-from tests.support import PASSWORD
 from tests.test_discussions_live import events as live_events
 
 pytestmark = pytest.mark.postgres
@@ -48,9 +48,9 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_url(postgres_template: str) -> Iterator[str]:
     name = f"agora_scale_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
-    yield _admin_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    yield admin_url(name)
+    asyncio.run(pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
@@ -117,8 +117,8 @@ def in_order_once(p: Peer) -> list[int]:
 
 async def room(pg_url: str, nodes: tuple[Node, Node]) -> tuple[dict[str, Any], dict[str, Any]]:
     a, b = nodes
-    chair = await person(a, pg_url, role="chair")
-    member = await person(b, pg_url, role="member")
+    chair = await person(pg_url, role="chair")
+    member = await person(pg_url, role="member")
     await open_session(a, chair)
     return chair, member
 
@@ -182,7 +182,7 @@ async def test_limits_and_caps_count_across_processes(
     pg_url: str, nodes: tuple[Node, Node]
 ) -> None:
     a, b = nodes
-    who = await person(a, pg_url)
+    who = await person(pg_url)
 
     async def sign_in(node: Node, password: str) -> httpx.Response:
         async with httpx.AsyncClient(base_url=node.url, timeout=10) as http:
@@ -274,8 +274,8 @@ async def test_a_worker_killed_loses_its_clients_to_another_without_gap_or_doubl
 
 async def test_workers_starting_together_migrate_and_seed_once(postgres_template: str) -> None:
     name = f"agora_scale_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f"CREATE DATABASE {name}")
-    engines = [create_engine(_admin_url(name)) for _ in range(4)]
+    await pg_admin(f"CREATE DATABASE {name}")
+    engines = [create_engine(admin_url(name)) for _ in range(4)]
     try:
         added = await asyncio.gather(*(prepare(engine) for engine in engines))
         async with make_sessionmaker(engines[0])() as session:
@@ -292,7 +292,7 @@ async def test_workers_starting_together_migrate_and_seed_once(postgres_template
     finally:
         for engine in engines:
             await engine.dispose()
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.mark.parametrize(
@@ -336,7 +336,7 @@ async def test_a_signed_out_page_on_one_process_follows_writes_on_the_other(
     # Trusted for ten minutes: only what Redis carries can make process a's cached
     # page of the thread change while the test runs.
     a, b = nodes
-    writer = await person(b, pg_url)
+    writer = await person(pg_url)
     async with (
         httpx.AsyncClient(base_url=b.url, headers=bearer(writer), timeout=10) as on_b,
         httpx.AsyncClient(base_url=a.url, timeout=10) as reader,

@@ -10,7 +10,8 @@ from sqlalchemy import update
 
 from forum.db.models import Post
 from forum.db.search import fts5_query, snippet_html
-from tests.discussions_support import open_thread, person, reply, set_role
+from tests.discussions_support import open_thread, reply
+from tests.people import set_role, signed_in
 from tests.support import Client, LiveServer, client
 
 
@@ -22,9 +23,9 @@ async def hits(http: Client, **params: Any) -> list[dict[str, Any]]:
 
 async def test_search_ranks_filters_and_marks_hits_safely(server: LiveServer) -> None:
     async with (
-        person(server) as activist,
-        person(server, family="government", country="FR") as official,
-        person(server) as coordinator,
+        signed_in(server) as activist,
+        signed_in(server, family="government", country="FR") as official,
+        signed_in(server) as coordinator,
         client(server) as anonymous,
     ):
         assert coordinator.user
@@ -91,7 +92,7 @@ async def test_search_ranks_filters_and_marks_hits_safely(server: LiveServer) ->
 
 
 async def test_query_language_and_index_follows_edits(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as anonymous:
+    async with signed_in(server) as author, client(server) as anonymous:
         a = await open_thread(author, title="One", body="community radio licences")
         b = await open_thread(author, title="Two", body="radio spectrum auctions")
         c = await open_thread(author, title="Three", body="community networks")

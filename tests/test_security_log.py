@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from forum.settings import Settings
-from tests.conftest import make_settings
 from tests.discussions_support import open_thread, reply
-from tests.rooms_support import peer, person, schedule_and_open
-from tests.support import PASSWORD, Client, LiveServer, client, token_in
+from tests.factory import PASSWORD
+from tests.people import person
+from tests.rooms_support import peer, schedule_and_open
+from tests.support import Client, LiveServer, client, make_settings, token_in
 
 POST_LIMIT = 3
 

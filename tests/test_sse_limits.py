@@ -9,7 +9,8 @@ from forum.actions.posts import thread_channel
 from forum.db.discussions_queries import REPLAY_MAX
 from forum.db.models import Post, Thread
 from forum.web.sse import QUEUE_MAX
-from tests.discussions_support import open_thread, person
+from tests.discussions_support import open_thread
+from tests.people import signed_in
 from tests.support import LiveServer, client
 from tests.test_discussions_live import Event, events
 
@@ -19,7 +20,7 @@ BURST = QUEUE_MAX + 50
 async def test_a_reader_behind_a_burst_is_cut_off_and_sent_nothing_twice(
     server: LiveServer,
 ) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         thread_id = (await open_thread(author))["thread"]["id"]
         seq = (await reader.get(f"/api/threads/{thread_id}")).json()["seq"]
         async with events(reader, f"/api/threads/{thread_id}/events?after={seq}") as stream:
@@ -42,7 +43,7 @@ async def test_a_reader_behind_a_burst_is_cut_off_and_sent_nothing_twice(
 
 
 async def test_a_reader_too_far_behind_is_told_to_reload(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         created = await open_thread(author)
         thread_id = created["thread"]["id"]
         # A thread that grew by more than a replay holds while the reader was away.

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,20 +15,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.broker import room_channel
 from forum.db.models import ActionLine, Group, Post, RoomEvent, RoomSession, User
 from forum.db.seed import load_seed_file, seed_structure
-from tests import rooms_support
-from tests.discussions_support import (
-    Recorder,
-    line_id,
-    open_thread,
-    person,
-    recording,
-    reply,
-    snapshot,
-)
-from tests.rooms_support import GROUP, api, peer, schedule_and_open
+from tests import people
+from tests.capture import EventCapture
+from tests.discussions_support import line_id, open_thread, reply, snapshot
+from tests.factory import GROUP
+from tests.people import api, signed_in
+from tests.rooms_support import peer, schedule_and_open
 from tests.support import LiveServer, client, registration
 from tests.text_corpus import BODY_KEPT, BODY_STRIPPED, CONTROLS, LINE_CORPUS, point
 
@@ -76,14 +68,14 @@ async def test_registration_refuses_disguised_names_and_organizations(
 
 
 async def test_thread_titles_refuse_the_corpus_and_post_bodies_refuse_controls(
-    server: LiveServer,
+    server: LiveServer, capture_events: EventCapture
 ) -> None:
-    async with person(server) as author:
+    async with signed_in(server) as author:
         thread = await open_thread(author)
         thread_id, post_id = thread["thread"]["id"], thread["post"]["id"]
         before = await snapshot(server)
         lines = (await line_id(server, "C3"),)
-        async with recording(server, threads=(thread_id,), lines=lines) as recorder:
+        async with capture_events(server, expected=0, threads=(thread_id,), lines=lines):
             for char in LINE_CORPUS:
                 response = await author.post(
                     "/api/action-lines/C3/threads", json={"title": f"Ad{char}min", "body": "Hi."}
@@ -99,11 +91,10 @@ async def test_thread_titles_refuse_the_corpus_and_post_bodies_refuse_controls(
                     response = await author.request(method, path, json=payload)
                     assert_refused(response, "body", char)
             assert await snapshot(server) == before
-            assert recorder.messages == []
 
 
 async def test_post_bodies_are_stored_without_hidden_characters(server: LiveServer) -> None:
-    async with person(server) as author:
+    async with signed_in(server) as author:
         opened = await open_thread(author, body=TYPED)
         answered = await reply(author, opened["thread"]["id"], TYPED)
         edited = await author.patch(f"/api/posts/{answered['id']}", json={"body": f"{TYPED}!"})
@@ -120,17 +111,6 @@ async def test_post_bodies_are_stored_without_hidden_characters(server: LiveServ
                 assert kept in row.html and kept in row.plain
 
 
-@asynccontextmanager
-async def room_recording(server: LiveServer, room_id: int) -> AsyncIterator[Recorder]:
-    recorder = Recorder()
-    broker = server.state["broker"]
-    await broker.subscribe(room_channel(room_id), recorder)
-    try:
-        yield recorder
-    finally:
-        await broker.unsubscribe(room_channel(room_id), recorder)
-
-
 def session_body(**changes: str) -> dict[str, str]:
     return {
         "title": "Sitting",
@@ -143,14 +123,17 @@ def session_body(**changes: str) -> dict[str, str]:
 
 
 async def test_session_titles_refuse_the_corpus_and_agendas_refuse_controls(
-    server: LiveServer,
+    server: LiveServer, capture_events: EventCapture
 ) -> None:
-    chair = await rooms_support.person(server, role="chair")
+    chair = await people.person(server, role="chair")
     room = (await api(chair, "GET", f"/api/rooms/{GROUP}")).json()["room"]
     path = f"/api/rooms/{GROUP}/sessions"
     counts = (await count(server, RoomSession), await count(server, RoomEvent))
     headers = {"Authorization": f"Bearer {chair.token}"}
-    async with client(server, headers=headers) as http, room_recording(server, room) as recorder:
+    async with (
+        client(server, headers=headers) as http,
+        capture_events(server, expected=1, rooms=(room,)) as recorder,
+    ):
         for char in LINE_CORPUS:
             response = await http.post(path, json=session_body(title=f"Ad{char}min"))
             assert_refused(response, "title", char)
@@ -171,16 +154,16 @@ async def test_session_titles_refuse_the_corpus_and_agendas_refuse_controls(
 
 
 async def test_interventions_refuse_controls_and_lose_hidden_characters(
-    server: LiveServer,
+    server: LiveServer, capture_events: EventCapture
 ) -> None:
-    chair = await rooms_support.person(server, role="chair")
-    listener = await rooms_support.person(server, role="member")
+    chair = await people.person(server, role="chair")
+    listener = await people.person(server, role="member")
     await schedule_and_open(chair)
     async with peer(server, chair) as speaker, peer(server, listener) as other:
         room = (await speaker.join("participant"))["room"]
         await other.join("remote")
         events = await count(server, RoomEvent)
-        async with room_recording(server, room) as recorder:
+        async with capture_events(server, expected=1, rooms=(room,)) as recorder:
             for char in CONTROLS:
                 answer = await speaker.call({"type": "speak", "body": f"Thank{char} you"})
                 assert answer["type"] == "error", (point(char), answer)

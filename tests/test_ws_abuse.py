@@ -16,9 +16,10 @@ from forum.ws.protocol import (
     CLOSE_FLOOD,
     CLOSE_UNAUTHENTICATED,
 )
-from tests.conftest import make_settings
-from tests.rooms_support import GROUP, api, peer, person
-from tests.support import LiveServer, live_server
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.rooms_support import peer
+from tests.support import LiveServer, live_server, make_settings
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from forum.actions import admission
 from forum.db.models import AccessWindow, ObserverRequest, RoomEvent
-from tests.rooms_support import Person, api, peer, person
+from tests.people import Person, api, person
+from tests.rooms_support import peer
 from tests.support import LiveServer
 
 PLENARY = "cs-plenary"

@@ -9,7 +9,9 @@ import itertools
 import pytest
 
 from forum.ws.connection import TRANSITIONS, Connection, Lifecycle, Phase, TransitionError
-from tests.rooms_support import GROUP, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import person
+from tests.rooms_support import peer, schedule_and_open
 from tests.support import LiveServer
 
 H, OP, J, L, C, X = (

@@ -29,9 +29,10 @@ from forum.settings import Settings
 from forum.ws import hub as hub_module
 from forum.ws.endpoint import INBOX_FRAMES
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER
-from tests.conftest import make_settings
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
-from tests.support import LiveServer, live_server
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
+from tests.support import LiveServer, live_server, make_settings
 
 PING_INTERVAL = 0.4
 PING_TIMEOUT = 0.4

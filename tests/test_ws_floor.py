@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import RoomEvent, RoomSession
-from tests.rooms_support import GROUP, Peer, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer
 
 SITTING = {

@@ -23,10 +23,12 @@ from websockets.exceptions import ConnectionClosed
 
 from forum.actions.room_reads import room_for
 from forum.ws.protocol import FRAME_TYPES, REF_MAX
-from tests.conftest import FakeClock
-from tests.room_checks import Published, published, room_snapshot
-from tests.rooms_support import GROUP, Peer, Person, peer, person, schedule_and_open
-from tests.support import LiveServer
+from tests.capture import EventCapture, Events
+from tests.factory import GROUP
+from tests.people import Person, person
+from tests.room_checks import room_snapshot
+from tests.rooms_support import Peer, peer, schedule_and_open
+from tests.support import FakeClock, LiveServer
 
 # The answers a text frame may get, and the closes the protocol documents for frames.
 ANSWERS = {"ack", "error", "pong", "joined"}
@@ -153,7 +155,7 @@ class Room:
     room_id: int
     stack: AsyncExitStack
     peer: Peer | None = None
-    recorder: Published | None = None
+    recorder: Events | None = None
 
     async def connected(self) -> Peer:
         """The member's connection, seated in the room (again after a close)."""
@@ -169,7 +171,9 @@ class Room:
 
 
 @pytest.fixture
-async def room(sqlite_server: LiveServer, clock: FakeClock) -> AsyncIterator[Room]:
+async def room(
+    sqlite_server: LiveServer, clock: FakeClock, capture_events: EventCapture
+) -> AsyncIterator[Room]:
     chair = await person(sqlite_server, role="chair")
     member = await person(sqlite_server, role="member")
     await schedule_and_open(chair, fmt="open_debate")
@@ -177,7 +181,9 @@ async def room(sqlite_server: LiveServer, clock: FakeClock) -> AsyncIterator[Roo
         _group, found = await room_for(session, GROUP)
     async with AsyncExitStack() as stack:
         fuzz = Room(sqlite_server, member, clock, found.id, stack)
-        fuzz.recorder = await stack.enter_async_context(published(sqlite_server, found.id))
+        fuzz.recorder = await stack.enter_async_context(
+            capture_events(sqlite_server, rooms=(found.id,), expected=None)
+        )
         yield fuzz
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from forum.db.base import utcnow
 from forum.db.models import Consultation, Meeting, MeetingPerson, RoomEvent, RoomSession
-from tests.rooms_support import Peer, api, peer, person
+from tests.people import api, person
+from tests.rooms_support import Peer, peer
 from tests.support import LiveServer, client, make_secretariat
 
 WG, CAUCUS = "financing-wg", "financing-caucus"

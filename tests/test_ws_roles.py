@@ -10,9 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.actions.room_reads import get_room_state, room_for
-from forum.broker import Message, room_channel
+from forum.broker import room_channel
 from forum.db.models import RoomEvent
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
+from tests.capture import Events
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer, client, make_secretariat
 
 ROLES = ["anonymous", "observer", "member", "coordinator", "chair", "secretariat"]
@@ -52,13 +55,14 @@ class Room:
         self.server = server
         self.chair = chair
         self.speaker = speaker
-        self.broadcasts: list[dict[str, Any]] = []
+        self.heard = Events()
         self.session_id: int | None = None
         self.seats = 1
 
-    def listen(self, channel: str, message: Message) -> None:
-        if message.get("type") != "presence":
-            self.broadcasts.append(dict(message))
+    @property
+    def broadcasts(self) -> list[dict[str, Any]]:
+        """What the room's channel carried, presence updates aside."""
+        return [event for event in self.heard.events if event.get("type") != "presence"]
 
     async def rows(self) -> tuple[int, dict[str, Any]]:
         """The number of event rows, and the room's state as the database has it."""
@@ -197,7 +201,7 @@ async def test_every_role_and_action_over_both_transports(server: LiveServer) ->
         speaker_peer = await stack.enter_async_context(peer(server, speaker, max_queue=None))
         await schedule_and_open(chair)
         joined = await chair_peer.join("participant")
-        await server.state["broker"].subscribe(room_channel(joined["room"]), room.listen)
+        await server.state["broker"].subscribe(room_channel(joined["room"]), room.heard)
         await speaker_peer.join("remote")
         sessions = (await api(chair, "GET", f"/api/rooms/{GROUP}/sessions")).json()
         room.session_id = sessions["sessions"][0]["id"]
@@ -213,7 +217,7 @@ async def test_every_role_and_action_over_both_transports(server: LiveServer) ->
             for action in ACTIONS:
                 await room.prepare(action, chair_peer, speaker_peer)
                 before_rows = await room.rows()
-                room.broadcasts.clear()
+                room.heard.take()
                 code, answer = await room.attempt(action, actor, p)
                 outcomes[role, action] = code
                 if role in ALLOWED[action]:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import RoomEvent
-from tests.rooms_support import GROUP, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.rooms_support import peer, schedule_and_open
 from tests.support import LiveServer, client
 
 

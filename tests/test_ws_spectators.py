@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import Presence, Room, RoomEvent, Spectator
-from tests.rooms_support import GROUP, Peer, api, peer, person, schedule_and_open
+from tests.factory import GROUP
+from tests.people import api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer
 
 

@@ -11,11 +11,14 @@ from sqlalchemy import func, select
 
 from forum.actions.groups import do_leave_group
 from forum.actions.room_reads import get_room_state, room_for
-from forum.broker import Message, room_channel
+from forum.broker import room_channel
 from forum.db.engine import end_read
 from forum.db.models import Presence, RoomEvent, User
 from forum.ws.connection import Connection
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person, schedule_and_open
+from tests.capture import Events
+from tests.factory import GROUP
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer, client
 
 
@@ -24,17 +27,17 @@ class Room:
 
     def __init__(self, server: LiveServer) -> None:
         self.server = server
-        self.broadcasts: list[dict[str, Any]] = []
+        self.heard = Events()
         self.session_id = 0
+
+    @property
+    def broadcasts(self) -> list[dict[str, Any]]:
+        return self.heard.events
 
     async def listen(self) -> None:
         async with self.server.state["sessionmaker"]() as session:
             _group, room = await room_for(session, GROUP)
-
-        def collect(channel: str, message: Message) -> None:
-            self.broadcasts.append(dict(message))
-
-        await self.server.state["broker"].subscribe(room_channel(room.id), collect)
+        await self.server.state["broker"].subscribe(room_channel(room.id), self.heard)
 
     async def rows(self) -> tuple[Any, ...]:
         async with self.server.state["sessionmaker"]() as session:

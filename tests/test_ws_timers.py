@@ -12,9 +12,7 @@ from forum.db.models import Room
 from forum.domain.vocabulary import Seat
 from forum.ws.hub import Hub
 from forum.ws.timers import Timers
-from tests.test_actions_rooms import World, world
-
-__all__ = ["world"]
+from tests.room_world import World
 
 
 def timers_of(w: World) -> Timers:

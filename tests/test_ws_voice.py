@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from forum.db.models import RoomEvent, RoomSession
-from tests.rooms_support import GROUP, Peer, Person, api, peer, person
-from tests.support import PASSWORD, LiveServer, client, token_in
+from tests.factory import GROUP, PASSWORD
+from tests.people import Person, api, person
+from tests.rooms_support import Peer, peer
+from tests.support import LiveServer, client, token_in
 
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"
 SITTING = {

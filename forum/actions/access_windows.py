@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import admission
 from forum.actions.outbox import committing
-from forum.actions.room_reads import Member, locked, member_of
+from forum.actions.room_reads import Member, RoomKey, locked, member_of
 from forum.actions.seats import presence_entry, seat_of
 from forum.actions.standing import Reseated, add_reseated, withdraw_speaker
 from forum.broker import Broker
@@ -57,7 +57,7 @@ async def list_windows(session: AsyncSession, session_id: int) -> Sequence[Acces
 async def do_set_window(
     session: AsyncSession,
     broker: Broker,
-    room_id: int,
+    key: RoomKey,
     *,
     user: User,
     session_id: int,
@@ -67,9 +67,10 @@ async def do_set_window(
     """Open part of a session to others (the families of `spec`, and the groups named
     by `group_slugs`); the room hears `window`/`set`."""
     async with committing(session, broker) as outbox:
+        # The room first: a path naming none is refused before the groups of the body.
+        room = await locked(session, key)
         groups = [await require_group(session, slug, field="groups") for slug in group_slugs]
         spec = replace(spec, group_ids=spec.group_ids | {group.id for group in groups})
-        room = await locked(session, room_id)
         actor = await member_of(session, room, user)
         row = await _session_in(session, room, session_id)
         starts_at, ends_at = check_set_window(
@@ -107,11 +108,11 @@ async def do_set_window(
 
 
 async def do_remove_window(
-    session: AsyncSession, broker: Broker, room_id: int, *, user: User, window_id: int
+    session: AsyncSession, broker: Broker, key: RoomKey, *, user: User, window_id: int
 ) -> RoomEvent:
     """Remove a window that has not opened yet; one open or over has seated people."""
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         window = await session.get(AccessWindow, window_id, populate_existing=True)
         if window is None or window.room_id != room.id:

@@ -24,7 +24,7 @@ from forum.actions.floor_state import (
     used_of,
 )
 from forum.actions.outbox import committing
-from forum.actions.room_reads import locked, member_of
+from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import (
     floor_wire,
     queue_names,
@@ -155,7 +155,7 @@ async def do_resume_floor(
 async def do_set_budgets(
     session: AsyncSession,
     broker: Broker,
-    room_id: int,
+    key: RoomKey,
     *,
     user: User,
     session_id: int,
@@ -165,7 +165,7 @@ async def do_set_budgets(
     (seconds; an empty mapping removes the budgets). The room sees the change live
     when the session is the open one."""
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
+        room = await locked(session, key)
         actor = await member_of(session, room, user)
         row = await session.get(RoomSession, session_id, populate_existing=True)
         if row is None or row.room_id != room.id:

@@ -75,9 +75,8 @@ async def next_seq(session: AsyncSession, action_line_id: int) -> int:
         await session.execute(
             insert(Board).values(action_line_id=action_line_id, last_seq=0).on_conflict_do_nothing()
         )
-        seq = await session.scalar(bump)
-    if seq is None:
-        raise RuntimeError(f"no board row for action line {action_line_id}")
+        # The row is there now: `scalar_one` says so, or fails loudly.
+        seq = (await session.execute(bump)).scalar_one()
     return seq
 
 

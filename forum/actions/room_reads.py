@@ -29,7 +29,7 @@ from forum.domain.voice import speaking_counts
 from forum.errors import N_, ErrorCode, ForumError
 
 TRANSCRIPT_TYPES = ("session", "floor", "intervention")
-# A room: its id, or its group's slug.
+# A room: its id, or its group's slug (a meeting's room: its address, `meeting:<id>`).
 RoomKey = int | str
 TRANSCRIPT_MAX_EVENTS = 20_000
 
@@ -105,19 +105,17 @@ async def room_by_id(session: AsyncSession, room_id: int) -> tuple[Group, Room]:
 
 async def locked(session: AsyncSession, key: RoomKey) -> Room:
     """The room, locked for the rest of the transaction; not found as `room_for` (by
-    slug) or `room_by_id` (by id) refuses it."""
+    slug or a meeting's address) or `room_by_id` (by id) refuses it."""
+    meeting_id = meeting_id_in(key) if isinstance(key, str) else None
+    if meeting_id is not None:
+        # A meeting's room answers to its address, as `room_for` reads it.
+        meeting = await session.get(Meeting, meeting_id)
+        key = meeting.room_id if meeting else 0
     if isinstance(key, int):
         room = await lock_room(session, key)
         if room is None:
             raise ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
         return room
-    meeting_id = meeting_id_in(key)
-    if meeting_id is not None:
-        # A meeting's room answers to its address where a group's answers to its slug.
-        meeting = await session.get(Meeting, meeting_id)
-        if meeting is None:
-            raise ForumError(ErrorCode.NOT_FOUND, N_("No such meeting."))
-        return await locked(session, meeting.room_id)
     room = await lock_group_room(session, key)
     if room is None:
         await require_group(session, key)

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from forum.actions.access_windows import do_remove_window, do_set_window, list_windows
 from forum.actions.observer_requests import do_decide_observer_request, do_request_observer
 from forum.actions.room_reads import member_of, room_for
-from forum.db.engine import end_read
 from forum.db.models import ObserverRequest
 from forum.db.observer_queries import list_observer_requests
 from forum.domain.access_windows import AfterWindow, WindowSpec
@@ -151,12 +150,10 @@ async def set_window(request: Request) -> Response:
     caller = await require_principal(request)
     body = await read_json(request, AccessWindowBody)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         row = await do_set_window(
             session,
             app_state(request)["broker"],
-            room.id,
+            request.path_params["slug"],
             user=caller.user,
             session_id=request.path_params["session_id"],
             spec=spec_of(body),
@@ -177,10 +174,12 @@ async def remove_window(request: Request) -> Response:
     caller = await require_principal(request)
     window_id: int = request.path_params["window_id"]
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         await do_remove_window(
-            session, app_state(request)["broker"], room.id, user=caller.user, window_id=window_id
+            session,
+            app_state(request)["broker"],
+            request.path_params["slug"],
+            user=caller.user,
+            window_id=window_id,
         )
     return json_response({"removed": window_id})
 

@@ -14,7 +14,6 @@ from starlette.responses import Response
 from forum.actions.equity_reads import get_live_equity, get_period_equity
 from forum.actions.floor_time import do_set_budgets
 from forum.actions.room_reads import room_for
-from forum.db.engine import end_read
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter
@@ -104,12 +103,10 @@ async def budgets(request: Request) -> Response:
     body = await read_json(request, BudgetsBody)
     state = app_state(request)
     async with db(request) as session:
-        _group, room = await room_for(session, request.path_params["slug"])
-        await end_read(session)
         row = await do_set_budgets(
             session,
             state["broker"],
-            room.id,
+            request.path_params["slug"],
             user=caller.user,
             session_id=request.path_params["session_id"],
             budgets=body.budgets,

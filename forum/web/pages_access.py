@@ -18,7 +18,6 @@ from forum.actions.access_windows import do_remove_window, do_set_window, list_w
 from forum.actions.observer_requests import do_decide_observer_request, do_request_observer
 from forum.actions.room_reads import member_of, room_for
 from forum.auth import Principal
-from forum.db.engine import end_read
 from forum.db.models import Group, Membership, RoomSession
 from forum.db.observer_queries import list_observer_requests
 from forum.domain.access_windows import AfterWindow, WindowSpec
@@ -150,12 +149,10 @@ async def window_form(request: Request) -> Response:
     try:
         spec = _spec(values, families)
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_set_window(
                 session,
                 app_state(request)["broker"],
-                room.id,
+                slug,
                 user=caller.user,
                 session_id=session_id,
                 spec=spec,
@@ -175,12 +172,10 @@ async def remove_form(request: Request) -> Response:
     session_id: int = request.path_params["session_id"]
     try:
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_remove_window(
                 session,
                 app_state(request)["broker"],
-                room.id,
+                slug,
                 user=caller.user,
                 window_id=request.path_params["window_id"],
             )

@@ -13,7 +13,6 @@ from starlette.routing import Route
 from forum.actions.equity_reads import get_period_equity
 from forum.actions.floor_time import do_set_budgets
 from forum.actions.room_reads import member_of, room_for
-from forum.db.engine import end_read
 from forum.db.models import RoomSession
 from forum.domain.regions import SIDES
 from forum.domain.vocabulary import Family
@@ -103,12 +102,10 @@ async def budgets_form(request: Request) -> Response:
     try:
         budgets = _minutes(values)
         async with db(request) as session:
-            _group, room = await room_for(session, slug)
-            await end_read(session)
             await do_set_budgets(
                 session,
                 app_state(request)["broker"],
-                room.id,
+                slug,
                 user=caller.user,
                 session_id=request.path_params["session_id"],
                 budgets=budgets,

@@ -11,9 +11,8 @@ from playwright.async_api import Browser, Page
 
 from forum.settings import Settings
 from tests.browser import open_page
-from tests.conftest import make_settings
-from tests.discussions_support import person
-from tests.support import LiveServer, live_server
+from tests.people import signed_in
+from tests.support import LiveServer, live_server, make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +39,7 @@ async def test_the_corpus_runs_no_script_in_the_browser(
     sqlite_url: str, tmp_path: Path, browser: Browser
 ) -> None:
     settings: Settings = make_settings(sqlite_url, tmp_path).with_(post_limit=10_000)
-    async with live_server(settings) as server, person(server) as author:
+    async with live_server(settings) as server, signed_in(server) as author:
         created = await author.post(
             "/api/action-lines/C8/threads",
             json={"title": '"><svg onload=alert(1)>', "body": VECTORS[0]},
@@ -81,7 +80,7 @@ async def test_the_corpus_runs_no_script_in_the_browser(
 async def test_a_reply_appears_live_on_an_open_thread(
     sqlite_server: LiveServer, browser: Browser
 ) -> None:
-    async with person(sqlite_server) as author:
+    async with signed_in(sqlite_server) as author:
         created = await author.post(
             "/api/action-lines/C3/threads", json={"title": "Libraries", "body": "Public access."}
         )

@@ -14,9 +14,8 @@ import feedparser
 import pytest
 
 from forum.settings import Settings
-from tests.conftest import make_settings
-from tests.discussions_support import person
-from tests.support import LiveServer, client
+from tests.people import signed_in
+from tests.support import LiveServer, client, make_settings
 
 VECTORS = [
     block.strip("\n")
@@ -73,7 +72,7 @@ def assert_safe(html: str, where: str, *, page: bool = False) -> None:
 
 
 async def test_the_xss_corpus_never_becomes_script(server: LiveServer) -> None:
-    async with person(server) as author, client(server) as reader:
+    async with signed_in(server) as author, client(server) as reader:
         created = await author.post(
             "/api/action-lines/C5/threads",
             json={
