@@ -3,6 +3,7 @@ download is not used."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -10,8 +11,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    async_playwright,
+)
 
+from tests.factory import PASSWORD
+from tests.people import Person
 from tests.support import LiveServer
 
 CHROMIUM = os.environ.get("FORUM_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -65,3 +75,27 @@ async def open_page(browser: Browser, server: LiveServer, **options: Any) -> tup
     page.on("console", on_console)
     page.on("response", on_response)
     return page, problems
+
+
+async def sign_in_context(context: BrowserContext, server: LiveServer, who: Person) -> None:
+    """`who` signed in on the context's cookie by the login API."""
+    answer = await context.request.post(
+        f"{server.url}/api/auth/login",
+        data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
+        headers={"content-type": "application/json", "origin": server.url},
+    )
+    assert answer.ok, await answer.text()
+
+
+async def signed_in(
+    browser: Browser, server: LiveServer, who: Person, **options: Any
+) -> tuple[Page, list[str]]:
+    """`open_page`, with `who` signed in on the context's cookie by the login API."""
+    page, problems = await open_page(browser, server, **options)
+    await sign_in_context(page.context, server, who)
+    return page, problems
+
+
+async def live(page: Page) -> None:
+    """The room page's connection says it is live."""
+    await page.wait_for_selector('#conn[data-state="live"]', timeout=20_000)

@@ -8,7 +8,6 @@ name, and so does a page that no reader gets (its data is missing from `build_wo
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
@@ -22,8 +21,9 @@ from starlette.routing import Route
 
 from forum.db.base import utcnow
 from forum.web.routes import API_ROUTERS, build_routes
+from tests.browser import sign_in_context
 from tests.contacts_support import list_as_contact_point, open_conversation
-from tests.factory import GROUP, PASSWORD
+from tests.factory import GROUP
 from tests.people import Person, api, person
 from tests.rooms_support import peer, schedule_and_open
 from tests.support import LiveServer, make_secretariat
@@ -231,12 +231,7 @@ async def reader_context(
     signed out."""
     context = await browser.new_context(base_url=server.url, viewport=DESKTOP, **options)  # type: ignore[arg-type]
     if who is not None:
-        answer = await context.request.post(
-            f"{server.url}/api/auth/login",
-            data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
-            headers={"content-type": "application/json", "origin": server.url},
-        )
-        assert answer.ok, await answer.text()
+        await sign_in_context(context, server, who)
     return context
 
 

@@ -7,35 +7,18 @@ from its form, whose room refuses someone not invited."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from forum.db.base import utcnow
-from tests.browser import open_page
-from tests.factory import PASSWORD
-from tests.people import Person, api, person
-from tests.support import LiveServer, live_server, make_secretariat, make_settings
+from tests.browser import live, signed_in
+from tests.people import api, person
+from tests.support import live_server, make_secretariat, make_settings
 
 WG, CAUCUS = "financing-wg", "financing-caucus"
-
-
-async def signed_in(browser: Browser, server: LiveServer, who: Person) -> tuple[Page, list[str]]:
-    page, problems = await open_page(browser, server)
-    answer = await page.context.request.post(
-        f"{server.url}/api/auth/login",
-        data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
-        headers={"content-type": "application/json", "origin": server.url},
-    )
-    assert answer.ok, await answer.text()
-    return page, problems
-
-
-async def live(page: Page) -> None:
-    await page.wait_for_selector('#conn[data-state="live"]', timeout=20_000)
 
 
 @pytest.mark.browser

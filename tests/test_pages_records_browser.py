@@ -6,32 +6,20 @@ their private calendar address on the profile and a calendar client reads it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from icalendar import Calendar
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 from sqlalchemy import func, select
 
 from forum.db.models import FollowUp, RecordChange, SessionMinutes
-from tests.browser import open_page
-from tests.factory import GROUP, PASSWORD
-from tests.people import Person, api, person
+from tests.browser import signed_in
+from tests.factory import GROUP
+from tests.people import api, person
 from tests.rooms_support import schedule_and_open
 from tests.support import LiveServer, client, live_server, make_settings
-
-
-async def signed_in(browser: Browser, server: LiveServer, who: Person) -> tuple[Page, list[str]]:
-    page, problems = await open_page(browser, server)
-    answer = await page.context.request.post(
-        f"{server.url}/api/auth/login",
-        data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
-        headers={"content-type": "application/json", "origin": server.url},
-    )
-    assert answer.ok, await answer.text()
-    return page, problems
 
 
 async def record_rows(server: LiveServer) -> list[int]:

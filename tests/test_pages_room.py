@@ -5,7 +5,6 @@ restart in the middle that every page comes back from with nothing lost or doubl
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from forum.db.engine import create_engine, end_read, make_sessionmaker
 from forum.db.models import Presence, RoomEvent, User
 from forum.domain.vocabulary import Seat
 from forum.settings import Settings
-from tests.browser import open_page
-from tests.factory import GROUP, PASSWORD
+from tests.browser import live, open_page, signed_in
+from tests.factory import GROUP
 from tests.page_walk import DESKTOP, PHONE, screenshot
 from tests.people import Person, api, person
 from tests.rooms_support import Peer, schedule_and_open
@@ -33,20 +32,10 @@ ASSETS_BUDGET = 100 * 1024
 
 
 async def signed_in_page(browser: Browser, server: LiveServer, who: Person, seat: str) -> Page:
-    page, problems = await open_page(browser, server)
+    page, problems = await signed_in(browser, server, who)
     page.problems = problems  # type: ignore[attr-defined]
-    answer = await page.context.request.post(
-        f"{server.url}/api/auth/login",
-        data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
-        headers={"content-type": "application/json", "origin": server.url},
-    )
-    assert answer.ok, await answer.text()
     await page.goto(f"{ROOM}?seat={seat}")
     return page
-
-
-async def live(page: Page) -> None:
-    await page.wait_for_selector('#conn[data-state="live"]', timeout=20_000)
 
 
 async def said(page: Page) -> list[str]:

@@ -5,35 +5,19 @@ others see it arrive."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
-from tests.browser import open_page
-from tests.factory import GROUP, PASSWORD
-from tests.people import Person, person
-from tests.support import LiveServer, live_server, make_settings
+from tests.browser import live, open_page, signed_in
+from tests.factory import GROUP
+from tests.people import person
+from tests.support import live_server, make_settings
 
 ROOM = f"/groups/{GROUP}/room"
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-async def signed_in(browser: Browser, server: LiveServer, who: Person) -> tuple[Page, list[str]]:
-    page, problems = await open_page(browser, server)
-    answer = await page.context.request.post(
-        f"{server.url}/api/auth/login",
-        data=json.dumps({"email": who.user["email"], "password": PASSWORD}),
-        headers={"content-type": "application/json", "origin": server.url},
-    )
-    assert answer.ok, await answer.text()
-    return page, problems
-
-
-async def live(page: Page) -> None:
-    await page.wait_for_selector('#conn[data-state="live"]', timeout=20_000)
 
 
 @pytest.mark.browser
