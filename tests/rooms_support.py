@@ -1,12 +1,12 @@
 """What the room tests share: a WebSocket peer that reads frames until the one it waits
-for, and a sitting scheduled and opened over the API."""
+for, several peers at once, and a sitting scheduled (and opened) over the API."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.factory import GROUP
 from tests.people import Person, api
 from tests.support import LiveServer
+
+# A sitting as the sessions API takes it.
+SITTING = {
+    "title": "Financing mechanisms",
+    "agenda": "1. Opening",
+    "format": "statements",
+    "starts_at": "2005-11-16T09:00:00+01:00",
+    "ends_at": "2005-11-16T12:00:00+01:00",
+}
 
 
 @dataclass
@@ -79,6 +88,26 @@ async def peer(server: LiveServer, who: Person | None = None, **kwargs: Any) -> 
         hello = await p.next()
         assert hello["type"] == "hello"
         yield p
+
+
+@asynccontextmanager
+async def peers(server: LiveServer, *people: Person | None) -> AsyncIterator[tuple[Peer, ...]]:
+    """A peer for each of `people` (`None`: one signed out), in that order."""
+    async with AsyncExitStack() as stack:
+        yield tuple([await stack.enter_async_context(peer(server, who)) for who in people])
+
+
+async def seated(*seats: tuple[Peer, str]) -> None:
+    """Each peer joins the room in its seat."""
+    for p, seat in seats:
+        assert (await p.join(seat))["type"] == "joined"
+
+
+async def seen_upto(p: Peer, seq: int) -> None:
+    """Wait until `p` has received the event `seq` (it may have arrived already, while
+    the peer waited for an answer)."""
+    while not any(frame.get("seq") == seq for frame in p.events()):
+        await p.next()
 
 
 async def schedule_and_open(

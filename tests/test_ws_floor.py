@@ -15,17 +15,9 @@ from sqlalchemy import func, select
 
 from forum.db.models import RoomEvent, RoomSession
 from tests.factory import GROUP
-from tests.people import api, person
-from tests.rooms_support import Peer, peer, schedule_and_open
+from tests.people import Person, api, person
+from tests.rooms_support import SITTING, Peer, peer, peers, schedule_and_open, seated, seen_upto
 from tests.support import LiveServer
-
-SITTING = {
-    "title": "Financing mechanisms",
-    "agenda": "1. Opening",
-    "format": "statements",
-    "starts_at": "2005-11-16T09:00:00+01:00",
-    "ends_at": "2005-11-16T12:00:00+01:00",
-}
 
 
 async def written(server: LiveServer) -> tuple[int, str]:
@@ -34,11 +26,6 @@ async def written(server: LiveServer) -> tuple[int, str]:
         events = await session.scalar(select(func.count()).select_from(RoomEvent))
         budgets = (await session.scalars(select(RoomSession.family_budgets))).all()
     return int(events or 0), repr(budgets)
-
-
-async def seen_upto(p: Peer, seq: int) -> None:
-    while not any(frame.get("seq") == seq for frame in p.events()):
-        await p.next()
 
 
 async def quiet(p: Peer, wait: float = 0.4) -> None:
@@ -52,21 +39,23 @@ async def quiet(p: Peer, wait: float = 0.4) -> None:
         assert "seq" not in frame, f"unexpected event {frame}"
 
 
+async def delegates(server: LiveServer, *countries: str) -> tuple[Person, ...]:
+    """A chair, a member, a private-sector member and a civil-society observer, from
+    `countries` in that order."""
+    chair, ama, kim, rosa = countries
+    return (
+        await person(server, role="chair", name="Chair Markus", country=chair),
+        await person(server, role="member", name="Ama", country=ama),
+        await person(server, family="private_sector", role="member", name="Kim", country=kim),
+        await person(server, family="civil_society", name="Observer Rosa", country=rosa),
+    )
+
+
 async def test_a_point_of_order_jumps_the_queue_and_notes_are_shown(server: LiveServer) -> None:
-    chair = await person(server, role="chair", name="Chair Markus", country="CH")
-    ama = await person(server, role="member", name="Ama", country="GH")
-    kim = await person(server, family="private_sector", role="member", name="Kim", country="DE")
-    rosa = await person(server, family="civil_society", name="Observer Rosa")
+    chair, ama, kim, rosa = await delegates(server, "CH", "GH", "DE", "KE")
     await schedule_and_open(chair)
-    async with (
-        peer(server, chair) as c,
-        peer(server, ama) as a,
-        peer(server, kim) as k,
-        peer(server, rosa) as o,
-        peer(server) as s,
-    ):
-        for p, seat in ((c, "participant"), (a, "remote"), (k, "participant"), (o, "observer")):
-            assert (await p.join(seat))["type"] == "joined"
+    async with peers(server, chair, ama, kim, rosa, None) as (c, a, k, o, s):
+        await seated((c, "participant"), (a, "remote"), (k, "participant"), (o, "observer"))
         assert (await s.join("spectator"))["seat"] == "spectator"
 
         assert (await a.call({"type": "raise_hand", "note": "pro"}))["type"] == "ack"
@@ -123,10 +112,8 @@ async def test_the_chair_pauses_and_resumes_keeping_the_time_left(server: LiveSe
     ama = await person(server, role="member", name="Ama")
     member = await person(server, role="member", name="Lee")
     await schedule_and_open(chair)
-    async with peer(server, chair) as c, peer(server, ama) as a, peer(server) as s:
-        assert (await c.join("participant"))["type"] == "joined"
-        assert (await a.join("remote"))["type"] == "joined"
-        assert (await s.join("spectator"))["type"] == "joined"
+    async with peers(server, chair, ama, None) as (c, a, s):
+        await seated((c, "participant"), (a, "remote"), (s, "spectator"))
         assert (await a.call({"type": "raise_hand"}))["type"] == "ack"
         ack = await c.call({"type": "give_floor", "limit_s": 3})
         given = await s.expect("floor", op="give", seq=ack["seq"])
@@ -196,15 +183,8 @@ async def test_a_family_that_runs_out_of_its_time_is_passed_over(server: LiveSer
     assert ok.json()["family_budgets"] == {"government": 2, "civil_society": 600}
     assert (await api(chair, "POST", f"/api/rooms/{GROUP}/sessions/{sid}/open")).is_success
 
-    async with (
-        peer(server, chair) as c,
-        peer(server, ama) as a,
-        peer(server, lee) as le,
-        peer(server, rosa) as r,
-        peer(server) as s,
-    ):
-        for p in (c, a, le, r):
-            assert (await p.join("participant"))["type"] == "joined"
+    async with peers(server, chair, ama, lee, rosa, None) as (c, a, le, r, s):
+        await seated(*((p, "participant") for p in (c, a, le, r)))
         joined = await s.join("spectator")
         assert joined["type"] == "joined"
         state = (await api(chair, "GET", f"/api/rooms/{GROUP}")).json()
@@ -273,22 +253,13 @@ def _expected(frames: list[dict[str, Any]], sides: dict[int, str]) -> dict[str, 
 
 
 async def test_equity_figures_match_the_turns_given(server: LiveServer) -> None:
-    chair = await person(server, role="chair", name="Chair Markus", country="FR")
-    ama = await person(server, role="member", name="Ama", country="GH")
-    kim = await person(server, family="private_sector", role="member", name="Kim", country="JP")
-    rosa = await person(server, family="civil_society", name="Observer Rosa", country="BR")
+    chair, ama, kim, rosa = await delegates(server, "FR", "GH", "JP", "BR")
     opened = await schedule_and_open(chair, fmt="open_debate")
     sides = {chair.id: "north", ama.id: "south", kim.id: "north"}
-    async with (
-        peer(server, chair) as c,
-        peer(server, ama) as a,
-        peer(server, kim) as k,
-        peer(server, rosa) as o,
-        peer(server) as s,
-    ):
-        for p, seat in ((c, "participant"), (a, "remote"), (k, "participant"), (o, "observer")):
-            assert (await p.join(seat))["type"] == "joined"
-        assert (await s.join("spectator"))["type"] == "joined"
+    async with peers(server, chair, ama, kim, rosa, None) as (c, a, k, o, s):
+        await seated(
+            (c, "participant"), (a, "remote"), (k, "participant"), (o, "observer"), (s, "spectator")
+        )
         start = asyncio.get_running_loop().time()
         assert (await a.call({"type": "raise_hand", "note": "question"}))["type"] == "ack"
         assert (await k.call({"type": "raise_hand"}))["type"] == "ack"
@@ -363,10 +334,8 @@ async def test_a_timed_turn_runs_out_whatever_is_scheduled_meanwhile(server: Liv
     chair = await person(server, role="chair", name="Chair Markus")
     ama = await person(server, role="member", name="Ama")
     opened = await schedule_and_open(chair)
-    async with peer(server, chair) as c, peer(server, ama) as a, peer(server) as s:
-        assert (await c.join("participant"))["type"] == "joined"
-        assert (await a.join("remote"))["type"] == "joined"
-        assert (await s.join("spectator"))["type"] == "joined"
+    async with peers(server, chair, ama, None) as (c, a, s):
+        await seated((c, "participant"), (a, "remote"), (s, "spectator"))
         assert (await a.call({"type": "raise_hand"}))["type"] == "ack"
         assert (await c.call({"type": "give_floor", "limit_s": 2}))["type"] == "ack"
         # Another session scheduled while Ama speaks: her time still runs out.
@@ -397,16 +366,8 @@ async def test_rotation_weighs_north_and_south_as_well_as_families(server: LiveS
         server, family="civil_society", role="member", name="Recife", country="BR"
     )
     await schedule_and_open(chair)
-    async with (
-        peer(server, chair) as c,
-        peer(server, paris) as p,
-        peer(server, berlin) as b,
-        peer(server, recife) as r,
-        peer(server) as s,
-    ):
-        for who in (c, p, b, r):
-            assert (await who.join("participant"))["type"] == "joined"
-        assert (await s.join("spectator"))["type"] == "joined"
+    async with peers(server, chair, paris, berlin, recife, None) as (c, p, b, r, s):
+        await seated(*((who, "participant") for who in (c, p, b, r)), (s, "spectator"))
         assert (await c.call({"type": "set_policy", "policy": "rotation_regions"}))["type"] == "ack"
         for who in (p, b, r):
             assert (await who.call({"type": "raise_hand"}))["type"] == "ack"

@@ -13,17 +13,10 @@ from sqlalchemy import func, select
 from forum.db.models import RoomEvent, RoomSession
 from tests.factory import GROUP, PASSWORD
 from tests.people import Person, api, person
-from tests.rooms_support import Peer, peer
+from tests.rooms_support import SITTING, Peer, peer, seen_upto
 from tests.support import LiveServer, client, token_in
 
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"
-SITTING = {
-    "title": "Financing mechanisms",
-    "agenda": "1. Opening",
-    "format": "statements",
-    "starts_at": "2005-11-16T09:00:00+01:00",
-    "ends_at": "2005-11-16T12:00:00+01:00",
-}
 
 
 async def written(server: LiveServer) -> tuple[int, int]:
@@ -38,13 +31,6 @@ async def schedule(chair: Person, **fields: Any) -> dict[str, Any]:
     response = await api(chair, "POST", f"/api/rooms/{GROUP}/sessions", {**SITTING, **fields})
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-async def seen_upto(p: Peer, seq: int) -> None:
-    """Wait until `p` has received the event `seq` (it may have arrived already, while
-    the peer waited for an answer)."""
-    while not any(frame.get("seq") == seq for frame in p.events()):
-        await p.next()
 
 
 def voice_events(p: Peer) -> list[tuple[int, int, int | None]]:
