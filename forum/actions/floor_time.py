@@ -8,8 +8,10 @@ taken, nothing is published.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,40 +118,47 @@ def start_turn(room: Room, *, target_id: int | None, is_chair: bool, limit_s: in
     return Call(chosen=chosen, turn=turn, name=names[chosen.user_id], ended=ended)
 
 
+class _ClockCheck(Protocol):
+    def __call__(self, *, is_chair: bool, turn: Turn | None) -> Turn: ...
+
+
+# The speaker's clock: who may change it (the check) and what the change does.
+_CLOCK: dict[str, tuple[_ClockCheck, Callable[[Turn, datetime], Turn]]] = {
+    "pause": (floor_rules.check_pause, floor_rules.pause),
+    "resume": (floor_rules.check_resume, floor_rules.resume),
+}
+
+
+async def _set_clock(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, op: str
+) -> RoomEvent:
+    check, change = _CLOCK[op]
+    async with committing(session, broker) as outbox:
+        room = await locked(session, room_id)
+        actor = await member_of(session, room, user)
+        turn = check(is_chair=actor.is_chair, turn=turn_of(room))
+        assert room.floor is not None  # noqa: S101 - the check refuses an empty floor
+        changed = change(turn, utcnow())
+        room.floor = floor_wire(changed, name=room.floor["name"], turn_seq=room.floor["turn"])
+        event = await append_event(
+            session, room, "floor", op, {"floor": room.floor}, actor_id=user.id
+        )
+        outbox.event(event)
+    return event
+
+
 async def do_pause_floor(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User
 ) -> RoomEvent:
     """Hold the speaker's clock: the turn keeps its time left and cannot run out."""
-    async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
-        actor = await member_of(session, room, user)
-        turn = floor_rules.check_pause(is_chair=actor.is_chair, turn=turn_of(room))
-        assert room.floor is not None  # noqa: S101 - check_pause refuses an empty floor
-        paused = floor_rules.pause(turn, utcnow())
-        room.floor = floor_wire(paused, name=room.floor["name"], turn_seq=room.floor["turn"])
-        event = await append_event(
-            session, room, "floor", "pause", {"floor": room.floor}, actor_id=user.id
-        )
-        outbox.event(event)
-    return event
+    return await _set_clock(session, broker, room_id, user=user, op="pause")
 
 
 async def do_resume_floor(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User
 ) -> RoomEvent:
     """Start the speaker's clock again from the time left when it was paused."""
-    async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
-        actor = await member_of(session, room, user)
-        turn = floor_rules.check_resume(is_chair=actor.is_chair, turn=turn_of(room))
-        assert room.floor is not None  # noqa: S101 - check_resume refuses an empty floor
-        resumed = floor_rules.resume(turn, utcnow())
-        room.floor = floor_wire(resumed, name=room.floor["name"], turn_seq=room.floor["turn"])
-        event = await append_event(
-            session, room, "floor", "resume", {"floor": room.floor}, actor_id=user.id
-        )
-        outbox.event(event)
-    return event
+    return await _set_clock(session, broker, room_id, user=user, op="resume")
 
 
 async def do_set_budgets(
