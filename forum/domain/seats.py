@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forum.domain.permissions import Action, may
+from forum.domain.structure import family_key
 from forum.domain.vocabulary import Family, Role, Seat
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -58,15 +59,7 @@ def parse_observer_policy(data: Any) -> ObserverPolicy:
         )
     seats: dict[Family, int] = {}
     for key, count in data.items():
-        try:
-            family = Family(key)
-        except ValueError:
-            raise ForumError(
-                ErrorCode.VALIDATION,
-                N_("Unknown stakeholder family {family}."),
-                field="observer_seats",
-                params={"family": repr(key)},
-            ) from None
+        family = family_key(key, field="observer_seats")
         if (
             not isinstance(count, int)
             or isinstance(count, bool)

@@ -53,6 +53,19 @@ def check_family(value: str, *, field: str = "family") -> Family:
         ) from None
 
 
+def family_key(key: str, *, field: str) -> Family:
+    """A key of a per-family map (budgets, observer seats) read as its family."""
+    try:
+        return Family(key)
+    except ValueError:
+        raise ForumError(
+            ErrorCode.VALIDATION,
+            N_("Unknown stakeholder family {family}."),
+            field=field,
+            params={"family": repr(key)},
+        ) from None
+
+
 def check_family_change(current: str, requested: str) -> Family:
     """The family a person asks to move to: a known one, other than their own."""
     family = check_family(requested)
