@@ -17,12 +17,14 @@ from starlette.routing import Route
 
 from forum.actions.contacts import do_request_contact, do_save_contact_entry
 from forum.db.contact_queries import (
+    DirectoryItem,
     get_directory_item,
     list_group_contact_points,
     list_line_contact_points,
     statuses_between,
 )
 from forum.db.discussions_queries import get_board_line
+from forum.db.models import ActionLine, Group
 from forum.db.queries import require_group
 from forum.domain.contacts import ContactStatus, check_contact_entry, may_request_contact
 from forum.errors import N_, ErrorCode, ForumError
@@ -35,38 +37,39 @@ from forum.web.pages_group import require_signed_in
 from forum.web.templates import render
 
 
-async def line_directory_page(request: Request) -> Response:
-    async with db(request) as session:
-        line = await get_board_line(session, request.path_params["code"])
-        items = await list_line_contact_points(session, line.id)
+async def _directory(
+    request: Request,
+    items: list[DirectoryItem],
+    *,
+    line: ActionLine | None = None,
+    group: Group | None = None,
+) -> Response:
+    """The contact points of an action line or of a group."""
     return render(
         request,
         "contacts/directory.html",
         await page_context(
             request,
             line=line,
-            group=None,
+            group=group,
             items=items,
             countries=(await reader(request)).locale.territories,
         ),
     )
+
+
+async def line_directory_page(request: Request) -> Response:
+    async with db(request) as session:
+        line = await get_board_line(session, request.path_params["code"])
+        items = await list_line_contact_points(session, line.id)
+    return await _directory(request, items, line=line)
 
 
 async def group_directory_page(request: Request) -> Response:
     async with db(request) as session:
         group = await require_group(session, request.path_params["slug"])
         items = await list_group_contact_points(session, group.id)
-    return render(
-        request,
-        "contacts/directory.html",
-        await page_context(
-            request,
-            line=None,
-            group=group,
-            items=items,
-            countries=(await reader(request)).locale.territories,
-        ),
-    )
+    return await _directory(request, items, group=group)
 
 
 async def render_entry(
