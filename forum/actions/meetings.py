@@ -21,7 +21,7 @@ from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
 from forum.db.meeting_queries import meeting_in_room, person_in
-from forum.db.models import Consultation, Meeting, MeetingPerson, Room, RoomSession, User
+from forum.db.models import Consultation, Meeting, MeetingPerson, Room, RoomEvent, RoomSession, User
 from forum.db.queries import memberships_of
 from forum.domain import meetings as rules
 from forum.domain.consultations import ConsultationStatus, check_may_open
@@ -36,6 +36,21 @@ from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_markdown_async
+
+
+async def append_scheduled(
+    session: AsyncSession, room: Room, row: RoomSession, *, actor_id: int
+) -> RoomEvent:
+    """The room's event that `row` is scheduled (by a chair, or for a meeting)."""
+    return await append_event(
+        session,
+        room,
+        "session",
+        "schedule",
+        {"scheduled": session_wire(row)},
+        actor_id=actor_id,
+        session_id=row.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,15 +117,7 @@ async def make_meeting(
     session.add(meeting)
     await session.flush()
     room = await locked(session, room.id)
-    event = await append_event(
-        session,
-        room,
-        "session",
-        "schedule",
-        {"scheduled": session_wire(row)},
-        actor_id=user.id,
-        session_id=row.id,
-    )
+    event = await append_scheduled(session, room, row, actor_id=user.id)
     outbox.event(event)
     return meeting, room, row
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.floor_state import budgets_wire, open_tally, settle
-from forum.actions.meetings import check_open_meeting
+from forum.actions.meetings import append_scheduled, check_open_meeting
 from forum.actions.outbox import committing
 from forum.actions.room_reads import RoomKey, locked, member_of
 from forum.actions.room_state import calendar_facts, mark_revised, session_wire, turn_of
@@ -80,15 +80,7 @@ async def do_schedule_session(
         )
         session.add(row)
         await session.flush()
-        event = await append_event(
-            session,
-            room,
-            "session",
-            "schedule",
-            {"scheduled": session_wire(row)},
-            actor_id=user.id,
-            session_id=row.id,
-        )
+        event = await append_scheduled(session, room, row, actor_id=user.id)
         outbox.event(event)
     return row
 
