@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.browser import live, signed_in
 from tests.factory import GROUP
 from tests.people import api, person
 from tests.support import live_server, make_settings
-from tests.test_pages_voice import live, signed_in
 
 ROOM = f"/groups/{GROUP}/room"
 

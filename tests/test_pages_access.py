@@ -18,9 +18,9 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from forum.actions import admission
+from tests.browser import live, signed_in
 from tests.people import person
 from tests.support import live_server, make_settings
-from tests.test_pages_voice import live, signed_in
 
 PLENARY = "cs-plenary"
 
