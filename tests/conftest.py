@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions import admission
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
@@ -19,7 +20,15 @@ from tests.board_world import Board, make_board
 from tests.capture import EventCapture, QueryCounter
 from tests.databases import IN_CI, TEMPLATE_DB, admin_url, pg_admin, prepare
 from tests.room_world import World, make_world
-from tests.support import Client, FakeClock, LiveServer, client, live_server, make_settings
+from tests.support import (
+    Client,
+    FakeClock,
+    LiveServer,
+    WallClock,
+    client,
+    live_server,
+    make_settings,
+)
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +94,14 @@ def empty_postgres(postgres_template: str) -> Iterator[str]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def window_clock(monkeypatch: pytest.MonkeyPatch) -> WallClock:
+    """The clock access windows are read against, moved by hand."""
+    fake = WallClock()
+    monkeypatch.setattr(admission, "clock", fake)
+    return fake
 
 
 @pytest.fixture

@@ -10,34 +10,17 @@ its page, the chair approves it on a page, and the observer then takes the seat.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page
 
-from forum.actions import admission
 from tests.browser import live, signed_in
 from tests.people import person
-from tests.support import live_server, make_settings
+from tests.support import WallClock, live_server, make_settings
 
 PLENARY = "cs-plenary"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(second=0, microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def window_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock()
-    monkeypatch.setattr(admission, "clock", fake)
-    yield fake
 
 
 def local(moment: datetime) -> str:
@@ -51,11 +34,13 @@ async def status(page: Page) -> str:
 @pytest.mark.browser
 @pytest.mark.timeout(150)
 async def test_a_briefing_window_for_a_government_delegate(
-    sqlite_url: str, tmp_path: Path, browser: Browser, window_clock: Clock
+    sqlite_url: str, tmp_path: Path, browser: Browser, window_clock: WallClock
 ) -> None:
     async with live_server(make_settings(sqlite_url, tmp_path)) as server:
         chair = await person(server, family="civil_society", role="chair", group=PLENARY)
         delegate = await person(server, family="government", name="Delegate Anna")
+        # The form's fields hold minutes.
+        window_clock.now = window_clock.now.replace(second=0, microsecond=0)
         starts = window_clock.now - timedelta(hours=1)
         ends = window_clock.now + timedelta(hours=1)
 

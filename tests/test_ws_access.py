@@ -4,35 +4,17 @@ server's own timers find the window's end by it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
-from forum.actions import admission
 from forum.db.models import AccessWindow, ObserverRequest, RoomEvent
 from tests.people import Person, api, person
 from tests.rooms_support import peer
-from tests.support import LiveServer
+from tests.support import LiveServer, WallClock
 
 PLENARY = "cs-plenary"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def window_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock()
-    monkeypatch.setattr(admission, "clock", fake)
-    yield fake
 
 
 async def count(server: LiveServer, model: Any) -> int:
@@ -41,7 +23,7 @@ async def count(server: LiveServer, model: Any) -> int:
 
 
 async def plenary_session_of(
-    chair: Person, window_clock: Clock, group: str, *, open_it: bool = True
+    chair: Person, window_clock: WallClock, group: str, *, open_it: bool = True
 ) -> dict[str, Any]:
     """A sitting of `group`'s room, from an hour ago to an hour from now."""
     response = await api(
@@ -63,7 +45,7 @@ async def plenary_session_of(
     return session
 
 
-async def plenary_session(chair: Person, window_clock: Clock) -> dict[str, Any]:
+async def plenary_session(chair: Person, window_clock: WallClock) -> dict[str, Any]:
     return await plenary_session_of(chair, window_clock, PLENARY)
 
 
@@ -84,7 +66,7 @@ async def last_15_minutes(chair: Person, session_id: int, **changes: Any) -> Any
 
 
 async def test_a_briefing_window_seats_a_government_delegate_then_moves_them_to_observer(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     chair = await person(server, family="civil_society", role="chair", group=PLENARY)
     delegate = await person(server, family="government", name="Delegate Anna")
@@ -139,7 +121,7 @@ async def test_a_briefing_window_seats_a_government_delegate_then_moves_them_to_
 
 
 async def test_a_window_that_runs_past_its_session_is_refused_and_nothing_is_written(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     chair = await person(server, family="civil_society", role="chair", group=PLENARY)
     member = await person(server, family="civil_society", role="member", group=PLENARY)
@@ -170,7 +152,7 @@ async def test_a_window_that_runs_past_its_session_is_refused_and_nothing_is_wri
 
 
 async def test_an_approved_observer_request_holds_its_seat(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     chair = await person(server, role="chair", name="WGIG chair")
     observer = await person(server, family="civil_society", name="Observer Rosa")
@@ -211,7 +193,7 @@ async def test_an_approved_observer_request_holds_its_seat(
 
 
 async def test_an_observer_request_to_a_room_that_allows_none_is_refused(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     delegate = await person(server, family="government")
     # The civil society plenary's room has one observer seat, for civil society only.
@@ -222,7 +204,7 @@ async def test_an_observer_request_to_a_room_that_allows_none_is_refused(
 
 
 async def test_a_window_for_a_group_ends_with_its_guests_out_of_the_room(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     chair = await person(server, role="chair", name="WGIG chair")
     guest = await person(
@@ -265,7 +247,9 @@ async def test_a_window_for_a_group_ends_with_its_guests_out_of_the_room(
         assert (await g.join("remote", room="wgig"))["code"] == "forbidden"
 
 
-async def test_a_window_is_removed_until_it_opens(server: LiveServer, window_clock: Clock) -> None:
+async def test_a_window_is_removed_until_it_opens(
+    server: LiveServer, window_clock: WallClock
+) -> None:
     chair = await person(server, family="civil_society", role="chair", group=PLENARY)
     session = await plenary_session(chair, window_clock)
     first = (await last_15_minutes(chair, session["id"])).json()
@@ -284,7 +268,7 @@ async def test_a_window_is_removed_until_it_opens(server: LiveServer, window_clo
 
 
 async def test_a_caucus_asks_and_one_member_at_a_time_holds_its_seat(
-    server: LiveServer, window_clock: Clock
+    server: LiveServer, window_clock: WallClock
 ) -> None:
     chair = await person(server, role="chair")
     coordinator = await person(
