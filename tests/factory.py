@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from forum.actions import rooms
+from forum.actions.accounts import Registration, check_register
 from forum.actions.posts import do_open_thread, do_reply
 from forum.actions.rooms import SessionDraft
 from forum.auth import BEARER_PREFIX, new_token, token_hash
@@ -53,6 +54,18 @@ def password_hash(password: str = PASSWORD) -> str:
     return PasswordHasher(
         time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
     ).hash(password)
+
+
+def registration(email: str, family: str = "civil_society") -> Registration:
+    """A sign-up as the registration form's check passes it (`do_register` takes it)."""
+    return check_register(
+        email=email,
+        password=PASSWORD,
+        display_name="Someone",
+        family=family,
+        organization="Org",
+        country="BR",
+    )
 
 
 async def make_user(

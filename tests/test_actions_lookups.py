@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.actions import accounts
 from forum.actions.access_windows import do_remove_window, do_set_window
-from forum.actions.accounts import check_register, do_register
+from forum.actions.accounts import do_register
 from forum.actions.floor_time import do_set_budgets
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
@@ -33,7 +32,7 @@ from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter, PostThrottle
 from tests.capture import EventCapture, Events
-from tests.factory import GROUP, PASSWORD, add_role
+from tests.factory import GROUP, add_role, registration
 
 START = datetime(2005, 11, 16, 9, tzinfo=UTC)
 WINDOW = WindowSpec(
@@ -43,17 +42,6 @@ WINDOW = WindowSpec(
     offset=timedelta(minutes=15),
 )
 DRAFT = SessionDraft("Sitting", "", START, START + timedelta(hours=3), SessionFormat.STATEMENTS)
-
-
-def registration(email: str, family: str = "government") -> accounts.Registration:
-    return check_register(
-        email=email,
-        password=PASSWORD,
-        display_name="Someone",
-        family=family,
-        organization="Org",
-        country="BR",
-    )
 
 
 class Lookups:
@@ -90,7 +78,7 @@ class Lookups:
 
 @pytest.fixture
 async def chair(session: AsyncSession) -> User:
-    user = await do_register(session, registration("chair@example.org"))
+    user = await do_register(session, registration("chair@example.org", "government"))
     async with session.begin():
         await add_role(session, user.id, Role.CHAIR)
     # Detached, as the signed-in user handed to an action is (read by another session):
@@ -236,7 +224,7 @@ async def test_a_room_no_row_has_and_a_group_without_one_are_not_found(
 async def test_a_membership_is_changed_in_the_group_of_the_slug(
     session: AsyncSession, lookups: Lookups, chair: User
 ) -> None:
-    member = await do_register(session, registration("member@example.org"))
+    member = await do_register(session, registration("member@example.org", "government"))
     async with lookups.published(expected=None) as published:
         joined = await do_join_group(session, lookups.broker, user=member, slug=GROUP)
         assert joined.role == Role.MEMBER

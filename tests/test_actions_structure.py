@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import accounts
-from forum.actions.accounts import LoginPolicy, check_register, do_login, do_register
+from forum.actions.accounts import LoginPolicy, do_login, do_register
 from forum.actions.groups import do_set_member_role
 from forum.broker.memory import MemoryBroker
 from forum.db.models import Membership, User
@@ -18,18 +18,7 @@ from forum.domain.regions import country_name, region_of
 from forum.domain.vocabulary import Role
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter
-from tests.factory import PASSWORD
-
-
-def registration(email: str, family: str = "civil_society") -> accounts.Registration:
-    return check_register(
-        email=email,
-        password=PASSWORD,
-        display_name="Someone",
-        family=family,
-        organization="Org",
-        country="BR",
-    )
+from tests.factory import PASSWORD, registration
 
 
 async def test_the_unique_index_decides_a_raced_registration(
