@@ -8,6 +8,7 @@ a password); a write redirects (303), so that reloading never posts twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -165,28 +166,25 @@ async def family_form(request: Request) -> Response:
     return _done("family")
 
 
-async def withdraw_family_form(request: Request) -> Response:
-    await read_form(request)
-    caller = await _signed_in(request)
-    async with db(request) as session:
-        await do_withdraw_family_request(session, user_id=caller.user.id)
-    return _done("withdrawn")
+def _button(
+    act: Callable[..., Awaitable[object]], done: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """A form that is only a button: `act` for the signed-in person, then back to the
+    profile saying `done`."""
+
+    async def form(request: Request) -> Response:
+        await read_form(request)
+        caller = await _signed_in(request)
+        async with db(request) as session:
+            await act(session, user_id=caller.user.id)
+        return _done(done)
+
+    return form
 
 
-async def calendar_form(request: Request) -> Response:
-    await read_form(request)
-    caller = await _signed_in(request)
-    async with db(request) as session:
-        await do_make_calendar_key(session, user_id=caller.user.id)
-    return _done("calendar")
-
-
-async def revoke_calendar_form(request: Request) -> Response:
-    await read_form(request)
-    caller = await _signed_in(request)
-    async with db(request) as session:
-        await do_revoke_calendar_key(session, user_id=caller.user.id)
-    return _done("calendar-revoked")
+withdraw_family_form = _button(do_withdraw_family_request, "withdrawn")
+calendar_form = _button(do_make_calendar_key, "calendar")
+revoke_calendar_form = _button(do_revoke_calendar_key, "calendar-revoked")
 
 
 routes = [
