@@ -12,12 +12,12 @@ from playwright.async_api import Browser
 
 from tests.browser import live, open_page, signed_in
 from tests.factory import GROUP
+from tests.page_walk import screenshot
 from tests.people import person
 from tests.support import live_server, make_settings
 
 ROOM = f"/groups/{GROUP}/room"
 LINK = "https://meet.jit.si/AgoraWSIS-Financing-7f3k"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 @pytest.mark.browser
@@ -84,7 +84,7 @@ async def test_the_link_for_those_seated_and_a_voice_turn_from_the_page(
             await page.set_viewport_size({"width": 360, "height": 800})
             assert await page.evaluate("document.documentElement.scrollWidth") <= 360
         await c.locator("#voice-form").scroll_into_view_if_needed()
-        await c.screenshot(path=str(SCREENSHOTS / "room-voice-phone.png"), full_page=True)
+        await screenshot(c, "room-voice-phone")
 
         assert c_problems == [] and m_problems == [] and s_problems == []
         for page in (c, m, spectator):
