@@ -23,9 +23,11 @@ def prefix() -> Iterator[str]:
 
 
 def counter(prefix: str, *, ttl: float = 30.0, url: str = REDIS_URL) -> RedisConnectionCounter:
-    # Each its own connection pool and id: another worker.
+    # Each its own connection pool and id: another worker. Sixty connections opened at
+    # once on a busy machine may take more than half a second; an address where nothing
+    # listens is refused at once whatever the timeout.
     return RedisConnectionCounter(
-        Redis.from_url(url, socket_connect_timeout=0.5), prefix=prefix, ttl=ttl
+        Redis.from_url(url, socket_connect_timeout=5), prefix=prefix, ttl=ttl
     )
 
 
