@@ -103,6 +103,12 @@ async def test_a_briefing_among_four_named_office_holders(server: LiveServer) ->
             {"type": "open_session", "session_id": record["session"]["id"]}
         )
         assert opened["type"] == "ack", opened
+        # Live now on the front page, linked to the meeting's own room.
+        async with client(server) as http:
+            front = (await http.get("/")).text
+        meeting_id = record["id"]
+        assert f'href="/meetings/{meeting_id}/room"' in front
+        assert f'href="/meetings/{meeting_id}"' in front and "Live now" in front
         raised = await kofi.call({"type": "raise_hand"})
         assert raised["type"] == "ack", raised
         given = await chair_ws.call({"type": "give_floor"})

@@ -9,7 +9,7 @@ A group takes part in the sessions of its room and in the consultations it is a 
 of (`sessions_of_group`); a person in those of the groups they belong to, those they
 sat in, and the meetings they are named to: a briefing's invitees and chairs, a
 consultation's delegates (`sessions_of_person`). A meeting's room has no group: its
-sessions are listed with a stand-in named after the meeting (forum/db/meeting_queries.py).
+sessions are listed with a stand-in named after the meeting (`schedule_queries.listed`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from forum.db.meeting_queries import stand_in_group
 from forum.db.models import (
     Attendance,
     Consultation,
@@ -31,8 +30,7 @@ from forum.db.models import (
     Room,
     RoomSession,
 )
-from forum.db.schedule_queries import ListedSession
-from forum.domain.meetings import address
+from forum.db.schedule_queries import ListedSession, listed
 
 CALENDAR_MAX = 500
 
@@ -54,15 +52,7 @@ def _calendar(where: ColumnElement[bool]) -> Listed:
 
 async def _listed(session: AsyncSession, query: Listed) -> list[ListedSession]:
     rows: Sequence[Any] = (await session.execute(query)).all()
-    return [
-        ListedSession(
-            row,
-            group
-            if group is not None
-            else stand_in_group(meeting, address=address(meeting.id), title=row.title),
-        )
-        for row, group, meeting in reversed(rows)
-    ]
+    return [listed(row, group, meeting) for row, group, meeting in reversed(rows)]
 
 
 async def sessions_of_room(session: AsyncSession, room_id: int) -> list[ListedSession]:

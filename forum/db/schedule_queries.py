@@ -21,7 +21,9 @@ from sqlalchemy import Select, and_, exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.cursors import decode_time_and_id, encode_cursor
-from forum.db.models import Group, GroupActionLine, Room, RoomSession
+from forum.db.meeting_queries import stand_in_group
+from forum.db.models import Group, GroupActionLine, Meeting, Room, RoomSession
+from forum.domain.meetings import address
 from forum.domain.sessions import SessionStatus
 
 LIVE_MAX = 20
@@ -43,6 +45,21 @@ class SessionFilter:
 class ListedSession:
     session: RoomSession
     group: Group
+    """The room's group; for a meeting's room, a stand-in named after the meeting."""
+    meeting_id: int | None = None
+
+    @property
+    def room_path(self) -> str:
+        if self.meeting_id is not None:
+            return f"/meetings/{self.meeting_id}/room"
+        return f"/groups/{self.group.slug}/room"
+
+    @property
+    def home_path(self) -> str:
+        """Where the room's owner is shown: the group's page, or the meeting's."""
+        if self.meeting_id is not None:
+            return f"/meetings/{self.meeting_id}"
+        return f"/groups/{self.group.slug}"
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,19 @@ class SchedulePage:
     next_cursor: str | None
 
 
-def _sessions(chosen: SessionFilter | None = None) -> Select[RoomSession, Group]:
+def _sessions(
+    chosen: SessionFilter | None = None, *, meetings: bool = False
+) -> Select[RoomSession, Group | None, Meeting | None]:
+    """Sessions with their room's group; with `meetings`, those of meetings' rooms too
+    (no group: a filter by group, family or action line leaves them out)."""
     query = (
-        select(RoomSession, Group)
+        select(RoomSession, Group, Meeting)
         .join(Room, Room.id == RoomSession.room_id)
-        .join(Group, Group.id == Room.group_id)
+        .outerjoin(Group, Group.id == Room.group_id)
+        .outerjoin(Meeting, Meeting.room_id == Room.id)
     )
+    if not meetings:
+        query = query.where(Room.group_id.is_not(None))
     if chosen is None:
         return query
     if chosen.group_id is not None:
@@ -74,7 +98,16 @@ def _sessions(chosen: SessionFilter | None = None) -> Select[RoomSession, Group]
 
 
 def _listed(rows: Sequence[Any]) -> list[ListedSession]:
-    return [ListedSession(row, group) for row, group in rows]
+    return [listed(row, group, meeting) for row, group, meeting in rows]
+
+
+def listed(row: RoomSession, group: Group | None, meeting: Meeting | None) -> ListedSession:
+    if group is not None or meeting is None:
+        assert group is not None  # noqa: S101 - a room has a group or a meeting
+        return ListedSession(row, group)
+    return ListedSession(
+        row, stand_in_group(meeting, address=address(meeting.id), title=row.title), meeting.id
+    )
 
 
 def _is_open() -> Any:
@@ -93,11 +126,15 @@ def _past(now: datetime) -> Any:
 
 
 async def list_live(
-    session: AsyncSession, chosen: SessionFilter | None = None, *, limit: int = LIVE_MAX
+    session: AsyncSession,
+    chosen: SessionFilter | None = None,
+    *,
+    limit: int = LIVE_MAX,
+    meetings: bool = False,
 ) -> list[ListedSession]:
     """Sessions open now, newest opened first."""
     rows = await session.execute(
-        _sessions(chosen)
+        _sessions(chosen, meetings=meetings)
         .where(_is_open())
         .order_by(RoomSession.opened_at.desc(), RoomSession.id.desc())
         .limit(limit)
@@ -111,10 +148,11 @@ async def list_next(
     chosen: SessionFilter | None = None,
     *,
     limit: int = NEXT_MAX,
+    meetings: bool = False,
 ) -> list[ListedSession]:
     """Scheduled sessions not yet over, soonest first."""
     rows = await session.execute(
-        _sessions(chosen)
+        _sessions(chosen, meetings=meetings)
         .where(_to_come(now))
         .order_by(RoomSession.starts_at, RoomSession.id)
         .limit(limit)

@@ -30,7 +30,6 @@ from forum.db.calendar_queries import sessions_of_group, sessions_of_person, ses
 from forum.db.queries import require_group
 from forum.db.schedule_queries import ListedSession
 from forum.domain.calendars import calendar_status
-from forum.domain.meetings import meeting_id_in
 from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError, fill
 from forum.i18n.reader import Reader
@@ -61,10 +60,9 @@ def session_address(base: str, listed: ListedSession) -> str:
     """The page of a session: its transcript once held, the room before."""
     if listed.session.status == SessionStatus.CLOSED.value:
         return f"{base}/sessions/{listed.session.id}/transcript"
-    meeting = meeting_id_in(listed.group.slug)
-    if meeting is not None:
-        return f"{base}/meetings/{meeting}"
-    return f"{base}/groups/{listed.group.slug}/room"
+    if listed.meeting_id is not None:
+        return f"{base}/meetings/{listed.meeting_id}"
+    return f"{base}{listed.room_path}"
 
 
 def session_event(base: str, listed: ListedSession, shown_to: Reader) -> Event:

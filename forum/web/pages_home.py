@@ -22,8 +22,8 @@ from forum.web.templates import render
 
 async def home(request: Request) -> Response:
     async with db(request) as session:
-        live = await list_live(session)
-        upcoming = await list_next(session, utcnow())
+        live = await list_live(session, meetings=True)
+        upcoming = await list_next(session, utcnow(), meetings=True)
         positions = await list_latest_positions(session)
         activity = await list_line_activity(session)
     return render(
