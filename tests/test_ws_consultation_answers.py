@@ -39,9 +39,7 @@ async def room_of(server: LiveServer, meeting_id: int) -> int:
         return meeting.room_id
 
 
-async def logged(
-    server: LiveServer, room_id: int
-) -> list[tuple[str, int | None, dict[str, Any]]]:
+async def logged(server: LiveServer, room_id: int) -> list[tuple[str, int | None, dict[str, Any]]]:
     """The consultation events the room's log keeps, in order."""
     async with server.state["sessionmaker"]() as session:
         rows = await session.scalars(
@@ -105,14 +103,18 @@ async def test_a_declined_consultation_shows_its_reason_to_both_sides_and_the_ro
     assert event["op"] == "decline" and event["consultation"]["decline_reason"] == reason
     assert heard["consultation"]["decline_reason"] == reason
     assert [
-        (op, actor, data["consultation"]["status"]) for op, actor, data in await logged(server, room_id)
+        (op, actor, data["consultation"]["status"])
+        for op, actor, data in await logged(server, room_id)
     ] == [("propose", wg_chair.id, "proposed"), ("decline", cs_lead.id, "declined")]
     async with server.state["sessionmaker"]() as session:
         row = await session.get(Consultation, mid)
         assert row is not None and row.decided_at is not None
         assert (row.status, row.decline_reason) == ("declined", reason)
     # Whoever answered chairs for their side.
-    assert (await seated(server, mid))[cs_lead.id] == ("chair", record["consultation"]["guest"]["id"])
+    assert (await seated(server, mid))[cs_lead.id] == (
+        "chair",
+        record["consultation"]["guest"]["id"],
+    )
 
     # Both sides, and a member, read the reason; no one may answer or name a delegation now.
     for who in (wg_chair, cs_lead, cs_member):
@@ -178,7 +180,9 @@ async def test_a_countered_consultation_once_accepted_moves_its_session(
         {"answer": "counter", "starts_at": later.isoformat(), "minutes": 30},
     )
     assert twice.status_code == 409, twice.text
-    not_theirs = await api(cs_lead, "POST", f"/api/consultations/{mid}/answer", {"answer": "accept"})
+    not_theirs = await api(
+        cs_lead, "POST", f"/api/consultations/{mid}/answer", {"answer": "accept"}
+    )
     assert not_theirs.json()["error"]["code"] == "not_consultation_chair"
     assert await written(server) == before
 
@@ -196,12 +200,19 @@ async def test_a_countered_consultation_once_accepted_moves_its_session(
     assert datetime.fromisoformat(shown["session"]["starts_at"]) == later
     assert datetime.fromisoformat(shown["session"]["ends_at"]) == later + timedelta(minutes=45)
     assert [e["op"] for e in events.events] == ["accept"]
-    assert await seated(server, mid) == {wg_chair.id: ("chair", host_id), cs_lead.id: ("chair", guest_id)}
+    assert await seated(server, mid) == {
+        wg_chair.id: ("chair", host_id),
+        cs_lead.id: ("chair", guest_id),
+    }
     async with server.state["sessionmaker"]() as session:
         held = await session.get(RoomSession, record["session"]["id"])
         assert held is not None
         assert held.starts_at.replace(tzinfo=later.tzinfo) == later
-    assert [op for op, _actor, _data in await logged(server, room_id)] == ["propose", "counter", "accept"]
+    assert [op for op, _actor, _data in await logged(server, room_id)] == [
+        "propose",
+        "counter",
+        "accept",
+    ]
 
 
 async def test_an_unknown_answer_and_a_group_that_is_no_side_are_refused(
