@@ -32,9 +32,10 @@ from forum.errors import N_, ErrorCode, ForumError
 
 
 async def _room_of(session: AsyncSession, group: Group) -> Room:
-    room_id = await session.scalar(select(Room.id).where(Room.group_id == group.id))
-    if room_id is None:
-        raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
+    # Every group has its room: migration 0006 made one for each group there was, and
+    # making a group (the seed, the secretariat) makes its room in the same transaction:
+    # `one()` cannot miss.
+    room_id = (await session.scalars(select(Room.id).where(Room.group_id == group.id))).one()
     return await locked(session, room_id)
 
 
