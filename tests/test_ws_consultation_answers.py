@@ -110,6 +110,10 @@ async def test_a_declined_consultation_shows_its_reason_to_both_sides_and_the_ro
         row = await session.get(Consultation, mid)
         assert row is not None and row.decided_at is not None
         assert (row.status, row.decline_reason) == ("declined", reason)
+        # Its session will not be held: calendars learn it is off, with a new SEQUENCE.
+        declined_session = await session.get(RoomSession, record["session"]["id"])
+        assert declined_session is not None
+        assert (declined_session.status, declined_session.sequence) == ("cancelled", 1)
     # Whoever answered chairs for their side.
     assert (await seated(server, mid))[cs_lead.id] == (
         "chair",
@@ -208,6 +212,7 @@ async def test_a_countered_consultation_once_accepted_moves_its_session(
         held = await session.get(RoomSession, record["session"]["id"])
         assert held is not None
         assert held.starts_at.replace(tzinfo=later.tzinfo) == later
+        assert held.sequence == 1  # rescheduled: calendars take the new time
     assert [op for op, _actor, _data in await logged(server, room_id)] == [
         "propose",
         "counter",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from forum.actions.meetings import MeetingDraft, make_meeting, name_person, prepared
 from forum.actions.outbox import Outbox, committing
 from forum.actions.room_reads import locked
+from forum.actions.room_state import calendar_facts, mark_revised
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.events import append_event
@@ -35,6 +36,7 @@ from forum.db.queries import require_group, role_in
 from forum.domain import consultations as rules
 from forum.domain.consultations import Basis, ConsultationStatus
 from forum.domain.meetings import MeetingKind, MeetingRole
+from forum.domain.sessions import SessionStatus
 from forum.domain.speaking import QueuePolicy
 from forum.errors import N_, ErrorCode, ForumError
 
@@ -187,6 +189,7 @@ async def do_answer_consultation(
         rules.check_answer(leads_awaited_side=rules.leads(role), status=status)
         assert awaited is not None  # noqa: S101 - an answerable consultation awaits a side
         now = utcnow()
+        before = calendar_facts(held)
         if answer == "accept":
             if status is ConsultationStatus.COUNTERED:
                 assert row.counter_starts_at and row.counter_ends_at  # noqa: S101
@@ -195,6 +198,8 @@ async def do_answer_consultation(
         elif answer == "decline":
             row.decline_reason = rules.check_decline(reason)
             row.status = ConsultationStatus.DECLINED.value
+            # It will not be held: calendars that listed it learn it is off.
+            held.status = SessionStatus.CANCELLED.value
         elif answer == "counter":
             if starts_at is None or minutes is None:
                 raise ForumError(
@@ -212,6 +217,7 @@ async def do_answer_consultation(
             raise ForumError(
                 ErrorCode.VALIDATION, N_("Accept, decline or propose another time."), field="answer"
             )
+        mark_revised(held, before)
         row.awaiting_group_id = row.host_group_id if answer == "counter" else None
         row.decided_at = None if answer == "counter" else now
         await _seat_chair(session, meeting, user, awaited)
