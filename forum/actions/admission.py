@@ -47,15 +47,15 @@ def window_of(row: AccessWindow, session_ends_at: datetime) -> Window:
 
 
 async def windows_of_session(session: AsyncSession, session_id: int) -> list[Window]:
-    ends_at = await session.scalar(select(RoomSession.ends_at).where(RoomSession.id == session_id))
-    if ends_at is None:
-        return []
-    rows = await session.scalars(
-        select(AccessWindow)
+    """The windows of a session, each with the end of its session (every window has
+    one: windows cascade with their session)."""
+    rows = await session.execute(
+        select(AccessWindow, RoomSession.ends_at)
+        .join(RoomSession, RoomSession.id == AccessWindow.session_id)
         .where(AccessWindow.session_id == session_id)
         .order_by(AccessWindow.starts_at, AccessWindow.id)
     )
-    return [window_of(row, ends_at) for row in rows]
+    return [window_of(row, ends_at) for row, ends_at in rows]
 
 
 async def group_ids_of(session: AsyncSession, user_id: int) -> list[int]:
