@@ -83,13 +83,22 @@ def test_pause_keeps_the_time_left_and_the_turn_cannot_run_out() -> None:
     assert resumed.spoken_s(T0 + timedelta(seconds=330)) == 30
     assert resumed.expired(T0 + timedelta(seconds=360))
     assert resumed.spoken_s(T0 + timedelta(hours=2)) == 60
-    with pytest.raises(ForumError):
-        floor.check_resume(is_chair=True, turn=turn)
-    with pytest.raises(ForumError):
-        floor.check_pause(is_chair=True, turn=paused)
-    with pytest.raises(ForumError) as caught:
-        floor.check_pause(is_chair=False, turn=turn)
-    assert caught.value.code is ErrorCode.FORBIDDEN
+    assert floor.check_pause(is_chair=True, turn=turn) is turn
+    assert floor.check_resume(is_chair=True, turn=paused) is paused
+    for check, running, code in (
+        (floor.check_resume, turn, ErrorCode.CONFLICT),  # not paused
+        (floor.check_pause, paused, ErrorCode.CONFLICT),  # paused already
+        (floor.check_pause, None, ErrorCode.CONFLICT),  # nobody holds the floor
+        (floor.check_resume, None, ErrorCode.CONFLICT),
+    ):
+        with pytest.raises(ForumError) as refused:
+            check(is_chair=True, turn=running)
+        assert refused.value.code is code
+    # Only the chair runs the clock, whatever the floor.
+    for check, running in ((floor.check_pause, turn), (floor.check_resume, paused)):
+        with pytest.raises(ForumError) as caught:
+            check(is_chair=False, turn=running)
+        assert caught.value.code is ErrorCode.FORBIDDEN
 
 
 def test_budgets_must_fit_the_session() -> None:
