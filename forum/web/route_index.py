@@ -1,8 +1,8 @@
 """Routes found by their first path segments instead of one by one.
 
-Starlette's router tries each route's pattern in turn until one matches. With a hundred
-routes that walk cost more than a cached read itself: 130-250 µs to reach `/`, a thread
-page or a static file, 2 µs a route (timed with `timeit` on the built route list). The
+Starlette's router tries each route's pattern in turn until one matches. With well over
+a hundred routes that walk costs more than a bare endpoint's whole request (figures:
+`python -m bench.routes`, in docs/benchmarks.md). The
 index tries only the routes that can match: those whose path starts with the request's
 first two segments (or a parameter or a mount where they are), in the order they were
 given, so the first match is the one the plain walk would have found.
