@@ -1,9 +1,15 @@
-"""Listener processes for `ws_fanout`: many WebSocket clients in one asyncio loop.
+"""Listener processes for `ws_fanout`: many WebSocket clients in one process.
 
 Each process opens its share of the connections (joining the room when the server is
 Agora), then counts the bench interventions every connection receives, by `seq`, and
 times each from the send timestamp in its body to its receipt. Both ends read
 `time.monotonic()`, which on Linux is one clock for every process of the machine.
+
+Two listeners do that job. `c` (the default) runs `bench/lean_listener.c`, compiled once
+with gcc into a cache directory, as a child of the listener process: one epoll loop for
+every connection, a few µs of CPU per frame, so that the load generator is not the
+limit of the run. `python` is the `websockets` client in one asyncio loop, with a
+json.loads per frame: about ten times the CPU per frame, kept to compare the two.
 
 The parent talks to a process through a pipe:
 
@@ -15,14 +21,22 @@ The parent talks to a process through a pipe:
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import hashlib
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -30,6 +44,9 @@ from websockets.exceptions import ConnectionClosed
 MARK = '"type":"intervention"'
 JOIN_REF = "bench-join"
 OPEN_TIMEOUT_S = 120.0
+KINDS = ("c", "python")
+SOURCE = Path(__file__).resolve().parent / "lean_listener.c"
+CFLAGS = ("-O2", "-Wall", "-Wextra")
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,8 @@ class Plan:
     headers: dict[str, str] = field(default_factory=dict)
     join: dict[str, Any] | None = None  # the frame that seats a connection (Agora)
     concurrency: int = 32
+    listener: str = "c"
+    binary: str | None = None  # the compiled C listener (`build()`), for `listener="c"`
 
 
 @dataclass
@@ -172,6 +191,122 @@ async def _listen(plan: Plan, pipe: Connection) -> None:
     await asyncio.gather(*drains, return_exceptions=True)
 
 
+def build() -> Path:
+    """The C listener, compiled with gcc the first time its source is seen."""
+    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(CFLAGS).encode()).hexdigest()
+    cache = Path(tempfile.gettempdir()) / f"agora-bench-{os.getuid()}"
+    binary = cache / f"lean_listener-{digest[:16]}"
+    if binary.exists():
+        return binary
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise RuntimeError(
+            "the C listener (bench/lean_listener.c) needs gcc on the PATH "
+            "(Debian: apt-get install gcc); or run with --listener python"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = binary.with_suffix(f".{os.getpid()}.tmp")
+    built = subprocess.run(
+        [gcc, *CFLAGS, "-o", str(partial), str(SOURCE)], capture_output=True, text=True
+    )
+    if built.returncode != 0:
+        raise RuntimeError(f"gcc could not compile {SOURCE.name}:\n{built.stderr}")
+    os.replace(partial, binary)  # whole or not at all, for a concurrent run
+    return binary
+
+
+class LeanListener:
+    """The C listener as a child process, driven by lines on its stdin and stdout."""
+
+    def __init__(self, plan: Plan, binary: Path | str) -> None:
+        url = urlsplit(plan.url)
+        if url.scheme != "ws" or url.hostname is None:
+            raise ValueError(f"the C listener speaks ws:// to an IPv4 address, not {plan.url}")
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        handle, latencies = tempfile.mkstemp(prefix="lean-listener-", suffix=".f64")
+        os.close(handle)
+        self.latencies = Path(latencies)
+        args = [
+            str(binary),
+            *("--host", url.hostname, "--port", str(url.port or 80), "--path", path),
+            *("--connections", str(plan.connections)),
+            *("--concurrency", str(plan.concurrency), "--timeout", str(OPEN_TIMEOUT_S)),
+            *("--latencies", latencies),
+        ]
+        for name, value in plan.headers.items():
+            args += ["--header", f"{name}: {value}"]
+        if plan.join is not None:
+            join = json.dumps({**plan.join, "ref": JOIN_REF}, separators=(",", ":"))
+            args += ["--join", join, "--join-ref", JOIN_REF]
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: IO[str] = self.process.stdin
+        self.stdout: IO[str] = self.process.stdout
+
+    def _event(self, name: str) -> dict[str, Any]:
+        line = self.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            raise RuntimeError(f"the C listener ended (exit code {code}) before its {name}")
+        event: dict[str, Any] = json.loads(line)
+        if event.pop("event") != name:
+            raise RuntimeError(f"the C listener sent {line!r}, not its {name}")
+        return event
+
+    def ready(self) -> dict[str, Any]:
+        """Once every connection is open or has failed: connected, failed, errors."""
+        return self._event("ready")
+
+    def go(self, expected: int, deadline: float) -> None:
+        self.stdin.write(f"go {expected} {deadline!r}\n")
+        self.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        """The tally, in the shape of the Python listener's."""
+        result = self._event("result")
+        latencies = array.array("d")
+        latencies.frombytes(self.latencies.read_bytes())
+        if len(latencies) != result["latencies"]:
+            raise RuntimeError(f"{len(latencies)} latencies written, {result['latencies']} said")
+        result["latencies"] = latencies.tolist()
+        result["by_index"] = {int(k): v for k, v in result["by_index"].items()}
+        return result
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.stdin.write("exit\n")
+            self.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.stdout.close()
+        self.latencies.unlink(missing_ok=True)
+
+
+def _listen_c(plan: Plan, pipe: Connection) -> None:
+    assert plan.binary is not None
+    lean = LeanListener(plan, plan.binary)
+    try:
+        pipe.send(("ready", lean.ready()))
+        _go, expected, deadline = pipe.recv()
+        cpu = time.process_time()
+        lean.go(expected, deadline)
+        result = lean.result()
+        # The C process's own CPU time since "go", and this process's while it waited.
+        result["cpu_s"] += time.process_time() - cpu
+        pipe.send(("result", result))
+        pipe.recv()  # ("exit",)
+    finally:
+        lean.close()
+
+
 def run(plan: Plan, pipe: Connection) -> None:
     """The target of a listener process."""
-    asyncio.run(_listen(plan, pipe))
+    if plan.listener == "c":
+        _listen_c(plan, pipe)
+    else:
+        asyncio.run(_listen(plan, pipe))

@@ -2,6 +2,7 @@
 
     python -m bench.ws_fanout            # N = 100, 1000, 3000 (about 7 minutes)
     python -m bench.ws_fanout --quick    # N = 100 only
+    python -m bench.ws_fanout --listener c,python   # both listeners, one after the other
 
 For each N and each server (a fresh process each time, on 127.0.0.1): connect N
 listeners in `--clients` processes, then send `rate * seconds` interventions at a
@@ -15,6 +16,11 @@ The servers: Agora (`run.py`, its defaults, a fresh SQLite database), the bare
 Starlette (`bench/asgi_server.py`), which separates what the ASGI stack costs from what
 Agora does. With two CPUs or more the server runs on the first and the clients on the
 others (`--no-pin` to share them).
+
+The listeners are `bench/lean_listener.c` (compiled with gcc on first use), one epoll
+process per `--clients`, or with `--listener python` the `websockets` client; see
+`bench/listeners.py`. The generator's share of its CPUs (listeners and speakers) is
+reported: above 80% it measured itself, and `--write-docs` refuses.
 
 The interventions come from several speakers in turn: the product allows one person 20
 interventions a minute and one connection 40 frames in 10 s, and the benchmark keeps
@@ -103,6 +109,7 @@ class Options:
     # Agora on a fresh database of this PostgreSQL server, with a Redis of its own.
     postgres: str | None = None
     workers: tuple[int, ...] = (1,)
+    listeners: tuple[str, ...] = ("c",)
 
     @property
     def messages(self) -> int:
@@ -149,7 +156,7 @@ async def speak(
 
 
 def start_listeners(
-    server: Server, n: int, clients: int
+    server: Server, n: int, clients: int, listener: str, binary: str | None
 ) -> list[tuple[multiprocessing.process.BaseProcess, Connection]]:
     context = multiprocessing.get_context("spawn")
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
@@ -162,6 +169,8 @@ def start_listeners(
             connections=share,
             headers=server.listener_headers(),
             join=server.listener_join(),
+            listener=listener,
+            binary=binary,
         )
         mine, theirs = context.Pipe()
         process = context.Process(target=listeners.run, args=(plan, theirs), daemon=True)
@@ -170,7 +179,9 @@ def start_listeners(
     return workers
 
 
-async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
+async def measure(
+    server: Server, n: int, options: Options, listener: str = "c", binary: str | None = None
+) -> dict[str, Any]:
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     speakers: list[Speaker] = []
     server.cpus = set(options.server_cpus) or None
@@ -188,7 +199,7 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         await warm_up(server, speakers, options)
         rss_before = rss_bytes(server.pid)
 
-        workers = start_listeners(server, n, options.clients)
+        workers = start_listeners(server, n, options.clients, listener, binary)
         ready = [(await asyncio.to_thread(pipe.recv))[1] for _, pipe in workers]
         connected = sum(r["connected"] for r in ready)
         if connected < n:
@@ -197,7 +208,7 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         await asyncio.sleep(SETTLE_S)
         rss_after = rss_bytes(server.pid)
         print(
-            f"  {server.name} N={n}: {connected} listeners in "
+            f"  {server.name} N={n}: {connected} {listener} listeners in "
             f"{max(r['connect_s'] for r in ready):.1f} s; speaking",
             file=sys.stderr,
             flush=True,
@@ -251,6 +262,7 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
     return {
         "server": server.name,
         "listeners": n,
+        "listener": listener,
         "connected": connected,
         "machine_busy_before": round(busy, 3),
         "sent": len(sent),
@@ -278,6 +290,7 @@ async def measure(server: Server, n: int, options: Options) -> dict[str, Any]:
         "server_cpu_s": cpu_used,
         "server_cpu_us_per_frame": cpu_used / received * 1e6 if received else math.nan,
         "client_cpu_s": [round(r["cpu_s"], 2) for r in results],
+        "speakers_cpu_s": round(speakers_cpu, 3),
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
         "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
         # The share of the generator's CPUs (those this process may run on) it used
@@ -304,6 +317,7 @@ def cpu_of(pids: list[int]) -> dict[int, float]:
 
 COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
     ("server", "<6", lambda r: r["server"]),
+    ("lstn", "<6", lambda r: r.get("listener", "python")),
     ("N", ">5", lambda r: str(r["listeners"])),
     ("offered/s", ">9", lambda r: f"{r['offered_per_s']:.0f}"),
     ("deliv/s", ">8", lambda r: f"{r['delivered_per_s']:.0f}"),
@@ -327,13 +341,16 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], str]]] = [
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [" ".join(f"{name:{align}}" for name, align, _ in COLUMNS)]
     lines += [" ".join(f"{cell(r):{align}}" for _, align, cell in COLUMNS) for r in rows]
-    by_n: dict[int, dict[str, dict[str, Any]]] = {}
+    by_n: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
     for r in rows:
-        by_n.setdefault(r["listeners"], {})[r["server"]] = r
-    for n, pair in by_n.items():
+        by_n.setdefault((r["listeners"], r.get("listener", "python")), {})[r["server"]] = r
+    for (n, listener), pair in by_n.items():
         if "agora" in pair and "bare" in pair and pair["bare"]["delivered_per_s"]:
             ratio = pair["agora"]["delivered_per_s"] / pair["bare"]["delivered_per_s"]
-            lines.append(f"N={n}: Agora delivers {ratio:.0%} of the bare server's rate")
+            lines.append(
+                f"N={n} ({listener} listener): Agora delivers {ratio:.0%} of the bare "
+                "server's rate"
+            )
     return "\n".join(lines)
 
 
@@ -385,9 +402,10 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     needed = max(options.sizes) + 100
     if files < needed:
         sys.exit(f"open files limited to {files}; {needed} needed")
+    binary = str(listeners.build()) if "c" in options.listeners else None
     print(
         f"{options.messages} interventions at {options.rate:g}/s from {options.speakers} "
-        f"speakers; listeners in {options.clients} processes"
+        f"speakers; {', '.join(options.listeners)} listeners in {options.clients} processes"
     )
     server_cpus = set(options.server_cpus)
     if server_cpus:
@@ -400,17 +418,18 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     started = datetime.now(UTC)
     for n in options.sizes:
         runs = [
-            (kind, w)
+            (kind, w, listener)
+            for listener in options.listeners
             for kind in options.servers
             for w in (options.workers if kind == "agora" else (1,))
         ]
-        for name, workers in runs:
+        for name, workers, listener in runs:
             server = (
                 Agora(postgres=options.postgres, workers=workers)
                 if name == "agora"
                 else Relay(name, RELAYS[name], template)
             )
-            rows.append(await measure(server, n, options))
+            rows.append(await measure(server, n, options, listener, binary))
             print(table(rows[-1:]).splitlines()[1], flush=True)
             row = rows[-1]
             if row["speaker_closed"] or row["closed"] or row["speaker_errors"]:
@@ -435,6 +454,8 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     path.write_text(json.dumps(run, indent=2) + "\n")
     print(f"\nwritten to {path.relative_to(ROOT)}")
     bound = [r for r in rows if r.get("generator_share", 0) > GENERATOR_LIMIT]
+    if write_docs and len(options.listeners) > 1:
+        sys.exit("not written to docs: the page takes the runs of one listener")
     if write_docs and bound:
         sys.exit(
             f"not written to docs: the generator used more than {GENERATOR_LIMIT:.0%} of its "
@@ -486,6 +507,12 @@ def parse(argv: list[str]) -> Options:
         help="Agora's worker counts to measure, comma-separated (more than 1: --postgres)",
     )
     parser.add_argument(
+        "--listener",
+        default="c",
+        help="the listeners: c (bench/lean_listener.c, compiled with gcc) or python "
+        "(the websockets client); c,python measures each in turn",
+    )
+    parser.add_argument(
         "--no-pin",
         dest="pin",
         action="store_false",
@@ -495,6 +522,9 @@ def parse(argv: list[str]) -> Options:
     cpus = tuple(sorted(os.sched_getaffinity(0)))
     if set(args.servers.split(",")) - {"agora", *RELAYS}:
         parser.error("--servers: agora, bare, asgi")
+    kinds = tuple(args.listener.split(","))
+    if not kinds or set(kinds) - set(listeners.KINDS):
+        parser.error("--listener: c, python or both")
     if max(args.workers) > 1 and not args.postgres:
         parser.error("--workers above 1 needs --postgres (and runs a Redis of its own)")
     if not 0 < args.seconds <= 30 or args.rate <= 0:
@@ -509,6 +539,7 @@ def parse(argv: list[str]) -> Options:
         servers=tuple(args.servers.split(",")),
         postgres=args.postgres,
         workers=args.workers,
+        listeners=kinds,
         # With more than one CPU, the server gets the first and the clients the others.
         server_cpus=cpus[:1] if args.pin and len(cpus) > 1 else (),
     )

@@ -1,0 +1,867 @@
+/* The listeners of `ws_fanout` in one C process: many WebSocket clients on one epoll.
+ *
+ * Python's `websockets` client and a json.loads per frame cost a listener process about
+ * 40 us of CPU per delivered frame: at 60,000 frames a second the load generator, not
+ * the server, was the limit. This program does the same job with a read() per wake-up
+ * and a few memmem() per frame.
+ *
+ *   lean_listener --host 127.0.0.1 --port P --path /ws --connections N
+ *                 [--concurrency 32] [--header 'Name: value']... [--timeout 120]
+ *                 [--join JSON --join-ref REF] --latencies FILE
+ *
+ * It opens N connections (at most `concurrency` handshakes at a time): TCP, the HTTP/1.1
+ * upgrade with the given headers (the 101 and its Sec-WebSocket-Accept checked), then,
+ * with --join, the join frame, and waits for the reply that carries "ref":"REF", which
+ * must be of type "joined". Then it counts the bench interventions each connection
+ * receives: text frames holding "type":"intervention" whose body reads
+ * "bench <index> <send time> ...", by "seq" (a seq seen twice on a connection is a
+ * duplicate), and times each from the send time (CLOCK_MONOTONIC, Python's
+ * time.monotonic() on Linux) to its receipt.
+ *
+ * Frames: any length (16- and 64-bit extended lengths), several per read or split over
+ * reads, fragmented messages reassembled, pings answered with masked pongs, a close
+ * frame's code recorded (1006 when the socket ends without one). A frame the protocol
+ * forbids (masked, reserved bits, unknown opcode, bad fragmentation) is reported on
+ * stderr and counted as a close with code 1002.
+ *
+ * Talks to its parent by lines: on stdout one JSON line {"event":"ready",...} once every
+ * connection is open or has failed; on stdin "go EXPECTED DEADLINE" (count EXPECTED
+ * interventions per connection, stop waiting at the monotonic DEADLINE); on stdout
+ * {"event":"result",...} when every connection has all of them or the deadline passed,
+ * the latencies (seconds, native doubles) written to FILE before it; on stdin "exit"
+ * (or the end of stdin) to quit.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CAP (256 * 1024)
+#define MAX_MESSAGE (64u * 1024 * 1024)
+#define MAX_HEADERS 16
+#define MAX_RESPONSE 16384
+#define MAX_ERRORS 3
+#define MAX_CODES 32
+
+enum state { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_JOINING, S_OPEN, S_CLOSED, S_FAILED };
+
+struct buf {
+    unsigned char *data;
+    size_t len, cap;
+};
+
+struct conn {
+    int fd;
+    int id;
+    enum state state;
+    int writing; /* EPOLLOUT armed */
+    double started;
+    char key[25];
+    struct buf pending; /* bytes of an incomplete frame (or of the HTTP response) */
+    struct buf message; /* a fragmented message being reassembled */
+    struct buf out;     /* bytes the socket did not take yet */
+    int message_op;
+    int in_message;
+    int64_t *seen; /* open addressing set of the seqs received */
+    size_t seen_cap, unique;
+};
+
+static struct {
+    const char *host, *path, *join, *latencies_path;
+    char join_mark[256];
+    int port, connections, concurrency;
+    const char *headers[MAX_HEADERS];
+    int header_count;
+    double timeout;
+} opt = {"127.0.0.1", "/", NULL, NULL, "", 0, 0, 32, {0}, 0, 120.0};
+
+static struct conn *conns;
+static int epfd;
+static int next_to_start, in_flight, resolved, connected, failed;
+static char errors[MAX_ERRORS][512];
+static int error_count;
+static struct {
+    int code;
+    long count;
+} codes[MAX_CODES];
+static int code_count;
+
+/* The tally, over every connection. */
+static long expected = -1; /* set by "go" */
+static double deadline;
+static long complete, received, duplicates;
+static long long frame_bytes;
+static double first_at, last_at;
+static double *latencies;
+static size_t latency_count, latency_cap;
+static long *by_index;
+static size_t by_index_cap;
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static unsigned char readbuf[READ_CAP];
+
+static double monotonic(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lean_listener: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n);
+    if (q == NULL && n) die("out of memory (%zu bytes)", n);
+    return q;
+}
+
+static uint64_t next_random(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void buf_append(struct buf *b, const void *data, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n) cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+}
+
+static void buf_free(struct buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- SHA-1 and base64, for the handshake's key and its accept ---- */
+
+static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+static void sha1(const unsigned char *msg, size_t len, unsigned char out[20]) {
+    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+    size_t total = ((len + 8) / 64 + 1) * 64;
+    unsigned char *m = calloc(total, 1);
+    if (m == NULL) die("out of memory");
+    memcpy(m, msg, len);
+    m[len] = 0x80;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++) m[total - 1 - i] = (unsigned char)(bits >> (8 * i));
+    for (size_t chunk = 0; chunk < total; chunk += 64) {
+        uint32_t w[80];
+        for (int i = 0; i < 16; i++) {
+            const unsigned char *p = m + chunk + 4 * i;
+            w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        }
+        for (int i = 16; i < 80; i++) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+        for (int i = 0; i < 80; i++) {
+            uint32_t f, k;
+            if (i < 20) {
+                f = (b & c) | (~b & d);
+                k = 0x5A827999;
+            } else if (i < 40) {
+                f = b ^ c ^ d;
+                k = 0x6ED9EBA1;
+            } else if (i < 60) {
+                f = (b & c) | (b & d) | (c & d);
+                k = 0x8F1BBCDC;
+            } else {
+                f = b ^ c ^ d;
+                k = 0xCA62C1D6;
+            }
+            uint32_t t = rol(a, 5) + f + e + k + w[i];
+            e = d;
+            d = c;
+            c = rol(b, 30);
+            b = a;
+            a = t;
+        }
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+    }
+    free(m);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 4; j++) out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+}
+
+static void base64(const unsigned char *in, size_t n, char *out) {
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
+        out[o++] = abc[(v >> 18) & 63];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? abc[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* ---- output ---- */
+
+static void json_string(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void record_code(int code) {
+    for (int i = 0; i < code_count; i++)
+        if (codes[i].code == code) {
+            codes[i].count++;
+            return;
+        }
+    if (code_count < MAX_CODES) {
+        codes[code_count].code = code;
+        codes[code_count++].count = 1;
+    }
+}
+
+/* ---- connections ---- */
+
+static void watch(struct conn *c, int writing) {
+    struct epoll_event ev = {.events = EPOLLIN | (writing ? EPOLLOUT : 0), .data.ptr = c};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    c->writing = writing;
+}
+
+static void drop(struct conn *c, enum state state) {
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    c->state = state;
+    buf_free(&c->pending);
+    buf_free(&c->message);
+    buf_free(&c->out);
+}
+
+static void start_more(void);
+
+/* A connection that never opened (or joined): counted in "failed", first errors kept. */
+static void fail(struct conn *c, const char *fmt, ...) {
+    if (error_count < MAX_ERRORS) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = snprintf(errors[error_count], sizeof errors[0], "connection %d: ", c->id);
+        vsnprintf(errors[error_count] + n, sizeof errors[0] - (size_t)n, fmt, ap);
+        va_end(ap);
+        error_count++;
+    }
+    drop(c, S_FAILED);
+    failed++;
+    resolved++;
+    in_flight--;
+    start_more();
+}
+
+/* An open connection that ended: its close code counted. */
+static void closed(struct conn *c, int code) {
+    if (c->state == S_JOINING || c->state == S_HANDSHAKE || c->state == S_CONNECTING) {
+        fail(c, "closed before it was open (code %d)", code);
+        return;
+    }
+    record_code(code);
+    drop(c, S_CLOSED);
+}
+
+static void protocol_error(struct conn *c, const char *what) {
+    fprintf(stderr, "lean_listener: connection %d: protocol error: %s\n", c->id, what);
+    closed(c, 1002);
+}
+
+static void flush_out(struct conn *c) {
+    while (c->out.len) {
+        ssize_t n = write(c->fd, c->out.data, c->out.len);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) break;
+            closed(c, 1006);
+            return;
+        }
+        memmove(c->out.data, c->out.data + n, c->out.len - (size_t)n);
+        c->out.len -= (size_t)n;
+    }
+    if (c->out.len && !c->writing) watch(c, 1);
+    if (!c->out.len && c->writing && c->state != S_CONNECTING) watch(c, 0);
+}
+
+static void send_bytes(struct conn *c, const void *data, size_t n) {
+    buf_append(&c->out, data, n);
+    flush_out(c);
+}
+
+/* A client frame: always masked (RFC 6455 5.3). */
+static void send_frame(struct conn *c, int op, const unsigned char *payload, size_t n) {
+    unsigned char head[14];
+    size_t h = 0;
+    head[h++] = (unsigned char)(0x80 | op);
+    if (n < 126) {
+        head[h++] = (unsigned char)(0x80 | n);
+    } else if (n < 65536) {
+        head[h++] = 0x80 | 126;
+        head[h++] = (unsigned char)(n >> 8);
+        head[h++] = (unsigned char)n;
+    } else {
+        head[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--) head[h++] = (unsigned char)((uint64_t)n >> (8 * i));
+    }
+    uint32_t mask = (uint32_t)next_random();
+    memcpy(head + h, &mask, 4);
+    const unsigned char *m = head + h;
+    h += 4;
+    unsigned char *frame = xrealloc(NULL, h + n);
+    memcpy(frame, head, h);
+    for (size_t i = 0; i < n; i++) frame[h + i] = payload[i] ^ m[i & 3];
+    send_bytes(c, frame, h + n);
+    free(frame);
+}
+
+static void start(struct conn *c) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+    if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1) die("not an IPv4 address: %s", opt.host);
+    c->started = monotonic();
+    in_flight++;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        fail(c, "socket: %s", strerror(errno));
+        return;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->state = S_CONNECTING;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    c->writing = 1;
+    if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS)
+        fail(c, "connect: %s", strerror(errno));
+}
+
+static void start_more(void) {
+    while (in_flight < opt.concurrency && next_to_start < opt.connections)
+        start(&conns[next_to_start++]);
+}
+
+static void send_request(struct conn *c) {
+    unsigned char raw[16];
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t r = next_random();
+        memcpy(raw + i, &r, 8);
+    }
+    base64(raw, 16, c->key);
+    char request[8192];
+    int n = snprintf(request, sizeof request,
+                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                     "Sec-WebSocket-Version: 13\r\n",
+                     opt.path, opt.host, opt.port, c->key);
+    for (int i = 0; i < opt.header_count && n < (int)sizeof request; i++)
+        n += snprintf(request + n, sizeof request - (size_t)n, "%s\r\n", opt.headers[i]);
+    if (n + 2 >= (int)sizeof request) die("request headers too long");
+    memcpy(request + n, "\r\n", 2);
+    c->state = S_HANDSHAKE;
+    send_bytes(c, request, (size_t)n + 2);
+}
+
+static void opened(struct conn *c) {
+    c->state = S_OPEN;
+    connected++;
+    resolved++;
+    in_flight--;
+    start_more();
+}
+
+/* ---- what the frames say ---- */
+
+static int64_t parse_int(const unsigned char *p, const unsigned char *end, const unsigned char **stop) {
+    int negative = p < end && *p == '-';
+    if (negative) p++;
+    int64_t v = 0;
+    const unsigned char *digits = p;
+    while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    *stop = p == digits ? NULL : p;
+    return negative ? -v : v;
+}
+
+/* "12345.678901" as time.monotonic() was formatted by the speakers (%.6f). */
+static double parse_time(const unsigned char *p, const unsigned char *end, const unsigned char **stop) {
+    const unsigned char *after;
+    int64_t whole = parse_int(p, end, &after);
+    if (after == NULL) {
+        *stop = NULL;
+        return 0;
+    }
+    double v = (double)whole, scale = 0.1;
+    if (after < end && *after == '.') {
+        after++;
+        while (after < end && *after >= '0' && *after <= '9') {
+            v += (*after++ - '0') * scale;
+            scale /= 10;
+        }
+    }
+    *stop = after;
+    return v;
+}
+
+static int seen_add(struct conn *c, int64_t seq) {
+    if (c->unique * 2 >= c->seen_cap) {
+        size_t cap = c->seen_cap ? c->seen_cap * 2 : 256;
+        int64_t *table = xrealloc(NULL, cap * sizeof *table);
+        for (size_t i = 0; i < cap; i++) table[i] = INT64_MIN;
+        for (size_t i = 0; i < c->seen_cap; i++) {
+            if (c->seen[i] == INT64_MIN) continue;
+            size_t j = ((uint64_t)c->seen[i] * 0x9E3779B97F4A7C15ull) & (cap - 1);
+            while (table[j] != INT64_MIN) j = (j + 1) & (cap - 1);
+            table[j] = c->seen[i];
+        }
+        free(c->seen);
+        c->seen = table;
+        c->seen_cap = cap;
+    }
+    size_t j = ((uint64_t)seq * 0x9E3779B97F4A7C15ull) & (c->seen_cap - 1);
+    while (c->seen[j] != INT64_MIN) {
+        if (c->seen[j] == seq) return 0;
+        j = (j + 1) & (c->seen_cap - 1);
+    }
+    c->seen[j] = seq;
+    c->unique++;
+    return 1;
+}
+
+#define FIND(data, len, lit) ((const unsigned char *)memmem((data), (len), (lit), sizeof(lit) - 1))
+
+static void intervention(struct conn *c, const unsigned char *p, size_t n, double now) {
+    const unsigned char *end = p + n, *at, *after;
+    if (FIND(p, n, "\"type\":\"intervention\"") == NULL) return;
+    at = FIND(p, n, "\"body\":\"bench ");
+    if (at == NULL) return; /* a warm-up or another intervention */
+    at += sizeof("\"body\":\"bench ") - 1;
+    int64_t index = parse_int(at, end, &after);
+    if (after == NULL || index < 0 || after >= end || *after != ' ') return;
+    double sent = parse_time(after + 1, end, &after);
+    if (after == NULL) return;
+    at = FIND(p, n, "\"seq\":");
+    if (at == NULL) return;
+    int64_t seq = parse_int(at + sizeof("\"seq\":") - 1, end, &after);
+    if (after == NULL) return;
+    if (!seen_add(c, seq)) {
+        duplicates++;
+        return;
+    }
+    if ((size_t)index >= by_index_cap) {
+        size_t cap = by_index_cap ? by_index_cap : 256;
+        while (cap <= (size_t)index) cap *= 2;
+        by_index = xrealloc(by_index, cap * sizeof *by_index);
+        memset(by_index + by_index_cap, 0, (cap - by_index_cap) * sizeof *by_index);
+        by_index_cap = cap;
+    }
+    by_index[index]++;
+    if (latency_count == latency_cap) {
+        latency_cap = latency_cap ? latency_cap * 2 : 65536;
+        latencies = xrealloc(latencies, latency_cap * sizeof *latencies);
+    }
+    latencies[latency_count++] = now - sent;
+    received++;
+    frame_bytes += (long long)n;
+    if (first_at == 0) first_at = now;
+    if (now > last_at) last_at = now;
+    if (expected >= 0 && (long)c->unique == expected) complete++;
+}
+
+static void message(struct conn *c, int op, const unsigned char *p, size_t n, double now) {
+    if (op != 1) return; /* binary: not the bench's */
+    if (c->state == S_OPEN) {
+        intervention(c, p, n, now);
+    } else if (c->state == S_JOINING && memmem(p, n, opt.join_mark, strlen(opt.join_mark))) {
+        if (FIND(p, n, "\"type\":\"joined\"") == NULL)
+            fail(c, "join refused: %.*s", (int)(n > 300 ? 300 : n), (const char *)p);
+        else
+            opened(c);
+    }
+}
+
+static void frame(struct conn *c, int fin, int op, const unsigned char *p, size_t n, double now) {
+    if (op >= 8) {
+        if (!fin || n > 125) {
+            protocol_error(c, "fragmented or long control frame");
+            return;
+        }
+        if (op == 8) {
+            int code = n >= 2 ? (p[0] << 8 | p[1]) : 1005;
+            unsigned char reply[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+            if (n >= 2) send_frame(c, 8, reply, 2);
+            else send_frame(c, 8, NULL, 0);
+            if (c->fd >= 0) closed(c, code);
+        } else if (op == 9) {
+            send_frame(c, 10, p, n);
+        } else if (op != 10) {
+            protocol_error(c, "unknown control opcode");
+        }
+        return;
+    }
+    if (op == 0) {
+        if (!c->in_message) {
+            protocol_error(c, "continuation frame outside a message");
+            return;
+        }
+        if (c->message.len + n > MAX_MESSAGE) {
+            protocol_error(c, "message too large");
+            return;
+        }
+        buf_append(&c->message, p, n);
+        if (fin) {
+            c->in_message = 0;
+            /* handled from a copy: message() may drop the connection and its buffer */
+            struct buf whole = c->message;
+            c->message = (struct buf){0};
+            message(c, c->message_op, whole.data, whole.len, now);
+            free(whole.data);
+        }
+    } else if (op == 1 || op == 2) {
+        if (c->in_message) {
+            protocol_error(c, "new message inside a fragmented one");
+            return;
+        }
+        if (fin) {
+            message(c, op, p, n, now);
+        } else {
+            c->in_message = 1;
+            c->message_op = op;
+            c->message.len = 0;
+            buf_append(&c->message, p, n);
+        }
+    } else {
+        protocol_error(c, "unknown data opcode");
+    }
+}
+
+/* Handle every whole frame of p[0..len); returns the bytes used. */
+static size_t frames(struct conn *c, const unsigned char *p, size_t len, double now) {
+    size_t off = 0;
+    while (c->fd >= 0 && len - off >= 2) {
+        const unsigned char *h = p + off;
+        size_t head = 2;
+        uint64_t n = h[1] & 0x7f;
+        if (n == 126) {
+            if (len - off < 4) break;
+            n = (uint64_t)h[2] << 8 | h[3];
+            head = 4;
+        } else if (n == 127) {
+            if (len - off < 10) break;
+            n = 0;
+            for (int i = 0; i < 8; i++) n = n << 8 | h[2 + i];
+            head = 10;
+        }
+        if (h[1] & 0x80) {
+            protocol_error(c, "masked frame from the server");
+            break;
+        }
+        if (h[0] & 0x70) {
+            protocol_error(c, "reserved bits set (no extension was agreed)");
+            break;
+        }
+        if (n > MAX_MESSAGE) {
+            protocol_error(c, "frame too large");
+            break;
+        }
+        if (len - off - head < n) break; /* the rest comes in a later read */
+        off += head + (size_t)n;
+        frame(c, h[0] & 0x80, h[0] & 0x0f, h + head, (size_t)n, now);
+    }
+    return off;
+}
+
+/* The server's answer to the upgrade, in c->pending; frames may follow it. */
+static void handshake(struct conn *c, double now) {
+    unsigned char *p = c->pending.data;
+    size_t n = c->pending.len;
+    const unsigned char *end = memmem(p, n, "\r\n\r\n", 4);
+    if (end == NULL) {
+        if (n > MAX_RESPONSE) fail(c, "no end to the HTTP response");
+        return;
+    }
+    size_t head = (size_t)(end - p) + 4;
+    const unsigned char *eol = memmem(p, n, "\r\n", 2);
+    if (n < 12 || memcmp(p, "HTTP/1.1 101", 12) != 0) {
+        fail(c, "%.*s", (int)(eol - p), (const char *)p);
+        return;
+    }
+    char magic[64], want[32];
+    unsigned char digest[20];
+    snprintf(magic, sizeof magic, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", c->key);
+    sha1((unsigned char *)magic, strlen(magic), digest);
+    base64(digest, 20, want);
+    int accepted = 0;
+    for (const unsigned char *line = eol + 2; line < end;) {
+        const unsigned char *next = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+        size_t l = (size_t)(next - line);
+        static const char name[] = "sec-websocket-accept:";
+        if (l > sizeof name - 1 && strncasecmp((const char *)line, name, sizeof name - 1) == 0) {
+            const unsigned char *v = line + sizeof name - 1;
+            while (v < next && *v == ' ') v++;
+            accepted = (size_t)(next - v) == strlen(want) && memcmp(v, want, strlen(want)) == 0;
+        }
+        line = next + 2;
+    }
+    if (!accepted) {
+        fail(c, "101 without the right Sec-WebSocket-Accept");
+        return;
+    }
+    memmove(p, p + head, n - head);
+    c->pending.len = n - head;
+    if (opt.join) {
+        c->state = S_JOINING;
+        send_frame(c, 1, (const unsigned char *)opt.join, strlen(opt.join));
+    } else {
+        opened(c);
+    }
+    if (c->fd >= 0 && c->pending.len) {
+        size_t used = frames(c, c->pending.data, c->pending.len, now);
+        if (c->fd >= 0) {
+            memmove(c->pending.data, c->pending.data + used, c->pending.len - used);
+            c->pending.len -= used;
+        }
+    }
+}
+
+static void readable(struct conn *c) {
+    ssize_t got = read(c->fd, readbuf, sizeof readbuf);
+    if (got <= 0) {
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (c->state == S_HANDSHAKE || c->state == S_JOINING)
+            fail(c, "the server ended the connection%s%s", got ? ": " : "", got ? strerror(errno) : "");
+        else
+            closed(c, 1006);
+        return;
+    }
+    double now = monotonic();
+    if (c->state == S_HANDSHAKE) {
+        buf_append(&c->pending, readbuf, (size_t)got);
+        handshake(c, now);
+        return;
+    }
+    if (c->pending.len == 0) {
+        /* the common case: whole frames straight from the read buffer */
+        size_t used = frames(c, readbuf, (size_t)got, now);
+        if (c->fd >= 0 && used < (size_t)got) buf_append(&c->pending, readbuf + used, (size_t)got - used);
+        return;
+    }
+    buf_append(&c->pending, readbuf, (size_t)got);
+    size_t used = frames(c, c->pending.data, c->pending.len, now);
+    if (c->fd >= 0) {
+        memmove(c->pending.data, c->pending.data + used, c->pending.len - used);
+        c->pending.len -= used;
+    }
+}
+
+static void writable(struct conn *c) {
+    if (c->state == S_CONNECTING) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        if (error) {
+            fail(c, "connect: %s", strerror(error));
+            return;
+        }
+        watch(c, 0);
+        send_request(c);
+        return;
+    }
+    flush_out(c);
+}
+
+/* ---- the parent ---- */
+
+static void print_ready(double connect_s) {
+    printf("{\"event\":\"ready\",\"connected\":%d,\"failed\":%d,\"connect_s\":%.6f,\"errors\":[",
+           connected, failed, connect_s);
+    for (int i = 0; i < error_count; i++) {
+        if (i) putchar(',');
+        json_string(stdout, errors[i], strlen(errors[i]));
+    }
+    printf("]}\n");
+    fflush(stdout);
+}
+
+static void print_result(double cpu_s) {
+    FILE *f = fopen(opt.latencies_path, "wb");
+    if (f == NULL || fwrite(latencies, sizeof *latencies, latency_count, f) != latency_count ||
+        fclose(f) != 0)
+        die("cannot write %s: %s", opt.latencies_path, strerror(errno));
+    printf("{\"event\":\"result\",\"connections\":%d,\"complete\":%ld,\"received\":%ld,"
+           "\"duplicates\":%ld,\"frame_bytes\":%lld,\"first\":%.6f,\"last\":%.6f,"
+           "\"latencies\":%zu,\"cpu_s\":%.6f,\"closed\":{",
+           connected, complete, received, duplicates, frame_bytes, first_at, last_at,
+           latency_count, cpu_s);
+    for (int i = 0; i < code_count; i++) printf("%s\"%d\":%ld", i ? "," : "", codes[i].code, codes[i].count);
+    printf("},\"by_index\":{");
+    int comma = 0;
+    for (size_t i = 0; i < by_index_cap; i++)
+        if (by_index[i]) {
+            printf("%s\"%zu\":%ld", comma ? "," : "", i, by_index[i]);
+            comma = 1;
+        }
+    printf("}}\n");
+    fflush(stdout);
+}
+
+/* One line from the parent; returns 0 on "exit". */
+static int command(char *line) {
+    if (strncmp(line, "go ", 3) == 0) {
+        if (sscanf(line + 3, "%ld %lf", &expected, &deadline) != 2) die("bad command: %s", line);
+        complete = 0;
+        for (int i = 0; i < opt.connections; i++)
+            if ((conns[i].state == S_OPEN || conns[i].state == S_CLOSED) &&
+                (long)conns[i].unique == expected)
+                complete++;
+        return 1;
+    }
+    if (strcmp(line, "exit") == 0) return 0;
+    die("unknown command: %s", line);
+    return 0;
+}
+
+static void usage(void) {
+    die("usage: lean_listener --port P --connections N --latencies FILE [--host H] [--path P] "
+        "[--concurrency C] [--timeout S] [--header 'Name: value']... [--join JSON --join-ref REF]");
+}
+
+int main(int argc, char **argv) {
+    const char *join_ref = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc) usage();
+        const char *v = argv[++i];
+        if (!strcmp(a, "--host")) opt.host = v;
+        else if (!strcmp(a, "--port")) opt.port = atoi(v);
+        else if (!strcmp(a, "--path")) opt.path = v;
+        else if (!strcmp(a, "--connections")) opt.connections = atoi(v);
+        else if (!strcmp(a, "--concurrency")) opt.concurrency = atoi(v);
+        else if (!strcmp(a, "--timeout")) opt.timeout = atof(v);
+        else if (!strcmp(a, "--join")) opt.join = v;
+        else if (!strcmp(a, "--join-ref")) join_ref = v;
+        else if (!strcmp(a, "--latencies")) opt.latencies_path = v;
+        else if (!strcmp(a, "--header")) {
+            if (opt.header_count == MAX_HEADERS) die("more than %d headers", MAX_HEADERS);
+            if (strpbrk(v, "\r\n")) die("a header holds a line break");
+            opt.headers[opt.header_count++] = v;
+        } else usage();
+    }
+    if (opt.port <= 0 || opt.connections < 0 || opt.concurrency <= 0 || !opt.latencies_path) usage();
+    if (opt.join && !join_ref) die("--join needs --join-ref");
+    if (join_ref) snprintf(opt.join_mark, sizeof opt.join_mark, "\"ref\":\"%s\"", join_ref);
+    rng ^= (uint64_t)getpid() << 32 ^ (uint64_t)(monotonic() * 1e9);
+
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) die("epoll_create1: %s", strerror(errno));
+    conns = calloc((size_t)opt.connections + 1, sizeof *conns);
+    if (conns == NULL) die("out of memory");
+    for (int i = 0; i < opt.connections; i++) {
+        conns[i].fd = -1;
+        conns[i].id = i;
+    }
+    double began = monotonic();
+    start_more();
+
+    struct epoll_event events[512];
+    int ready_sent = 0, result_sent = 0;
+    double cpu_at_go = 0;
+    char line[256];
+    size_t line_len = 0;
+    struct conn stdin_conn = {.fd = 0};
+    for (;;) {
+        if (!ready_sent && resolved == opt.connections) {
+            print_ready(monotonic() - began);
+            ready_sent = 1;
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stdin_conn};
+            if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) die("epoll_ctl stdin: %s", strerror(errno));
+        }
+        if (expected >= 0 && !result_sent && (complete == connected || monotonic() >= deadline)) {
+            print_result(cpu_seconds() - cpu_at_go);
+            result_sent = 1;
+        }
+        int timeout = 100;
+        if (expected >= 0 && !result_sent) {
+            double left = deadline - monotonic();
+            timeout = left <= 0 ? 0 : left < 0.1 ? (int)(left * 1000) + 1 : 100;
+        }
+        int n = epoll_wait(epfd, events, 512, timeout);
+        if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
+        for (int i = 0; i < n; i++) {
+            struct conn *c = events[i].data.ptr;
+            if (c == &stdin_conn) {
+                ssize_t got = read(0, line + line_len, sizeof line - 1 - line_len);
+                if (got <= 0) return 0; /* the parent is gone */
+                line_len += (size_t)got;
+                char *nl;
+                while ((nl = memchr(line, '\n', line_len)) != NULL) {
+                    *nl = '\0';
+                    int go_before = expected >= 0;
+                    if (!command(line)) return 0;
+                    if (!go_before && expected >= 0) cpu_at_go = cpu_seconds();
+                    size_t used = (size_t)(nl - line) + 1;
+                    memmove(line, line + used, line_len - used);
+                    line_len -= used;
+                }
+                if (line_len == sizeof line - 1) die("command too long");
+                continue;
+            }
+            if (c->fd < 0) continue;
+            if (events[i].events & (EPOLLOUT | EPOLLERR)) {
+                if (c->state == S_CONNECTING || c->out.len) writable(c);
+                if (c->fd < 0) continue;
+            }
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c);
+        }
+        if (!ready_sent) {
+            double now = monotonic();
+            for (int i = 0; i < next_to_start; i++) {
+                struct conn *c = &conns[i];
+                if (c->fd >= 0 && c->state < S_OPEN && now - c->started > opt.timeout)
+                    fail(c, "not open after %.0f s", opt.timeout);
+            }
+        }
+    }
+}
