@@ -86,7 +86,8 @@ static struct {
     const char *headers[MAX_HEADERS];
     int header_count;
     double timeout;
-} opt = {"127.0.0.1", "/", NULL, NULL, "", 0, 0, 32, {0}, 0, 120.0};
+    long nap_us;
+} opt = {"127.0.0.1", "/", NULL, NULL, "", 0, 0, 32, {0}, 0, 120.0, 0};
 
 static struct conn *conns;
 static int epfd;
@@ -105,11 +106,13 @@ static double deadline;
 static long complete, received, duplicates;
 static long long frame_bytes;
 static double first_at, last_at;
+static long wakeups, reads; /* epoll_wait() calls that returned events, read() calls */
 static double *latencies;
 static size_t latency_count, latency_cap;
 static long *by_index;
 static size_t by_index_cap;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static int64_t realtime_offset; /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns */
 static unsigned char readbuf[READ_CAP];
 
 static double monotonic(void) {
@@ -118,11 +121,30 @@ static double monotonic(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double cpu_seconds(void) {
+/* The CPU time this process has used in the kernel (sys) and out of it. */
+static int64_t ns(struct timespec ts) { return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec; }
+
+static int64_t measure_offset(void) {
+    /* the narrowest of a few brackets: the offset to well under a microsecond */
+    int64_t best = INT64_MAX, offset = 0;
+    for (int i = 0; i < 20; i++) {
+        struct timespec a, r, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        clock_gettime(CLOCK_REALTIME, &r);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (ns(b) - ns(a) < best) {
+            best = ns(b) - ns(a);
+            offset = ns(r) - (ns(a) + ns(b)) / 2;
+        }
+    }
+    return offset;
+}
+
+static double cpu_seconds(double *sys) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + *sys;
 }
 
 static void die(const char *fmt, ...) {
@@ -371,6 +393,7 @@ static void start(struct conn *c) {
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     c->state = S_CONNECTING;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
@@ -666,8 +689,29 @@ static void handshake(struct conn *c, double now) {
     }
 }
 
+/* When the kernel queued the last bytes read: the SO_TIMESTAMPNS stamp of the skb
+ * (CLOCK_REALTIME, taken as the server's write reached the loopback device), on the
+ * monotonic clock. Without one, the time of the read. */
+static double arrival(struct msghdr *msg) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            return (double)(ns(ts) - realtime_offset) / 1e9;
+        }
+    return monotonic();
+}
+
 static void readable(struct conn *c) {
-    ssize_t got = read(c->fd, readbuf, sizeof readbuf);
+    struct iovec iov = {.iov_base = readbuf, .iov_len = sizeof readbuf};
+    union {
+        char space[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                         .msg_controllen = sizeof control.space};
+    ssize_t got = recvmsg(c->fd, &msg, 0);
+    reads++;
     if (got <= 0) {
         if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (c->state == S_HANDSHAKE || c->state == S_JOINING)
@@ -676,7 +720,7 @@ static void readable(struct conn *c) {
             closed(c, 1006);
         return;
     }
-    double now = monotonic();
+    double now = arrival(&msg);
     if (c->state == S_HANDSHAKE) {
         buf_append(&c->pending, readbuf, (size_t)got);
         handshake(c, now);
@@ -725,16 +769,17 @@ static void print_ready(double connect_s) {
     fflush(stdout);
 }
 
-static void print_result(double cpu_s) {
+static void print_result(double cpu_s, double sys_s) {
     FILE *f = fopen(opt.latencies_path, "wb");
     if (f == NULL || fwrite(latencies, sizeof *latencies, latency_count, f) != latency_count ||
         fclose(f) != 0)
         die("cannot write %s: %s", opt.latencies_path, strerror(errno));
     printf("{\"event\":\"result\",\"connections\":%d,\"complete\":%ld,\"received\":%ld,"
            "\"duplicates\":%ld,\"frame_bytes\":%lld,\"first\":%.6f,\"last\":%.6f,"
-           "\"latencies\":%zu,\"cpu_s\":%.6f,\"closed\":{",
+           "\"latencies\":%zu,\"cpu_s\":%.6f,\"sys_s\":%.6f,\"wakeups\":%ld,\"reads\":%ld,"
+           "\"closed\":{",
            connected, complete, received, duplicates, frame_bytes, first_at, last_at,
-           latency_count, cpu_s);
+           latency_count, cpu_s, sys_s, wakeups, reads);
     for (int i = 0; i < code_count; i++) printf("%s\"%d\":%ld", i ? "," : "", codes[i].code, codes[i].count);
     printf("},\"by_index\":{");
     int comma = 0;
@@ -780,6 +825,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--connections")) opt.connections = atoi(v);
         else if (!strcmp(a, "--concurrency")) opt.concurrency = atoi(v);
         else if (!strcmp(a, "--timeout")) opt.timeout = atof(v);
+        else if (!strcmp(a, "--nap-us")) opt.nap_us = atol(v);
         else if (!strcmp(a, "--join")) opt.join = v;
         else if (!strcmp(a, "--join-ref")) join_ref = v;
         else if (!strcmp(a, "--latencies")) opt.latencies_path = v;
@@ -793,6 +839,7 @@ int main(int argc, char **argv) {
     if (opt.join && !join_ref) die("--join needs --join-ref");
     if (join_ref) snprintf(opt.join_mark, sizeof opt.join_mark, "\"ref\":\"%s\"", join_ref);
     rng ^= (uint64_t)getpid() << 32 ^ (uint64_t)(monotonic() * 1e9);
+    realtime_offset = measure_offset();
 
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) die("epoll_create1: %s", strerror(errno));
@@ -807,7 +854,7 @@ int main(int argc, char **argv) {
 
     struct epoll_event events[512];
     int ready_sent = 0, result_sent = 0;
-    double cpu_at_go = 0;
+    double cpu_at_go = 0, sys_at_go = 0, sys_now;
     char line[256];
     size_t line_len = 0;
     struct conn stdin_conn = {.fd = 0};
@@ -819,7 +866,8 @@ int main(int argc, char **argv) {
             if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) die("epoll_ctl stdin: %s", strerror(errno));
         }
         if (expected >= 0 && !result_sent && (complete == connected || monotonic() >= deadline)) {
-            print_result(cpu_seconds() - cpu_at_go);
+            double cpu_now = cpu_seconds(&sys_now);
+            print_result(cpu_now - cpu_at_go, sys_now - sys_at_go);
             result_sent = 1;
         }
         int timeout = 100;
@@ -829,6 +877,7 @@ int main(int argc, char **argv) {
         }
         int n = epoll_wait(epfd, events, 512, timeout);
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
+        if (n > 0) wakeups++;
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             if (c == &stdin_conn) {
@@ -840,7 +889,7 @@ int main(int argc, char **argv) {
                     *nl = '\0';
                     int go_before = expected >= 0;
                     if (!command(line)) return 0;
-                    if (!go_before && expected >= 0) cpu_at_go = cpu_seconds();
+                    if (!go_before && expected >= 0) cpu_at_go = cpu_seconds(&sys_at_go);
                     size_t used = (size_t)(nl - line) + 1;
                     memmove(line, line + used, line_len - used);
                     line_len -= used;
@@ -854,6 +903,11 @@ int main(int argc, char **argv) {
                 if (c->fd < 0) continue;
             }
             if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c);
+        }
+        if (expected >= 0 && !result_sent && opt.nap_us > 0 && n < 512) {
+            /* Let the next frames gather: one wake-up per nap, not one per frame. */
+            struct timespec nap = {opt.nap_us / 1000000, opt.nap_us % 1000000 * 1000};
+            nanosleep(&nap, NULL);
         }
         if (!ready_sent) {
             double now = monotonic();

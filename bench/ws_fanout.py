@@ -290,6 +290,11 @@ async def measure(
         "server_cpu_s": cpu_used,
         "server_cpu_us_per_frame": cpu_used / received * 1e6 if received else math.nan,
         "client_cpu_s": [round(r["cpu_s"], 2) for r in results],
+        # Of which in the kernel (reads, TCP).
+        "client_sys_s": [round(r.get("sys_s", math.nan), 2) for r in results],
+        # The C listener's wake-ups (epoll_wait() calls with events) and read() calls.
+        "client_wakeups": sum(r.get("wakeups", 0) for r in results),
+        "client_reads": sum(r.get("reads", 0) for r in results),
         "speakers_cpu_s": round(speakers_cpu, 3),
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
         "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
