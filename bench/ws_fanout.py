@@ -353,8 +353,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         if "agora" in pair and "bare" in pair and pair["bare"]["delivered_per_s"]:
             ratio = pair["agora"]["delivered_per_s"] / pair["bare"]["delivered_per_s"]
             lines.append(
-                f"N={n} ({listener} listener): Agora delivers {ratio:.0%} of the bare "
-                "server's rate"
+                f"N={n} ({listener} listener): Agora delivers {ratio:.0%} of the bare server's rate"
             )
     return "\n".join(lines)
 
