@@ -282,8 +282,10 @@ class LeanListener:
         return result
 
     def close(self) -> None:
-        with contextlib.suppress(BrokenPipeError):
+        with contextlib.suppress(BrokenPipeError):  # it may have ended already
             self.stdin.write("exit\n")
+            self.stdin.flush()
+        with contextlib.suppress(BrokenPipeError):
             self.stdin.close()
         try:
             self.process.wait(10)

@@ -57,7 +57,11 @@ def render(run: dict[str, Any]) -> str:
         )
         + f"{round(options['rate'] * options['seconds'])} interventions at "
         f"{options['rate']:g}/s, {frame:.0f}-byte frames, listeners in {options['clients']} "
-        "processes."
+        + (
+            "processes of `bench/lean_listener.c`."
+            if list(options.get("listeners", ["python"])) == ["c"]
+            else "processes of the `websockets` listener."
+        )
     )
     lines = [
         textwrap.fill(summary, WIDTH, break_on_hyphens=False),
