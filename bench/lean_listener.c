@@ -855,6 +855,7 @@ int main(int argc, char **argv) {
     struct epoll_event events[512];
     int ready_sent = 0, result_sent = 0;
     double cpu_at_go = 0, sys_at_go = 0, sys_now;
+    double checked = 0; /* when the handshakes' timeouts were last looked at */
     char line[256];
     size_t line_len = 0;
     struct conn stdin_conn = {.fd = 0};
@@ -909,8 +910,8 @@ int main(int argc, char **argv) {
             struct timespec nap = {opt.nap_us / 1000000, opt.nap_us % 1000000 * 1000};
             nanosleep(&nap, NULL);
         }
-        if (!ready_sent) {
-            double now = monotonic();
+        if (!ready_sent && monotonic() - checked > 0.1) {
+            double now = checked = monotonic();
             for (int i = 0; i < next_to_start; i++) {
                 struct conn *c = &conns[i];
                 if (c->fd >= 0 && c->state < S_OPEN && now - c->started > opt.timeout)
