@@ -771,7 +771,8 @@ static void print_ready(double connect_s) {
 
 static void print_result(double cpu_s, double sys_s) {
     FILE *f = fopen(opt.latencies_path, "wb");
-    if (f == NULL || fwrite(latencies, sizeof *latencies, latency_count, f) != latency_count ||
+    if (f == NULL ||
+        (latency_count && fwrite(latencies, sizeof *latencies, latency_count, f) != latency_count) ||
         fclose(f) != 0)
         die("cannot write %s: %s", opt.latencies_path, strerror(errno));
     printf("{\"event\":\"result\",\"connections\":%d,\"complete\":%ld,\"received\":%ld,"
