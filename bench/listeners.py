@@ -245,8 +245,14 @@ class LeanListener:
         if plan.join is not None:
             join = json.dumps({**plan.join, "ref": JOIN_REF}, separators=(",", ":"))
             args += ["--join", join, "--join-ref", JOIN_REF]
+        # A refusal's text comes from the server: not necessarily UTF-8.
         self.process = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin: IO[str] = self.process.stdin
