@@ -22,7 +22,8 @@ def section(heading: str) -> str:
     level = heading.split(" ", 1)[0]
     start = PAGE.index(f"\n{heading}\n")
     rest = PAGE[start + len(heading) + 2 :]
-    ends = [m.start() for m in re.finditer(r"^#{1,%d} " % len(level), rest, re.MULTILINE)]
+    above = re.compile(rf"^#{{1,{len(level)}}} ", re.MULTILINE)
+    ends = [m.start() for m in above.finditer(rest)]
     return rest[: ends[0]] if ends else rest
 
 

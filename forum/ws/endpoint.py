@@ -269,7 +269,7 @@ class Session:
         if retry_after is not None:
             raise rate_limited(retry_after, N_("Too many frames; try again in {seconds} s."))
 
-    def ack(self, ref: Any, seq: int | None = None) -> None:
+    def ack(self, ref: str | int | None, seq: int | None = None) -> None:
         frame: Ack = {"type": "ack"}
         if ref is not None:
             frame["ref"] = ref

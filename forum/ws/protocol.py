@@ -265,7 +265,7 @@ def encode(frame: Mapping[str, Any]) -> str:
 
 
 def error_frame(
-    error: ForumError, ref: Any = None, gettext: Callable[[str], str] | None = None
+    error: ForumError, ref: str | int | None = None, gettext: Callable[[str], str] | None = None
 ) -> ErrorFrame:
     """The one place an error frame is built: its message in the reader's language."""
     body = error.body(gettext)
