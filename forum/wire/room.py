@@ -10,7 +10,7 @@ added must still read.
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class Person(TypedDict):
@@ -140,6 +140,13 @@ class PresenceUser(Person):
 class PresenceLeft(TypedDict):
     user_id: int
     ver: int
+
+
+class PresenceGone(PresenceLeft):
+    """Someone who left, as a hub keeps them beside those who came until it sends
+    the update it gathers (forum/ws/hub.py)."""
+
+    left: Literal[True]
 
 
 class SpectatorCount(TypedDict):

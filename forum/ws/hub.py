@@ -30,7 +30,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,7 +42,7 @@ from forum.connection_caps import Admission
 from forum.db.events import events_after
 from forum.db.models import Room
 from forum.wire.events import PresenceUpdate
-from forum.wire.room import Floor, PresenceLeft, PresenceSnapshot, PresenceUser, SpectatorCount
+from forum.wire.room import Floor, PresenceGone, PresenceSnapshot, PresenceUser, SpectatorCount
 from forum.ws.connection import DEFAULT_STALL_S, Connection, Item, Phase
 from forum.ws.protocol import CLOSE_UNAUTHENTICATED, encode
 from forum.ws.seat_notices import apply_seat_notice
@@ -56,12 +56,6 @@ ROOM_PREFIX = room_channel(0)[:-1]
 # Told a room's floor whenever this worker learns it: on opening the room here, on each
 # floor or session event, and None when the room closes here (`forum.ws.timers`).
 FloorWatcher = Callable[[int, Floor | None], None]
-
-
-class PresenceGone(PresenceLeft):
-    left: Literal[True]
-
-
 # A person's newest presence entry: their seat, or that they left.
 PresenceMark = PresenceUser | PresenceGone
 
