@@ -25,6 +25,7 @@ from forum.domain.sessions import SessionFormat
 from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Role, Seat
 from forum.errors import ErrorCode, ForumError
+from forum.wire.room import RoomState
 from tests import factory
 from tests.capture import Events
 from tests.factory import GROUP
@@ -134,7 +135,7 @@ class World:
         await end_read(s)
         return snapshot
 
-    async def state(self) -> dict[str, Any]:
+    async def state(self) -> RoomState:
         state = await get_room_state(self.session, self.room_id)
         await end_read(self.session)
         return state
@@ -171,7 +172,8 @@ class World:
 
     async def watch(self) -> dict[str, Any]:
         """The state a client reads on joining, which `follow` keeps up to date."""
-        self.client = await self.state()
+        # A client's copy, which events update key by key.
+        self.client = {**await self.state()}
         self.take()
         return self.client
 

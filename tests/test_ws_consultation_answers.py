@@ -6,6 +6,7 @@ refusal writes nothing and publishes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,9 @@ async def room_of(server: LiveServer, meeting_id: int) -> int:
         return meeting.room_id
 
 
-async def logged(server: LiveServer, room_id: int) -> list[tuple[str, int | None, dict[str, Any]]]:
+async def logged(
+    server: LiveServer, room_id: int
+) -> list[tuple[str, int | None, Mapping[str, Any]]]:
     """The consultation events the room's log keeps, in order."""
     async with server.state["sessionmaker"]() as session:
         rows = await session.scalars(

@@ -4,6 +4,7 @@ row and broadcasts nothing; an allowed action is read back."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from forum.actions.room_reads import get_room_state, room_for
 from forum.broker import room_channel
 from forum.db.models import RoomEvent
+from forum.wire.room import RoomState
 from tests.capture import Events
 from tests.factory import GROUP
 from tests.people import Person, api, person
@@ -64,7 +66,7 @@ class Room:
         """What the room's channel carried, presence updates aside."""
         return [event for event in self.heard.events if event.get("type") != "presence"]
 
-    async def rows(self) -> tuple[int, dict[str, Any]]:
+    async def rows(self) -> tuple[int, RoomState]:
         """The number of event rows, and the room's state as the database has it."""
         async with self.server.state["sessionmaker"]() as session:
             count = await session.scalar(select(func.count()).select_from(RoomEvent))
@@ -73,7 +75,7 @@ class Room:
         return int(count or 0), state
 
     async def state(self) -> dict[str, Any]:
-        return (await self.rows())[1]
+        return {**(await self.rows())[1]}
 
     async def prepare(self, action: str, chair_peer: Peer, speaker_peer: Peer) -> None:
         """Bring the room to where `action` makes sense, as the real chair."""
@@ -143,7 +145,7 @@ class Room:
 
 
 async def read_back(
-    room: Room, action: str, actor: Person, before: dict[str, Any], answer: Any
+    room: Room, action: str, actor: Person, before: Mapping[str, Any], answer: Any
 ) -> None:
     """An allowed action shows in the room's state and as one broadcast event."""
     after = await room.state()

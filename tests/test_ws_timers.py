@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from forum.db.engine import make_sessionmaker
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
+from forum.wire.room import Floor
 from forum.ws.hub import Hub
 from forum.ws.timers import Timers
 from tests.room_world import World
@@ -21,13 +22,14 @@ def timers_of(w: World) -> Timers:
     return Timers(sessionmaker, w.broker, Hub(sessionmaker, w.broker, send_queue=8))
 
 
-async def floor_given(w: World, limit_s: int | None = 1) -> dict[str, object]:
+async def floor_given(w: World, limit_s: int | None = 1) -> Floor:
     await w.open()
     await w.seat("member", Seat.PARTICIPANT)
     await w.raise_hand("member")
     event = await w.give(limit_s=limit_s)
     w.take()
-    return dict(event.data["floor"])
+    floor: Floor = event.data["floor"]
+    return floor
 
 
 async def expired(w: World, wait: float) -> list[dict[str, object]]:
@@ -76,7 +78,7 @@ async def test_a_timer_set_for_an_earlier_turn_ends_nothing(world: World) -> Non
     timers = timers_of(w)
     # A timer left from an older turn of the same room fires now.
     timers.floor_changed(
-        w.room_id, {**floor, "turn": int(str(floor["turn"])) - 1, "ends_at": floor["started_at"]}
+        w.room_id, {**floor, "turn": floor["turn"] - 1, "ends_at": floor["started_at"]}
     )
     try:
         assert await expired(w, wait=0.5) == []

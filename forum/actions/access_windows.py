@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +33,7 @@ from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionStatus
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.events import Moved
 
 REASON = "window"
 
@@ -181,7 +181,7 @@ async def do_end_window(session: AsyncSession, broker: Broker, window_id: int) -
             for other in await admission.windows_of_session(session, window.session_id)
             if other.id != window.id
         ]
-        moved: list[dict[str, Any]] = []
+        moved: list[Moved] = []
         notices: list[Reseated] = []
         for user_id in await _seated(session, room.id):
             user = await session.get(User, user_id)

@@ -24,6 +24,7 @@ from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import Limit, RateLimiter, rate_limited
 from forum.passwords import Hasher, check_password_policy, hasher
+from forum.wire.events import SessionEnded
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the
 # mail server's to judge, not a regular expression's.
@@ -213,6 +214,5 @@ async def do_logout(
     """End a session on the server; its open WebSockets close on the published event."""
     async with write_transaction(session):
         await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
-    await publish(
-        broker, user_channel(user_id), {"type": "session", "op": "ended", "session_id": session_id}
-    )
+    ended: SessionEnded = {"type": "session", "op": "ended", "session_id": session_id}
+    await publish(broker, user_channel(user_id), ended)

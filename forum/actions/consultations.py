@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +38,7 @@ from forum.domain.meetings import MeetingKind, MeetingRole
 from forum.domain.sessions import SessionStatus
 from forum.domain.speaking import QueuePolicy
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.events import ConsultationChanged, ConsultationInfo
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Proposal:
     meeting: MeetingDraft
 
 
-def consultation_wire(row: Consultation) -> dict[str, Any]:
+def consultation_wire(row: Consultation) -> ConsultationInfo:
     return {
         "status": row.status,
         "awaiting": row.awaiting_group_id,
@@ -132,16 +132,18 @@ async def _changed(
     row: Consultation,
     op: str,
     user: User,
-    **extra: Any,
+    *,
+    side: int | None = None,
+    delegates: list[int] | None = None,
 ) -> None:
+    data: ConsultationChanged = {"meeting": meeting.id, "consultation": consultation_wire(row)}
+    # A delegation names its side and the people it sends.
+    if side is not None:
+        data["side"] = side
+    if delegates is not None:
+        data["delegates"] = delegates
     event = await append_event(
-        session,
-        room,
-        "consultation",
-        op,
-        {"meeting": meeting.id, "consultation": consultation_wire(row), **extra},
-        actor_id=user.id,
-        session_id=meeting.session_id,
+        session, room, "consultation", op, data, actor_id=user.id, session_id=meeting.session_id
     )
     outbox.event(event)
 

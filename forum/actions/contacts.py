@@ -36,6 +36,7 @@ from forum.domain.contacts import (
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import PostThrottle
 from forum.text import render_body
+from forum.wire.streams import MessageEvent, RequestEvent
 
 
 def contact_channel(request_id: int) -> str:
@@ -139,15 +140,13 @@ async def do_answer_contact(
         request.answered_at = request.last_activity_at = utcnow()
         request.last_seq += 1
         request.answer_seq = request.last_seq
-        outbox.add(
-            contact_channel(request.id),
-            {
-                "type": "request",
-                "op": request.status,
-                "seq": request.last_seq,
-                "request": found.wire(),
-            },
-        )
+        answered: RequestEvent = {
+            "type": "request",
+            "op": "accepted" if accept else "declined",
+            "seq": request.last_seq,
+            "request": found.wire(),
+        }
+        outbox.add(contact_channel(request.id), answered)
     return found
 
 
@@ -181,8 +180,11 @@ async def do_send_contact_message(
         await session.flush()
         author = found.requester if user_id == request.requester_id else found.contact
         view = MessageView(message, author)
-        outbox.add(
-            contact_channel(request.id),
-            {"type": "message", "op": "new", "seq": message.seq, "message": view.wire()},
-        )
+        sent: MessageEvent = {
+            "type": "message",
+            "op": "new",
+            "seq": message.seq,
+            "message": view.wire(),
+        }
+        outbox.add(contact_channel(request.id), sent)
     return view

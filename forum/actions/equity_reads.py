@@ -29,6 +29,7 @@ from forum.db.equity_queries import closed_sessions_between, session_events, sid
 from forum.db.models import RoomSession, User
 from forum.domain import equity as figures
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.frames import LiveEquity
 
 PERIOD_MAX_DAYS = 366
 
@@ -52,7 +53,7 @@ async def _session_entries(session: AsyncSession, row: RoomSession) -> list[dict
     return [transcript_entry(event) for event in events]
 
 
-async def get_live_equity(session: AsyncSession, room_id: int, *, user: User) -> dict[str, Any]:
+async def get_live_equity(session: AsyncSession, room_id: int, *, user: User) -> LiveEquity:
     """The open session's figures so far, the turn on the floor counted to now: for the
     chair alone (the transcript publishes them once the session closes)."""
     _group, room = await room_by_id(session, room_id)

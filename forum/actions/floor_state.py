@@ -10,16 +10,17 @@ floor back, gives it to the next speaker, the time runs out, or the session clos
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from forum.db.models import Room
 from forum.domain import floor as floor_rules
 from forum.domain.speaking import Turn
 from forum.domain.vocabulary import Family
+from forum.wire.room import Budgets, Ended, FloorTally
 
 
-def open_tally(budgets: dict[str, Any]) -> dict[str, Any]:
+def open_tally(budgets: Mapping[str, int]) -> FloorTally:
     return {"budgets": dict(budgets), "used_s": {}, "sides": {}}
 
 
@@ -41,16 +42,16 @@ def exhausted_of(room: Room) -> frozenset[Family]:
     return floor_rules.exhausted_families(budgets_of(room), used_of(room))
 
 
-def _store(room: Room, **parts: Any) -> None:
+def _store(room: Room, parts: FloorTally) -> None:
     # A new dict, so that the JSON column is seen as changed.
     room.floor_tally = {**open_tally({}), **(room.floor_tally or {}), **parts}
 
 
 def set_budgets(room: Room, budgets: dict[Family, int]) -> None:
-    _store(room, budgets={family.value: seconds for family, seconds in budgets.items()})
+    _store(room, {"budgets": {family.value: seconds for family, seconds in budgets.items()}})
 
 
-def budgets_wire(room: Room) -> dict[str, dict[str, int]]:
+def budgets_wire(room: Room) -> Budgets:
     """Each budgeted family's budget, seconds used and left (ended turns only: the
     running turn's time is the client's to count down)."""
     used = used_of(room)
@@ -70,16 +71,16 @@ def count_side(room: Room, side: str | None) -> None:
         return
     sides = sides_of(room)
     sides[side] = sides.get(side, 0) + 1
-    _store(room, sides=sides)
+    _store(room, {"sides": sides})
 
 
 def add_time(room: Room, family: Family, seconds: int) -> None:
     used = used_of(room)
     used[family] = used.get(family, 0.0) + seconds
-    _store(room, used_s={key.value: value for key, value in used.items()})
+    _store(room, {"used_s": {key.value: value for key, value in used.items()}})
 
 
-def settle(room: Room, turn: Turn | None, now: datetime) -> dict[str, Any] | None:
+def settle(room: Room, turn: Turn | None, now: datetime) -> Ended | None:
     """End the accounting of `turn` (the room's floor, about to end): its spoken seconds
     go to its family's time used, unless it was a point of order. Returns what the
     event that ends it records as `ended`."""

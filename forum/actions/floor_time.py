@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,8 @@ from forum.domain.sessions import SessionStatus
 from forum.domain.sides import turns_of, with_turn
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.events import FloorBudgets, FloorClock
+from forum.wire.room import Ended
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Call:
     chosen: QueueEntry
     turn: Turn
     name: str
-    ended: dict[str, Any] | None
+    ended: Ended | None
 
 
 def start_turn(room: Room, *, target_id: int | None, is_chair: bool, limit_s: int | None) -> Call:
@@ -139,10 +141,11 @@ async def _set_clock(
         turn = check(is_chair=actor.is_chair, turn=turn_of(room))
         assert room.floor is not None  # noqa: S101 - the check refuses an empty floor
         changed = change(turn, utcnow())
-        room.floor = floor_wire(changed, name=room.floor["name"], turn_seq=room.floor["turn"])
-        event = await append_event(
-            session, room, "floor", op, {"floor": room.floor}, actor_id=user.id
+        floor = room.floor = floor_wire(
+            changed, name=room.floor["name"], turn_seq=room.floor["turn"]
         )
+        data: FloorClock = {"floor": floor}
+        event = await append_event(session, room, "floor", op, data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -190,13 +193,13 @@ async def do_set_budgets(
             # A family given more time may be called again: the queue is ordered anew.
             set_queue(room, queue_of(room), queue_names(room))
         # The floor as it is, so that a worker's timer for the running turn stays set.
-        data: dict[str, Any] = {
+        data: FloorBudgets = {
             "session_id": row.id,
             "family_budgets": row.family_budgets,
             "floor": room.floor,
         }
         if room.open_session_id == row.id:
-            data.update(budgets=budgets_wire(room), queue=room.queue)
+            data["budgets"], data["queue"] = budgets_wire(room), room.queue
         event = await append_event(
             session, room, "floor", "budgets", data, actor_id=user.id, session_id=row.id
         )

@@ -16,6 +16,7 @@ from forum.domain.bureaus import COUNTED_ROLES, check_bureau_sizes
 from forum.domain.membership import GroupFacts, check_assign_role, check_self_join
 from forum.domain.vocabulary import Family, GroupKind, Role
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.events import MembershipChanged
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +70,13 @@ async def _check_bureaus_after(
 
 
 def _add_membership(outbox: Outbox, user_id: int, group: Group, role: Role | None) -> None:
-    outbox.add(
-        user_channel(user_id),
-        {
-            "type": "membership",
-            "op": "update",
-            "group": group.slug,
-            "role": None if role is None else str(role),
-        },
-    )
+    changed: MembershipChanged = {
+        "type": "membership",
+        "op": "update",
+        "group": group.slug,
+        "role": None if role is None else str(role),
+    }
+    outbox.add(user_channel(user_id), changed)
 
 
 async def do_join_group(

@@ -32,6 +32,7 @@ from forum.domain.discussions import (
     check_lock_thread,
 )
 from forum.text import render_body
+from forum.wire.streams import ThreadEvent
 
 
 async def _author_and_group(session: AsyncSession, post: Post) -> tuple[User, Group | None]:
@@ -128,7 +129,7 @@ async def do_lock_thread(
             thread.locked_at, thread.locked_by = None, None
         thread.seq = seq
     view = ThreadView(thread, line, thread_author)
-    message = {
+    message: ThreadEvent = {
         "type": "thread",
         "op": "lock" if locked else "unlock",
         "seq": seq,

@@ -38,6 +38,7 @@ from forum.domain.vocabulary import Role
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import PostThrottle
 from forum.text import Rendered, render_body
+from forum.wire.streams import PostEvent, PostOp, ThreadEvent, ThreadOp
 
 
 def thread_channel(thread_id: int) -> str:
@@ -211,21 +212,26 @@ async def _add_first_revision(session: AsyncSession, post: Post) -> None:
 
 
 async def publish_post(
-    broker: Broker, op: str, view: PostView, thread: ThreadView, *, board_op: str = "update"
+    broker: Broker,
+    op: PostOp,
+    view: PostView,
+    thread: ThreadView,
+    *,
+    board_op: ThreadOp = "update",
 ) -> None:
     """After commit, through the one guarded `publish`: a failure is logged, and readers
     resume from the board's counter (`Last-Event-ID`)."""
     seq = view.post.seq
-    await publish(
-        broker,
-        thread_channel(thread.thread.id),
-        {"type": "post", "op": op, "seq": seq, "thread": thread.thread.id, "post": view.wire()},
-    )
-    await publish(
-        broker,
-        board_channel(thread.line.id),
-        {"type": "thread", "op": board_op, "seq": seq, "thread": thread.wire()},
-    )
+    post: PostEvent = {
+        "type": "post",
+        "op": op,
+        "seq": seq,
+        "thread": thread.thread.id,
+        "post": view.wire(),
+    }
+    await publish(broker, thread_channel(thread.thread.id), post)
+    board: ThreadEvent = {"type": "thread", "op": board_op, "seq": seq, "thread": thread.wire()}
+    await publish(broker, board_channel(thread.line.id), board)
 
 
 async def _speaking_for(session: AsyncSession, slug: str | None) -> Group | None:

@@ -21,6 +21,7 @@ from forum.i18n.negotiate import supported
 from forum.i18n.reader import valid_time_zone
 from forum.limits import Limit, RateLimiter, rate_limited
 from forum.passwords import Hasher, check_password_policy, hasher
+from forum.wire.events import SessionEnded
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,9 @@ async def _publish_ended(broker: Broker, user_id: int, ended: list[int]) -> None
     # notice as one sign-out). After commit: a lost notice leaves a socket whose next
     # reconnection is refused, never a session alive.
     for session_id in ended:
+        notice: SessionEnded = {"type": "session", "op": "ended", "session_id": session_id}
         try:
-            await broker.publish(
-                user_channel(user_id), {"type": "session", "op": "ended", "session_id": session_id}
-            )
+            await broker.publish(user_channel(user_id), notice)
         except Exception:
             log.exception("publishing the end of a session of user %d failed", user_id)
 

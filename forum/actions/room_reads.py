@@ -27,6 +27,7 @@ from forum.domain.sessions import SessionStatus, can_chair
 from forum.domain.vocabulary import Role
 from forum.domain.voice import speaking_counts
 from forum.errors import N_, ErrorCode, ForumError
+from forum.wire.room import RoomState
 
 TRANSCRIPT_TYPES = ("session", "floor", "intervention")
 # A room: its id, or its group's slug (a meeting's room: its address, `meeting:<id>`).
@@ -129,7 +130,7 @@ async def open_session_of(session: AsyncSession, room: Room) -> RoomSession | No
     return await session.get(RoomSession, room.open_session_id)
 
 
-async def get_room_state(session: AsyncSession, room_id: int) -> dict[str, Any]:
+async def get_room_state(session: AsyncSession, room_id: int) -> RoomState:
     """Fresh state, read in one statement so that `seq` and the state agree."""
     group, room = await room_by_id(session, room_id)
     return state_wire(room, group, await open_session_of(session, room))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from forum.actions.floor_state import budgets_wire, exhausted_of, sides_of
 from forum.db.base import utcnow
@@ -22,6 +21,7 @@ from forum.domain.sides import turns_of
 from forum.domain.speaking import QueueEntry, QueuePolicy, Turn
 from forum.domain.vocabulary import Family, Seat
 from forum.errors import ForumError
+from forum.wire.room import Floor, Person, QueueItem, RoomState, SessionInfo
 
 # The keys of a room's state that events replace: a client applies an event by
 # copying these keys from it into its state.
@@ -36,7 +36,7 @@ STATE_KEYS = (
 )
 
 
-def person(user: User) -> dict[str, Any]:
+def person(user: User) -> Person:
     """How a person appears in room frames and transcripts."""
     return {
         "user_id": user.id,
@@ -71,6 +71,7 @@ def turn_of(room: Room) -> Turn | None:
     floor = room.floor
     if floor is None:
         return None
+    paused_at = floor.get("paused_at")
     return Turn(
         user_id=floor["user_id"],
         family=Family(floor["family"]),
@@ -78,12 +79,12 @@ def turn_of(room: Room) -> Turn | None:
         limit_s=floor["limit_s"],
         extended_s=floor["extended_s"],
         point_of_order=bool(floor.get("point_of_order")),
-        paused_at=datetime.fromisoformat(floor["paused_at"]) if floor.get("paused_at") else None,
+        paused_at=datetime.fromisoformat(paused_at) if paused_at else None,
         paused_s=float(floor.get("paused_s") or 0.0),
     )
 
 
-def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> dict[str, Any]:
+def floor_wire(turn: Turn, *, name: str, turn_seq: int) -> Floor:
     """The floor as stored and sent. While paused, `ends_at` is null and `left_s`
     says how much of the turn's time is kept."""
     ends_at = turn.ends_at
@@ -117,21 +118,24 @@ def set_queue(room: Room, entries: Sequence[QueueEntry], names: dict[int, str]) 
         exhausted=exhausted,
         side_turns=turns_of(room.side_turns or {}),
     )
-    room.queue = [
-        {
-            "user_id": entry.user_id,
-            "name": names[entry.user_id],
-            "family": entry.family.value,
-            "seat": entry.seat.value,
-            "raised": entry.raised,
-            "point_of_order": entry.point_of_order,
-            "note": entry.note,
-            "region_side": entry.region_side,
-            "out_of_time": not entry.point_of_order and entry.family in exhausted,
-            **({"side": entry.side} if entry.side is not None else {}),
-        }
-        for entry in order
-    ]
+    room.queue = [_queue_item(entry, names[entry.user_id], exhausted) for entry in order]
+
+
+def _queue_item(entry: QueueEntry, name: str, exhausted: frozenset[Family]) -> QueueItem:
+    item: QueueItem = {
+        "user_id": entry.user_id,
+        "name": name,
+        "family": entry.family.value,
+        "seat": entry.seat.value,
+        "raised": entry.raised,
+        "point_of_order": entry.point_of_order,
+        "note": entry.note,
+        "region_side": entry.region_side,
+        "out_of_time": not entry.point_of_order and entry.family in exhausted,
+    }
+    if entry.side is not None:
+        item["side"] = entry.side
+    return item
 
 
 def queue_names(room: Room) -> dict[int, str]:
@@ -145,7 +149,7 @@ def observer_policy_of(room: Room) -> ObserverPolicy:
         return DEFAULT_OBSERVER_POLICY
 
 
-def session_wire(row: RoomSession) -> dict[str, Any]:
+def session_wire(row: RoomSession) -> SessionInfo:
     return {
         "id": row.id,
         "room": row.room_id,
@@ -175,7 +179,7 @@ def mark_revised(row: RoomSession, before: CalendarFacts) -> None:
         row.sequence, row.revised_at = sequence, utcnow()
 
 
-def state_wire(room: Room, group: Group, open_session: RoomSession | None) -> dict[str, Any]:
+def state_wire(room: Room, group: Group, open_session: RoomSession | None) -> RoomState:
     """The room's state at `seq`; the events after `seq` apply to it."""
     return {
         "room": room.id,

@@ -23,6 +23,7 @@ from forum.db.models import RoomEvent, User
 from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionStatus
 from forum.domain.vocabulary import Seat
+from forum.wire.room import PresenceSnapshot, RoomState, SessionInfo
 
 # The first HTML stays small on a slow link: the newest proceedings up to this many
 # bytes of interventions as the page encodes them (and at most PROCEEDINGS_MAX entries)
@@ -35,10 +36,11 @@ PROCEEDING_TYPES = ("intervention", "floor")
 
 @dataclass(frozen=True)
 class RoomView:
-    state: dict[str, Any]
-    presence: dict[str, Any]
+    state: RoomState
+    presence: PresenceSnapshot
+    # The events as sent (`RoomEvent.wire`): forum/wire/events.py.
     proceedings: list[dict[str, Any]]
-    upcoming: list[dict[str, Any]]
+    upcoming: list[SessionInfo]
     seats: list[str]
     """The seats this person may ask for; ["spectator"] signed out."""
     is_chair: bool

@@ -34,6 +34,7 @@ from forum.domain.sessions import (
 from forum.domain.voice import check_conference_url
 from forum.errors import N_, ErrorCode, ForumError
 from forum.text import render_markdown_async
+from forum.wire.events import SessionClosed, SessionOpened
 
 
 @dataclass(frozen=True)
@@ -121,20 +122,15 @@ async def do_open_session(
         )
         for user_id, seat, family in present:
             session.add(Attendance(session_id=row.id, user_id=user_id, seat=seat, family=family))
+        opened: SessionOpened = {
+            "session": session_wire(row),
+            "queue": [],
+            "floor": None,
+            "spoken": {},
+            "budgets": budgets_wire(room),
+        }
         event = await append_event(
-            session,
-            room,
-            "session",
-            "open",
-            {
-                "session": session_wire(row),
-                "queue": [],
-                "floor": None,
-                "spoken": {},
-                "budgets": budgets_wire(room),
-            },
-            actor_id=user.id,
-            session_id=row.id,
+            session, room, "session", "open", opened, actor_id=user.id, session_id=row.id
         )
         row.open_seq = event.seq
         outbox.event(event)
@@ -158,22 +154,17 @@ async def do_close_session(
         ended = settle(room, turn_of(room), utcnow())
         room.queue, room.floor, room.spoken = [], None, {}
         room.floor_tally = {}
+        closed: SessionClosed = {
+            "session": None,
+            "closed": session_wire(row),
+            "queue": [],
+            "floor": None,
+            "spoken": {},
+            "budgets": {},
+            "ended": ended,
+        }
         event = await append_event(
-            session,
-            room,
-            "session",
-            "close",
-            {
-                "session": None,
-                "closed": session_wire(row),
-                "queue": [],
-                "floor": None,
-                "spoken": {},
-                "budgets": {},
-                "ended": ended,
-            },
-            actor_id=user.id,
-            session_id=row.id,
+            session, room, "session", "close", closed, actor_id=user.id, session_id=row.id
         )
         row.close_seq = event.seq
         outbox.event(event)

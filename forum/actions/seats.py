@@ -31,11 +31,13 @@ from forum.db.queries import rooms_seen_before
 from forum.domain.meetings import check_admitted
 from forum.domain.seats import check_set_observer_policy, check_take_seat, parse_observer_policy
 from forum.domain.vocabulary import Family, Seat
+from forum.wire.events import PresenceUpdate
+from forum.wire.room import PresenceLeft, PresenceSnapshot, PresenceUser
 
 STALE_AFTER = timedelta(seconds=30)
 
 
-def presence_entry(user: User, seat: str, ver: int) -> dict[str, Any]:
+def presence_entry(user: User, seat: str, ver: int) -> PresenceUser:
     return {
         **person(user),
         "seat": seat,
@@ -56,14 +58,18 @@ async def seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | No
 
 
 def add_presence(
-    outbox: Outbox, room_id: int, users: list[dict[str, Any]], left: list[dict[str, int]]
+    outbox: Outbox, room_id: int, users: list[PresenceUser], left: list[PresenceLeft]
 ) -> None:
     """Register a presence update, to publish when the transaction commits."""
     if users or left:
-        outbox.room(
-            room_id,
-            {"type": "presence", "op": "update", "room": room_id, "users": users, "left": left},
-        )
+        message: PresenceUpdate = {
+            "type": "presence",
+            "op": "update",
+            "room": room_id,
+            "users": users,
+            "left": left,
+        }
+        outbox.room(room_id, message)
 
 
 async def do_take_seat(
@@ -118,7 +124,7 @@ async def do_take_seat(
                 observers=counted,
             )
         before = await seat_of(session, room.id, user.id)
-        left_behind: tuple[list[dict[str, Any]], list[dict[str, int]]] = ([], [])
+        left_behind: tuple[list[PresenceUser], list[PresenceLeft]] = ([], [])
         if moving_from is not None:
             await session.execute(delete(Presence).where(Presence.id == connection_id))
             if moving_from != room.id:
@@ -172,10 +178,10 @@ async def do_leave_seat(
 
 async def _after_removal(
     session: AsyncSession, room: Room, user_ids: Sequence[int]
-) -> tuple[list[dict[str, Any]], list[dict[str, int]]]:
+) -> tuple[list[PresenceUser], list[PresenceLeft]]:
     """Presence updates for people who lost a connection: gone, or on another seat."""
-    users: list[dict[str, Any]] = []
-    left: list[dict[str, int]] = []
+    users: list[PresenceUser] = []
+    left: list[PresenceLeft] = []
     for user_id in sorted(set(user_ids)):
         room.presence_ver += 1
         seat = await seat_of(session, room.id, user_id)
@@ -223,7 +229,7 @@ async def do_sweep_presence(
     return removed + await sweep_spectators(session, broker, cutoff=cutoff)
 
 
-async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
+async def get_presence(session: AsyncSession, room_id: int) -> PresenceSnapshot:
     """Everyone in the room now, with the version the snapshot is at: one entry per
     person, on the seat of their latest connection, in the order they first came.
 
@@ -255,7 +261,7 @@ async def get_presence(session: AsyncSession, room_id: int) -> dict[str, Any]:
         .join(User, User.id == people.c.user_id)
         .order_by(people.c.first, people.c.user_id, Presence.id.desc())
     )
-    users: dict[int, dict[str, Any]] = {}
+    users: dict[int, PresenceUser] = {}
     for seat, user in rows:
         # Two connections joined in the same microsecond: either seat is the latest.
         users.setdefault(user.id, presence_entry(user, seat, ver))

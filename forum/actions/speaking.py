@@ -33,6 +33,17 @@ from forum.domain.regions import side_of
 from forum.domain.sessions import SessionFormat
 from forum.domain.speaking import QueueEntry, QueuePolicy
 from forum.domain.vocabulary import Family, Seat
+from forum.wire.events import (
+    FloorExtended,
+    FloorGiven,
+    FloorTaken,
+    HandLowered,
+    HandMoved,
+    HandRaised,
+    HandsLowered,
+    Intervention,
+    PolicySet,
+)
 
 
 def _next_raised(room: Room) -> int:
@@ -48,14 +59,8 @@ async def do_set_queue_policy(
         rules.check_set_policy(is_chair=actor.is_chair)
         room.queue_policy = policy.value
         set_queue(room, queue_of(room), queue_names(room))
-        event = await append_event(
-            session,
-            room,
-            "room",
-            "policy",
-            {"queue_policy": policy.value, "queue": room.queue},
-            actor_id=user.id,
-        )
+        data: PolicySet = {"queue_policy": policy.value, "queue": room.queue}
+        event = await append_event(session, room, "room", "policy", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -99,14 +104,8 @@ async def do_raise_hand(
         set_queue(
             room, rules.raise_hand(queue, entry), {**queue_names(room), user.id: user.display_name}
         )
-        event = await append_event(
-            session,
-            room,
-            "queue",
-            "raise",
-            {"user_id": user.id, "queue": room.queue},
-            actor_id=user.id,
-        )
+        data: HandRaised = {"user_id": user.id, "queue": room.queue}
+        event = await append_event(session, room, "queue", "raise", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -126,14 +125,8 @@ async def do_lower_hand(
             in_queue=rules.find(queue, target) is not None,
         )
         set_queue(room, rules.lower_hand(queue, target), queue_names(room))
-        event = await append_event(
-            session,
-            room,
-            "queue",
-            "lower",
-            {"user_id": target, "queue": room.queue},
-            actor_id=user.id,
-        )
+        data: HandLowered = {"user_id": target, "queue": room.queue}
+        event = await append_event(session, room, "queue", "lower", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -147,14 +140,8 @@ async def do_lower_all_hands(
         lowered = [item["user_id"] for item in room.queue]
         rules.check_lower_all_hands(is_chair=actor.is_chair, queue_size=len(lowered))
         room.queue = []
-        event = await append_event(
-            session,
-            room,
-            "queue",
-            "lower_all",
-            {"user_ids": lowered, "queue": room.queue},
-            actor_id=user.id,
-        )
+        data: HandsLowered = {"user_ids": lowered, "queue": room.queue}
+        event = await append_event(session, room, "queue", "lower_all", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -179,14 +166,8 @@ async def do_move_in_queue(
             queue_size=len(queue),
         )
         set_queue(room, rules.move(queue, target_id, position), queue_names(room))
-        event = await append_event(
-            session,
-            room,
-            "queue",
-            "move",
-            {"user_id": target_id, "position": position, "queue": room.queue},
-            actor_id=user.id,
-        )
+        data: HandMoved = {"user_id": target_id, "position": position, "queue": room.queue}
+        event = await append_event(session, room, "queue", "move", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -207,17 +188,10 @@ async def do_give_floor(
         previous = room.floor
         call = start_turn(room, target_id=target_id, is_chair=actor.is_chair, limit_s=limit_s)
         # The event's own seq names the turn, so that a timer cannot end a later one.
-        event = await append_event(
-            session,
-            room,
-            "floor",
-            "give",
-            {},
-            actor_id=user.id,
-        )
-        room.floor = floor_wire(call.turn, name=call.name, turn_seq=event.seq)
-        event.data = {
-            "floor": room.floor,
+        event = await append_event(session, room, "floor", "give", None, actor_id=user.id)
+        floor = room.floor = floor_wire(call.turn, name=call.name, turn_seq=event.seq)
+        given: FloorGiven = {
+            "floor": floor,
             "queue": room.queue,
             "spoken": room.spoken,
             "previous": previous["user_id"] if previous else None,
@@ -225,6 +199,7 @@ async def do_give_floor(
             "budgets": budgets_wire(room),
             "note": call.chosen.note,
         }
+        event.data = given
         outbox.event(event)
     return event
 
@@ -246,26 +221,20 @@ async def end_turn(
 ) -> RoomEvent:
     """The floor returns to the chair; the turn's time is counted (`ended`), and the
     queue is ordered again, since a family may have run out of time."""
-    floor = room.floor or {}
+    floor = room.floor
     ended = settle(room, turn_of(room), utcnow())
     room.floor = None
     set_queue(room, queue_of(room), queue_names(room))
-    return await append_event(
-        session,
-        room,
-        "floor",
-        "take",
-        {
-            "floor": None,
-            "user_id": floor.get("user_id"),
-            "name": floor.get("name"),
-            "reason": reason,
-            "ended": ended,
-            "queue": room.queue,
-            "budgets": budgets_wire(room),
-        },
-        actor_id=actor_id,
-    )
+    data: FloorTaken = {
+        "floor": None,
+        "user_id": floor["user_id"] if floor else None,
+        "name": floor["name"] if floor else None,
+        "reason": reason,
+        "ended": ended,
+        "queue": room.queue,
+        "budgets": budgets_wire(room),
+    }
+    return await append_event(session, room, "floor", "take", data, actor_id=actor_id)
 
 
 async def do_extend_floor(
@@ -277,17 +246,11 @@ async def do_extend_floor(
         turn = turn_of(room)
         rules.check_extend_floor(is_chair=actor.is_chair, turn=turn, seconds=seconds)
         assert turn is not None and room.floor is not None  # noqa: S101 - checked above
-        room.floor = floor_wire(
+        floor = room.floor = floor_wire(
             turn.extend(seconds), name=room.floor["name"], turn_seq=room.floor["turn"]
         )
-        event = await append_event(
-            session,
-            room,
-            "floor",
-            "extend",
-            {"floor": room.floor, "seconds": seconds},
-            actor_id=user.id,
-        )
+        data: FloorExtended = {"floor": floor, "seconds": seconds}
+        event = await append_event(session, room, "floor", "extend", data, actor_id=user.id)
         outbox.event(event)
     return event
 
@@ -343,20 +306,14 @@ async def do_intervene(
             now=utcnow(),
             body=body,
         )
-        event = await append_event(
-            session,
-            room,
-            "intervention",
-            "post",
-            {
-                "user_id": user.id,
-                "name": user.display_name,
-                "family": user.family,
-                "seat": seat.value,
-                "body": text,
-                "on_floor": turn is not None and turn.user_id == user.id,
-            },
-            actor_id=user.id,
-        )
+        data: Intervention = {
+            "user_id": user.id,
+            "name": user.display_name,
+            "family": user.family,
+            "seat": seat.value,
+            "body": text,
+            "on_floor": turn is not None and turn.user_id == user.id,
+        }
+        event = await append_event(session, room, "intervention", "post", data, actor_id=user.id)
         outbox.event(event)
     return event

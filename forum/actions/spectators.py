@@ -10,7 +10,6 @@ carrying `spectators: {"count", "ver"}`; clients keep the count of the highest v
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,8 @@ from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.models import Room, Spectator
 from forum.db.queries import rooms_seen_before
+from forum.wire.events import PresenceUpdate
+from forum.wire.room import SpectatorCount
 
 
 async def count_spectators(session: AsyncSession, room_id: int) -> int:
@@ -32,13 +33,13 @@ async def count_spectators(session: AsyncSession, room_id: int) -> int:
     )
 
 
-async def _bump(session: AsyncSession, room: Room) -> dict[str, int]:
+async def _bump(session: AsyncSession, room: Room) -> SpectatorCount:
     room.presence_ver += 1
     return {"count": await count_spectators(session, room.id), "ver": room.presence_ver}
 
 
-def _add_count(outbox: Outbox, room_id: int, spectators: dict[str, int]) -> None:
-    message: dict[str, Any] = {
+def _add_count(outbox: Outbox, room_id: int, spectators: SpectatorCount) -> None:
+    message: PresenceUpdate = {
         "type": "presence",
         "op": "update",
         "room": room_id,

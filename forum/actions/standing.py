@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +40,8 @@ from forum.domain import speaking as rules
 from forum.domain.seats import may_speak, seat_after_change
 from forum.domain.sessions import can_chair
 from forum.domain.vocabulary import Family, Role, Seat
+from forum.wire.events import SeatNotice
+from forum.wire.room import PresenceLeft, PresenceUser
 
 REASON = "standing"
 
@@ -54,8 +55,8 @@ class Reseated:
     room_id: int
     user_id: int
     event: RoomEvent | None = None
-    users: list[dict[str, Any]] = field(default_factory=list)
-    left: list[dict[str, int]] = field(default_factory=list)
+    users: list[PresenceUser] = field(default_factory=list)
+    left: list[PresenceLeft] = field(default_factory=list)
     # The person's connections in the room: id -> the seat it now holds, None if out.
     connections: dict[str, str | None] = field(default_factory=dict)
     role: Role | None = None
@@ -189,14 +190,12 @@ def add_reseated(outbox: Outbox, done: Reseated | None, reason: str = REASON) ->
     add_presence(outbox, done.room_id, done.users, done.left)
     if not done.connections:
         return
-    outbox.add(
-        user_channel(done.user_id),
-        {
-            "type": "seat",
-            "op": reason,
-            "room": done.room_id,
-            "role": None if done.role is None else str(done.role),
-            "chair": done.chair,
-            "connections": done.connections,
-        },
-    )
+    notice: SeatNotice = {
+        "type": "seat",
+        "op": reason,
+        "room": done.room_id,
+        "role": None if done.role is None else str(done.role),
+        "chair": done.chair,
+        "connections": done.connections,
+    }
+    outbox.add(user_channel(done.user_id), notice)

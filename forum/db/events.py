@@ -8,7 +8,6 @@ workers write to it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.db.base import utcnow
 from forum.db.models import Group, Room, RoomEvent
+from forum.wire.events import RoomEventData
 
 
 async def lock_room(session: AsyncSession, room_id: int) -> Room | None:
@@ -48,13 +48,14 @@ async def append_event(
     room: Room,
     type_: str,
     op: str,
-    data: dict[str, Any],
+    data: RoomEventData | None,
     *,
     actor_id: int | None,
     session_id: int | None = None,
 ) -> RoomEvent:
     """Write the room's next event. It belongs to `session_id`, by default the session
-    open in the room (None between sessions)."""
+    open in the room (None between sessions). Data None: the caller sets `event.data`
+    before the flush, when the data names the event's own `seq`."""
     seq = await session.scalar(
         update(Room)
         .where(Room.id == room.id)
@@ -70,7 +71,7 @@ async def append_event(
         session_id=session_id if session_id is not None else room.open_session_id,
         type=type_,
         op=op,
-        data=data,
+        data={} if data is None else data,
         actor_id=actor_id,
         created_at=utcnow(),
     )

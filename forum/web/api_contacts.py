@@ -51,6 +51,7 @@ from forum.web.schemas_contacts import (
     RequestOut,
 )
 from forum.web.sse import event_stream, last_event_id
+from forum.wire.streams import StreamEvent
 
 router = ApiRouter(tag="contacts")
 # What only two people may read is kept by no cache on the way.
@@ -285,11 +286,11 @@ async def conversation_events(request: Request) -> Response:
     caller, found = await readable(request)
     request_id = found.request.id
 
-    async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
+    async def replay(after: int) -> list[tuple[int, str, StreamEvent]]:
         async with db(request) as session:
             fresh = await get_conversation(session, request_id)
             messages = await list_messages(session, request_id, after=after)
-        changes: list[tuple[int, str, dict[str, Any]]] = [
+        changes: list[tuple[int, str, StreamEvent]] = [
             (
                 m.message.seq,
                 "message",

@@ -20,6 +20,7 @@ from forum.domain.sessions import SessionFormat, SessionStatus
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter, one_of
+from forum.wire.room import StateWithPresence
 
 router = ApiRouter(tag="rooms")
 
@@ -110,8 +111,10 @@ async def room_state(request: Request) -> Response:
     await require_principal(request)
     async with db(request) as session:
         _group, room = await room_for(session, request.path_params["slug"])
-        state = await get_room_state(session, room.id)
-        state["presence"] = await get_presence(session, room.id)
+        state: StateWithPresence = {
+            **await get_room_state(session, room.id),
+            "presence": await get_presence(session, room.id),
+        }
     return json_response(state)
 
 

@@ -8,8 +8,6 @@ string the script shows, written in the template so that it is translated with i
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,6 +26,7 @@ from forum.web.labels import FAMILY_NAMES, translated
 from forum.web.locale import reader
 from forum.web.pages import page_context
 from forum.web.templates import render
+from forum.wire.room import PresenceUser
 
 # The first HTML lists people until their names and organizations take this many
 # bytes; the script lists everyone once it joins (`joined` brings the whole presence),
@@ -58,8 +57,8 @@ def _chosen_seat(request: Request, view: RoomView) -> str:
     return Seat.REMOTE.value if Seat.REMOTE.value in view.seats else view.seats[0]
 
 
-def _listed(users: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = []
+def _listed(users: list[PresenceUser]) -> list[PresenceUser]:
+    listed: list[PresenceUser] = []
     size = 0
     for user in users:
         size += len(f"{user['name']}{user['organization']}".encode())
@@ -69,8 +68,8 @@ def _listed(users: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return listed
 
 
-def _by_family(users: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    groups: list[tuple[str, list[dict[str, Any]]]] = []
+def _by_family(users: list[PresenceUser]) -> list[tuple[str, list[PresenceUser]]]:
+    groups: list[tuple[str, list[PresenceUser]]] = []
     for family in Family:
         members = [user for user in users if user["family"] == family.value]
         if members:

@@ -39,6 +39,7 @@ from forum.errors import ForumError
 from forum.web.http import app_state, client_ip, db, principal
 from forum.web.openapi import ApiRouter
 from forum.web.params import form_id
+from forum.wire.streams import StreamEvent, ThreadEvent
 
 router = ApiRouter(tag="live")
 
@@ -49,7 +50,8 @@ LIFETIME_S = 300.0
 QUEUE_MAX = 256
 RETRY_MS = 2000
 
-Replay = Callable[[int], Awaitable[list[tuple[int, str, dict[str, Any]]]]]
+# A replay's changes: (seq, the `event:` name, the event).
+Replay = Callable[[int], Awaitable[list[tuple[int, str, StreamEvent]]]]
 
 
 def frame(seq: int | None, event: str, data: Any) -> str:
@@ -202,11 +204,11 @@ async def thread_events(request: Request) -> Response:
     async with db(request) as session:
         await get_thread(session, thread_id)
 
-    async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
+    async def replay(after: int) -> list[tuple[int, str, StreamEvent]]:
         async with db(request) as session:
             view = await get_thread(session, thread_id)
             posts = await thread_changes(session, thread_id, after)
-        changes: list[tuple[int, str, dict[str, Any]]] = [
+        changes: list[tuple[int, str, StreamEvent]] = [
             (
                 post.post.seq,
                 "post",
@@ -221,8 +223,13 @@ async def thread_events(request: Request) -> Response:
             for post in posts
         ]
         if view.thread.seq > after:
-            message = {"type": "thread", "op": "replay", "seq": view.thread.seq}
-            changes.append((view.thread.seq, "thread", {**message, "thread": view.wire()}))
+            thread: ThreadEvent = {
+                "type": "thread",
+                "op": "replay",
+                "seq": view.thread.seq,
+                "thread": view.wire(),
+            }
+            changes.append((view.thread.seq, "thread", thread))
         # The thread's own seq may equal its latest post's: send the post first.
         return sorted(changes, key=lambda change: (change[0], change[1] == "thread"))
 
@@ -242,7 +249,7 @@ async def board_events(request: Request) -> Response:
         line = await get_board_line(session, request.path_params["code"])
     line_id = line.id
 
-    async def replay(after: int) -> list[tuple[int, str, dict[str, Any]]]:
+    async def replay(after: int) -> list[tuple[int, str, StreamEvent]]:
         async with db(request) as session:
             threads = await board_changes(session, line_id, after)
         return [

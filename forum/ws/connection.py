@@ -34,13 +34,14 @@ import enum
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketState
 
 from forum.auth import Principal
 from forum.connection_caps import Admission
 from forum.domain.vocabulary import Seat
+from forum.wire.frames import ServerFrame
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, encode
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ class Connection:
         except asyncio.QueueFull:
             self.overflow()
 
-    def push(self, frame: dict[str, Any]) -> None:
+    def push(self, frame: ServerFrame) -> None:
         """Queue a frame of this connection's own (hello, ack, error, snapshot)."""
         self.offer(None, encode(frame))
 

@@ -39,6 +39,7 @@ from forum.i18n.reader import Reader, reader_of
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
+from forum.wire.frames import Ack, Pong
 from forum.ws.connection import Connection
 from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
@@ -268,8 +269,8 @@ class Session:
         if retry_after is not None:
             raise rate_limited(retry_after, N_("Too many frames; try again in {seconds} s."))
 
-    def ack(self, ref: Any, seq: int | None = None) -> None:
-        frame: dict[str, Any] = {"type": "ack"}
+    def ack(self, ref: str | int | None, seq: int | None = None) -> None:
+        frame: Ack = {"type": "ack"}
         if ref is not None:
             frame["ref"] = ref
         if seq is not None:
@@ -285,7 +286,7 @@ class Session:
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
-            pong: dict[str, Any] = {"type": "pong"}
+            pong: Pong = {"type": "pong"}
             if frame.ref is not None:
                 pong["ref"] = frame.ref
             self.connection.push(pong)

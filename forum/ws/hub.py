@@ -30,7 +30,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +41,8 @@ from forum.broker import Broker, Listener, Message, room_channel, user_channel
 from forum.connection_caps import Admission
 from forum.db.events import events_after
 from forum.db.models import Room
+from forum.wire.events import PresenceUpdate
+from forum.wire.room import Floor, PresenceGone, PresenceSnapshot, PresenceUser, SpectatorCount
 from forum.ws.connection import DEFAULT_STALL_S, Connection, Item, Phase
 from forum.ws.protocol import CLOSE_UNAUTHENTICATED, encode
 from forum.ws.seat_notices import apply_seat_notice
@@ -53,7 +55,9 @@ DELIVERY_CHUNK = 200
 ROOM_PREFIX = room_channel(0)[:-1]
 # Told a room's floor whenever this worker learns it: on opening the room here, on each
 # floor or session event, and None when the room closes here (`forum.ws.timers`).
-FloorWatcher = Callable[[int, dict[str, Any] | None], None]
+FloorWatcher = Callable[[int, Floor | None], None]
+# A person's newest presence entry: their seat, or that they left.
+PresenceMark = PresenceUser | PresenceGone
 
 
 class Seating(Protocol):
@@ -71,10 +75,10 @@ class RoomFanout:
     connections: set[Connection] = field(default_factory=set)
     pending: dict[int, Message] = field(default_factory=dict)
     gap_timer: asyncio.TimerHandle | None = None
-    presence: dict[int, dict[str, Any]] = field(default_factory=dict)
+    presence: dict[int, PresenceMark] = field(default_factory=dict)
     presence_timer: asyncio.TimerHandle | None = None
     # The newest spectator count seen, `{"count", "ver"}`, until the next flush.
-    spectators: dict[str, int] | None = None
+    spectators: SpectatorCount | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     listener: Listener | None = None
     # The highest seq known to be committed (a commit notice, or the database).
@@ -82,7 +86,7 @@ class RoomFanout:
     # The last presence snapshot a join read here. `presence_ver` in the database moves
     # with every change anyone sees, on any worker, so a join that finds the room at the
     # snapshot's version can send it without reading the presence rows again.
-    snapshot: dict[str, Any] | None = None
+    snapshot: PresenceSnapshot | None = None
     # Frames waiting to be offered in chunks, and the task offering them.
     outbox: deque[Item] = field(default_factory=deque)
     offering: asyncio.Task[None] | None = None
@@ -226,14 +230,14 @@ class Hub:
         connection.room_id = room_id
         fanout.connections.add(connection)
 
-    def presence_snapshot(self, room_id: int, ver: int) -> dict[str, Any] | None:
+    def presence_snapshot(self, room_id: int, ver: int) -> PresenceSnapshot | None:
         """The room's presence at version `ver`, if a join here read it already."""
         fanout = self.rooms.get(room_id)
         if fanout is None or fanout.snapshot is None or fanout.snapshot["ver"] != ver:
             return None
         return fanout.snapshot
 
-    def keep_presence_snapshot(self, room_id: int, snapshot: dict[str, Any]) -> None:
+    def keep_presence_snapshot(self, room_id: int, snapshot: PresenceSnapshot) -> None:
         fanout = self.rooms.get(room_id)
         if fanout is not None and (
             fanout.snapshot is None or fanout.snapshot["ver"] <= snapshot["ver"]
@@ -330,7 +334,7 @@ class Hub:
         if message.get("type") in {"floor", "session"} and "floor" in message:
             self._floor(fanout.room_id, message.get("floor"))
 
-    def _floor(self, room_id: int, floor: dict[str, Any] | None) -> None:
+    def _floor(self, room_id: int, floor: Floor | None) -> None:
         if self.floor_watcher is not None:
             self.floor_watcher(room_id, floor)
 
@@ -360,11 +364,12 @@ class Hub:
             self._expect_gap(fanout)
 
     def _merge_presence(self, fanout: RoomFanout, message: Message) -> None:
-        for entry in message.get("users", ()):
+        update = cast(PresenceUpdate, message)
+        for entry in update.get("users", ()):
             self._keep_newer(fanout, entry)
-        for entry in message.get("left", ()):
-            self._keep_newer(fanout, {**entry, "left": True})
-        counted = message.get("spectators")
+        for gone in update.get("left", ()):
+            self._keep_newer(fanout, {**gone, "left": True})
+        counted = update.get("spectators")
         if counted and (fanout.spectators is None or fanout.spectators["ver"] < counted["ver"]):
             fanout.spectators = counted
         if fanout.presence_timer is None:
@@ -373,7 +378,7 @@ class Hub:
             )
 
     @staticmethod
-    def _keep_newer(fanout: RoomFanout, entry: dict[str, Any]) -> None:
+    def _keep_newer(fanout: RoomFanout, entry: PresenceMark) -> None:
         known = fanout.presence.get(entry["user_id"])
         if known is None or known["ver"] < entry["ver"]:
             fanout.presence[entry["user_id"]] = entry
@@ -382,15 +387,15 @@ class Hub:
         fanout.presence_timer = None
         entries, fanout.presence = list(fanout.presence.values()), {}
         counted, fanout.spectators = fanout.spectators, None
-        frame: dict[str, Any] = {
+        frame: PresenceUpdate = {
             "type": "presence",
             "op": "update",
             "room": fanout.room_id,
-            "users": [entry for entry in entries if not entry.get("left")],
+            "users": [entry for entry in entries if "left" not in entry],
             "left": [
                 {"user_id": entry["user_id"], "ver": entry["ver"]}
                 for entry in entries
-                if entry.get("left")
+                if "left" in entry
             ],
         }
         if counted is not None:

@@ -8,8 +8,6 @@ up, in one transaction.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from forum.actions.meetings import check_watch_meeting
@@ -23,6 +21,7 @@ from forum.domain.seats import check_watch
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.state import AppState
+from forum.wire.frames import Joined
 from forum.ws.connection import Connection
 from forum.ws.hub import Hub
 from forum.ws.protocol import MAX_REPLAY, SPECTATOR, Join, encode
@@ -117,7 +116,7 @@ async def _enter(
     else:
         assert since is not None  # noqa: S101 - resync covers a missing since
         upto = replay[-1].seq if replay else since
-    joined: dict[str, Any] = {
+    joined: Joined = {
         "type": "joined",
         "room": room.id,
         "seat": SPECTATOR if seat is None else seat.value,

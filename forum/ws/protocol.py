@@ -8,8 +8,8 @@ too; room events also carry `op` and the room's `seq`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
@@ -19,6 +19,7 @@ from forum.domain.speaking import QueuePolicy
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.storable import find_unstorable, unstorable_text
+from forum.wire.frames import ErrorFrame
 
 # Close codes. 1xxx are the standard ones the server also uses:
 # 1003 binary frame (the protocol is text), 1007 invalid UTF-8, 1009 frame too large,
@@ -259,15 +260,16 @@ def validate_frame(data: dict[str, Any]) -> ClientFrame:
         ) from None
 
 
-def encode(frame: dict[str, Any]) -> str:
+def encode(frame: Mapping[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
 def error_frame(
-    error: ForumError, ref: Any = None, gettext: Callable[[str], str] | None = None
-) -> dict[str, Any]:
+    error: ForumError, ref: str | int | None = None, gettext: Callable[[str], str] | None = None
+) -> ErrorFrame:
     """The one place an error frame is built: its message in the reader's language."""
     body = error.body(gettext)
     if ref is not None:
         body["ref"] = ref
-    return {"type": "error", **body}
+    # The body's keys are ErrorFrame's and the error's own details (`extra`).
+    return cast(ErrorFrame, {"type": "error", **body})

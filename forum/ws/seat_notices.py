@@ -9,18 +9,20 @@ Connections opened after the change are not named, and keep the seat they took.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from forum.broker import Message
 from forum.domain.vocabulary import Seat
+from forum.wire.events import SeatNotice
 
 if TYPE_CHECKING:
     from forum.ws.hub import Hub
 
 
 def apply_seat_notice(hub: Hub, user_id: int, message: Message) -> None:
-    seats = message.get("connections") or {}
-    room_id = int(message["room"])
+    notice = cast(SeatNotice, message)
+    seats = notice.get("connections") or {}
+    room_id = int(notice["room"])
     for connection in list(hub.users.get(user_id, ())):
         if connection.id not in seats or connection.room_id != room_id:
             continue
@@ -32,7 +34,7 @@ def apply_seat_notice(hub: Hub, user_id: int, message: Message) -> None:
             fanout = hub.rooms.get(room_id)
             if fanout is not None:
                 fanout.connections.discard(connection)
-            connection.push({"type": "left", "room": room_id, "reason": message.get("op")})
+            connection.push({"type": "left", "room": room_id, "reason": notice.get("op")})
             hub.spawn(hub.leave(connection))
             continue
         connection.seat = Seat(seat)
@@ -41,8 +43,8 @@ def apply_seat_notice(hub: Hub, user_id: int, message: Message) -> None:
                 "type": "seat",
                 "room": room_id,
                 "seat": seat,
-                "role": message.get("role"),
-                "chair": bool(message.get("chair")),
-                "reason": message.get("op"),
+                "role": notice.get("role"),
+                "chair": bool(notice.get("chair")),
+                "reason": notice.get("op"),
             }
         )

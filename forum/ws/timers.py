@@ -33,6 +33,7 @@ from forum.actions.seats import do_sweep_presence, do_touch_presence
 from forum.actions.speaking import do_expire_floor
 from forum.broker import Broker
 from forum.db.base import utcnow
+from forum.wire.room import Floor
 from forum.ws.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -76,14 +77,15 @@ class Timers:
 
     # -- the floor ------------------------------------------------------------------
 
-    def floor_changed(self, room_id: int, floor: dict[str, Any] | None) -> None:
+    def floor_changed(self, room_id: int, floor: Floor | None) -> None:
         """The room's floor is now `floor` (None: nobody's, or the room closed here)."""
         timer = self.floors.pop(room_id, None)
         if timer is not None:
             timer.cancel()
-        if not floor or not floor.get("ends_at"):
+        until = floor.get("ends_at") if floor else None
+        if floor is None or not until:
             return
-        ends_at = datetime.fromisoformat(floor["ends_at"])
+        ends_at = datetime.fromisoformat(until)
         delay = max(0.0, (ends_at - utcnow()).total_seconds()) + EXPIRY_SLACK_S
         turn = int(floor["turn"])
         self.floors[room_id] = asyncio.get_running_loop().call_later(

@@ -4,12 +4,12 @@ observer seats people or caucuses asked for and the chair granted."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.db.base import Base, utcnow
+from forum.wire.events import WindowInfo
 
 
 class AccessWindow(Base):
@@ -43,7 +43,7 @@ class AccessWindow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self) -> WindowInfo:
         return {
             "id": self.id,
             "session": self.session_id,

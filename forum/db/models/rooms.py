@@ -10,6 +10,7 @@ state read fresh.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.db.base import Base, utcnow
+from forum.wire.room import Floor, FloorTally, ObserverSeats, QueueItem, SideTurns, Spoken
 
 
 class Room(Base):
@@ -31,18 +33,19 @@ class Room(Base):
     # Bumped on every presence change; clients use it to order presence updates.
     presence_ver: Mapped[int] = mapped_column(default=0)
     queue_policy: Mapped[str] = mapped_column(String(20), default="fifo")
-    observer_seats: Mapped[dict[str, Any]] = mapped_column(
+    observer_seats: Mapped[ObserverSeats] = mapped_column(
         JSON, default=lambda: {"civil_society": 1}
     )
     open_session_id: Mapped[int | None] = mapped_column(default=None)
-    queue: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    floor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    spoken: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The shapes of these columns are those of the wire (forum/wire/room.py).
+    queue: Mapped[list[QueueItem]] = mapped_column(JSON, default=list)
+    floor: Mapped[Floor | None] = mapped_column(JSON, default=None)
+    spoken: Mapped[Spoken] = mapped_column(JSON, default=dict)
     # The open session's budgets, the seconds each family has used, and turns by north
     # and south (forum/actions/floor_state.py); emptied when a session opens or closes.
-    floor_tally: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    floor_tally: Mapped[FloorTally] = mapped_column(JSON, default=dict)
     # Turns given to each side of a consultation this session, by side group id.
-    side_turns: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    side_turns: Mapped[SideTurns] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -69,7 +72,7 @@ class RoomSession(Base):
     # people seated in the room, so it is never in `session_wire` (events, archives).
     conference_url: Mapped[str | None] = mapped_column(String(500), default=None)
     # Speaking-time budgets: seconds per stakeholder family (forum/domain/floor.py).
-    family_budgets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    family_budgets: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # The calendar entry's SEQUENCE and when it last changed (forum/domain/calendars.py).
     sequence: Mapped[int] = mapped_column(default=0)
     revised_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -91,7 +94,9 @@ class RoomEvent(Base):
     )
     type: Mapped[str] = mapped_column(String(20))
     op: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # One of the shapes of forum/wire/events.py (`ROOM_EVENTS`), read as a plain
+    # mapping: rows written before a key was added lack it.
+    data: Mapped[Mapping[str, Any]] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
