@@ -12,8 +12,6 @@ from starlette.requests import Request
 from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import (
     THREAD_PAGE,
-    board_roles,
-    groups_spoken_for,
     thread_board_seq,
 )
 from forum.db.models import Post
@@ -45,14 +43,13 @@ async def viewer(request: Request, line_id: int) -> dict[str, Any]:
     if caller is None:
         return {"can_post": False, "moderates": False, "speaks_for": [], "me_id": None}
     user = caller.user
-    async with db(request) as session:
-        roles = await board_roles(session, line_id, user.id)
-        groups = await groups_spoken_for(session, user.id)
-    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
+    state = app_state(request)
+    facts = await state["session_cache"].board_facts(state["sessionmaker"], user.id, line_id)
+    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=facts.roles)
     return {
         "can_post": actor.signed_in,
         "moderates": actor.moderates,
-        "speaks_for": list(groups),
+        "speaks_for": list(facts.speaks_for),
         "me_id": user.id,
     }
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum import csrf
-from forum.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Principal, authenticate
+from forum.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Principal
 from forum.errors import N_, ErrorCode, ForumError
 from forum.origins import allowed_origin
 from forum.state import AppState
@@ -61,10 +61,12 @@ async def principal(request: Request) -> Principal | None:
     found = None
     # Most readers carry neither: they cost no database session at all.
     if cookie is not None or authorization is not None:
-        async with state["sessionmaker"]() as session:
-            found = await authenticate(
-                session, state["settings"].secret_key, cookie=cookie, authorization=authorization
-            )
+        found = await state["session_cache"].principal(
+            state["sessionmaker"],
+            state["settings"].secret_key,
+            cookie=cookie,
+            authorization=authorization,
+        )
     request.scope["forum.principal"] = found
     return found
 

@@ -1,0 +1,185 @@
+"""A thread page's posts, kept per change of its board and rendered once per language.
+
+Every write that changes what a board's pages show takes the board's next `seq`, so
+what is kept under a key holding that `seq` stays right until it stops being asked
+for (forum/render_cache.py). Three things are kept:
+
+- the page's rows (the thread and its posts, as the queries read them), whoever reads;
+- each post's head, all of it but its actions, per language and time zone;
+- each post's whole `<article>` per kind of reader (whether they may post, whether
+  they moderate the board), twice: as its author sees it and as anyone else does.
+
+A request then renders only what is its reader's own: the page around the posts (their
+name, their CSRF token, the reply form) and the actions of the positions they could
+co-sign or withdraw for a group, which carry their CSRF token and their groups. Every
+other action is a link whose target checks the permission again when followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from forum.db.discussion_views import PostView, ThreadView
+from forum.db.discussions_queries import get_post, get_thread, list_thread_posts
+from forum.i18n.reader import Reader
+from forum.render_cache import RenderCache
+from forum.web.labels import FAMILY_NAMES
+
+_EMPTY = Markup("")
+# The whitespace `thread.html` put around each post when it looped over them.
+_ARTICLE = Markup("\n  {}\n  {}\n</article>\n  ")
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    view: ThreadView
+    posts: list[PostView]
+    next_cursor: str | None
+    # Whether the page starts at a post (`?at=`) rather than at the thread's beginning.
+    starts_at_post: bool
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One post's `<article>`, as its author and as anyone else reads it."""
+
+    author_id: int
+    # A position's actions name the reader's groups and carry their CSRF token.
+    per_reader: bool
+    others: Markup
+    own: Markup
+
+
+async def load_page(
+    session: AsyncSession,
+    cache: RenderCache,
+    key: tuple[Hashable, ...],
+    *,
+    thread_id: int,
+    cursor: str | None,
+    at: int | None,
+    show_deleted: bool,
+) -> ThreadPage:
+    """The page's rows, read once per `key` (which holds the board's `seq`)."""
+    found = cache.get(("thread.page", *key))
+    if isinstance(found, ThreadPage):
+        return found
+    view = await get_thread(session, thread_id)
+    start = None
+    if at is not None:
+        anchor = await get_post(session, at)
+        if anchor.post.thread_id == thread_id:
+            start = anchor.post.path
+    page = await list_thread_posts(
+        session, thread_id, cursor=cursor, start_path=start, show_deleted=show_deleted
+    )
+    loaded = ThreadPage(view, page.items, page.next_cursor, start is not None)
+    # Counted by the text the rows hold, most of their size.
+    size = sum(len(v.post.html) + len(v.post.body) + 200 for v in page.items)
+    cache.put(("thread.page", *key), loaded, size)
+    return loaded
+
+
+def posts_html(
+    request: Request,
+    cache: RenderCache,
+    key: tuple[Hashable, ...],
+    page: ThreadPage,
+    shown_to: Reader,
+    allowed: dict[str, Any],
+) -> Markup:
+    """Every post of the page as `thread.html` shows it to this reader."""
+    me_id: int | None = allowed["me_id"]
+    kind = (me_id is not None, allowed["can_post"], allowed["moderates"])
+    pieces_key = ("thread.posts", *key, kind)
+    pieces = cache.get(pieces_key)
+    if not isinstance(pieces, list):
+        pieces = _pieces(request, cache, key, page, shown_to, kind)
+        cache.put(pieces_key, pieces, sum(len(p.others) + len(p.own) for p in pieces))
+    speaks_for = allowed["speaks_for"]
+    if not speaks_for:
+        return _EMPTY.join(p.own if p.author_id == me_id else p.others for p in pieces)
+    # This reader's own actions on positions, rendered for them alone.
+    actions = _macros(request, shown_to, with_request=True)["post_actions"]
+    heads = _heads(request, cache, key, page, shown_to)
+    locked = page.view.thread.locked
+    out = []
+    for view, piece in zip(page.posts, pieces, strict=True):
+        if piece.per_reader:
+            mine = actions(
+                view, me_id, allowed["moderates"], allowed["can_post"], speaks_for, locked
+            )
+            out.append(_article(heads[view.post.id], mine))
+        else:
+            out.append(piece.own if piece.author_id == me_id else piece.others)
+    return _EMPTY.join(out)
+
+
+def _pieces(
+    request: Request,
+    cache: RenderCache,
+    key: tuple[Hashable, ...],
+    page: ThreadPage,
+    shown_to: Reader,
+    kind: tuple[bool, bool, bool],
+) -> list[_Piece]:
+    signed_in, can_post, moderates = kind
+    heads = _heads(request, cache, key, page, shown_to)
+    actions = _macros(request, shown_to)["post_actions"]
+    locked = page.view.thread.locked
+    pieces = []
+    for view in page.posts:
+        post = view.post
+        head = heads[post.id]
+        if not signed_in:
+            others = own = _article(head, _EMPTY)
+        else:
+            # No groups to speak for: what every such reader sees. Id -1 stands for
+            # "someone else" (ids start at 1), the author's for the author.
+            others = _article(head, actions(view, -1, moderates, can_post, (), locked))
+            own = _article(head, actions(view, post.author_id, moderates, can_post, (), locked))
+        per_reader = signed_in and post.kind == "position" and not post.deleted
+        pieces.append(_Piece(post.author_id, per_reader, others, own))
+    return pieces
+
+
+def _article(head: Markup, actions: Markup) -> Markup:
+    return _ARTICLE.format(head, actions)
+
+
+def _heads(
+    request: Request,
+    cache: RenderCache,
+    key: tuple[Hashable, ...],
+    page: ThreadPage,
+    shown_to: Reader,
+) -> dict[int, Markup]:
+    """What every reader sees of each post (all but its actions), by post id."""
+    heads_key = ("thread.heads", *key)
+    heads = cache.get(heads_key)
+    if not isinstance(heads, dict):
+        head = _macros(request, shown_to)["post_head"]
+        heads = {view.post.id: head(view) for view in page.posts}
+        cache.put(heads_key, heads, sum(len(h) for h in heads.values()))
+    return cast(dict[int, Markup], heads)
+
+
+def _macros(
+    request: Request, shown_to: Reader, *, with_request: bool = False
+) -> dict[str, Callable[..., Markup]]:
+    """The macros of `_post.html` for this reader's language; `with_request` for those
+    that carry the reader's CSRF token. A macro of an autoescaping environment returns
+    Markup: escaped where it must be."""
+    env = cast(Jinja2Templates, request.app.state.templates).env
+    values: dict[str, Any] = {"families": FAMILY_NAMES, "reader": shown_to}
+    if with_request:
+        values["request"] = request
+    module = env.get_template("discussions/_post.html").make_module(values)
+    return cast(dict[str, Callable[..., Markup]], vars(module))
