@@ -44,7 +44,7 @@ from forum.web.pages import page_context
 from forum.web.params import form_id
 from forum.web.preview import preview_html, wants_preview
 from forum.web.templates import csrf_token_used, render
-from forum.web.thread_render import load_page, posts_html
+from forum.web.thread_render import load_page, posts_html, reader_page
 
 
 async def board_page(
@@ -178,6 +178,11 @@ async def thread_page(
         preview=preview,
         **allowed,
     )
+    if caller is not None and form is None and error is None and parent is None:
+        url = request.url
+        return reader_page(
+            request, cache, (*page_key, locale_key, url.path, url.query), context, posts
+        )
     response = render(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )

@@ -17,13 +17,16 @@ other action is a link whose target checks the permission again when followed.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from forum.db.discussion_views import PostView, ThreadView
@@ -31,6 +34,7 @@ from forum.db.discussions_queries import get_post, get_thread, list_thread_posts
 from forum.i18n.reader import Reader
 from forum.render_cache import RenderCache
 from forum.web.labels import FAMILY_NAMES
+from forum.web.templates import csrf_token, finish_page, render
 
 _EMPTY = Markup("")
 # The whitespace `thread.html` put around each post when it looped over them.
@@ -188,3 +192,70 @@ def _macros(
         values["request"] = request
     module = env.get_template("discussions/_post.html").make_module(values)
     return cast(dict[str, Callable[..., Markup]], vars(module))
+
+
+# Stand-ins for what only one reader may see, in the page rendered once for every
+# reader of a kind. A NUL is refused in anything stored (forum/storable.py) and the
+# rest is this process's secret, so no text of a post or a name can hold one.
+_NONCE = secrets.token_hex(12)
+_CSRF = f"\x00csrf-{_NONCE}\x00"
+_NAME = f"\x00name-{_NONCE}\x00"
+_POSTS = f"\x00posts-{_NONCE}\x00"
+_MARKS = re.compile(f"({re.escape(_CSRF)}|{re.escape(_NAME)}|{re.escape(_POSTS)})")
+
+
+@dataclass(frozen=True)
+class _Someone:
+    """`me` in the page rendered for every reader of a kind: their name a stand-in."""
+
+    is_secretariat: bool
+    display_name: str = _NAME
+
+
+def reader_page(
+    request: Request,
+    cache: RenderCache,
+    key: tuple[Hashable, ...],
+    context: dict[str, Any],
+    posts: Markup,
+) -> Response:
+    """A signed-in reader's page (`thread.html`), from the page kept for readers of
+    their kind with their name, their CSRF token and their posts' actions put in.
+
+    The kind is everything else of theirs the page shows: whether they are of the
+    secretariat, may post, moderate, and for which groups they may post."""
+    me = context["me"]
+    kind = (
+        me.is_secretariat,
+        context["can_post"],
+        context["moderates"],
+        tuple((g.id, g.slug, g.name) for g in context["speaks_for"]),
+    )
+    frame_key = ("thread.frame", *key, kind)
+    parts = cache.get(frame_key)
+    if not isinstance(parts, list):
+        parts = _frame(request, {**context, "me": _Someone(me.is_secretariat)})
+        if parts is None:
+            # A stand-in did not come through as it went in: render it all for them.
+            return render(request, "discussions/thread.html", context)
+        cache.put(frame_key, parts, sum(len(p) for p in parts))
+    own = {_CSRF: escape(csrf_token(request)), _NAME: escape(me.display_name), _POSTS: posts}
+    body = "".join(own.get(part, part) for part in parts)
+    response = HTMLResponse(body)
+    return finish_page(request, response, context["reader"])
+
+
+def _frame(request: Request, context: dict[str, Any]) -> list[str] | None:
+    templates = cast(Jinja2Templates, request.app.state.templates)
+    context = {
+        **context,
+        "request": request,
+        "csrf_token": lambda _request: _CSRF,
+        "posts_html": Markup(_POSTS),  # noqa: S704 - a stand-in, replaced before sending
+    }
+    text = templates.get_template("discussions/thread.html").render(context)
+    parts = _MARKS.split(text)
+    # Every stand-in must be a part of its own: one escaped or cut would be sent.
+    if any("\x00" in part for part in parts[0::2]):
+        return None
+    return parts
