@@ -33,6 +33,7 @@ from forum.web.route_index import RouteIndex
 from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
+from forum.web.write_hint import WriteHintMiddleware
 from forum.ws.endpoint import routes as ws_routes
 from forum.ws.hub import Hub
 from forum.ws.seating import ActionSeating
@@ -114,6 +115,11 @@ def create_app(
             Middleware(CompressionMiddleware),
             Middleware(UnexpectedErrorMiddleware),
             Middleware(InputGuardMiddleware),
+            Middleware(
+                WriteHintMiddleware,
+                window_s=settings.board_trust_s,
+                secure=settings.secure_cookies,
+            ),
         ],
         exception_handlers={
             ForumError: forum_error,

@@ -17,6 +17,7 @@ from forum.db.discussions_queries import (
 from forum.db.models import Post
 from forum.domain.discussions import board_actor
 from forum.web.http import app_state, db, principal
+from forum.web.write_hint import wrote_recently
 
 
 def path_id(request: Request, name: str) -> int:
@@ -25,14 +26,22 @@ def path_id(request: Request, name: str) -> int:
     return value
 
 
+def known_seq(request: Request, thread_id: int, *, signed_in: bool) -> int | None:
+    """The change counter of the thread's board without a query, or None: as this
+    worker heard it from the broker, while it can trust that (forum/board_versions.py),
+    and never to a signed-in reader who wrote in that window (`wrote_recently`), so that
+    everyone sees their own write at once, whichever worker took it."""
+    if signed_in and wrote_recently(request):
+        return None
+    return app_state(request)["board_versions"].known_seq(thread_id)
+
+
 async def thread_seq(
     request: Request, session: AsyncSession, thread_id: int, *, signed_in: bool
 ) -> int:
-    """The change counter of the thread's board, which keys its renderings. Signed out,
-    as this worker last heard it (forum/board_versions.py), without a query while it
-    can trust that; signed in, from the database, so that a reader sees their own
-    write at once whichever worker took it."""
-    if signed_in:
+    """The change counter of the thread's board, which keys its renderings: read from
+    the database when `known_seq` cannot say."""
+    if signed_in and wrote_recently(request):
         return await thread_board_seq(session, thread_id)
     return await app_state(request)["board_versions"].thread_seq(session, thread_id)
 

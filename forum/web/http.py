@@ -34,6 +34,32 @@ async def db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+class LazySession:
+    """A database session opened on first use: a read answered from memory opens none."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._session: AsyncSession | None = None
+
+    async def get(self) -> AsyncSession:
+        if self._session is None:
+            self._session = app_state(self._request)["sessionmaker"]()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+@asynccontextmanager
+async def lazy_db(request: Request) -> AsyncIterator[LazySession]:
+    lazy = LazySession(request)
+    try:
+        yield lazy
+    finally:
+        await lazy.close()
+
+
 def secure_cookies(request: Request) -> bool:
     """Cookies get `Secure` over HTTPS: when the operator says so, or when this request
     came over HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto)."""

@@ -36,9 +36,9 @@ from forum.web.api_discussions import (
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
-from forum.web.discussion_context import path_id, post_url, thread_seq, viewer
+from forum.web.discussion_context import known_seq, path_id, post_url, thread_seq, viewer
 from forum.web.forms import field, read_form
-from forum.web.http import app_state, db, principal
+from forum.web.http import app_state, db, lazy_db, principal
 from forum.web.locale import reader
 from forum.web.pages import page_context
 from forum.web.params import form_id
@@ -125,16 +125,13 @@ async def thread_page(
     # The same rows read differently in each language and time zone.
     shown_to = await reader(request)
     locale_key = (shown_to.language, shown_to.time_zone)
-    if shared:
-        # While the broker's word on the board can be trusted, no database at all.
-        known = app_state(request)["board_versions"].known_seq(thread_id)
-        if known is not None:
-            kept = _shared_page(request, ("thread.html", thread_id, known, cursor, at, locale_key))
-            if kept is not None:
-                return kept
-    async with db(request) as session:
-        # Read first: whatever is loaded after it is at least this fresh.
-        seq = await thread_seq(request, session, thread_id, signed_in=caller is not None)
+    signed_in = caller is not None
+    async with lazy_db(request) as lazy:
+        # Read first: whatever is loaded after it is at least this fresh. While the
+        # broker's word on the board can be trusted, a kept page needs no database.
+        seq = known_seq(request, thread_id, signed_in=signed_in)
+        if seq is None:
+            seq = await thread_seq(request, await lazy.get(), thread_id, signed_in=signed_in)
         key = ("thread.html", thread_id, seq, cursor, at, locale_key)
         if shared:
             kept = _shared_page(request, key)
@@ -142,7 +139,7 @@ async def thread_page(
                 return kept
         page_key = (thread_id, seq, cursor, at, show_deleted)
         page = await load_page(
-            session,
+            lazy,
             cache,
             page_key,
             thread_id=thread_id,
@@ -152,7 +149,7 @@ async def thread_page(
         )
         parent = None
         if reply_to is not None:
-            candidate = await get_post(session, reply_to)
+            candidate = await get_post(await lazy.get(), reply_to)
             if candidate.post.thread_id == thread_id:
                 parent = candidate
     parent_id = form_id(form.get("parent_id", ""), "parent_id") if form else None

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from markupsafe import Markup, escape
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
@@ -33,6 +32,7 @@ from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import get_post, get_thread, list_thread_posts
 from forum.i18n.reader import Reader
 from forum.render_cache import RenderCache
+from forum.web.http import LazySession
 from forum.web.labels import FAMILY_NAMES
 from forum.web.templates import csrf_token, finish_page, render
 
@@ -62,7 +62,7 @@ class _Piece:
 
 
 async def load_page(
-    session: AsyncSession,
+    lazy: LazySession,
     cache: RenderCache,
     key: tuple[Hashable, ...],
     *,
@@ -75,6 +75,7 @@ async def load_page(
     found = cache.get(("thread.page", *key))
     if isinstance(found, ThreadPage):
         return found
+    session = await lazy.get()
     view = await get_thread(session, thread_id)
     start = None
     if at is not None:
