@@ -44,7 +44,7 @@ from forum.web.pages import page_context
 from forum.web.params import form_id
 from forum.web.preview import preview_html, wants_preview
 from forum.web.templates import csrf_token_used, render
-from forum.web.thread_render import load_page, posts_html, reader_page
+from forum.web.thread_render import load_page, post_parts, posts_html, reader_page
 
 
 async def board_page(
@@ -159,13 +159,12 @@ async def thread_page(
         parent = candidate if candidate.post.thread_id == thread_id else None
     view = page.view
     allowed = await viewer(request, view.line.id)
-    posts = posts_html(request, cache, (*page_key, locale_key), page, shown_to, allowed)
+    posts = post_parts(request, cache, (*page_key, locale_key), page, shown_to, allowed)
     context = await page_context(
         request,
         view=view,
         thread=view.thread,
         line=view.line,
-        posts_html=posts,
         next_cursor=page.next_cursor,
         partial=page.starts_at_post or cursor is not None,
         seq=seq,
@@ -176,10 +175,10 @@ async def thread_page(
         **allowed,
     )
     if caller is not None and form is None and error is None and parent is None:
-        url = request.url
-        return reader_page(
-            request, cache, (*page_key, locale_key, url.path, url.query), context, posts
-        )
+        # The address is in the page (the language switcher comes back to it).
+        address = (request.scope["path"], request.scope["query_string"])
+        return reader_page(request, cache, (*page_key, locale_key, *address), context, posts)
+    context["posts_html"] = posts_html(posts)
     response = render(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )

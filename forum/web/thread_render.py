@@ -57,8 +57,8 @@ class _Piece:
     author_id: int
     # A position's actions name the reader's groups and carry their CSRF token.
     per_reader: bool
-    others: Markup
-    own: Markup
+    others: bytes
+    own: bytes
 
 
 async def load_page(
@@ -92,15 +92,22 @@ async def load_page(
     return loaded
 
 
-def posts_html(
+def posts_html(parts: list[bytes]) -> Markup:
+    """The posts of `post_parts` as the template takes them."""
+    # Every part is an article the macros made, escaped where it must be.
+    return Markup(b"".join(parts).decode())  # noqa: S704
+
+
+def post_parts(
     request: Request,
     cache: RenderCache,
     key: tuple[Hashable, ...],
     page: ThreadPage,
     shown_to: Reader,
     allowed: dict[str, Any],
-) -> Markup:
-    """Every post of the page as `thread.html` shows it to this reader."""
+) -> list[bytes]:
+    """Every post of the page as `thread.html` shows it to this reader, encoded: the
+    kept ones are sent as they are."""
     me_id: int | None = allowed["me_id"]
     kind = (me_id is not None, allowed["can_post"], allowed["moderates"])
     pieces_key = ("thread.posts", *key, kind)
@@ -110,7 +117,7 @@ def posts_html(
         cache.put(pieces_key, pieces, sum(len(p.others) + len(p.own) for p in pieces))
     speaks_for = allowed["speaks_for"]
     if not speaks_for:
-        return _joined([p.own if p.author_id == me_id else p.others for p in pieces])
+        return [p.own if p.author_id == me_id else p.others for p in pieces]
     # This reader's own actions on positions, rendered for them alone.
     actions = _macros(request, shown_to, with_request=True)["post_actions"]
     heads = _heads(request, cache, key, page, shown_to)
@@ -124,7 +131,7 @@ def posts_html(
             out.append(_article(heads[view.post.id], mine))
         else:
             out.append(piece.own if piece.author_id == me_id else piece.others)
-    return _joined(out)
+    return out
 
 
 def _pieces(
@@ -155,13 +162,8 @@ def _pieces(
     return pieces
 
 
-def _joined(parts: list[Markup]) -> Markup:
-    # Every part is Markup already: `Markup.join` would only look at each again.
-    return Markup("".join(parts))  # noqa: S704
-
-
-def _article(head: Markup, actions: Markup) -> Markup:
-    return _ARTICLE.format(head, actions)
+def _article(head: Markup, actions: Markup) -> bytes:
+    return _ARTICLE.format(head, actions).encode()
 
 
 def _heads(
@@ -218,7 +220,7 @@ def reader_page(
     cache: RenderCache,
     key: tuple[Hashable, ...],
     context: dict[str, Any],
-    posts: Markup,
+    posts: list[bytes],
 ) -> Response:
     """A signed-in reader's page (`thread.html`), from the page kept for readers of
     their kind with their name, their CSRF token and their posts' actions put in.
@@ -238,15 +240,27 @@ def reader_page(
         parts = _frame(request, {**context, "me": _Someone(me.is_secretariat)})
         if parts is None:
             # A stand-in did not come through as it went in: render it all for them.
-            return render(request, "discussions/thread.html", context)
+            full = {**context, "posts_html": posts_html(posts)}
+            return render(request, "discussions/thread.html", full)
         cache.put(frame_key, parts, sum(len(p) for p in parts))
-    own = {_CSRF: escape(csrf_token(request)), _NAME: escape(me.display_name), _POSTS: posts}
-    body = "".join(own.get(part, part) for part in parts)
-    response = HTMLResponse(body)
+    own = {
+        _CSRF: str(escape(csrf_token(request))).encode(),
+        _NAME: str(escape(me.display_name)).encode(),
+    }
+    body: list[bytes] = []
+    for part in parts:
+        if part == _POSTS:
+            body.extend(posts)
+        elif isinstance(part, str):
+            body.append(own[part])
+        else:
+            body.append(part)
+    response = HTMLResponse(b"".join(body))
     return finish_page(request, response, context["reader"])
 
 
-def _frame(request: Request, context: dict[str, Any]) -> list[str] | None:
+def _frame(request: Request, context: dict[str, Any]) -> list[bytes | str] | None:
+    """The page with its stand-ins, encoded, each stand-in a `str` of its own."""
     templates = cast(Jinja2Templates, request.app.state.templates)
     context = {
         **context,
@@ -259,4 +273,4 @@ def _frame(request: Request, context: dict[str, Any]) -> list[str] | None:
     # Every stand-in must be a part of its own: one escaped or cut would be sent.
     if any("\x00" in part for part in parts[0::2]):
         return None
-    return parts
+    return [part if n % 2 else part.encode() for n, part in enumerate(parts)]
