@@ -207,12 +207,20 @@ _POSTS = f"\x00posts-{_NONCE}\x00"
 _MARKS = re.compile(f"({re.escape(_CSRF)}|{re.escape(_NAME)}|{re.escape(_POSTS)})")
 
 
+class _NoStandInError(Exception):
+    """The page asked for something of its reader that has no stand-in."""
+
+
 @dataclass(frozen=True)
 class _Someone:
     """`me` in the page rendered for every reader of a kind: their name a stand-in."""
 
     is_secretariat: bool
     display_name: str = _NAME
+
+    def __getattr__(self, name: str) -> Any:
+        # Not AttributeError, which Jinja would quietly render as nothing.
+        raise _NoStandInError(name)
 
 
 def reader_page(
@@ -268,7 +276,16 @@ def _frame(request: Request, context: dict[str, Any]) -> list[bytes | str] | Non
         "csrf_token": lambda _request: _CSRF,
         "posts_html": Markup(_POSTS),  # noqa: S704 - a stand-in, replaced before sending
     }
-    text = templates.get_template("discussions/thread.html").render(context)
+    used = request.scope.pop("forum.csrf_used", False)
+    try:
+        text = templates.get_template("discussions/thread.html").render(context)
+    except _NoStandInError:
+        return None
+    # A macro that reached the real `csrf_token` put this reader's token in the page.
+    if request.scope.pop("forum.csrf_used", False):
+        return None
+    if used:
+        request.scope["forum.csrf_used"] = True
     parts = _MARKS.split(text)
     # Every stand-in must be a part of its own: one escaped or cut would be sent.
     if any("\x00" in part for part in parts[0::2]):
