@@ -16,8 +16,8 @@ from forum.db.models import User
 from forum.settings import Settings
 from tests.capture import WINDOW_TICK, QueryCounter
 from tests.discussions_support import open_thread
-from tests.people import set_role
 from tests.factory import PASSWORD
+from tests.people import set_role
 from tests.support import Client, LiveServer, client, live_server, make_settings
 
 TRUST_S = 1.5
@@ -94,14 +94,17 @@ async def test_a_role_change_shows_on_the_next_page(worker: LiveServer) -> None:
 
 
 async def test_another_worker_sees_a_sign_out_within_the_window(settings: Settings) -> None:
-    async with live_server(settings) as here, live_server(settings) as there:
-        async with _signed_in(here) as http:
-            cookies = dict(http.cookies)
-            async with client(there, cookies=cookies) as elsewhere:
-                assert (await elsewhere.get("/api/me")).status_code == 200  # kept there
-                assert (await http.post("/api/auth/logout")).status_code == 204
-                # That worker was not told: it answers from memory for the window...
-                assert (await elsewhere.get("/api/me")).status_code == 200
-                await asyncio.sleep(TRUST_S + 0.1)
-                # ...and asks the database after it.
-                assert (await elsewhere.get("/api/me")).status_code == 401
+    async with (
+        live_server(settings) as here,
+        live_server(settings) as there,
+        _signed_in(here) as http,
+    ):
+        cookies = dict(http.cookies)
+        async with client(there, cookies=cookies) as elsewhere:
+            assert (await elsewhere.get("/api/me")).status_code == 200  # kept there
+            assert (await http.post("/api/auth/logout")).status_code == 204
+            # That worker was not told: it answers from memory for the window...
+            assert (await elsewhere.get("/api/me")).status_code == 200
+            await asyncio.sleep(TRUST_S + 0.1)
+            # ...and asks the database after it.
+            assert (await elsewhere.get("/api/me")).status_code == 401
