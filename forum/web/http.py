@@ -63,7 +63,8 @@ async def lazy_db(request: Request) -> AsyncIterator[LazySession]:
 def secure_cookies(request: Request) -> bool:
     """Cookies get `Secure` over HTTPS: when the operator says so, or when this request
     came over HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto)."""
-    return app_state(request)["settings"].secure_cookies or request.url.scheme == "https"
+    # The scheme as `request.url` reads it, without building the whole URL.
+    return app_state(request)["settings"].secure_cookies or request.scope.get("scheme") == "https"
 
 
 def client_ip(request: Request) -> str:
