@@ -13,9 +13,10 @@ bare server (`bench/discussions_bare.py`) serves the bytes Agora answered for th
 thread, and parses posts without storing them.
 
 Signed out, a thread is served from the worker's memory while its board is unchanged
-(docs/discussions.md, "Reading"); a signed-in reader's page is rendered for them on
-every request, so the signed-in HTML scenario measures the whole read: the queries,
-the rows and the template.
+(docs/discussions.md, "Reading"); a signed-in reader's page is put together for them
+on every request from what the worker keeps for the board (their name, CSRF token and
+buttons put in), so the signed-in HTML scenario measures that assembly and the
+reader's own parts.
 
 The load is `wrk` (bench/wrk.py), pinned to the CPUs the servers do not use, with
 the share of its core it needed beside each figure; `--write-docs` refuses a run whose

@@ -22,6 +22,7 @@ from forum.errors import ForumError
 from forum.i18n.catalogs import load_catalogs
 from forum.limits import RateLimiter
 from forum.render_cache import RenderCache
+from forum.session_cache import SessionCache, watch_people
 from forum.settings import Settings
 from forum.state import AppState
 from forum.web.compression import CompressionMiddleware
@@ -32,6 +33,7 @@ from forum.web.route_index import RouteIndex
 from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
+from forum.web.write_hint import WriteHintMiddleware
 from forum.ws.endpoint import routes as ws_routes
 from forum.ws.hub import Hub
 from forum.ws.seating import ActionSeating
@@ -80,6 +82,8 @@ def create_app(
         timers = Timers(sessionmaker, broker, hub)
         await timers.start()
         board_versions = BoardVersions(broker, trust_s=settings.board_trust_s)
+        session_cache = SessionCache(trust_s=settings.session_trust_s)
+        watch_people(engine, session_cache)
         try:
             yield {
                 "settings": settings,
@@ -89,6 +93,7 @@ def create_app(
                 "limiter": shared.limiter,
                 "render_cache": RenderCache(),
                 "board_versions": board_versions,
+                "session_cache": session_cache,
                 "connection_caps": ConnectionCaps(
                     shared.counter, ConnectionLimits.from_settings(settings)
                 ),
@@ -110,6 +115,11 @@ def create_app(
             Middleware(CompressionMiddleware),
             Middleware(UnexpectedErrorMiddleware),
             Middleware(InputGuardMiddleware),
+            Middleware(
+                WriteHintMiddleware,
+                window_s=settings.board_trust_s,
+                secure=settings.secure_cookies,
+            ),
         ],
         exception_handlers={
             ForumError: forum_error,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from http.cookies import SimpleCookie
 
 from itsdangerous import BadSignature, Signer
@@ -31,6 +32,7 @@ class Principal:
     user: User
     session_id: int
     kind: str  # "cookie" or "bearer"
+    expires_at: datetime
 
 
 def new_token() -> str:
@@ -101,4 +103,6 @@ async def authenticate(
     auth_session, user = row
     if auth_session.expires_at <= utcnow() or not user.is_active:
         return None
-    return Principal(user=user, session_id=auth_session.id, kind=kind)
+    return Principal(
+        user=user, session_id=auth_session.id, kind=kind, expires_at=auth_session.expires_at
+    )

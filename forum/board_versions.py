@@ -57,6 +57,15 @@ class BoardVersions:
     def close(self) -> None:
         self._broker.off_commit(self._committed)
 
+    def known_seq(self, thread_id: int) -> int | None:
+        """The counter of the thread's board while what was heard can be trusted, else
+        None (then `thread_seq` asks): a read that needs nothing else opens no session."""
+        line_id = self._thread_lines.get(thread_id)
+        known = self._boards.get(line_id) if line_id is not None else None
+        if known is not None and self._clock() - known.read_at < self._trust_s:
+            return known.seq
+        return None
+
     async def thread_seq(self, session: AsyncSession, thread_id: int) -> int:
         """The change counter of the thread's board (404 for no such thread)."""
         line_id = self._thread_lines.get(thread_id)

@@ -89,6 +89,10 @@ class Settings:
     # from the broker before asking the database again (forum/board_versions.py): the
     # longest a lost publish can leave that page behind.
     board_trust_s: float = 2.0
+    # How long a worker answers who a session is (and their roles on a board) from
+    # memory before asking the database again (forum/session_cache.py): the longest a
+    # sign-out or a role change made through another worker goes unseen here.
+    session_trust_s: float = 2.0
     # argon2id's cost per password hash: passes, memory in KiB, lanes. The library's
     # recommended parameters; a cheaper hash only where no real password is kept (the
     # test suite hashes thousands). Hashes of another cost are redone at sign-in.

@@ -11,6 +11,7 @@ from forum.broker import Broker
 from forum.connection_caps import ConnectionCaps
 from forum.limits import RateLimiter
 from forum.render_cache import RenderCache
+from forum.session_cache import SessionCache
 from forum.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,5 +33,7 @@ class AppState(TypedDict):
     render_cache: RenderCache
     # Each board's change counter as this worker last heard it (forum/board_versions.py).
     board_versions: BoardVersions
+    # Who each session is, as this worker last read it (forum/session_cache.py).
+    session_cache: SessionCache
     # The WebSocket hub of this worker.
     hub: Hub

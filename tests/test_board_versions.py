@@ -72,3 +72,40 @@ async def test_a_signed_out_thread_read_asks_nothing_while_the_counter_is_truste
         await asyncio.sleep(TRUST_S + 0.1)
         asked, after = await read(anonymous, path)
         assert asked > 0 and "Changed quietly." in after.text
+
+
+async def test_a_signed_in_reader_asks_nothing_yet_sees_their_own_write_anywhere(
+    sqlite_url: str, tmp_path: Path, count_queries: QueryCounter
+) -> None:
+    # Two workers whose brokers never reach each other: every publish is lost between
+    # them, so each knows of the other's writes only from the database.
+    settings = make_settings(sqlite_url, tmp_path).with_(board_trust_s=TRUST_S)
+    async with (
+        live_server(settings) as here,
+        live_server(settings) as there,
+        client(here) as writer,
+        signed_in(there) as other_reader,
+    ):
+        await writer.signup()
+        thread_id = (await open_thread(writer))["thread"]["id"]
+        path = f"/threads/{thread_id}"
+        await asyncio.sleep(TRUST_S)  # the write's mark is spent
+        async with client(there, cookies=writer.cookies) as reading_there:
+            for _ in range(2):
+                assert (await reading_there.get(path)).status_code == 200
+            with count_queries(there.state["engine"], ignore=(WINDOW_TICK,)) as queries:
+                kept = await reading_there.get(path)
+            assert kept.status_code == 200 and len(queries) == 0
+            await other_reader.get(path)
+
+            await reply(writer, thread_id, "Seen by its writer at once.")
+            reading_there.cookies.update(writer.cookies)
+            mine = await reading_there.get(path)
+            assert "Seen by its writer at once." in mine.text
+            # Someone else there reads the board as the broker told it, for the
+            # window at most.
+            theirs = await other_reader.get(path)
+            assert "Seen by its writer at once." not in theirs.text
+            await asyncio.sleep(TRUST_S + 0.1)
+            later = await other_reader.get(path)
+            assert "Seen by its writer at once." in later.text

@@ -39,12 +39,13 @@ from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import PostThrottle
 from forum.render_cache import etag_for
 from forum.web.conditional import matches, not_modified, validator_headers
-from forum.web.discussion_context import thread_seq
+from forum.web.discussion_context import known_seq, thread_seq
 from forum.web.http import (
     app_state,
     client_ip,
     db,
     json_response,
+    lazy_db,
     principal,
     query_int,
     read_json,
@@ -169,15 +170,20 @@ async def thread_detail(request: Request) -> Response:
     caller = await principal(request)
     show_deleted = caller is not None and caller.user.is_secretariat
     cache = app_state(request)["render_cache"]
-    async with db(request) as session:
-        # Read first: whatever is loaded after it is at least this fresh.
-        seq = await thread_seq(request, session, thread_id, signed_in=caller is not None)
+    signed_in = caller is not None
+    async with lazy_db(request) as lazy:
+        # Read first: whatever is loaded after it is at least this fresh. While the
+        # broker's word on the board can be trusted, a kept answer needs no database.
+        seq = known_seq(request, thread_id, signed_in=signed_in)
+        if seq is None:
+            seq = await thread_seq(request, await lazy.get(), thread_id, signed_in=signed_in)
         key = ("thread.json", thread_id, seq, cursor, at, limit, show_deleted)
         etag = etag_for(key)
         if matches(request, etag):
             return not_modified(etag)
         body = cache.get(key)
         if not isinstance(body, bytes):
+            session = await lazy.get()
             view = await get_thread(session, thread_id)
             start = None
             if at:

@@ -12,13 +12,12 @@ from starlette.requests import Request
 from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import (
     THREAD_PAGE,
-    board_roles,
-    groups_spoken_for,
     thread_board_seq,
 )
 from forum.db.models import Post
 from forum.domain.discussions import board_actor
 from forum.web.http import app_state, db, principal
+from forum.web.write_hint import wrote_recently
 
 
 def path_id(request: Request, name: str) -> int:
@@ -27,14 +26,22 @@ def path_id(request: Request, name: str) -> int:
     return value
 
 
+def known_seq(request: Request, thread_id: int, *, signed_in: bool) -> int | None:
+    """The change counter of the thread's board without a query, or None: as this
+    worker heard it from the broker, while it can trust that (forum/board_versions.py),
+    and never to a signed-in reader who wrote in that window (`wrote_recently`), so that
+    everyone sees their own write at once, whichever worker took it."""
+    if signed_in and wrote_recently(request):
+        return None
+    return app_state(request)["board_versions"].known_seq(thread_id)
+
+
 async def thread_seq(
     request: Request, session: AsyncSession, thread_id: int, *, signed_in: bool
 ) -> int:
-    """The change counter of the thread's board, which keys its renderings. Signed out,
-    as this worker last heard it (forum/board_versions.py), without a query while it
-    can trust that; signed in, from the database, so that a reader sees their own
-    write at once whichever worker took it."""
-    if signed_in:
+    """The change counter of the thread's board, which keys its renderings: read from
+    the database when `known_seq` cannot say."""
+    if signed_in and wrote_recently(request):
         return await thread_board_seq(session, thread_id)
     return await app_state(request)["board_versions"].thread_seq(session, thread_id)
 
@@ -45,14 +52,13 @@ async def viewer(request: Request, line_id: int) -> dict[str, Any]:
     if caller is None:
         return {"can_post": False, "moderates": False, "speaks_for": [], "me_id": None}
     user = caller.user
-    async with db(request) as session:
-        roles = await board_roles(session, line_id, user.id)
-        groups = await groups_spoken_for(session, user.id)
-    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=roles)
+    state = app_state(request)
+    facts = await state["session_cache"].board_facts(state["sessionmaker"], user.id, line_id)
+    actor = board_actor(user.id, is_secretariat=user.is_secretariat, roles=facts.roles)
     return {
         "can_post": actor.signed_in,
         "moderates": actor.moderates,
-        "speaks_for": list(groups),
+        "speaks_for": list(facts.speaks_for),
         "me_id": user.id,
     }
 

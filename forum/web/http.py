@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum import csrf
-from forum.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Principal, authenticate
+from forum.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Principal
 from forum.errors import N_, ErrorCode, ForumError
 from forum.origins import allowed_origin
 from forum.state import AppState
@@ -34,10 +34,37 @@ async def db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+class LazySession:
+    """A database session opened on first use: a read answered from memory opens none."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._session: AsyncSession | None = None
+
+    async def get(self) -> AsyncSession:
+        if self._session is None:
+            self._session = app_state(self._request)["sessionmaker"]()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+@asynccontextmanager
+async def lazy_db(request: Request) -> AsyncIterator[LazySession]:
+    lazy = LazySession(request)
+    try:
+        yield lazy
+    finally:
+        await lazy.close()
+
+
 def secure_cookies(request: Request) -> bool:
     """Cookies get `Secure` over HTTPS: when the operator says so, or when this request
     came over HTTPS (directly, or through a trusted proxy's X-Forwarded-Proto)."""
-    return app_state(request)["settings"].secure_cookies or request.url.scheme == "https"
+    # The scheme as `request.url` reads it, without building the whole URL.
+    return app_state(request)["settings"].secure_cookies or request.scope.get("scheme") == "https"
 
 
 def client_ip(request: Request) -> str:
@@ -61,10 +88,12 @@ async def principal(request: Request) -> Principal | None:
     found = None
     # Most readers carry neither: they cost no database session at all.
     if cookie is not None or authorization is not None:
-        async with state["sessionmaker"]() as session:
-            found = await authenticate(
-                session, state["settings"].secret_key, cookie=cookie, authorization=authorization
-            )
+        found = await state["session_cache"].principal(
+            state["sessionmaker"],
+            state["settings"].secret_key,
+            cookie=cookie,
+            authorization=authorization,
+        )
     request.scope["forum.principal"] = found
     return found
 

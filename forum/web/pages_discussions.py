@@ -7,14 +7,11 @@ refused form is shown again with its text and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from forum.actions.post_edits import do_lock_thread
 from forum.actions.posts import (
@@ -22,20 +19,16 @@ from forum.actions.posts import (
     do_open_thread,
     do_reply,
 )
-from forum.db.discussion_views import PostView
 from forum.db.discussions_queries import (
     board_seq,
     get_board_line,
     get_post,
-    get_thread,
     list_board,
     list_positions,
-    list_thread_posts,
 )
 from forum.db.queries import list_action_lines, list_groups
 from forum.db.search import search_posts
 from forum.errors import N_, ErrorCode, ForumError
-from forum.i18n.reader import Reader
 from forum.render_cache import etag_for
 from forum.web import feeds
 from forum.web.api_discussions import (
@@ -43,15 +36,15 @@ from forum.web.api_discussions import (
     throttle,
 )
 from forum.web.conditional import matches, not_modified, validator_headers
-from forum.web.discussion_context import path_id, post_url, thread_seq, viewer
+from forum.web.discussion_context import known_seq, path_id, post_url, thread_seq, viewer
 from forum.web.forms import field, read_form
-from forum.web.http import app_state, db, principal
-from forum.web.labels import FAMILY_NAMES
+from forum.web.http import app_state, db, lazy_db, principal
 from forum.web.locale import reader
 from forum.web.pages import page_context
 from forum.web.params import form_id
 from forum.web.preview import preview_html, wants_preview
 from forum.web.templates import csrf_token_used, render
+from forum.web.thread_render import load_page, post_parts, posts_html, reader_page
 
 
 async def board_page(
@@ -132,33 +125,31 @@ async def thread_page(
     # The same rows read differently in each language and time zone.
     shown_to = await reader(request)
     locale_key = (shown_to.language, shown_to.time_zone)
-    async with db(request) as session:
-        # Read first: whatever is loaded after it is at least this fresh.
-        seq = await thread_seq(request, session, thread_id, signed_in=caller is not None)
+    signed_in = caller is not None
+    async with lazy_db(request) as lazy:
+        # Read first: whatever is loaded after it is at least this fresh. While the
+        # broker's word on the board can be trusted, a kept page needs no database.
+        seq = known_seq(request, thread_id, signed_in=signed_in)
+        if seq is None:
+            seq = await thread_seq(request, await lazy.get(), thread_id, signed_in=signed_in)
         key = ("thread.html", thread_id, seq, cursor, at, locale_key)
         if shared:
-            etag = etag_for(key)
-            if matches(request, etag):
-                return not_modified(etag)
-            body = cache.get(key)
-            if isinstance(body, bytes):
-                return HTMLResponse(body, headers=validator_headers(etag))
-        view = await get_thread(session, thread_id)
-        start = None
-        if at is not None:
-            anchor = await get_post(session, at)
-            if anchor.post.thread_id == thread_id:
-                start = anchor.post.path
-        page = await list_thread_posts(
-            session,
-            thread_id,
+            kept = _shared_page(request, key)
+            if kept is not None:
+                return kept
+        page_key = (thread_id, seq, cursor, at, show_deleted)
+        page = await load_page(
+            lazy,
+            cache,
+            page_key,
+            thread_id=thread_id,
             cursor=cursor,
-            start_path=start,
+            at=at,
             show_deleted=show_deleted,
         )
         parent = None
         if reply_to is not None:
-            candidate = await get_post(session, reply_to)
+            candidate = await get_post(await lazy.get(), reply_to)
             if candidate.post.thread_id == thread_id:
                 parent = candidate
     parent_id = form_id(form.get("parent_id", ""), "parent_id") if form else None
@@ -166,21 +157,16 @@ async def thread_page(
         async with db(request) as session:
             candidate = await get_post(session, parent_id)
         parent = candidate if candidate.post.thread_id == thread_id else None
+    view = page.view
     allowed = await viewer(request, view.line.id)
-    heads_key = ("thread.heads", thread_id, seq, cursor, at, show_deleted, locale_key)
-    heads = cache.get(heads_key)
-    if not isinstance(heads, dict) or any(v.post.id not in heads for v in page.items):
-        heads = _post_heads(request, page.items, shown_to)
-        cache.put(heads_key, heads, sum(len(head) for head in heads.values()))
+    posts = post_parts(request, cache, (*page_key, locale_key), page, shown_to, allowed)
     context = await page_context(
         request,
         view=view,
         thread=view.thread,
         line=view.line,
-        posts=page.items,
-        heads=heads,
         next_cursor=page.next_cursor,
-        partial=start is not None or cursor is not None,
+        partial=page.starts_at_post or cursor is not None,
         seq=seq,
         parent=parent,
         form=form or {},
@@ -188,6 +174,11 @@ async def thread_page(
         preview=preview,
         **allowed,
     )
+    if caller is not None and form is None and error is None and parent is None:
+        # The address is in the page (the language switcher comes back to it).
+        address = (request.scope["path"], request.scope["query_string"])
+        return reader_page(request, cache, (*page_key, locale_key, *address), context, posts)
+    context["posts_html"] = posts_html(posts)
     response = render(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )
@@ -197,19 +188,15 @@ async def thread_page(
     return response
 
 
-def _post_heads(request: Request, views: list[PostView], shown_to: Reader) -> dict[int, Markup]:
-    """What every reader sees of each post (all but its actions), by post id.
-
-    Most of a thread page's rendering, and the same for every reader of the key the
-    page keeps it under: signed-in readers then render only their own buttons.
-    """
-    env = cast(Jinja2Templates, request.app.state.templates).env
-    module = env.get_template("discussions/_post.html").make_module(
-        {"families": FAMILY_NAMES, "reader": shown_to}
-    )
-    # A macro of an autoescaping environment returns Markup: escaped where it must be.
-    head: Callable[[PostView], Markup] = vars(module)["post_head"]
-    return {view.post.id: head(view) for view in views}
+def _shared_page(request: Request, key: tuple[object, ...]) -> Response | None:
+    """The signed-out page kept under `key`: a 304 when the reader has it already."""
+    etag = etag_for(key)
+    if matches(request, etag):
+        return not_modified(etag)
+    body = app_state(request)["render_cache"].get(key)
+    if isinstance(body, bytes):
+        return HTMLResponse(body, headers=validator_headers(etag))
+    return None
 
 
 async def thread_post(request: Request) -> Response:

@@ -200,6 +200,11 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     shown_to = found if isinstance(found, Reader) else browser_reader(request)
     context["reader"] = shown_to
     response = templates.TemplateResponse(request, name, context, status_code=status)
+    return finish_page(request, response, shown_to)
+
+
+def finish_page(request: Request, response: Response, shown_to: Reader) -> Response:
+    """The headers of every page, however its body was made."""
     # The words depend on who asks and in which language.
     response.headers.setdefault("vary", "Accept-Language, Cookie")
     response.headers["content-language"] = shown_to.language
