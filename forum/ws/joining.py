@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from forum.actions.meetings import check_watch_meeting
+from forum.actions.presence import get_presence
 from forum.actions.room_reads import get_room_state, room_for
-from forum.actions.seats import do_take_seat, get_presence
-from forum.actions.spectators import do_watch_room
 from forum.auth import Principal
 from forum.db.events import events_after
 from forum.db.models import Presence, Room
@@ -34,7 +33,7 @@ async def join_room(
     seat = None if frame.seat == SPECTATOR else Seat(frame.seat)
     check_watch(signed_in=principal is not None, seat=seat)
     sessionmaker = state["sessionmaker"]
-    broker = state["broker"]
+    seating = state["seating"]
     async with sessionmaker() as session:
         _group, room = await room_for(session, frame.room)
         if seat is None:
@@ -43,23 +42,11 @@ async def join_room(
         # Nothing refuses a spectator from here on, so the old room may go first.
         if connection.room_id is not None:
             await hub.leave(connection)
-        async with sessionmaker() as session:
-            await do_watch_room(
-                session, broker, room.id, connection_id=connection.id, worker=hub.worker
-            )
+        await seating.watch(connection, room.id, worker=hub.worker)
         connection.watching = True
     else:
-        assert principal is not None  # noqa: S101 - check_watch refuses a seat signed out
-        async with sessionmaker() as session:
-            await do_take_seat(
-                session,
-                broker,
-                room.id,
-                user=principal.user,
-                seat=seat,
-                connection_id=connection.id,
-                worker=hub.worker,
-            )
+        # Seated with the joins that arrive meanwhile, in one transaction (`Seating`).
+        await seating.take(connection, room.id, seat, worker=hub.worker)
         if connection.room_id is not None and connection.room_id != room.id:
             # The seat in the old room went with the take above; only delivery is left.
             await hub.leave(connection, release_seat=False)
