@@ -87,12 +87,12 @@ async def members_of(session: AsyncSession, room: Room, users: Sequence[User]) -
         meeting = await meeting_in_room(session, room.id)
         named = {}
         if meeting is not None:
-            rows = await session.scalars(
+            people = await session.scalars(
                 select(MeetingPerson).where(
                     MeetingPerson.meeting_id == meeting.id, MeetingPerson.user_id.in_(ids)
                 )
             )
-            named = {person.user_id: person for person in rows}
+            named = {person.user_id: person for person in people}
         members = {}
         for user in users:
             person = named.get(user.id)
@@ -109,7 +109,7 @@ async def members_of(session: AsyncSession, room: Room, users: Sequence[User]) -
             Membership.group_id == room.group_id, Membership.user_id.in_(ids)
         )
     )
-    roles = {user_id: role for user_id, role in rows}
+    roles = {row.user_id: row.role for row in rows}
     return {
         user.id: Member(user=user, role=Role(roles[user.id]) if user.id in roles else None)
         for user in users

@@ -123,7 +123,7 @@ async def do_arrive(
             rows = await session.execute(
                 select(Presence.id, Presence.room_id).where(Presence.id.in_(asking))
             )
-            moving = {connection_id: room_id for connection_id, room_id in rows}
+            moving = {row.id: row.room_id for row in rows}
         targets = sorted({a.room_id for a in arrivals})
         rooms = await _lock(session, [*targets, *moving.values()])
         changes = {room_id: PresenceChange() for room_id in rooms}

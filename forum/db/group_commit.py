@@ -77,7 +77,8 @@ class GroupCommit(Generic[T, R]):
     async def close(self) -> None:
         """Wait for the batches under way and those waiting to finish."""
         while self._task is not None:
-            await asyncio.shield(self._task)
+            # Waited for, not awaited: a batch cancelled meanwhile is not this caller's.
+            await asyncio.wait({self._task})
 
     async def _run(self) -> None:
         try:

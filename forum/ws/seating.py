@@ -95,4 +95,10 @@ class ActionSeating:
             self.departures.submit(Departure(arrival.room_id, arrival.connection_id, user))
         )
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._undone)
+
+    def _undone(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The heartbeat stops refreshing the seat with the worker; the sweep takes it.
+            log.error("giving up an abandoned seat failed", exc_info=task.exception())
