@@ -5,12 +5,14 @@ transaction with one presence update."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
 
 from forum.actions import seats
 from forum.actions.seats import Departure, SeatRequest, WatchRequest
 from forum.db.engine import end_read
-from forum.db.models import Room, Spectator
+from forum.db.models import Presence, Room, Spectator
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode, ForumError
 from tests.capture import QueryCounter
@@ -193,5 +195,28 @@ async def test_one_leaving_a_connection_keeps_the_seat_they_still_hold(world: Wo
     [update_] = w.take()
     assert [(u["user_id"], u["seat"]) for u in update_["users"]] == [
         (w["member"].id, "participant")
+    ]
+    assert update_["left"] == []
+
+
+async def test_a_sweep_shows_someone_on_the_seat_of_their_live_connection(world: World) -> None:
+    """A dead worker's connection goes; its person, seated by a live one elsewhere,
+    stays, shown on that seat (read for the update: the sweep knows only ids)."""
+    w = world
+    live = ask(w, "member", Seat.PARTICIPANT)
+    dead = SeatRequest(w.room_id, w["member"], Seat.REMOTE, w.connection_id(), "w2")
+    assert await seats.do_arrive(w.session, w.broker, [live, dead]) == [None, None]
+    async with w.session.begin():
+        await w.session.execute(
+            update(Presence)
+            .where(Presence.id == dead.connection_id)
+            .values(seen_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    w.session.expunge_all()
+    w.take()
+    assert await seats.do_sweep_presence(w.session, w.broker) == 1
+    [update_] = w.take()
+    assert [(u["user_id"], u["seat"], u["name"]) for u in update_["users"]] == [
+        (w["member"].id, "participant", "Member")
     ]
     assert update_["left"] == []

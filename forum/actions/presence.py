@@ -57,8 +57,6 @@ async def latest_seats(
     statement, from the index on (room, person, joined_at). Two connections joined in
     the same microsecond: the one `get_presence` shows."""
     wanted = sorted(set(user_ids))
-    if not wanted:
-        return {}
     latest = (
         select(Presence.user_id, func.max(Presence.joined_at).label("latest"))
         .where(Presence.room_id == room_id, Presence.user_id.in_(wanted))
