@@ -131,8 +131,15 @@ async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     meeting_id = meeting_id_in(slug)
     if meeting_id is not None:
         return await _meeting_room(session, await session.get(Meeting, meeting_id))
-    group = await require_group(session, slug)
-    room = await session.scalar(select(Room).where(Room.group_id == group.id))
+    # One statement, the group and its room: every join of a room asks it.
+    found = (
+        await session.execute(
+            select(Group, Room).outerjoin(Room, Room.group_id == Group.id).where(Group.slug == slug)
+        )
+    ).first()
+    # No group: refused as `require_group` refuses, naming it.
+    group = found[0] if found else await require_group(session, slug)
+    room = found[1] if found else None
     if room is None:
         raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
     return group, room
