@@ -71,12 +71,8 @@ def create_app(
         await broker.start()
         shared = shared_limits(settings, limiter=limiter)
         await shared.start()
-        hub = Hub(
-            sessionmaker,
-            broker,
-            send_queue=settings.ws_send_queue,
-            seating=ActionSeating(sessionmaker, broker),
-        )
+        seating = ActionSeating(sessionmaker, broker)
+        hub = Hub(sessionmaker, broker, send_queue=settings.ws_send_queue, seating=seating)
         await hub.start()
         # The clocks of live rooms: floor expiry, the presence heartbeat, the watchdog.
         timers = Timers(sessionmaker, broker, hub)
@@ -98,11 +94,13 @@ def create_app(
                     shared.counter, ConnectionLimits.from_settings(settings)
                 ),
                 "hub": hub,
+                "seating": seating,
             }
         finally:
             board_versions.close()
             await timers.stop()
             await hub.stop()
+            await seating.close()
             await shared.close()
             await broker.close()
             await engine.dispose()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     # which reads the state, stays independent of ws (the import contracts count only
     # run-time imports: `exclude_type_checking_imports` in pyproject.toml).
     from forum.ws.hub import Hub
+    from forum.ws.seating import ActionSeating
 
 
 class AppState(TypedDict):
@@ -37,3 +38,5 @@ class AppState(TypedDict):
     session_cache: SessionCache
     # The WebSocket hub of this worker.
     hub: Hub
+    # What its connections take and give up in rooms: seats, spectator places.
+    seating: ActionSeating

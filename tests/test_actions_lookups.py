@@ -20,6 +20,7 @@ from forum.actions.floor_time import do_set_budgets
 from forum.actions.groups import do_join_group, do_leave_group, do_set_member_role
 from forum.actions.positions import do_cosign, do_withdraw_cosignature
 from forum.actions.posts import do_open_thread, do_reply
+from forum.actions.room_reads import room_for
 from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
 from forum.actions.seats import do_set_observer_policy
 from forum.actions.session_edits import do_edit_session
@@ -219,6 +220,9 @@ async def test_a_room_no_row_has_and_a_group_without_one_are_not_found(
         await session.execute(delete(Room).where(Room.group_id == group_id))
     roomless = do_schedule_session(session, broker, GROUP, user=chair, draft=DRAFT)
     await lookups.refused(roomless, ErrorCode.NOT_FOUND, "This group has no room.")
+    # Read as a join reads it: the group and its room in one statement, refused alike.
+    await lookups.refused(room_for(session, GROUP), ErrorCode.NOT_FOUND, "This group has no room.")
+    await lookups.refused(room_for(session, "nowhere"), ErrorCode.NOT_FOUND, no_group("nowhere"))
 
 
 async def test_a_membership_is_changed_in_the_group_of_the_slug(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from forum.actions import presence as presences
 from forum.actions import room_reads, rooms, seats, speaking, spectators
 from forum.actions.room_reads import room_for
 from forum.actions.rooms import SessionDraft
@@ -162,7 +163,7 @@ async def test_spectators_are_counted_on_every_change(world: World) -> None:
     counts = [m["spectators"] for m in w.take()]
     assert counts == [{"count": 1, "ver": 1}, {"count": 2, "ver": 2}]
     assert await spectator_rows(w) == [("s1", w.room_id), ("s2", w.room_id)]
-    presence = await seats.get_presence(w.session, w.room_id)
+    presence = await presences.get_presence(w.session, w.room_id)
     await end_read(w.session)
     assert presence == {"ver": 2, "users": [], "spectators": 2}
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from forum.actions import presence as presences
 from forum.actions import seats
 from forum.db.engine import end_read
 from forum.db.models import Presence, Room, RoomEvent
@@ -64,7 +65,7 @@ async def test_seats_presence_and_attendance(world: World) -> None:
     await w.refused(ErrorCode.FORBIDDEN, w.seat("outsider", Seat.PARTICIPANT))
     await w.refused(ErrorCode.FORBIDDEN, w.seat("member", Seat.OBSERVER))
 
-    presence = await seats.get_presence(w.session, w.room_id)
+    presence = await presences.get_presence(w.session, w.room_id)
     await end_read(w.session)
     assert presence["ver"] == 2
     assert [u["user_id"] for u in presence["users"]] == [w["member"].id, w["activist"].id]
@@ -106,7 +107,7 @@ async def join_cost(w: World, who: str, count_queries: QueryCounter) -> tuple[in
     assert w.session.bind is not None
     with count_queries(w.session.bind) as queries:
         await w.seat(who, Seat.REMOTE)
-        presence = await seats.get_presence(w.session, w.room_id)
+        presence = await presences.get_presence(w.session, w.room_id)
         await end_read(w.session)
     return len(queries), queries.rows, [u["user_id"] for u in presence["users"]]
 

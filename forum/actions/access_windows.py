@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions import admission
 from forum.actions.outbox import committing
+from forum.actions.presence import presence_entry, seat_of
 from forum.actions.room_reads import Member, RoomKey, locked, member_of
-from forum.actions.seats import presence_entry, seat_of
 from forum.actions.standing import Reseated, add_reseated, withdraw_speaker
 from forum.broker import Broker
 from forum.db.engine import end_read

@@ -19,7 +19,17 @@ from forum.actions.room_state import session_wire, state_wire
 from forum.db.equity_queries import sides_of_users
 from forum.db.events import lock_group_room, lock_room
 from forum.db.meeting_queries import meeting_in_room, meeting_title, person_in, stand_in_group
-from forum.db.models import Attendance, Group, Meeting, Room, RoomEvent, RoomSession, User
+from forum.db.models import (
+    Attendance,
+    Group,
+    Meeting,
+    MeetingPerson,
+    Membership,
+    Room,
+    RoomEvent,
+    RoomSession,
+    User,
+)
 from forum.db.queries import require_group, role_in
 from forum.domain.equity import equity
 from forum.domain.meetings import MeetingRole, address, meeting_id_in, room_role
@@ -70,6 +80,43 @@ async def member_of(session: AsyncSession, room: Room, user: User) -> Member:
     return Member(user=user, role=await role_in(session, room.group_id, user.id))
 
 
+async def members_of(session: AsyncSession, room: Room, users: Sequence[User]) -> dict[int, Member]:
+    """`member_of` for many people at once, by id: one statement for a group's room,
+    two for a meeting's."""
+    ids = sorted({user.id for user in users})
+    if room.group_id is None:
+        meeting = await meeting_in_room(session, room.id)
+        named = {}
+        if meeting is not None:
+            people = await session.scalars(
+                select(MeetingPerson).where(
+                    MeetingPerson.meeting_id == meeting.id, MeetingPerson.user_id.in_(ids)
+                )
+            )
+            named = {person.user_id: person for person in people}
+        members = {}
+        for user in users:
+            person = named.get(user.id)
+            members[user.id] = Member(
+                user=user,
+                role=room_role(MeetingRole(person.role) if person else None),
+                admitted=person is not None,
+                side=person.side_group_id if person else None,
+                in_meeting=True,
+            )
+        return members
+    rows = await session.execute(
+        select(Membership.user_id, Membership.role).where(
+            Membership.group_id == room.group_id, Membership.user_id.in_(ids)
+        )
+    )
+    roles = {row.user_id: row.role for row in rows}
+    return {
+        user.id: Member(user=user, role=Role(roles[user.id]) if user.id in roles else None)
+        for user in users
+    }
+
+
 async def _meeting_room(session: AsyncSession, meeting: Meeting | None) -> tuple[Group, Room]:
     room = await session.get(Room, meeting.room_id) if meeting else None
     if meeting is None or room is None:
@@ -85,8 +132,15 @@ async def room_for(session: AsyncSession, slug: str) -> tuple[Group, Room]:
     meeting_id = meeting_id_in(slug)
     if meeting_id is not None:
         return await _meeting_room(session, await session.get(Meeting, meeting_id))
-    group = await require_group(session, slug)
-    room = await session.scalar(select(Room).where(Room.group_id == group.id))
+    # One statement, the group and its room: every join of a room asks it.
+    found = (
+        await session.execute(
+            select(Group, Room).outerjoin(Room, Room.group_id == Group.id).where(Group.slug == slug)
+        )
+    ).first()
+    # No group: refused as `require_group` refuses, naming it.
+    group = found[0] if found else await require_group(session, slug)
+    room = found[1] if found else None
     if room is None:
         raise ForumError(ErrorCode.NOT_FOUND, N_("This group has no room."))
     return group, room

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.admission import window_seats_now
+from forum.actions.presence import get_presence
 from forum.actions.room_reads import get_room_state, list_sessions, member_of, room_by_id
 from forum.actions.room_state import session_wire
-from forum.actions.seats import get_presence
 from forum.db.models import RoomEvent, User
 from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionStatus

@@ -1,75 +1,91 @@
-"""Seats and presence: who is in a room, on which seat, seen from every worker.
+"""Seats: connections taking them (or watching, signed out) and giving them up, the
+observer seats, and the sweep of dead workers' connections (`forum.actions.presence`
+says what presence is and how it is told).
 
-Presence lives in the database, one row per open connection, so that observer seats
-are counted across workers. It is not part of the numbered event log: it changes with
-every connection, and a room in which hundreds join at once would otherwise send each
-of them every other's arrival. Instead each change bumps the room's `presence_ver`
-and is published as a presence update carrying that version; hubs coalesce updates,
-and a client applies an update only when its version is newer than what it has.
+Joins and leaves come in batches: `forum.ws.seating` gathers those that arrive while a
+transaction is in flight (`forum.db.group_commit`), and one transaction seats them all,
+with the reads they need made together, one insert of their rows and one presence
+update per room. Each still gets its own answer, decided in the order they came,
+exactly as one join after another would be: an observer seat given to the first is
+counted against the second, and a refusal of one leaves the others seated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.admission import check_admission
-from forum.actions.outbox import Outbox, committing
-from forum.actions.room_reads import RoomKey, locked, member_of
-from forum.actions.room_state import observer_policy_of, person
-from forum.actions.spectators import count_spectators, sweep_spectators, touch_spectators
+from forum.actions.outbox import committing
+from forum.actions.presence import PresenceChange, after_removal, latest_seats, presence_entry
+from forum.actions.room_reads import Member, RoomKey, locked, member_of, members_of
+from forum.actions.room_state import observer_policy_of
+from forum.actions.spectators import stop_watching, sweep_spectators, touch_spectators, watch
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
-from forum.db.events import append_event
+from forum.db.events import append_event, lock_room
 from forum.db.models import Attendance, Presence, Room, RoomEvent, User
 from forum.db.queries import rooms_seen_before
 from forum.domain.meetings import check_admitted
 from forum.domain.seats import check_set_observer_policy, check_take_seat, parse_observer_policy
 from forum.domain.vocabulary import Family, Seat
-from forum.wire.events import PresenceUpdate
-from forum.wire.room import PresenceLeft, PresenceSnapshot, PresenceUser
+from forum.errors import N_, ErrorCode, ForumError
 
 STALE_AFTER = timedelta(seconds=30)
 
 
-def presence_entry(user: User, seat: str, ver: int) -> PresenceUser:
-    return {
-        **person(user),
-        "seat": seat,
-        "remote": seat == Seat.REMOTE.value,
-        "observer": seat == Seat.OBSERVER.value,
-        "ver": ver,
-    }
+@dataclass(frozen=True)
+class SeatRequest:
+    """A signed-in connection asking for a seat in a room."""
+
+    room_id: int
+    user: User
+    seat: Seat
+    connection_id: str
+    worker: str
 
 
-async def seat_of(session: AsyncSession, room_id: int, user_id: int) -> str | None:
-    """The seat a person shows in the room: that of their latest connection."""
-    return await session.scalar(
-        select(Presence.seat)
-        .where(Presence.room_id == room_id, Presence.user_id == user_id)
-        .order_by(Presence.joined_at.desc())
-        .limit(1)
-    )
+@dataclass(frozen=True)
+class WatchRequest:
+    """A signed-out connection watching a room."""
+
+    room_id: int
+    connection_id: str
+    worker: str
 
 
-def add_presence(
-    outbox: Outbox, room_id: int, users: list[PresenceUser], left: list[PresenceLeft]
-) -> None:
-    """Register a presence update, to publish when the transaction commits."""
-    if users or left:
-        message: PresenceUpdate = {
-            "type": "presence",
-            "op": "update",
-            "room": room_id,
-            "users": users,
-            "left": left,
-        }
-        outbox.room(room_id, message)
+Arrival = SeatRequest | WatchRequest
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A connection leaving a room: its seat (`user`), or its place among spectators."""
+
+    room_id: int
+    connection_id: str
+    user: User | None = None
+
+
+@dataclass
+class _Rows:
+    """Presence rows granted and not yet written, and the rows they replace."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.replaced:
+            await session.execute(delete(Presence).where(Presence.id.in_(self.replaced)))
+        if self.rows:
+            await session.execute(insert(Presence), self.rows)
+        self.rows, self.replaced = [], []
 
 
 async def do_take_seat(
@@ -88,110 +104,183 @@ async def do_take_seat(
     same transaction, once the new seat is granted: a refused change leaves it where it
     was, its seat kept.
     """
+    request = SeatRequest(room_id, user, seat, connection_id, worker)
+    [refused] = await do_arrive(session, broker, [request])
+    if refused is not None:
+        raise refused
+
+
+async def do_arrive(
+    session: AsyncSession, broker: Broker, arrivals: Sequence[Arrival]
+) -> list[ForumError | None]:
+    """Seat these connections, or count them among spectators, in one transaction:
+    for each, None (done) or the refusal that says why not."""
+    outcomes: list[ForumError | None] = [None] * len(arrivals)
     async with committing(session, broker) as outbox:
-        moving_from = await session.scalar(
-            select(Presence.room_id).where(Presence.id == connection_id)
-        )
-        # Both rooms locked in id order, so that two moves the opposite way never
-        # wait on each other.
-        rooms = {
-            rid: await locked(session, rid) for rid in sorted({room_id, moving_from or room_id})
-        }
-        room = rooms[room_id]
-        actor = await member_of(session, room, user)
-        check_admitted(admitted=actor.admitted)
-        # Only an observer seat is counted; every statement here is a round trip made
-        # while holding the write lock that every join and action waits for.
-        observers: dict[int, Family] = {}
-        if seat is Seat.OBSERVER:
+        asking = [a.connection_id for a in arrivals if isinstance(a, SeatRequest)]
+        moving: dict[str, int] = {}
+        if asking:
             rows = await session.execute(
-                select(Presence.user_id, Presence.family)
-                .where(Presence.room_id == room.id, Presence.seat == Seat.OBSERVER.value)
-                .distinct()
+                select(Presence.id, Presence.room_id).where(Presence.id.in_(asking))
             )
-            observers = {user_id: Family(family) for user_id, family in rows}
-        # Access windows and approved observer requests seat people their standing
-        # does not; otherwise the room's own rule decides.
-        granted, counted = await check_admission(session, room, actor, seat, observers)
-        if not granted:
-            check_take_seat(
-                seat,
-                user_id=user.id,
-                family=Family(user.family),
-                role=actor.role,
-                is_secretariat=user.is_secretariat,
-                policy=observer_policy_of(room),
-                observers=counted,
-            )
-        before = await seat_of(session, room.id, user.id)
-        left_behind: tuple[list[PresenceUser], list[PresenceLeft]] = ([], [])
-        if moving_from is not None:
-            await session.execute(delete(Presence).where(Presence.id == connection_id))
-            if moving_from != room.id:
-                left_behind = await _after_removal(session, rooms[moving_from], [user.id])
-        now = utcnow()
-        session.add(
-            Presence(
-                id=connection_id,
-                room_id=room.id,
-                user_id=user.id,
-                seat=seat.value,
-                family=user.family,
-                worker=worker,
-                joined_at=now,
-                seen_at=now,
+            moving = {row.id: row.room_id for row in rows}
+        targets = sorted({a.room_id for a in arrivals})
+        rooms = await _lock(session, [*targets, *moving.values()])
+        changes = {room_id: PresenceChange() for room_id in rooms}
+        left_behind: dict[int, dict[int, User]] = defaultdict(dict)
+        for room_id in targets:
+            here = [(n, a) for n, a in enumerate(arrivals) if a.room_id == room_id]
+            room = rooms.get(room_id)
+            if room is None:
+                for n, _ in here:
+                    outcomes[n] = ForumError(ErrorCode.NOT_FOUND, N_("No such room."))
+                continue
+            watchers = [(a.connection_id, a.worker) for _, a in here if isinstance(a, WatchRequest)]
+            if watchers:
+                await watch(session, room, changes[room_id], watchers)
+            requests = [(n, a) for n, a in here if isinstance(a, SeatRequest)]
+            if requests:
+                refused = await _seat(session, room, requests, moving, changes[room_id])
+                for n, error in refused.items():
+                    outcomes[n] = error
+                for n, request in requests:
+                    came_from = moving.get(request.connection_id)
+                    if n not in refused and came_from not in (None, room_id):
+                        left_behind[came_from][request.user.id] = request.user
+        for room_id, users in left_behind.items():
+            await after_removal(session, rooms[room_id], users, changes[room_id], known=users)
+        # The rooms people left are told before those they came to.
+        for room_id in sorted(changes, key=lambda room_id: room_id in targets):
+            changes[room_id].publish(outbox, room_id)
+    return outcomes
+
+
+async def _lock(session: AsyncSession, room_ids: Iterable[int]) -> dict[int, Room]:
+    """The rooms that exist among these, locked in id order, so that two batches
+    moving people opposite ways never wait on each other."""
+    rooms = {}
+    for room_id in sorted(set(room_ids)):
+        room = await lock_room(session, room_id)
+        if room is not None:
+            rooms[room_id] = room
+    return rooms
+
+
+async def _seat(
+    session: AsyncSession,
+    room: Room,
+    requests: list[tuple[int, SeatRequest]],
+    moving: dict[str, int],
+    change: PresenceChange,
+) -> dict[int, ForumError]:
+    """Seat these requests in the room, in order; the refusals, by position."""
+    users = {request.user.id: request.user for _, request in requests}
+    members = await members_of(session, room, list(users.values()))
+    shown = await latest_seats(session, room.id, list(users))
+    attended: set[tuple[int, str]] = set()
+    if room.open_session_id is not None:
+        rows = await session.execute(
+            select(Attendance.user_id, Attendance.seat).where(
+                Attendance.session_id == room.open_session_id, Attendance.user_id.in_(list(users))
             )
         )
-        if room.open_session_id is not None:
-            attended = await session.get(Attendance, (room.open_session_id, user.id, seat.value))
-            if attended is None:
-                session.add(
-                    Attendance(
-                        session_id=room.open_session_id,
-                        user_id=user.id,
-                        seat=seat.value,
-                        family=user.family,
-                        first_seen=now,
-                    )
-                )
-        changed = before != seat.value
-        if changed:
-            room.presence_ver += 1
-        if moving_from is not None and moving_from != room_id:
-            add_presence(outbox, moving_from, *left_behind)
-        if changed:
-            entry = presence_entry(user, seat.value, room.presence_ver)
-            add_presence(outbox, room_id, [entry], [])
+        attended = {(user_id, seat) for user_id, seat in rows}
+    pending = _Rows()
+    attendance: list[dict[str, Any]] = []
+    refused: dict[int, ForumError] = {}
+    seated: dict[int, str] = {}
+    now = utcnow()
+    for n, request in requests:
+        user, seat = request.user, request.seat
+        try:
+            await _check(session, room, members[user.id], seat, pending)
+        except ForumError as error:
+            refused[n] = error
+            continue
+        if request.connection_id in moving:
+            pending.replaced.append(request.connection_id)
+        # A microsecond apart: of one person's connections, the later one is the latest.
+        joined_at = now + timedelta(microseconds=n)
+        pending.rows.append(
+            {"id": request.connection_id, "room_id": room.id, "user_id": user.id}
+            | {"seat": seat.value, "family": user.family, "worker": request.worker}
+            | {"joined_at": joined_at, "seen_at": now}
+        )
+        if room.open_session_id is not None and (user.id, seat.value) not in attended:
+            attended.add((user.id, seat.value))
+            attendance.append(
+                {"session_id": room.open_session_id, "user_id": user.id, "seat": seat.value}
+                | {"family": user.family, "first_seen": now}
+            )
+        seated.pop(user.id, None)
+        seated[user.id] = seat.value
+    await pending.write(session)
+    if attendance:
+        await session.execute(insert(Attendance), attendance)
+    for user_id, seat_value in seated.items():
+        if shown.get(user_id) != seat_value:
+            change.show(presence_entry(users[user_id], seat_value, change.version(room)))
+    return refused
+
+
+async def _check(
+    session: AsyncSession, room: Room, actor: Member, seat: Seat, pending: _Rows
+) -> None:
+    """Refuse the seat as `do_take_seat` alone would, the seats granted before it in
+    the batch counted."""
+    check_admitted(admitted=actor.admitted)
+    # Only an observer seat is counted, and only its check reads the seats taken: the
+    # rows granted so far are written first, so that it reads them too.
+    observers: dict[int, Family] = {}
+    if seat is Seat.OBSERVER:
+        await pending.write(session)
+        rows = await session.execute(
+            select(Presence.user_id, Presence.family)
+            .where(Presence.room_id == room.id, Presence.seat == Seat.OBSERVER.value)
+            .distinct()
+        )
+        observers = {user_id: Family(family) for user_id, family in rows}
+    # Access windows and approved observer requests seat people their standing
+    # does not; otherwise the room's own rule decides.
+    granted, counted = await check_admission(session, room, actor, seat, observers)
+    if not granted:
+        user = actor.user
+        check_take_seat(
+            seat,
+            user_id=user.id,
+            family=Family(user.family),
+            role=actor.role,
+            is_secretariat=user.is_secretariat,
+            policy=observer_policy_of(room),
+            observers=counted,
+        )
 
 
 async def do_leave_seat(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, connection_id: str
 ) -> None:
+    await do_depart(session, broker, [Departure(room_id, connection_id, user)])
+
+
+async def do_depart(session: AsyncSession, broker: Broker, departures: Sequence[Departure]) -> None:
+    """Give up these connections' seats and spectator places, in one transaction: one
+    presence update per room. A connection already gone changes nothing."""
     async with committing(session, broker) as outbox:
-        room = await locked(session, room_id)
-        gone = await session.execute(delete(Presence).where(Presence.id == connection_id))
-        if not gone.rowcount:  # type: ignore[attr-defined]
-            return
-        users, left = await _after_removal(session, room, [user.id])
-        add_presence(outbox, room_id, users, left)
-
-
-async def _after_removal(
-    session: AsyncSession, room: Room, user_ids: Sequence[int]
-) -> tuple[list[PresenceUser], list[PresenceLeft]]:
-    """Presence updates for people who lost a connection: gone, or on another seat."""
-    users: list[PresenceUser] = []
-    left: list[PresenceLeft] = []
-    for user_id in sorted(set(user_ids)):
-        room.presence_ver += 1
-        seat = await seat_of(session, room.id, user_id)
-        if seat is None:
-            left.append({"user_id": user_id, "ver": room.presence_ver})
-        else:
-            user = await session.get(User, user_id)
-            assert user is not None  # noqa: S101 - presence rows cascade with users
-            users.append(presence_entry(user, seat, room.presence_ver))
-    return users, left
+        rooms = await _lock(session, [d.room_id for d in departures])
+        for room_id, room in rooms.items():
+            here = [d for d in departures if d.room_id == room_id]
+            change = PresenceChange()
+            known = {d.user.id: d.user for d in here if d.user is not None}
+            seated = [d.connection_id for d in here if d.user is not None]
+            if seated:
+                gone = await session.scalars(
+                    delete(Presence).where(Presence.id.in_(seated)).returning(Presence.user_id)
+                )
+                await after_removal(session, room, gone.all(), change, known=known)
+            watching = [d.connection_id for d in here if d.user is None]
+            if watching:
+                await stop_watching(session, room, change, watching)
+            change.publish(outbox, room_id)
 
 
 async def do_touch_presence(session: AsyncSession, *, worker: str) -> None:
@@ -213,60 +302,17 @@ async def do_sweep_presence(
         async with committing(session, broker) as outbox:
             room = await locked(session, room_id)
             rows = (
-                (
-                    await session.execute(
-                        delete(Presence)
-                        .where(Presence.room_id == room_id, Presence.seen_at < cutoff)
-                        .returning(Presence.user_id)
-                    )
+                await session.scalars(
+                    delete(Presence)
+                    .where(Presence.room_id == room_id, Presence.seen_at < cutoff)
+                    .returning(Presence.user_id)
                 )
-                .scalars()
-                .all()
-            )
-            users, left = await _after_removal(session, room, rows)
-            add_presence(outbox, room_id, users, left)
+            ).all()
+            change = PresenceChange()
+            await after_removal(session, room, rows, change)
+            change.publish(outbox, room_id)
         removed += len(rows)
     return removed + await sweep_spectators(session, broker, cutoff=cutoff)
-
-
-async def get_presence(session: AsyncSession, room_id: int) -> PresenceSnapshot:
-    """Everyone in the room now, with the version the snapshot is at: one entry per
-    person, on the seat of their latest connection, in the order they first came.
-
-    The version is read first: an update that lands between the two reads has a
-    higher version and is applied again by the client, which changes nothing.
-    Connections are grouped per person in the database, from the index alone: a room
-    where one account holds thousands of connections (a hall's screens, a load test)
-    returns one row per person, not per connection.
-    """
-    ver = await session.scalar(select(Room.presence_ver).where(Room.id == room_id)) or 0
-    people = (
-        select(
-            Presence.user_id,
-            func.min(Presence.joined_at).label("first"),
-            func.max(Presence.joined_at).label("latest"),
-        )
-        .where(Presence.room_id == room_id)
-        .group_by(Presence.user_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Presence.seat, User)
-        .join(
-            people,
-            (Presence.room_id == room_id)
-            & (Presence.user_id == people.c.user_id)
-            & (Presence.joined_at == people.c.latest),
-        )
-        .join(User, User.id == people.c.user_id)
-        .order_by(people.c.first, people.c.user_id, Presence.id.desc())
-    )
-    users: dict[int, PresenceUser] = {}
-    for seat, user in rows:
-        # Two connections joined in the same microsecond: either seat is the latest.
-        users.setdefault(user.id, presence_entry(user, seat, ver))
-    spectators = await count_spectators(session, room_id)
-    return {"ver": ver, "users": list(users.values()), "spectators": spectators}
 
 
 async def do_set_observer_policy(

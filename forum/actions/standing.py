@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import Outbox
+from forum.actions.presence import add_presence, presence_entry, seat_of
 from forum.actions.room_reads import locked
 from forum.actions.room_state import (
     observer_policy_of,
@@ -30,7 +31,6 @@ from forum.actions.room_state import (
     set_queue,
     turn_of,
 )
-from forum.actions.seats import add_presence, presence_entry, seat_of
 from forum.actions.speaking import end_turn
 from forum.broker import user_channel
 from forum.db.base import utcnow

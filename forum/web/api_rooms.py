@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forum.actions.presence import get_presence
 from forum.actions.room_reads import get_room_state, get_transcript, list_sessions, room_for
 from forum.actions.room_state import session_wire
 from forum.actions.rooms import SessionDraft, do_close_session, do_open_session, do_schedule_session
-from forum.actions.seats import do_set_observer_policy, get_presence
+from forum.actions.seats import do_set_observer_policy
 from forum.actions.session_edits import do_cancel_session, do_edit_session
 from forum.actions.voice import chair_session_wire, get_conference
 from forum.domain.sessions import SessionFormat, SessionStatus

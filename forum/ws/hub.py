@@ -121,8 +121,14 @@ class Hub:
 
     async def stop(self) -> None:
         self.broker.off_commit(self._on_commit)
-        for connection in list(self.connections):
-            await self.disconnect(connection)
+        # Together: their seats are given up in a few transactions, not one each.
+        gone = await asyncio.gather(
+            *(self.disconnect(connection) for connection in list(self.connections)),
+            return_exceptions=True,
+        )
+        for failure in gone:
+            if isinstance(failure, Exception):
+                log.error("disconnect failed", exc_info=failure)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -8,15 +8,17 @@ up, in one transaction.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 
 from forum.actions.meetings import check_watch_meeting
-from forum.actions.room_reads import get_room_state, room_for
-from forum.actions.seats import do_take_seat, get_presence
-from forum.actions.spectators import do_watch_room
+from forum.actions.presence import get_presence
+from forum.actions.room_reads import open_session_of, room_for
+from forum.actions.room_state import state_wire
 from forum.auth import Principal
 from forum.db.events import events_after
-from forum.db.models import Presence, Room
+from forum.db.models import Group, Presence, Room
 from forum.domain.seats import check_watch
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
@@ -33,32 +35,20 @@ async def join_room(
     seat = None if frame.seat == SPECTATOR else Seat(frame.seat)
     check_watch(signed_in=principal is not None, seat=seat)
     sessionmaker = state["sessionmaker"]
-    broker = state["broker"]
+    seating = state["seating"]
     async with sessionmaker() as session:
-        _group, room = await room_for(session, frame.room)
+        group, room = await room_for(session, frame.room)
         if seat is None:
             await check_watch_meeting(session, room)
     if seat is None:
         # Nothing refuses a spectator from here on, so the old room may go first.
         if connection.room_id is not None:
             await hub.leave(connection)
-        async with sessionmaker() as session:
-            await do_watch_room(
-                session, broker, room.id, connection_id=connection.id, worker=hub.worker
-            )
+        await seating.watch(connection, room.id, worker=hub.worker)
         connection.watching = True
     else:
-        assert principal is not None  # noqa: S101 - check_watch refuses a seat signed out
-        async with sessionmaker() as session:
-            await do_take_seat(
-                session,
-                broker,
-                room.id,
-                user=principal.user,
-                seat=seat,
-                connection_id=connection.id,
-                worker=hub.worker,
-            )
+        # Seated with the joins that arrive meanwhile, in one transaction (`Seating`).
+        await seating.take(connection, room.id, seat, worker=hub.worker)
         if connection.room_id is not None and connection.room_id != room.id:
             # The seat in the old room went with the take above; only delivery is left.
             await hub.leave(connection, release_seat=False)
@@ -67,7 +57,7 @@ async def join_room(
     # what was committed before is in the reads below. Overlaps are dropped by seq.
     connection.start_joining()
     try:
-        await _enter(state, hub, connection, room, seat, frame)
+        await _enter(state, hub, connection, group, room, seat, frame)
     except BaseException:
         connection.join_failed()
         raise
@@ -77,6 +67,7 @@ async def _enter(
     state: AppState,
     hub: Hub,
     connection: Connection,
+    group: Group,
     room: Room,
     seat: Seat | None,
     frame: Join,
@@ -85,10 +76,19 @@ async def _enter(
     sessionmaker = state["sessionmaker"]
     await hub.enter(connection, room.id)
     async with sessionmaker() as session:
+        # The room (its seq, its state) and the seat this connection holds in it, in
+        # one statement: every round trip here is made by each of the joins.
+        found = (
+            await session.execute(
+                select(Room, Presence.seat)
+                .outerjoin(Presence, (Presence.id == connection.id) & (Presence.room_id == Room.id))
+                .where(Room.id == room.id)
+            )
+        ).one()
+        room_row, held = found[0], cast(str | None, found[1])
         if seat is not None:
             # A change of standing that committed between taking the seat and entering
             # the room sent its notice before this connection could be found in it.
-            held = await session.scalar(select(Presence.seat).where(Presence.id == connection.id))
             if held is None:
                 connection.holding, connection.seat = None, None
                 await hub.leave(connection)
@@ -97,15 +97,16 @@ async def _enter(
                     N_("Your role in this group changed as you joined: join again."),
                 )
             seat = connection.seat = Seat(held)
-        room_row = await session.get(Room, room.id)
-        assert room_row is not None  # noqa: S101 - rooms are never deleted while joined
         last_seq = room_row.last_seq
         since = frame.since
         replay = []
         if since is not None and since <= last_seq:
             replay = list(await events_after(session, room.id, since, limit=MAX_REPLAY + 1))
         resync = since is None or since > last_seq or len(replay) > MAX_REPLAY
-        room_state = await get_room_state(session, room.id) if resync else None
+        room_state = None
+        if resync:
+            # The group's names as the join found them; the rest as of `last_seq`.
+            room_state = state_wire(room_row, group, await open_session_of(session, room_row))
         presence = hub.presence_snapshot(room.id, room_row.presence_ver)
         if presence is None:
             presence = await get_presence(session, room.id)
