@@ -10,20 +10,39 @@ nothing and publishes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.actions.outbox import publish
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.discussion_views import PostView, ThreadView
+from forum.db.discussion_views import GroupRow, PostRow, PostView, ThreadView
 from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
 from forum.db.models.discussions import path_segment
-from forum.db.queries import require_group, role_in
+from forum.db.one_trip import Statements, run_block
+from forum.db.post_writes import (
+    POST_FIELDS,
+    ParentRead,
+    ThreadRead,
+    bump_board_of_thread,
+    read_board_roles,
+    read_group,
+    read_parent,
+    read_role_in,
+    read_thread,
+    write_reply,
+)
+from forum.db.queries import group_not_found, require_group, role_in
 from forum.domain.discussions import (
     MAX_DEPTH,
     Actor,
@@ -145,6 +164,19 @@ async def role_for(session: AsyncSession, group: Group, user: User) -> Role | No
     return await role_in(session, group.id, user.id)
 
 
+def _placement(number: int, parent: Post | ParentRead | None) -> tuple[int, str]:
+    """(depth, path) of the post `number` answering `parent` (None: the thread)."""
+    # Answering the opening post is answering the thread: such replies sit at the top
+    # level, as the thread's direct replies do, and nest only under later posts.
+    under = parent if parent is not None and parent.number > 1 else None
+    if under is None:
+        return reply_depth(None), path_segment(number)
+    if under.depth < MAX_DEPTH:
+        return reply_depth(under.depth), f"{under.path}.{path_segment(number)}"
+    # At the deepest level a reply is shown beside what it answers.
+    return reply_depth(under.depth), f"{under.path.rsplit('.', 1)[0]}.{path_segment(number)}"
+
+
 def _append_post(
     session: AsyncSession,
     *,
@@ -159,21 +191,12 @@ def _append_post(
     now = utcnow()
     thread.last_number += 1
     number = thread.last_number
-    # Answering the opening post is answering the thread: such replies sit at the top
-    # level, as the thread's direct replies do, and nest only under later posts.
-    under = parent if parent is not None and parent.number > 1 else None
-    if under is None:
-        path = path_segment(number)
-    elif under.depth < MAX_DEPTH:
-        path = f"{under.path}.{path_segment(number)}"
-    else:
-        # At the deepest level a reply is shown beside what it answers.
-        path = f"{under.path.rsplit('.', 1)[0]}.{path_segment(number)}"
+    depth, path = _placement(number, parent)
     post = Post(
         thread_id=thread.id,
         number=number,
         parent_id=parent.id if parent else None,
-        depth=reply_depth(under.depth if under else None),
+        depth=depth,
         path=path,
         author_id=author.id,
         kind="position" if group is not None else "comment",
@@ -301,42 +324,137 @@ async def do_reply(
     group: str | None = None,
 ) -> tuple[ThreadView, PostView]:
     """Reply to the thread (no parent) or to one of its posts; with `group` (a slug),
-    the reply is a position of that group."""
+    the reply is a position of that group.
+
+    Its reads and checks are one block of statements, its writes another
+    (`forum.db.one_trip`, `forum.db.post_writes`), with the rate limit between."""
     text = await render_body(body)
     async with write_transaction(session):
-        speaking_for = await _speaking_for(session, group)
-        line = await thread_line(session, thread_id)
-        line_id = line.id
-        seq = await next_seq(session, line_id)
-        thread, thread_author = await locked_thread(session, thread_id)
-        actor = await actor_on_board(session, user, line_id)
-        if speaking_for is None:
-            check_reply(actor, locked=thread.locked)
+        if inspect(user).expired_attributes:
+            # A rollback of this session expired the caller: the blocks below run off
+            # the session, so it is read again here, where a lazy load would have.
+            await session.refresh(user)
+        ask = _ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
+        reads = await run_block(session, ask.read)
+        if reads is None:
+            # The board has never changed (or the thread is unknown: refused here).
+            line = await thread_line(session, thread_id)
+            ask = replace(ask, seq=await next_seq(session, line.id))
+            reads = await run_block(session, ask.read)
+        await throttle.count(user.id)
+        now = utcnow()
+        row = _reply_row(reads, user, text, now)
+        columns = {name: getattr(row, name) for name in POST_FIELDS if name in _ROW_FIELDS}
+        columns.update(plain=text.plain, deleted_by=None)
+        positions = 1 if reads.group is not None else 0
+        post_id = await run_block(
+            session, lambda statements: write_reply(statements, columns, now=now, positions=positions)
+        )
+    thread = reads.thread
+    committed = {
+        **thread.thread,
+        "last_number": row.number,
+        "last_post_at": now,
+        "seq": row.seq,
+        "reply_count": thread.thread["reply_count"] + 1,
+        "position_count": thread.thread["position_count"] + positions,
+    }
+    thread_view = ThreadView(
+        _thread_as_committed(session, committed), ActionLine(**thread.line), thread.author
+    )
+    parent_number = reads.parent.number if reads.parent is not None else None
+    view = PostView(replace(row, id=post_id), user, reads.group, parent_number)
+    await publish_post(broker, "new", view, thread_view)
+    return thread_view, view
+
+
+@dataclass(frozen=True)
+class _ReplyRead:
+    seq: int
+    thread: ThreadRead
+    group: GroupRow | None
+    parent: ParentRead | None
+
+
+@dataclass(frozen=True)
+class _ReplyAsk:
+    """A reply's reads and checks, under the writer lock, on the driver's thread."""
+
+    user_id: int
+    is_secretariat: bool
+    thread_id: int
+    group: str | None
+    parent_id: int | None
+    seq: int | None = None  # taken already (`next_seq`), else through the thread
+
+    def read(self, statements: Statements) -> _ReplyRead | None:
+        """Read and check in the order of the refusals: the group, the thread, the
+        caller's roles, the post answered. None when the board has no row yet."""
+        group = read_group(statements, self.group) if self.group else None
+        if self.group and group is None:
+            raise group_not_found(self.group, field="group")
+        seq = self.seq if self.seq is not None else bump_board_of_thread(statements, self.thread_id)
+        if seq is None:
+            return None
+        thread = read_thread(statements, self.thread_id)
+        line_id = thread.thread["action_line_id"]
+        roles = read_board_roles(statements, line_id, self.user_id)
+        actor = board_actor(self.user_id, is_secretariat=self.is_secretariat, roles=roles)
+        locked = thread.thread["locked_at"] is not None
+        if group is None:
+            check_reply(actor, locked=locked)
         else:
-            role = await role_for(session, speaking_for, user)
-            check_post_position(actor, role_in_group=role, locked=thread.locked)
+            role = read_role_in(statements, group.id, self.user_id)
+            check_post_position(actor, role_in_group=role, locked=locked)
         parent = None
-        if parent_id is not None:
-            parent = await session.get(Post, parent_id)
-            if parent is None or parent.thread_id != thread.id:
+        if self.parent_id is not None:
+            parent = read_parent(statements, self.parent_id)
+            if parent is None or parent.thread_id != self.thread_id:
                 raise ForumError(
                     ErrorCode.VALIDATION,
                     N_("The post you reply to is not in this thread."),
                     field="parent_id",
                 )
-        await throttle.count(user.id)
-        post = _append_post(
-            session,
-            thread=thread,
-            parent=parent,
-            author=user,
-            text=text,
-            group=speaking_for,
-            title="",
-            seq=seq,
-        )
-        await _add_first_revision(session, post)
-    thread_view = ThreadView(thread, line, thread_author)
-    view = PostView(post, user, speaking_for, parent.number if parent else None)
-    await publish_post(broker, "new", view, thread_view)
-    return thread_view, view
+        return _ReplyRead(seq, thread, group, parent)
+
+
+def _reply_row(reads: _ReplyRead, author: User, text: Rendered, now: datetime) -> PostRow:
+    """The new post as readers see it (its id once written), placed as `_append_post`
+    places an opening post."""
+    number = reads.thread.thread["last_number"] + 1
+    depth, path = _placement(number, reads.parent)
+    group = reads.group
+    return PostRow(
+        id=0,
+        thread_id=reads.thread.thread["id"],
+        number=number,
+        parent_id=reads.parent.id if reads.parent is not None else None,
+        depth=depth,
+        path=path,
+        author_id=author.id,
+        kind="position" if group is not None else "comment",
+        group_id=group.id if group is not None else None,
+        title="",
+        body=text.body,
+        html=text.html,
+        created_at=now,
+        edited_at=None,
+        revision_count=1,
+        deleted_at=None,
+        seq=reads.seq,
+    )
+
+
+_ROW_FIELDS = frozenset(PostRow.__dataclass_fields__)
+
+
+def _thread_as_committed(session: AsyncSession, columns: dict[str, Any]) -> Thread:
+    """The thread with what the reply wrote. The session may hold it already (it read
+    it before): that object is brought up to date, as a flush would have, so that
+    what the session reads next agrees with the database."""
+    held = session.identity_map.get(identity_key(Thread, columns["id"]))
+    if not isinstance(held, Thread):
+        return Thread(**columns)
+    for name, value in columns.items():
+        set_committed_value(held, name, value)
+    return held
