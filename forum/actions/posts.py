@@ -18,8 +18,8 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from forum.actions.outbox import publish
 from forum.broker import Broker
@@ -29,7 +29,7 @@ from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
 from forum.db.models.discussions import path_segment
-from forum.db.one_trip import Statements, run_block
+from forum.db.one_trip import Block, Statements, run_block
 from forum.db.post_writes import (
     POST_FIELDS,
     ParentRead,
@@ -339,8 +339,7 @@ async def do_reply(
         if reads is None:
             # The board has never changed (or the thread is unknown: refused here).
             line = await thread_line(session, thread_id)
-            ask = replace(ask, seq=await next_seq(session, line.id))
-            reads = await run_block(session, ask.read)
+            reads = await run_block(session, ask.read_with(await next_seq(session, line.id)))
         await throttle.count(user.id)
         now = utcnow()
         row = _reply_row(reads, user, text, now)
@@ -348,7 +347,8 @@ async def do_reply(
         columns.update(plain=text.plain, deleted_by=None)
         positions = 1 if reads.group is not None else 0
         post_id = await run_block(
-            session, lambda statements: write_reply(statements, columns, now=now, positions=positions)
+            session,
+            lambda statements: write_reply(statements, columns, now=now, positions=positions),
         )
     thread = reads.thread
     committed = {
@@ -385,17 +385,27 @@ class _ReplyAsk:
     thread_id: int
     group: str | None
     parent_id: int | None
-    seq: int | None = None  # taken already (`next_seq`), else through the thread
 
     def read(self, statements: Statements) -> _ReplyRead | None:
-        """Read and check in the order of the refusals: the group, the thread, the
-        caller's roles, the post answered. None when the board has no row yet."""
+        """Read and check, the board's `seq` taken through the thread; None when the
+        board has no row yet."""
+        group = self._group(statements)
+        seq = bump_board_of_thread(statements, self.thread_id)
+        return None if seq is None else self._checked(statements, seq, group)
+
+    def read_with(self, seq: int) -> Block[_ReplyRead]:
+        """Read and check, the board's `seq` taken already (`next_seq`)."""
+        return lambda statements: self._checked(statements, seq, self._group(statements))
+
+    def _group(self, statements: Statements) -> GroupRow | None:
+        # The refusals come in this order: the group, the thread, the caller's roles,
+        # the post answered.
         group = read_group(statements, self.group) if self.group else None
         if self.group and group is None:
             raise group_not_found(self.group, field="group")
-        seq = self.seq if self.seq is not None else bump_board_of_thread(statements, self.thread_id)
-        if seq is None:
-            return None
+        return group
+
+    def _checked(self, statements: Statements, seq: int, group: GroupRow | None) -> _ReplyRead:
         thread = read_thread(statements, self.thread_id)
         line_id = thread.thread["action_line_id"]
         roles = read_board_roles(statements, line_id, self.user_id)

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
 
 T = TypeVar("T")
@@ -53,10 +54,27 @@ async def run_block(session: AsyncSession, block: Block[T]) -> T:
     driver = raw.driver_connection
     if isinstance(driver, aiosqlite.Connection):
         dialect = connection.dialect
-        # aiosqlite runs a function on its connection's thread through `_execute`; its
-        # public methods each run one call of `sqlite3` there, a trip apiece.
-        return cast(T, await driver._execute(_on_sqlite, driver, dialect, block))  # noqa: SLF001
+        sync = connection.sync_connection
+        assert sync is not None  # noqa: S101 - a connection that has begun has one
+        statements = _OnSqlite(
+            driver._conn, dialect, heard=bool(sync.dispatch.after_cursor_execute)
+        )
+        try:
+            return await on_driver_thread(driver, lambda: block(statements))
+        finally:
+            # What listens to the engine's statements (a statement counter, a log) hears
+            # these too, once they have run, as if through a cursor.
+            for sql, bound in statements.ran:
+                sync.dispatch.after_cursor_execute(sync, None, sql, bound, None, False)
     return await connection.run_sync(lambda sync: block(_Through(sync)))
+
+
+async def on_driver_thread(driver: aiosqlite.Connection, call: Callable[[], T]) -> T:
+    """`call()` on the thread of aiosqlite's connection, where its `_conn` may be used.
+
+    aiosqlite does this for each of its own calls through `_execute`; its public
+    methods each run one call of `sqlite3` there, a trip apiece."""
+    return cast(T, await driver._execute(call))  # type: ignore[no-untyped-call]
 
 
 class _Through:
@@ -68,10 +86,6 @@ class _Through:
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
         result = self.connection.execute(statement, dict(params))
         return [tuple(row) for row in result] if result.returns_rows else []
-
-
-def _on_sqlite(driver: aiosqlite.Connection, dialect: Dialect, block: Block[T]) -> T:
-    return block(_OnSqlite(driver._conn, dialect))  # noqa: SLF001 - see run_block
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     found = _compiled.get(statement)
     if found is not None:
         return found
-    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
     binds = {}
     for name, bind in compiled.binds.items():
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -108,9 +122,11 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
 class _OnSqlite:
     """Statements on the `sqlite3` connection itself, on the driver's thread."""
 
-    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
+    def __init__(self, connection: sqlite3.Connection, dialect: Dialect, *, heard: bool) -> None:
         self.connection = connection
         self.dialect = dialect
+        self.heard = heard
+        self.ran: list[tuple[str, list[Any]]] = []
 
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
         compiled = _compile(statement, self.dialect)
@@ -123,6 +139,8 @@ class _OnSqlite:
             cursor = self.connection.execute(compiled.sql, bound)
             fetched: Sequence[Row] = cursor.fetchall()
             cursor.close()
+            if self.heard:
+                self.ran.append((compiled.sql, bound))
         except sqlite3.Error as error:
             raise DBAPIError.instance(
                 compiled.sql, bound, error, sqlite3.Error, hide_parameters=True
