@@ -21,6 +21,7 @@ import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolResetState
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.util.concurrency import await_
@@ -38,6 +39,9 @@ def create_engine(
     # e-mail addresses, session token hashes), and that message is what gets logged:
     # every engine hides them, whoever creates it.
     if url.startswith("sqlite"):
+        # The pool's rollback of every connection it takes back is a trip to the
+        # driver's thread even after a commit: `on_reset` rolls back only what is open.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = _create_async_engine(
             url, connect_args={"timeout": busy_timeout}, hide_parameters=True, **kwargs
         )
@@ -61,6 +65,15 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: float
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # SQLite says whether a transaction is open (`in_transaction` reads a flag of the
+        # connection; the driver's thread is idle while the pool holds it). A connection
+        # collected without being returned (not `asyncio_safe`) is not rolled back by
+        # the pool either: its transaction ends with it.
+        if state.asyncio_safe and dbapi_connection.driver_connection._conn.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
