@@ -21,9 +21,9 @@ import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import PoolResetState
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util.concurrency import await_
 
 from forum.db.one_trip import on_driver_thread
