@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar, cast
 import aiosqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.expression import Executable
@@ -53,20 +53,45 @@ async def run_block(session: AsyncSession, block: Block[T]) -> T:
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if isinstance(driver, aiosqlite.Connection):
-        dialect = connection.dialect
-        sync = connection.sync_connection
-        assert sync is not None  # noqa: S101 - a connection that has begun has one
-        statements = _OnSqlite(
-            driver._conn, dialect, heard=bool(sync.dispatch.after_cursor_execute)
-        )
-        try:
-            return await on_driver_thread(driver, lambda: block(statements))
-        finally:
-            # What listens to the engine's statements (a statement counter, a log) hears
-            # these too, once they have run, as if through a cursor.
-            for sql, bound in statements.ran:
-                sync.dispatch.after_cursor_execute(sync, None, sql, bound, None, False)
+        return await _on_sqlite(connection, driver, block)
     return await connection.run_sync(lambda sync: block(_Through(sync)))
+
+
+async def read_alone(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
+) -> list[Row]:
+    """The rows of one read that needs no transaction of its own (one statement is one
+    snapshot), on a connection of the session's engine that begins none: on SQLite a
+    single trip to the driver, where a session's read is three (begin, the statement,
+    the rollback). The session itself is left as it was."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("read_alone needs a session bound to an engine")
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if isinstance(driver, aiosqlite.Connection):
+            # No BEGIN: the driver runs in autocommit (`isolation_level = None`, set on
+            # connect), so the statement is its own transaction, and the pool, seeing
+            # none open, gives the connection back without a rollback.
+            return await _on_sqlite(connection, driver, lambda s: s.rows(statement, params))
+        return await connection.run_sync(lambda sync: _Through(sync).rows(statement, params))
+
+
+async def _on_sqlite(
+    connection: AsyncConnection, driver: aiosqlite.Connection, block: Block[T]
+) -> T:
+    sync = connection.sync_connection
+    assert sync is not None  # noqa: S101 - a started connection has one
+    listened = bool(sync.dispatch.after_cursor_execute)
+    statements = _OnSqlite(driver._conn, connection.dialect, heard=listened)
+    try:
+        return await on_driver_thread(driver, lambda: block(statements))
+    finally:
+        # What listens to the engine's statements (a statement counter, a log) hears
+        # these too, once they have run, as if through a cursor.
+        for sql, bound in statements.ran:
+            sync.dispatch.after_cursor_execute(sync, None, sql, bound, None, False)
 
 
 async def on_driver_thread(driver: aiosqlite.Connection, call: Callable[[], T]) -> T:

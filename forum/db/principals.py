@@ -1,8 +1,8 @@
 """The signed-in session behind a token's hash, and its person, in one trip.
 
-Every signed-in request starts here (`forum.auth.authenticate`), so it is one block
-of `forum.db.one_trip` rather than an ORM query: one trip to the driver, and the
-person built from the row. The `User` comes back detached with every column loaded,
+Every signed-in request starts here (`forum.auth.authenticate`), so it is one read
+of `forum.db.one_trip` rather than an ORM query in a transaction: one trip to the
+driver, and the person built from the row. The `User` comes back detached with every column loaded,
 as it did from a session that was then closed.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from forum.db.models import AuthSession, User
-from forum.db.one_trip import Row, Statements, run_block
+from forum.db.one_trip import read_alone
 
 _sessions = cast(Table, AuthSession.__table__)
 _users = cast(Table, User.__table__)
@@ -33,11 +33,7 @@ async def signed_in(
     session: AsyncSession, token_hash: str, kind: str
 ) -> tuple[int, datetime, User] | None:
     """(the session's id, when it expires, its person), or None for no such session."""
-
-    def read(statements: Statements) -> list[Row]:
-        return statements.rows(_SIGNED_IN, {"hash": token_hash, "kind": kind})
-
-    rows = await run_block(session, read)
+    rows = await read_alone(session, _SIGNED_IN, {"hash": token_hash, "kind": kind})
     if not rows:
         return None
     session_id, expires_at, *columns = rows[0]
