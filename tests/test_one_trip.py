@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import Table, bindparam, event, insert, select, text
+from sqlalchemy import Table, bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +65,7 @@ async def test_the_engines_listeners_hear_the_statements_of_a_block(
 
     engine = session.bind
     assert engine is not None
-    sync = engine.sync_engine  # type: ignore[union-attr]
+    sync = engine.sync_engine
     event.listen(sync, "after_cursor_execute", listen)
     try:
         async with write_transaction(session):
@@ -92,8 +92,9 @@ async def test_a_connection_given_back_in_a_transaction_is_rolled_back(
     try:
         async with engine.connect() as connection:
             raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            assert isinstance(driver, aiosqlite.Connection)
+            found = raw.driver_connection
+            assert isinstance(found, aiosqlite.Connection)
+            driver: aiosqlite.Connection = found
 
             def begin_and_write() -> None:
                 driver._conn.execute("BEGIN")
