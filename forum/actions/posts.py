@@ -10,47 +10,38 @@ nothing and publishes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from forum.actions.outbox import publish
+from forum.actions.reply_reads import (
+    ROW_FIELDS,
+    ReplyAsk,
+    placement,
+    reply_row,
+    thread_as_committed,
+)
 from forum.broker import Broker
 from forum.db.base import utcnow
-from forum.db.discussion_views import GroupRow, PostRow, PostView, ThreadView
+from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
-from forum.db.models.discussions import path_segment
-from forum.db.one_trip import Block, Statements, run_block
+from forum.db.one_trip import run_block
 from forum.db.post_writes import (
     POST_FIELDS,
-    ParentRead,
-    ThreadRead,
-    bump_board_of_thread,
-    read_board_roles,
-    read_group,
-    read_parent,
-    read_role_in,
-    read_thread,
     write_reply,
 )
-from forum.db.queries import group_not_found, require_group, role_in
+from forum.db.queries import require_group, role_in
 from forum.domain.discussions import (
-    MAX_DEPTH,
     Actor,
     board_actor,
     check_open_thread,
     check_post_position,
-    check_reply,
-    reply_depth,
 )
 from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Role
@@ -164,38 +155,24 @@ async def role_for(session: AsyncSession, group: Group, user: User) -> Role | No
     return await role_in(session, group.id, user.id)
 
 
-def _placement(number: int, parent: Post | ParentRead | None) -> tuple[int, str]:
-    """(depth, path) of the post `number` answering `parent` (None: the thread)."""
-    # Answering the opening post is answering the thread: such replies sit at the top
-    # level, as the thread's direct replies do, and nest only under later posts.
-    under = parent if parent is not None and parent.number > 1 else None
-    if under is None:
-        return reply_depth(None), path_segment(number)
-    if under.depth < MAX_DEPTH:
-        return reply_depth(under.depth), f"{under.path}.{path_segment(number)}"
-    # At the deepest level a reply is shown beside what it answers.
-    return reply_depth(under.depth), f"{under.path.rsplit('.', 1)[0]}.{path_segment(number)}"
-
-
-def _append_post(
+def _opening_post(
     session: AsyncSession,
     *,
     thread: Thread,
-    parent: Post | None,
     author: User,
     text: Rendered,
     group: Group | None,
     title: str,
     seq: int,
 ) -> Post:
+    """A new thread's first post (a reply's rows: `do_reply`)."""
     now = utcnow()
-    thread.last_number += 1
-    number = thread.last_number
-    depth, path = _placement(number, parent)
+    thread.last_number = 1
+    depth, path = placement(1, None)
     post = Post(
         thread_id=thread.id,
-        number=number,
-        parent_id=parent.id if parent else None,
+        number=1,
+        parent_id=None,
         depth=depth,
         path=path,
         author_id=author.id,
@@ -212,8 +189,6 @@ def _append_post(
     session.add(post)
     thread.last_post_at = now
     thread.seq = seq
-    if number > 1:
-        thread.reply_count += 1
     if group is not None:
         thread.position_count += 1
     return post
@@ -295,10 +270,9 @@ async def do_open_thread(
         )
         session.add(thread)
         await session.flush()
-        post = _append_post(
+        post = _opening_post(
             session,
             thread=thread,
-            parent=None,
             author=user,
             text=text,
             group=speaking_for,
@@ -334,7 +308,7 @@ async def do_reply(
             # A rollback of this session expired the caller: the blocks below run off
             # the session, so it is read again here, where a lazy load would have.
             await session.refresh(user)
-        ask = _ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
+        ask = ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
         reads = await run_block(session, ask.read)
         if reads is None:
             # The board has never changed (or the thread is unknown: refused here).
@@ -342,8 +316,8 @@ async def do_reply(
             reads = await run_block(session, ask.read_with(await next_seq(session, line.id)))
         await throttle.count(user.id)
         now = utcnow()
-        row = _reply_row(reads, user, text, now)
-        columns = {name: getattr(row, name) for name in POST_FIELDS if name in _ROW_FIELDS}
+        row = reply_row(reads, user, text, now)
+        columns = {name: getattr(row, name) for name in POST_FIELDS if name in ROW_FIELDS}
         columns.update(plain=text.plain, deleted_by=None)
         positions = 1 if reads.group is not None else 0
         post_id = await run_block(
@@ -360,111 +334,9 @@ async def do_reply(
         "position_count": thread.thread["position_count"] + positions,
     }
     thread_view = ThreadView(
-        _thread_as_committed(session, committed), ActionLine(**thread.line), thread.author
+        thread_as_committed(session, committed), ActionLine(**thread.line), thread.author
     )
     parent_number = reads.parent.number if reads.parent is not None else None
     view = PostView(replace(row, id=post_id), user, reads.group, parent_number)
     await publish_post(broker, "new", view, thread_view)
     return thread_view, view
-
-
-@dataclass(frozen=True)
-class _ReplyRead:
-    seq: int
-    thread: ThreadRead
-    group: GroupRow | None
-    parent: ParentRead | None
-
-
-@dataclass(frozen=True)
-class _ReplyAsk:
-    """A reply's reads and checks, under the writer lock, on the driver's thread."""
-
-    user_id: int
-    is_secretariat: bool
-    thread_id: int
-    group: str | None
-    parent_id: int | None
-
-    def read(self, statements: Statements) -> _ReplyRead | None:
-        """Read and check, the board's `seq` taken through the thread; None when the
-        board has no row yet."""
-        group = self._group(statements)
-        seq = bump_board_of_thread(statements, self.thread_id)
-        return None if seq is None else self._checked(statements, seq, group)
-
-    def read_with(self, seq: int) -> Block[_ReplyRead]:
-        """Read and check, the board's `seq` taken already (`next_seq`)."""
-        return lambda statements: self._checked(statements, seq, self._group(statements))
-
-    def _group(self, statements: Statements) -> GroupRow | None:
-        # The refusals come in this order: the group, the thread, the caller's roles,
-        # the post answered.
-        group = read_group(statements, self.group) if self.group else None
-        if self.group and group is None:
-            raise group_not_found(self.group, field="group")
-        return group
-
-    def _checked(self, statements: Statements, seq: int, group: GroupRow | None) -> _ReplyRead:
-        thread = read_thread(statements, self.thread_id)
-        line_id = thread.thread["action_line_id"]
-        roles = read_board_roles(statements, line_id, self.user_id)
-        actor = board_actor(self.user_id, is_secretariat=self.is_secretariat, roles=roles)
-        locked = thread.thread["locked_at"] is not None
-        if group is None:
-            check_reply(actor, locked=locked)
-        else:
-            role = read_role_in(statements, group.id, self.user_id)
-            check_post_position(actor, role_in_group=role, locked=locked)
-        parent = None
-        if self.parent_id is not None:
-            parent = read_parent(statements, self.parent_id)
-            if parent is None or parent.thread_id != self.thread_id:
-                raise ForumError(
-                    ErrorCode.VALIDATION,
-                    N_("The post you reply to is not in this thread."),
-                    field="parent_id",
-                )
-        return _ReplyRead(seq, thread, group, parent)
-
-
-def _reply_row(reads: _ReplyRead, author: User, text: Rendered, now: datetime) -> PostRow:
-    """The new post as readers see it (its id once written), placed as `_append_post`
-    places an opening post."""
-    number = reads.thread.thread["last_number"] + 1
-    depth, path = _placement(number, reads.parent)
-    group = reads.group
-    return PostRow(
-        id=0,
-        thread_id=reads.thread.thread["id"],
-        number=number,
-        parent_id=reads.parent.id if reads.parent is not None else None,
-        depth=depth,
-        path=path,
-        author_id=author.id,
-        kind="position" if group is not None else "comment",
-        group_id=group.id if group is not None else None,
-        title="",
-        body=text.body,
-        html=text.html,
-        created_at=now,
-        edited_at=None,
-        revision_count=1,
-        deleted_at=None,
-        seq=reads.seq,
-    )
-
-
-_ROW_FIELDS = frozenset(PostRow.__dataclass_fields__)
-
-
-def _thread_as_committed(session: AsyncSession, columns: dict[str, Any]) -> Thread:
-    """The thread with what the reply wrote. The session may hold it already (it read
-    it before): that object is brought up to date, as a flush would have, so that
-    what the session reads next agrees with the database."""
-    held = session.identity_map.get(identity_key(Thread, columns["id"]))
-    if not isinstance(held, Thread):
-        return Thread(**columns)
-    for name, value in columns.items():
-        set_committed_value(held, name, value)
-    return held
