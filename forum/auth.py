@@ -14,11 +14,11 @@ from datetime import datetime
 from http.cookies import SimpleCookie
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.db.base import utcnow
-from forum.db.models import AuthSession, User
+from forum.db.models import User
+from forum.db.principals import signed_in
 
 SESSION_COOKIE = "forum_session"
 CSRF_COOKIE = "forum_csrf"
@@ -91,18 +91,10 @@ async def authenticate(
         if unsigned is None:
             return None
         token, kind = unsigned, "cookie"
-    row = (
-        await session.execute(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.token_hash == token_hash(token), AuthSession.kind == kind)
-        )
-    ).first()
-    if row is None:
+    found = await signed_in(session, token_hash(token), kind)
+    if found is None:
         return None
-    auth_session, user = row
-    if auth_session.expires_at <= utcnow() or not user.is_active:
+    session_id, expires_at, user = found
+    if expires_at <= utcnow() or not user.is_active:
         return None
-    return Principal(
-        user=user, session_id=auth_session.id, kind=kind, expires_at=auth_session.expires_at
-    )
+    return Principal(user=user, session_id=session_id, kind=kind, expires_at=expires_at)

@@ -11,7 +11,13 @@ from urllib.parse import unquote
 import pytest
 
 from forum.domain.textcheck import MAX_BODY_BYTES, clean_body
-from forum.text import render_markdown, render_markdown_async
+from forum.text import (
+    RENDER_INLINE_CHARS,
+    plain_text,
+    render_body,
+    render_markdown,
+    render_markdown_async,
+)
 from tests.timing import best_of
 
 REL = "nofollow ugc noopener"
@@ -291,6 +297,39 @@ async def test_render_markdown_async_matches() -> None:
         *(render_markdown_async(f"{i} www.example.org") for i in range(8))
     )
     assert results == [render_markdown(f"{i} www.example.org") for i in range(8)]
+
+
+async def test_a_body_renders_alike_on_the_loop_and_off_it() -> None:
+    short = "A *short* reply, www.example.org"
+    long = "A paragraph with *emphasis* and www.example.org.\n\n" * 400
+    assert len(short) <= RENDER_INLINE_CHARS < len(long.strip()) < MAX_BODY_BYTES
+    for body in (short, long):
+        rendered = await render_body(body)
+        source = clean_body(body)
+        assert rendered.body == source
+        assert rendered.html == render_markdown(source)
+        assert rendered.plain == plain_text(rendered.html)
+
+
+async def test_a_long_body_renders_off_the_event_loop() -> None:
+    """The loop goes on serving while a long body renders: a task it runs meanwhile
+    gets turns before the rendering is done."""
+    turns, rendering = 0, True
+
+    async def other_work() -> None:
+        nonlocal turns
+        while rendering:
+            turns += 1
+            await asyncio.sleep(0)
+
+    worker = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    before = turns
+    await render_body("Words *and* www.example.org links.\n\n" * 1500)
+    during = turns - before
+    rendering = False
+    await worker
+    assert during > 1
 
 
 # ---- bounded rendering

@@ -10,28 +10,38 @@ nothing and publishes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from dataclasses import replace
+
+from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.outbox import publish
+from forum.actions.reply_reads import (
+    ROW_FIELDS,
+    ReplyAsk,
+    placement,
+    reply_row,
+    thread_as_committed,
+)
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import board_roles
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
-from forum.db.models.discussions import path_segment
+from forum.db.one_trip import run_block
+from forum.db.post_writes import (
+    POST_FIELDS,
+    write_reply,
+)
 from forum.db.queries import require_group, role_in
 from forum.domain.discussions import (
-    MAX_DEPTH,
     Actor,
     board_actor,
     check_open_thread,
     check_post_position,
-    check_reply,
-    reply_depth,
 )
 from forum.domain.textcheck import clean_line
 from forum.domain.vocabulary import Role
@@ -146,35 +156,25 @@ async def role_for(session: AsyncSession, group: Group, user: User) -> Role | No
     return await role_in(session, group.id, user.id)
 
 
-def _append_post(
+def _opening_post(
     session: AsyncSession,
     *,
     thread: Thread,
-    parent: Post | None,
     author: User,
     text: Rendered,
     group: Group | None,
     title: str,
     seq: int,
 ) -> Post:
+    """A new thread's first post (a reply's rows: `do_reply`)."""
     now = utcnow()
-    thread.last_number += 1
-    number = thread.last_number
-    # Answering the opening post is answering the thread: such replies sit at the top
-    # level, as the thread's direct replies do, and nest only under later posts.
-    under = parent if parent is not None and parent.number > 1 else None
-    if under is None:
-        path = path_segment(number)
-    elif under.depth < MAX_DEPTH:
-        path = f"{under.path}.{path_segment(number)}"
-    else:
-        # At the deepest level a reply is shown beside what it answers.
-        path = f"{under.path.rsplit('.', 1)[0]}.{path_segment(number)}"
+    thread.last_number = 1
+    depth, path = placement(1, None)
     post = Post(
         thread_id=thread.id,
-        number=number,
-        parent_id=parent.id if parent else None,
-        depth=reply_depth(under.depth if under else None),
+        number=1,
+        parent_id=None,
+        depth=depth,
         path=path,
         author_id=author.id,
         kind="position" if group is not None else "comment",
@@ -190,8 +190,6 @@ def _append_post(
     session.add(post)
     thread.last_post_at = now
     thread.seq = seq
-    if number > 1:
-        thread.reply_count += 1
     if group is not None:
         thread.position_count += 1
     return post
@@ -278,10 +276,9 @@ async def do_open_thread(
         )
         session.add(thread)
         await session.flush()
-        post = _append_post(
+        post = _opening_post(
             session,
             thread=thread,
-            parent=None,
             author=user,
             text=text,
             group=speaking_for,
@@ -307,42 +304,45 @@ async def do_reply(
     group: str | None = None,
 ) -> tuple[ThreadView, PostView]:
     """Reply to the thread (no parent) or to one of its posts; with `group` (a slug),
-    the reply is a position of that group."""
+    the reply is a position of that group.
+
+    Its reads and checks are one block of statements, its writes another
+    (`forum.db.one_trip`, `forum.db.post_writes`), with the rate limit between."""
     text = await render_body(body)
     async with write_transaction(session):
-        speaking_for = await _speaking_for(session, group)
-        line = await thread_line(session, thread_id)
-        line_id = line.id
-        seq = await next_seq(session, line_id)
-        thread, thread_author = await locked_thread(session, thread_id)
-        actor = await actor_on_board(session, user, line_id)
-        if speaking_for is None:
-            check_reply(actor, locked=thread.locked)
-        else:
-            role = await role_for(session, speaking_for, user)
-            check_post_position(actor, role_in_group=role, locked=thread.locked)
-        parent = None
-        if parent_id is not None:
-            parent = await session.get(Post, parent_id)
-            if parent is None or parent.thread_id != thread.id:
-                raise ForumError(
-                    ErrorCode.VALIDATION,
-                    N_("The post you reply to is not in this thread."),
-                    field="parent_id",
-                )
+        if inspect(user).expired_attributes:
+            # A rollback of this session expired the caller: the blocks below run off
+            # the session, so it is read again here, where a lazy load would have.
+            await session.refresh(user)
+        ask = ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
+        reads = await run_block(session, ask.read)
+        if reads is None:
+            # The board has never changed (or the thread is unknown: refused here).
+            line = await thread_line(session, thread_id)
+            reads = await run_block(session, ask.read_with(await next_seq(session, line.id)))
         await throttle.count(user.id)
-        post = _append_post(
+        now = utcnow()
+        row = reply_row(reads, user, text, now)
+        columns = {name: getattr(row, name) for name in POST_FIELDS if name in ROW_FIELDS}
+        columns.update(plain=text.plain, deleted_by=None)
+        positions = 1 if reads.group is not None else 0
+        post_id = await run_block(
             session,
-            thread=thread,
-            parent=parent,
-            author=user,
-            text=text,
-            group=speaking_for,
-            title="",
-            seq=seq,
+            lambda statements: write_reply(statements, columns, now=now, positions=positions),
         )
-        await _add_first_revision(session, post)
-    thread_view = ThreadView(thread, line, thread_author)
-    view = PostView(post, user, speaking_for, parent.number if parent else None)
+    thread = reads.thread
+    committed = {
+        **thread.thread,
+        "last_number": row.number,
+        "last_post_at": now,
+        "seq": row.seq,
+        "reply_count": thread.thread["reply_count"] + 1,
+        "position_count": thread.thread["position_count"] + positions,
+    }
+    thread_view = ThreadView(
+        thread_as_committed(session, committed), ActionLine(**thread.line), thread.author
+    )
+    parent_number = reads.parent.number if reads.parent is not None else None
+    view = PostView(replace(row, id=post_id), user, reads.group, parent_number)
     await publish_post(broker, "new", view, thread_view)
     return thread_view, view

@@ -171,7 +171,7 @@ class PostView:
 class ThreadView:
     thread: Thread
     line: ActionLine
-    author: User
+    author: User | AuthorRow
 
     def wire(self) -> dict[str, Any]:
         thread = self.thread

@@ -11,15 +11,22 @@ takes the lock at BEGIN instead, through `write_transaction`.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util.concurrency import await_
+
+from forum.db.one_trip import on_driver_thread
 
 _WRITE = "forum_write"
 SQLITE_SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
@@ -32,6 +39,9 @@ def create_engine(
     # e-mail addresses, session token hashes), and that message is what gets logged:
     # every engine hides them, whoever creates it.
     if url.startswith("sqlite"):
+        # The pool's rollback of every connection it takes back is a trip to the
+        # driver's thread even after a commit: `on_reset` rolls back only what is open.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = _create_async_engine(
             url, connect_args={"timeout": busy_timeout}, hide_parameters=True, **kwargs
         )
@@ -56,10 +66,35 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, busy_timeout: float
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # SQLite says whether a transaction is open (`in_transaction` reads a flag of the
+        # connection; the driver's thread is idle while the pool holds it). A connection
+        # collected without being returned (not `asyncio_safe`) is not rolled back by
+        # the pool either: its transaction ends with it.
+        if state.asyncio_safe and dbapi_connection.driver_connection._conn.in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin_sqlite(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_sqlite(conn: Connection, statement: str) -> None:
+    """Every transaction opens with this: one trip to aiosqlite's thread rather than the
+    three of a statement through a cursor (open, execute, close). A failure (the lock
+    held by another process past `busy_timeout`) is the error SQLAlchemy would raise."""
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, aiosqlite.Connection):
+        conn.exec_driver_sql(statement)
+        return
+    try:
+        await_(on_driver_thread(driver, lambda: driver._conn.execute(statement).close()))
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
+    # Heard by the engine's statement listeners, as it was through a cursor.
+    conn.dispatch.after_cursor_execute(conn, None, statement, (), None, False)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

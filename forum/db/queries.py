@@ -62,10 +62,14 @@ async def require_group(session: AsyncSession, slug: str, *, field: str | None =
     """The group, or a not-found refusal naming it (and the request field it came from)."""
     group = await get_group(session, slug)
     if group is None:
-        raise ForumError(
-            ErrorCode.NOT_FOUND, N_("No group '{slug}'."), field=field, params={"slug": slug[:80]}
-        )
+        raise group_not_found(slug, field=field)
     return group
+
+
+def group_not_found(slug: str, *, field: str | None = None) -> ForumError:
+    return ForumError(
+        ErrorCode.NOT_FOUND, N_("No group '{slug}'."), field=field, params={"slug": slug[:80]}
+    )
 
 
 async def get_group_by_id(session: AsyncSession, group_id: int) -> Group | None:
