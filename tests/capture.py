@@ -4,6 +4,8 @@ database runs (`count_queries`). conftest.py gives both as fixtures."""
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -139,6 +141,17 @@ def broker_down(monkeypatch: pytest.MonkeyPatch, broker: Broker) -> None:
 WINDOW_TICK = "FROM access_windows"
 
 
+def _serving_a_request() -> bool:
+    """Whether the statement runs for an HTTP request uvicorn serves, not for one of the
+    server's clocks (the heartbeat, the access-window timer, the catch-up): SQLAlchemy
+    calls its listeners in the task that awaited the statement."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return False
+    return task is not None and task.get_coro().__qualname__.endswith("run_asgi")
+
+
 @dataclass
 class Queries:
     """The statements run, and the rows they returned."""
@@ -157,13 +170,19 @@ class QueryCounter:
 
     @contextmanager
     def __call__(
-        self, engine: AsyncEngine | AsyncConnection | Engine, *, ignore: tuple[str, ...] = ()
+        self,
+        engine: AsyncEngine | AsyncConnection | Engine,
+        *,
+        ignore: tuple[str, ...] = (),
+        requests_only: bool = False,
     ) -> Iterator[Queries]:
         sync = engine if isinstance(engine, Engine) else engine.sync_engine
         queries = Queries()
 
         def count(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
             if any(word in statement for word in ignore):
+                return
+            if requests_only and not _serving_a_request():
                 return
             queries.statements.append(statement)
             # The async drivers' cursors hold every row of the result once it has run.
