@@ -5,7 +5,6 @@ database runs (`count_queries`). conftest.py gives both as fixtures."""
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -149,7 +148,8 @@ def _serving_a_request() -> bool:
         task = asyncio.current_task()
     except RuntimeError:
         return False
-    return task is not None and task.get_coro().__qualname__.endswith("run_asgi")
+    name = getattr(task.get_coro(), "__qualname__", "") if task is not None else ""
+    return name.endswith("run_asgi")
 
 
 @dataclass
