@@ -5,13 +5,17 @@ never 101) and the credentials (session cookie or bearer token). After that ever
 frame is rate limited, parsed, and handed to an action; a refusal is an error frame
 and the connection stays open.
 
-The socket is read by its own task while actions run: uvicorn stops reading a socket
-after each message until the application asks for the next one, so read between actions
-only, a connection whose action waits on the database for longer than the ping timeout
-would never see the answer to the server's ping and be closed 1011, with the frames it
-sent after it. Frames wait in a small inbox and are handled one at a time, in order; a
+The socket is read while actions run: uvicorn stops reading a socket after each
+message until the application asks for the next one, so read between actions only, a
+connection whose action waits on the database for longer than the ping timeout would
+never see the answer to the server's ping and be closed 1011, with the frames it sent
+after it. The connection's task reads; frames wait in a small inbox and are handled one
+at a time, in order, by a task that exists only while there are frames to handle. A
 full inbox stops the reading until there is room, which holds the client's sends back
 and drops nothing.
+
+Who is on the connection is kept as ids: the user row is read again by each action
+that needs it, so that thousands of listeners do not each hold one.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Final, cast
+from collections import deque
+from typing import Any, cast
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -32,6 +38,7 @@ from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.failures import database_unavailable
+from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE
@@ -39,7 +46,7 @@ from forum.i18n.reader import Reader, reader_of
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
-from forum.ws.connection import Connection
+from forum.ws.connection import Connection, signed_user
 from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
 from forum.ws.hub import Hub
@@ -73,18 +80,32 @@ from forum.ws.protocol import (
 )
 
 CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_INTERNAL_ERROR = 1011
 # Frames read and not yet handled. With 16 KiB frames that is at most 256 KiB a
 # connection; a client within the frame rate limit rarely has more than a few waiting.
 INBOX_FRAMES = 16
-# What the reader puts in the inbox after the last frame: the peer has gone, or it sent a
-# binary frame (the protocol is text). Either comes after the frames read before it.
-_GONE: Final = object()
-_BINARY: Final = object()
 PATH = "/ws"
 log = logging.getLogger(__name__)
 
 
 async def room_endpoint(websocket: WebSocket) -> None:
+    opened = await _open(websocket)
+    if opened is None:
+        return
+    session, hello = opened
+    connection = session.connection
+    try:
+        await session.hub.connect(connection)
+        connection.push(hello)
+        await session.run()
+    finally:
+        await session.hub.disconnect(connection)
+
+
+async def _open(websocket: WebSocket) -> tuple[Session, dict[str, Any]] | None:
+    """Check and accept the connection: its receive loop and `hello`, or None once it
+    has been refused. Apart so that the user row read here is not kept for the life of
+    the connection."""
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
     client = websocket.client.host if websocket.client else "unknown"
@@ -92,7 +113,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     if not allowed_origin(websocket, settings.allowed_origins):
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
-        return
+        return None
     cookies = cookies_from_header(websocket.headers.get("cookie"))
     cookie = cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
@@ -104,7 +125,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     if principal is None and (cookie or bearer_token(authorization)):
         log_refusal("unauthenticated", ip=client, origin=origin, path=PATH, detail="credentials")
         await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
-        return
+        return None
     user = principal.user if principal else None
     # Error frames are in the language the connection's pages are: profile, cookie,
     # Accept-Language of the handshake.
@@ -119,7 +140,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         websocket, state, address=client, user_id=user_id, origin=origin, path=PATH
     )
     if admission is None:
-        return
+        return None
     hub = state["hub"]
     # A live peer answers a ping within the ping timeout; one that cannot even take
     # our frames for that long is as good as gone. The hub gives the admission back
@@ -127,30 +148,44 @@ async def room_endpoint(websocket: WebSocket) -> None:
     connection = hub.connection(
         websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
     )
-    try:
-        await hub.connect(connection)
-        connection.push(
-            {
-                "type": "hello",
-                "user": principal.user.public() if principal else None,
-                "server_time": utcnow().isoformat(),
-                "max_frame_bytes": settings.ws_max_size,
-            }
-        )
-        await Session(state, hub, connection, principal, client, origin, reader).run()
-    finally:
-        await hub.disconnect(connection)
+    hello = {
+        "type": "hello",
+        "user": user.public() if user else None,
+        "server_time": utcnow().isoformat(),
+        "max_frame_bytes": settings.ws_max_size,
+    }
+    kind = principal.kind if principal else None
+    return Session(state, hub, connection, kind, client, origin, reader), hello
 
 
 class Session:
-    """The receive loop of one connection."""
+    """The receive loop of one connection, and the frames it read waiting their turn.
+
+    The connection's own task reads; the frames are handled in order by a task made
+    when one arrives and gone once the inbox is empty, so that an idle connection has
+    one task, not two.
+    """
+
+    __slots__ = (
+        "reader",
+        "state",
+        "hub",
+        "connection",
+        "kind",
+        "client",
+        "origin",
+        "refused_in_a_row",
+        "inbox",
+        "handler",
+        "room",
+    )
 
     def __init__(
         self,
         state: AppState,
         hub: Hub,
         connection: Connection,
-        principal: Principal | None,
+        kind: str | None,
         client: str,
         origin: str | None,
         reader: Reader,
@@ -159,49 +194,75 @@ class Session:
         self.state = state
         self.hub = hub
         self.connection = connection
-        self.principal = principal
+        # How it signed in ("cookie", "bearer"), None signed out.
+        self.kind = kind
         self.client = client
         self.origin = origin
         self.refused_in_a_row = 0
+        self.inbox: deque[str] = deque()
+        self.handler: asyncio.Task[None] | None = None
+        # Set while the reading waits for room in a full inbox.
+        self.room: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
-        inbox: asyncio.Queue[str | object] = asyncio.Queue(INBOX_FRAMES)
-        reader = asyncio.create_task(self.read(inbox), name=f"ws-read-{self.connection.id}")
+        """Read until the peer goes or sends binary; what was read before is handled."""
+        websocket = self.connection.websocket
+        binary = False
         try:
-            while not self.connection.closing:
-                item = await inbox.get()
-                if item is _GONE:
-                    return
-                if item is _BINARY:
-                    await self.connection.websocket.close(
-                        CLOSE_UNSUPPORTED_DATA, "frames are JSON text"
-                    )
-                    return
-                assert isinstance(item, str)  # noqa: S101 - the reader queues text or a marker
-                await self.handle(item)
+            while True:
+                try:
+                    message = await websocket.receive()
+                except (WebSocketDisconnect, RuntimeError):
+                    break
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    binary = True
+                    break
+                await self.take(text)
+            if self.handler is not None:
+                await asyncio.shield(self.handler)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            if self.handler is not None:
+                self.handler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.handler
+        if binary and not self.connection.closing:
+            await websocket.close(CLOSE_UNSUPPORTED_DATA, "frames are JSON text")
         await self.connection.flushed()
 
-    async def read(self, inbox: asyncio.Queue[str | object]) -> None:
-        """Move frames from the socket to `inbox` until the peer goes or sends binary."""
-        websocket = self.connection.websocket
-        while True:
-            try:
-                message = await websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                await inbox.put(_GONE)
-                return
-            if message["type"] == "websocket.disconnect":
-                await inbox.put(_GONE)
-                return
-            text = message.get("text")
-            if text is None:
-                await inbox.put(_BINARY)
-                return
-            await inbox.put(text)
+    async def take(self, text: str) -> None:
+        """Put a frame in the inbox; a full one stops the reading until there is room."""
+        if self.connection.closing:
+            return  # nothing more is answered
+        self.inbox.append(text)
+        if self.handler is None:
+            self.handler = asyncio.create_task(
+                self.handle_all(), name=f"ws-handle-{self.connection.id}"
+            )
+        while len(self.inbox) >= INBOX_FRAMES:
+            self.room = asyncio.get_running_loop().create_future()
+            await self.room
+
+    async def handle_all(self) -> None:
+        try:
+            while self.inbox and not self.connection.closing:
+                text = self.inbox.popleft()
+                if self.room is not None and not self.room.done():
+                    self.room.set_result(None)
+                await self.handle(text)
+        except Exception:
+            # A bug, not the client's doing: the connection cannot be trusted to be
+            # in a state its next frame expects.
+            log.exception("a frame failed on connection %s", self.connection.id)
+            self.connection.close_soon(CLOSE_INTERNAL_ERROR, "internal error")
+        finally:
+            self.handler = None
+            if self.connection.closing:
+                self.inbox.clear()
+            if self.room is not None and not self.room.done():
+                self.room.set_result(None)
 
     async def handle(self, text: str) -> None:
         # Decoded before the rate check, so that even `rate_limited` echoes the ref (a
@@ -249,7 +310,7 @@ class Session:
                     str(error.code),
                     ip=self.client,
                     origin=self.origin,
-                    user_id=self.principal.user.id if self.principal else None,
+                    user_id=self.connection.user_id,
                     path=PATH,
                     detail="flood" if flood else kind,
                 )
@@ -276,12 +337,29 @@ class Session:
             frame["seq"] = seq
         self.connection.push(frame)
 
-    def seated(self) -> tuple[int, Principal, Seat]:
-        if self.principal is None:
+    def seated(self) -> tuple[int, int, Seat]:
+        user_id = self.connection.user_id
+        if user_id is None:
             raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
         if self.connection.room_id is None or self.connection.seat is None:
             raise ForumError(ErrorCode.CONFLICT, N_("Join a room first."))
-        return self.connection.room_id, self.principal, self.connection.seat
+        return self.connection.room_id, user_id, self.connection.seat
+
+    async def user(self, session: AsyncSession, user_id: int) -> User:
+        """The connection's user, read afresh for the action (gone: signed out)."""
+        user = await signed_user(session, user_id)
+        if user is None:
+            raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
+        return user
+
+    async def principal(self) -> Principal | None:
+        """Who joins: the user read afresh, with the session it signed in with."""
+        user_id, session_id = self.connection.user_id, self.connection.session_id
+        if user_id is None or session_id is None or self.kind is None:
+            return None
+        async with self.state["sessionmaker"]() as session:
+            user = await self.user(session, user_id)
+        return Principal(user=user, session_id=session_id, kind=self.kind)
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
@@ -291,7 +369,8 @@ class Session:
             self.connection.push(pong)
             return
         if isinstance(frame, Join):
-            await join_room(self.state, self.hub, self.connection, self.principal, frame)
+            principal = await self.principal()
+            await join_room(self.state, self.hub, self.connection, principal, frame)
             return
         if isinstance(frame, Leave):
             room_id, _, _ = self.seated()
@@ -299,10 +378,10 @@ class Session:
             self.connection.push({"type": "left", "room": room_id})
             self.ack(frame.ref)
             return
-        room_id, principal, seat = self.seated()
-        user = principal.user
+        room_id, user_id, seat = self.seated()
         broker = self.state["broker"]
         async with self.state["sessionmaker"]() as session:
+            user = await self.user(session, user_id)
             if isinstance(frame, PauseFloor | ResumeFloor | GetEquity):
                 done = await dispatch_floor(frame, session, broker, room_id, user=user)
                 if isinstance(done, dict):

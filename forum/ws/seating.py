@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from forum.actions.seats import do_leave_seat
 from forum.actions.spectators import do_stop_watching
 from forum.broker import Broker
-from forum.ws.connection import Connection
+from forum.ws.connection import Connection, signed_user
 
 
 class ActionSeating:
@@ -27,13 +27,11 @@ class ActionSeating:
             connection.watching = False
             async with self.sessionmaker() as session:
                 await do_stop_watching(session, self.broker, room_id, connection_id=connection.id)
-        if seat and connection.principal is not None and connection.seat is not None:
+        if seat and connection.user_id is not None and connection.seat is not None:
             connection.seat = None
             async with self.sessionmaker() as session:
-                await do_leave_seat(
-                    session,
-                    self.broker,
-                    room_id,
-                    user=connection.principal.user,
-                    connection_id=connection.id,
-                )
+                user = await signed_user(session, connection.user_id)
+                if user is not None:
+                    await do_leave_seat(
+                        session, self.broker, room_id, user=user, connection_id=connection.id
+                    )

@@ -1,0 +1,109 @@
+"""Frames written straight to uvicorn's transport: the one place that knows its insides.
+
+A room event goes to thousands of connections. Through ASGI each copy costs an
+`await` of Starlette's `send`, of uvicorn's `send`, and a framing of the same text by
+the `websockets` protocol of every connection. Here an event is framed once
+(`Outgoing`), and the same bytes are written to every connection's transport, as
+`websockets.broadcast()` does for its own server.
+
+Only uvicorn's `websockets-sansio` protocol (the one `Settings.uvicorn_ws_options`
+chooses) is written to directly, and only without compression: its frames on the
+wire are then exactly an unmasked text frame, and the protocol object keeps no state
+about frames it sent (none are fragmented). On any other server, or another uvicorn
+protocol, `wire_of` gives None and the connection sends through ASGI as usual.
+
+Writes go in whole frames, synchronously, so they never interleave with the frames
+uvicorn writes itself (pings, pongs, the close); a connection writes directly only
+while the protocol is open and its transport below its high-water mark
+(`DirectWire.ready`), and queues otherwise (`forum.ws.connection`).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+# The ASGI `send` the server gave the application, before Starlette wraps it: the
+# bound method of the connection's protocol object.
+RAW_SEND = "forum.raw_send"
+_TEXT = 0x81  # FIN + opcode 1 (text)
+
+
+class Outgoing:
+    """One frame as it goes on the wire, encoded and framed once for every listener."""
+
+    __slots__ = ("seq", "wire", "_head")
+
+    def __init__(self, seq: int | None, payload: bytes) -> None:
+        self.seq = seq
+        size = len(payload)
+        if size < 126:
+            head = bytes((_TEXT, size))
+        elif size < 1 << 16:
+            head = struct.pack("!BBH", _TEXT, 126, size)
+        else:
+            head = struct.pack("!BBQ", _TEXT, 127, size)
+        self._head = len(head)
+        self.wire = head + payload
+
+    @property
+    def text(self) -> str:
+        """The payload, for a connection that sends through ASGI."""
+        return self.wire[self._head :].decode()
+
+
+class DirectWire:
+    """A uvicorn `websockets-sansio` connection, written to without ASGI."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+
+    def ready(self) -> bool:
+        """Open, and its transport below the high-water mark: a write now goes out or
+        waits in a buffer of bounded size. `conn.state` leaves OPEN as soon as either
+        side starts closing, so nothing is written after a close frame."""
+        protocol = self._protocol
+        return (
+            protocol.conn.state is State.OPEN
+            and protocol.writable.is_set()
+            and not self._transport.is_closing()
+        )
+
+    def open(self) -> bool:
+        return self._protocol.conn.state is State.OPEN and not self._transport.is_closing()
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    async def writable(self) -> None:
+        """Until the transport is back under its low-water mark (or lost)."""
+        await self._protocol.writable.wait()
+
+
+def wire_of(websocket: WebSocket) -> DirectWire | None:
+    """The connection's transport if it is of the one kind known here, else None."""
+    send = websocket.scope.get(RAW_SEND)
+    protocol: Any = getattr(send, "__self__", None)
+    if type(protocol) is not WebSocketsSansIOProtocol or protocol.conn.extensions:
+        return None
+    return DirectWire(protocol)
+
+
+class RawSend:
+    """ASGI middleware, outermost: keeps the server's own `send` in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
