@@ -82,6 +82,10 @@ TRANSITIONS: dict[Phase, frozenset[Phase]] = {
 }
 
 
+# A tuple: members are found by identity, an enum's hash is a Python call.
+_ENDING = (Phase.CLOSING, Phase.CLOSED)
+
+
 class TransitionError(RuntimeError):
     """A connection asked to move where its life does not go: a bug."""
 
@@ -107,7 +111,7 @@ class Lifecycle:
 
     @property
     def closing(self) -> bool:
-        return self.phase in (Phase.CLOSING, Phase.CLOSED)
+        return self.phase in _ENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +239,7 @@ class Connection:
 
     def offer(self, frame: Outgoing) -> None:
         """Send a frame, or queue it (never blocks). `seq` frames it has are dropped."""
-        if self.closing:
+        if self.life.phase in _ENDING:
             return
         if self.holding is not None:
             self.holding.append(frame)
@@ -248,9 +252,9 @@ class Connection:
                 return
             self.last_seq = seq
         wire = self._wire
-        if self._pending is None and wire is not None and wire.ready():
-            self._write(wire, frame.wire)
-        elif not self._enqueue(frame):
+        if self._pending is None and wire is not None and wire.send(frame.wire):
+            return
+        if not self._enqueue(frame):
             self.overflow()
 
     def push(self, frame: dict[str, Any]) -> None:
@@ -274,19 +278,15 @@ class Connection:
         self.last_seq = last_seq
         frames = [Outgoing(seq, text.encode()) for seq, text in first]
         wire = self._wire
-        if self._pending is None and wire is not None and wire.ready():
-            self._write(wire, b"".join(frame.wire for frame in frames))
-        elif not self._enqueue(frames):
+        if self._pending is None and wire is not None:
+            sent = wire.send(b"".join(frame.wire for frame in frames))
+        else:
+            sent = False
+        if not sent and not self._enqueue(frames):
             self.overflow()
             return
         for frame in held:
             self.offer(frame)
-
-    def _write(self, wire: DirectWire, data: bytes) -> None:
-        try:
-            wire.write(data)
-        except Exception:  # noqa: BLE001 - the transport is gone
-            self._gone()
 
     def _enqueue(self, entry: Queued) -> bool:
         """Queue behind what is waiting, starting the sender; False when full."""
@@ -353,9 +353,8 @@ class Connection:
                 self.sending_since = loop.time()
                 if wire is not None:
                     await wire.writable()
-                    if not wire.open():
-                        raise ConnectionError("the transport is gone")
-                    wire.write(b"".join(_wires(pending)))
+                    if not wire.write(b"".join(_wires(pending))):
+                        raise ConnectionError("the connection is closing or gone")
                 else:
                     await self._send_text(pending)
                 self.sending_since = None

@@ -21,6 +21,7 @@ while the protocol is open and its transport below its high-water mark
 from __future__ import annotations
 
 import struct
+from asyncio import Transport
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +33,9 @@ from websockets.protocol import State
 # bound method of the connection's protocol object.
 RAW_SEND = "forum.raw_send"
 _TEXT = 0x81  # FIN + opcode 1 (text)
+# Looked up once: reading an enum member off its class costs a microsecond on 3.11,
+# more than the rest of the check of a connection.
+_OPEN = State.OPEN
 
 
 class Outgoing:
@@ -66,26 +70,39 @@ class DirectWire:
         self._protocol = protocol
         self._transport = protocol.transport
 
-    def ready(self) -> bool:
-        """Open, and its transport below the high-water mark: a write now goes out or
-        waits in a buffer of bounded size. `conn.state` leaves OPEN as soon as either
-        side starts closing, so nothing is written after a close frame."""
+    def send(self, data: bytes) -> bool:
+        """Write `data` now if the connection can take it: open, and its transport
+        below the high-water mark, so that the write goes out or waits in a buffer of
+        bounded size. False: nothing written, the caller queues. `conn.state` leaves
+        OPEN as soon as either side starts closing, so nothing follows a close frame."""
         protocol = self._protocol
-        return (
-            protocol.conn.state is State.OPEN
-            and protocol.writable.is_set()
-            and not self._transport.is_closing()
-        )
+        transport = self._transport
+        if (
+            protocol.conn.state is not _OPEN
+            or not protocol.writable.is_set()
+            or transport.is_closing()
+        ):
+            return False
+        return _write(transport, data)
 
-    def open(self) -> bool:
-        return self._protocol.conn.state is State.OPEN and not self._transport.is_closing()
-
-    def write(self, data: bytes) -> None:
-        self._transport.write(data)
+    def write(self, data: bytes) -> bool:
+        """Write `data` whatever the buffer holds (the sender, once it may); False when
+        the connection is closing or gone."""
+        if self._protocol.conn.state is not _OPEN or self._transport.is_closing():
+            return False
+        return _write(self._transport, data)
 
     async def writable(self) -> None:
         """Until the transport is back under its low-water mark (or lost)."""
         await self._protocol.writable.wait()
+
+
+def _write(transport: Transport, data: bytes) -> bool:
+    try:
+        transport.write(data)
+    except Exception:  # noqa: BLE001 - lost under us: one connection, not the room
+        return False
+    return True
 
 
 def wire_of(websocket: WebSocket) -> DirectWire | None:
