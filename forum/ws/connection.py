@@ -197,9 +197,18 @@ class Connection:
         return self.life.closing
 
     @property
+    def wire(self) -> DirectWire | None:
+        """The transport frames are written to; None: they are sent through ASGI."""
+        return self._wire
+
+    @property
     def direct(self) -> bool:
-        """Whether frames are written to the transport rather than sent through ASGI."""
         return self._wire is not None
+
+    @property
+    def behind(self) -> bool:
+        """Whether it has a queue (and a sender) now: it fell behind, or is not direct."""
+        return self._pending is not None
 
     @property
     def queued(self) -> int:

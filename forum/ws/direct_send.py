@@ -77,6 +77,7 @@ class DirectWire:
         OPEN as soon as either side starts closing, so nothing follows a close frame."""
         protocol = self._protocol
         transport = self._transport
+        # `ready`, inlined: this runs once per listener per frame.
         if (
             protocol.conn.state is not _OPEN
             or not protocol.writable.is_set()
@@ -84,6 +85,15 @@ class DirectWire:
         ):
             return False
         return _write(transport, data)
+
+    def ready(self) -> bool:
+        """Whether `send` would write now."""
+        protocol = self._protocol
+        return (
+            protocol.conn.state is _OPEN
+            and protocol.writable.is_set()
+            and not self._transport.is_closing()
+        )
 
     def write(self, data: bytes) -> bool:
         """Write `data` whatever the buffer holds (the sender, once it may); False when
