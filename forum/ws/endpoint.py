@@ -199,7 +199,8 @@ class Session:
         self.client = client
         self.origin = origin
         self.refused_in_a_row = 0
-        self.inbox: deque[str] = deque()
+        # Only while there are frames to handle: an empty deque is most of a kilobyte.
+        self.inbox: deque[str] | None = None
         self.handler: asyncio.Task[None] | None = None
         # Set while the reading waits for room in a full inbox.
         self.room: asyncio.Future[None] | None = None
@@ -236,19 +237,22 @@ class Session:
         """Put a frame in the inbox; a full one stops the reading until there is room."""
         if self.connection.closing:
             return  # nothing more is answered
-        self.inbox.append(text)
+        if self.inbox is None:
+            self.inbox = deque()
+        inbox = self.inbox
+        inbox.append(text)
         if self.handler is None:
             self.handler = asyncio.create_task(
-                self.handle_all(), name=f"ws-handle-{self.connection.id}"
+                self.handle_all(inbox), name=f"ws-handle-{self.connection.id}"
             )
-        while len(self.inbox) >= INBOX_FRAMES:
+        while len(inbox) >= INBOX_FRAMES:
             self.room = asyncio.get_running_loop().create_future()
             await self.room
 
-    async def handle_all(self) -> None:
+    async def handle_all(self, inbox: deque[str]) -> None:
         try:
-            while self.inbox and not self.connection.closing:
-                text = self.inbox.popleft()
+            while inbox and not self.connection.closing:
+                text = inbox.popleft()
                 if self.room is not None and not self.room.done():
                     self.room.set_result(None)
                 await self.handle(text)
@@ -260,7 +264,9 @@ class Session:
         finally:
             self.handler = None
             if self.connection.closing:
-                self.inbox.clear()
+                inbox.clear()
+            if not inbox and self.inbox is inbox:
+                self.inbox = None
             if self.room is not None and not self.room.done():
                 self.room.set_result(None)
 
