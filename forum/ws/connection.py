@@ -166,8 +166,8 @@ class Connection:
         # Its slots under the connection caps, given back when the hub forgets it.
         self.admission = admission
         self.websocket = websocket
-        # Ids only: a user row kept for the life of every connection would cost more
-        # than the rest of it; actions read the user afresh.
+        # Ids only: the user row, held by every listener for the life of its
+        # connection, is a few KiB each; actions read the user afresh.
         self.user_id = principal.user.id if principal else None
         self.session_id = principal.session_id if principal else None
         self.room_id: int | None = None
