@@ -28,7 +28,7 @@ from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
 from forum.ws import delivery
 from forum.ws import hub as hub_module
-from forum.ws.endpoint import INBOX_FRAMES
+from forum.ws.inbox import INBOX_FRAMES
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER
 from tests.factory import GROUP
 from tests.people import Person, api, person

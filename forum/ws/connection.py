@@ -1,24 +1,5 @@
-"""One WebSocket connection: its life as a state machine, and its send queue.
-
-A connection's life, in one place (`TRANSITIONS`):
-
-    handshake -> open -> joining -> live -> closing -> closed
-
-and back: joining -> open (a join refused once under way), live -> open (the room
-left), live -> joining (a join from the room it is in).
-
-- `handshake`: accepted, its Origin, credentials and caps checked, not yet known to
-  the hub;
-- `open`: the hub knows it and `hello` is sent; it is in no room;
-- `joining`: entering a room; the room's live frames are held until the snapshot and
-  replay are queued (`release`), so that nothing arrives before what it follows;
-- `live`: in a room, frames delivered as they come;
-- `closing`: nothing more is queued; the close is under way (or the peer is gone);
-- `closed`: the hub has forgotten it: no room, no seat, no sender, its slot given back.
-
-Every state before `closing` may go to it. Any other move is a bug, and `move`
-raises `TransitionError` rather than let a connection be, say, live in a room
-while closing.
+"""One WebSocket connection: who is on it, its room and seat, and its delivery. Its
+life is a state machine (`forum.ws.lifecycle`).
 
 Delivery: a frame is written at once to a connection that is not behind (nothing
 queued, its transport open and under its high-water mark, `forum.ws.direct_send`),
@@ -36,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import uuid
 from collections import deque
@@ -52,66 +32,18 @@ from forum.db.engine import end_read
 from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.ws.direct_send import DirectWire, Outgoing, wire_of
+from forum.ws.lifecycle import ENDING, TRANSITIONS, Lifecycle, Phase, TransitionError
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, encode_bytes
 
 if TYPE_CHECKING:
     from forum.ws.hub import Hub
 
+__all__ = ["TRANSITIONS", "Connection", "Lifecycle", "Phase", "TransitionError"]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_STALL_S = 10.0
 Item = tuple[int | None, str]
-
-
-class Phase(enum.Enum):
-    HANDSHAKE = "handshake"
-    OPEN = "open"
-    JOINING = "joining"
-    LIVE = "live"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-TRANSITIONS: dict[Phase, frozenset[Phase]] = {
-    Phase.HANDSHAKE: frozenset({Phase.OPEN, Phase.CLOSING}),
-    Phase.OPEN: frozenset({Phase.JOINING, Phase.CLOSING}),
-    Phase.JOINING: frozenset({Phase.LIVE, Phase.OPEN, Phase.CLOSING}),
-    Phase.LIVE: frozenset({Phase.JOINING, Phase.OPEN, Phase.CLOSING}),
-    Phase.CLOSING: frozenset({Phase.CLOSED}),
-    Phase.CLOSED: frozenset(),
-}
-
-
-# A tuple: members are found by identity, an enum's hash is a Python call.
-_ENDING = (Phase.CLOSING, Phase.CLOSED)
-
-
-class TransitionError(RuntimeError):
-    """A connection asked to move where its life does not go: a bug."""
-
-    def __init__(self, connection_id: str, current: Phase, wanted: Phase) -> None:
-        super().__init__(f"connection {connection_id}: {current.value} -> {wanted.value}")
-        self.current = current
-        self.wanted = wanted
-
-
-class Lifecycle:
-    """Where a connection is in its life; every move checked against TRANSITIONS."""
-
-    __slots__ = ("owner", "phase")
-
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self.phase = Phase.HANDSHAKE
-
-    def move(self, wanted: Phase) -> None:
-        if wanted not in TRANSITIONS[self.phase]:
-            raise TransitionError(self.owner, self.phase, wanted)
-        self.phase = wanted
-
-    @property
-    def closing(self) -> bool:
-        return self.phase in _ENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +180,7 @@ class Connection:
 
     def offer(self, frame: Outgoing) -> None:
         """Send a frame, or queue it (never blocks). `seq` frames it has are dropped."""
-        if self.life.phase in _ENDING:
+        if self.life.phase in ENDING:
             return
         if self.holding is not None:
             self.holding.append(frame)

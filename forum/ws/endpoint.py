@@ -5,14 +5,8 @@ never 101) and the credentials (session cookie or bearer token). After that ever
 frame is rate limited, parsed, and handed to an action; a refusal is an error frame
 and the connection stays open.
 
-The socket is read while actions run: uvicorn stops reading a socket after each
-message until the application asks for the next one, so read between actions only, a
-connection whose action waits on the database for longer than the ping timeout would
-never see the answer to the server's ping and be closed 1011, with the frames it sent
-after it. The connection's task reads; frames wait in a small inbox and are handled one
-at a time, in order, by a task that exists only while there are frames to handle. A
-full inbox stops the reading until there is room, which holds the client's sends back
-and drops nothing.
+The socket is read while actions run, frames waiting their turn in a small inbox
+(`forum.ws.inbox`).
 
 Who is on the connection is kept as ids: the user row is read again by each action
 that needs it, so that thousands of listeners do not each hold one.
@@ -20,16 +14,13 @@ that needs it, so that thousands of listeners do not each hold one.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections import deque
 from typing import Any, cast
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from forum.actions import speaking
 from forum.actions.rooms import do_close_session, do_open_session
@@ -50,6 +41,7 @@ from forum.ws.connection import Connection, signed_user
 from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
 from forum.ws.hub import Hub
+from forum.ws.inbox import Inbox
 from forum.ws.joining import join_room
 from forum.ws.protocol import (
     CLOSE_FLOOD,
@@ -79,11 +71,6 @@ from forum.ws.protocol import (
     validate_frame,
 )
 
-CLOSE_UNSUPPORTED_DATA = 1003
-CLOSE_INTERNAL_ERROR = 1011
-# Frames read and not yet handled. With 16 KiB frames that is at most 256 KiB a
-# connection; a client within the frame rate limit rarely has more than a few waiting.
-INBOX_FRAMES = 16
 PATH = "/ws"
 log = logging.getLogger(__name__)
 
@@ -158,27 +145,10 @@ async def _open(websocket: WebSocket) -> tuple[Session, dict[str, Any]] | None:
     return Session(state, hub, connection, kind, client, origin, reader), hello
 
 
-class Session:
-    """The receive loop of one connection, and the frames it read waiting their turn.
+class Session(Inbox):
+    """What one connection's frames do: rate limited, parsed, handed to an action."""
 
-    The connection's own task reads; the frames are handled in order by a task made
-    when one arrives and gone once the inbox is empty, so that an idle connection has
-    one task, not two.
-    """
-
-    __slots__ = (
-        "reader",
-        "state",
-        "hub",
-        "connection",
-        "kind",
-        "client",
-        "origin",
-        "refused_in_a_row",
-        "inbox",
-        "handler",
-        "room",
-    )
+    __slots__ = ("reader", "state", "hub", "kind", "client", "origin", "refused_in_a_row")
 
     def __init__(
         self,
@@ -190,85 +160,15 @@ class Session:
         origin: str | None,
         reader: Reader,
     ) -> None:
+        super().__init__(connection)
         self.reader = reader
         self.state = state
         self.hub = hub
-        self.connection = connection
         # How it signed in ("cookie", "bearer"), None signed out.
         self.kind = kind
         self.client = client
         self.origin = origin
         self.refused_in_a_row = 0
-        # Only while there are frames to handle: an empty deque is most of a kilobyte.
-        self.inbox: deque[str] | None = None
-        self.handler: asyncio.Task[None] | None = None
-        # Set while the reading waits for room in a full inbox.
-        self.room: asyncio.Future[None] | None = None
-
-    async def run(self) -> None:
-        """Read until the peer goes or sends binary; what was read before is handled."""
-        websocket = self.connection.websocket
-        binary = False
-        try:
-            while True:
-                try:
-                    message = await websocket.receive()
-                except (WebSocketDisconnect, RuntimeError):
-                    break
-                if message["type"] == "websocket.disconnect":
-                    break
-                text = message.get("text")
-                if text is None:
-                    binary = True
-                    break
-                await self.take(text)
-            if self.handler is not None:
-                await asyncio.shield(self.handler)
-        finally:
-            if self.handler is not None:
-                self.handler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self.handler
-        if binary and not self.connection.closing:
-            await websocket.close(CLOSE_UNSUPPORTED_DATA, "frames are JSON text")
-        await self.connection.flushed()
-
-    async def take(self, text: str) -> None:
-        """Put a frame in the inbox; a full one stops the reading until there is room."""
-        if self.connection.closing:
-            return  # nothing more is answered
-        if self.inbox is None:
-            self.inbox = deque()
-        inbox = self.inbox
-        inbox.append(text)
-        if self.handler is None:
-            self.handler = asyncio.create_task(
-                self.handle_all(inbox), name=f"ws-handle-{self.connection.id}"
-            )
-        while len(inbox) >= INBOX_FRAMES:
-            self.room = asyncio.get_running_loop().create_future()
-            await self.room
-
-    async def handle_all(self, inbox: deque[str]) -> None:
-        try:
-            while inbox and not self.connection.closing:
-                text = inbox.popleft()
-                if self.room is not None and not self.room.done():
-                    self.room.set_result(None)
-                await self.handle(text)
-        except Exception:
-            # A bug, not the client's doing: the connection cannot be trusted to be
-            # in a state its next frame expects.
-            log.exception("a frame failed on connection %s", self.connection.id)
-            self.connection.close_soon(CLOSE_INTERNAL_ERROR, "internal error")
-        finally:
-            self.handler = None
-            if self.connection.closing:
-                inbox.clear()
-            if not inbox and self.inbox is inbox:
-                self.inbox = None
-            if self.room is not None and not self.room.done():
-                self.room.set_result(None)
 
     async def handle(self, text: str) -> None:
         # Decoded before the rate check, so that even `rate_limited` echoes the ref (a
