@@ -34,6 +34,7 @@ from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
 from forum.web.write_hint import WriteHintMiddleware
+from forum.ws.direct_send import RawSend
 from forum.ws.endpoint import routes as ws_routes
 from forum.ws.hub import Hub
 from forum.ws.seating import ActionSeating
@@ -108,7 +109,10 @@ def create_app(
     app = Starlette(
         routes=[RouteIndex([*build_routes(), *ws_routes()])],
         middleware=[
-            # Outermost first: every answer, a refusal or a 500 too, gets the headers.
+            # Outermost first: the server's own WebSocket `send`, before anything wraps
+            # it, for writing room frames to its transport (`forum.ws.direct_send`).
+            Middleware(RawSend),
+            # Every answer, a refusal or a 500 too, gets the headers.
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
             Middleware(CompressionMiddleware),
             Middleware(UnexpectedErrorMiddleware),

@@ -70,6 +70,7 @@ async def live_server(
     limiter: RateLimiter | None = None,
     send_buffer: int | None = None,
     port: int = 0,
+    ws_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[LiveServer]:
     """uvicorn serving the app on 127.0.0.1 in this event loop, with the same WebSocket
     settings as run.py.
@@ -80,6 +81,8 @@ async def live_server(
 
     `port` (a free one by default) lets a test stop a server and start another on the
     same address and database, as a restart does: clients reconnect to the same URL.
+
+    `ws_options` change uvicorn's WebSocket options (another implementation, say).
     """
     app = create_app(settings, limiter=limiter)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when
@@ -98,7 +101,7 @@ async def live_server(
         lifespan="on",
         # As run.py: open streams (a browser's live page) must not hold the shutdown.
         timeout_graceful_shutdown=2,
-        **settings.uvicorn_ws_options(),
+        **{**settings.uvicorn_ws_options(), **(ws_options or {})},
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -130,7 +130,7 @@ async def test_the_observer_seats_count_within_a_batch_as_joins_one_after_anothe
     await seats.do_depart(
         w.session,
         w.broker,
-        [Departure(w.room_id, requests[n].connection_id, w["activist"]) for n in (0, 2)],
+        [Departure(w.room_id, requests[n].connection_id, w["activist"].id) for n in (0, 2)],
     )
     again = [ask(w, "listener", Seat.OBSERVER), ask(w, "activist", Seat.OBSERVER)]
     assert codes(await seats.do_arrive(w.session, w.broker, again)) == [None, ErrorCode.NO_SEAT]
@@ -146,9 +146,9 @@ async def test_leaves_go_in_one_transaction_with_one_update(
     assert await seats.do_arrive(w.session, w.broker, [*people, *watchers]) == [None] * 8
     ver = (await w.rows())["room"][1]
     w.take()
-    leaving = [Departure(w.room_id, r.connection_id, r.user) for r in people[:4]]
+    leaving = [Departure(w.room_id, r.connection_id, r.user.id) for r in people[:4]]
     leaving += [Departure(w.room_id, "s0"), Departure(w.room_id, "s1")]
-    leaving += [Departure(w.room_id, "gone-already", w["igo"]), Departure(987_654, "nowhere")]
+    leaving += [Departure(w.room_id, "gone-already", w["igo"].id), Departure(987_654, "nowhere")]
     assert w.session.bind is not None
     with count_queries(w.session.bind, ignore=NOT_COUNTED) as queries:
         await seats.do_depart(w.session, w.broker, leaving)
@@ -190,7 +190,7 @@ async def test_one_leaving_a_connection_keeps_the_seat_they_still_hold(world: Wo
     [joined] = w.take()
     assert [(u["user_id"], u["seat"]) for u in joined["users"]] == [(w["member"].id, "remote")]
     await seats.do_depart(
-        w.session, w.broker, [Departure(w.room_id, remote.connection_id, w["member"])]
+        w.session, w.broker, [Departure(w.room_id, remote.connection_id, w["member"].id)]
     )
     [update_] = w.take()
     assert [(u["user_id"], u["seat"]) for u in update_["users"]] == [

@@ -26,8 +26,9 @@ from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.limits import MemoryRateLimiter
 from forum.settings import Settings
+from forum.ws import delivery
 from forum.ws import hub as hub_module
-from forum.ws.endpoint import INBOX_FRAMES
+from forum.ws.inbox import INBOX_FRAMES
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER
 from tests.factory import GROUP
 from tests.people import Person, api, person
@@ -331,7 +332,7 @@ async def test_a_room_offered_in_chunks_gets_everything_once_in_order(
     """Above DELIVERY_CHUNK connections, events are offered a chunk at a time, the loop
     free between chunks: each listener still gets each event once, in order, and one
     that comes or goes meanwhile gets exactly what it is owed."""
-    monkeypatch.setattr(hub_module, "DELIVERY_CHUNK", 2)
+    monkeypatch.setattr(delivery, "DELIVERY_CHUNK", 2)
     chair, member = await open_room(server)
     async with (
         peer(server, member) as a,
@@ -375,9 +376,7 @@ async def test_a_slow_reader_is_closed_4000_and_resumes_with_exactly_what_it_mis
             await fast.join("participant")
             await slow.join("remote")
             hub = server.state["hub"]
-            slow_connection = next(
-                c for c in hub.connections if c.principal and c.principal.user.id == member.id
-            )
+            slow_connection = next(c for c in hub.connections if c.user_id == member.id)
             slow.ws.transport.pause_reading()
             reading = asyncio.create_task(fast.expect("intervention", wait=30, body="the end"))
             said: list[int] = []

@@ -66,11 +66,12 @@ Arrival = SeatRequest | WatchRequest
 
 @dataclass(frozen=True)
 class Departure:
-    """A connection leaving a room: its seat (`user`), or its place among spectators."""
+    """A connection leaving a room: its seat (that of `user_id`), or its place among
+    spectators."""
 
     room_id: int
     connection_id: str
-    user: User | None = None
+    user_id: int | None = None
 
 
 @dataclass
@@ -259,7 +260,7 @@ async def _check(
 async def do_leave_seat(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, connection_id: str
 ) -> None:
-    await do_depart(session, broker, [Departure(room_id, connection_id, user)])
+    await do_depart(session, broker, [Departure(room_id, connection_id, user.id)])
 
 
 async def do_depart(session: AsyncSession, broker: Broker, departures: Sequence[Departure]) -> None:
@@ -270,14 +271,13 @@ async def do_depart(session: AsyncSession, broker: Broker, departures: Sequence[
         for room_id, room in rooms.items():
             here = [d for d in departures if d.room_id == room_id]
             change = PresenceChange()
-            known = {d.user.id: d.user for d in here if d.user is not None}
-            seated = [d.connection_id for d in here if d.user is not None]
+            seated = [d.connection_id for d in here if d.user_id is not None]
             if seated:
                 gone = await session.scalars(
                     delete(Presence).where(Presence.id.in_(seated)).returning(Presence.user_id)
                 )
-                await after_removal(session, room, gone.all(), change, known=known)
-            watching = [d.connection_id for d in here if d.user is None]
+                await after_removal(session, room, gone.all(), change)
+            watching = [d.connection_id for d in here if d.user_id is None]
             if watching:
                 await stop_watching(session, room, change, watching)
             change.publish(outbox, room_id)

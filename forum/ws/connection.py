@@ -1,51 +1,45 @@
-"""One WebSocket connection: its life as a state machine, and its send queue.
+"""One WebSocket connection: who is on it, its room and seat, and its delivery. Its
+life is a state machine (`forum.ws.lifecycle`).
 
-A connection's life, in one place (`TRANSITIONS`):
-
-    handshake -> open -> joining -> live -> closing -> closed
-
-and back: joining -> open (a join refused once under way), live -> open (the room
-left), live -> joining (a join from the room it is in).
-
-- `handshake`: accepted, its Origin, credentials and caps checked, not yet known to
-  the hub;
-- `open`: the hub knows it and `hello` is sent; it is in no room;
-- `joining`: entering a room; the room's live frames are held until the snapshot and
-  replay are queued (`release`), so that nothing arrives before what it follows;
-- `live`: in a room, frames delivered as they come;
-- `closing`: nothing more is queued; the close is under way (or the peer is gone);
-- `closed`: the hub has forgotten it: no room, no seat, no sender, its slot given back.
-
-Every state before `closing` may go to it. Any other move is a bug, and `move`
-raises `TransitionError` rather than let a connection be, say, live in a room
-while closing.
-
-The send queue is bounded and drained by a task of the connection's own, so a slow
-client never slows the room: when its queue is full it is closed with
-CLOSE_SLOW_CONSUMER and resumes from its last `seq`. A connection drops any `seq` it
-already has, so replay on join plus live delivery never doubles an event.
+Delivery: a frame is written at once to a connection that is not behind (nothing
+queued, its transport open and under its high-water mark, `forum.ws.direct_send`),
+so that an idle or keeping-up connection holds no queue and no task. A connection
+behind gets a bounded queue and a sender task, made when it falls behind and dropped
+once drained; the sender waits until the transport takes more and writes everything
+queued in one go, so its frames still go out in order. A slow client never slows the
+room: when its queue is full it is closed with CLOSE_SLOW_CONSUMER and resumes from its
+last `seq`. On a server whose transport is not known here every frame takes the queue
+and the ASGI `send`. A connection drops any `seq` it already has, so replay on join
+plus live delivery never doubles an event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket, WebSocketState
 
 from forum.auth import Principal
 from forum.connection_caps import Admission
+from forum.db.engine import end_read
+from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.wire.frames import ServerFrame
-from forum.ws.protocol import CLOSE_SLOW_CONSUMER, encode
+from forum.ws.direct_send import DirectWire, Outgoing, wire_of
+from forum.ws.lifecycle import ENDING, TRANSITIONS, Lifecycle, Phase, TransitionError
+from forum.ws.protocol import CLOSE_SLOW_CONSUMER, encode_bytes
 
 if TYPE_CHECKING:
     from forum.ws.hub import Hub
+
+__all__ = ["TRANSITIONS", "Connection", "Lifecycle", "Phase", "TransitionError"]
 
 log = logging.getLogger(__name__)
 
@@ -53,52 +47,7 @@ DEFAULT_STALL_S = 10.0
 Item = tuple[int | None, str]
 
 
-class Phase(enum.Enum):
-    HANDSHAKE = "handshake"
-    OPEN = "open"
-    JOINING = "joining"
-    LIVE = "live"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-TRANSITIONS: dict[Phase, frozenset[Phase]] = {
-    Phase.HANDSHAKE: frozenset({Phase.OPEN, Phase.CLOSING}),
-    Phase.OPEN: frozenset({Phase.JOINING, Phase.CLOSING}),
-    Phase.JOINING: frozenset({Phase.LIVE, Phase.OPEN, Phase.CLOSING}),
-    Phase.LIVE: frozenset({Phase.JOINING, Phase.OPEN, Phase.CLOSING}),
-    Phase.CLOSING: frozenset({Phase.CLOSED}),
-    Phase.CLOSED: frozenset(),
-}
-
-
-class TransitionError(RuntimeError):
-    """A connection asked to move where its life does not go: a bug."""
-
-    def __init__(self, connection_id: str, current: Phase, wanted: Phase) -> None:
-        super().__init__(f"connection {connection_id}: {current.value} -> {wanted.value}")
-        self.current = current
-        self.wanted = wanted
-
-
-class Lifecycle:
-    """Where a connection is in its life; every move checked against TRANSITIONS."""
-
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self.phase = Phase.HANDSHAKE
-
-    def move(self, wanted: Phase) -> None:
-        if wanted not in TRANSITIONS[self.phase]:
-            raise TransitionError(self.owner, self.phase, wanted)
-        self.phase = wanted
-
-    @property
-    def closing(self) -> bool:
-        return self.phase in (Phase.CLOSING, Phase.CLOSED)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CloseAfter:
     """Close the connection once the frames queued before it are sent."""
 
@@ -109,11 +58,32 @@ class CloseAfter:
 # What the send queue holds: one frame, the frames of a join (snapshot and replay) as
 # one entry, so that a long replay does not count as a client falling behind, or a
 # close that follows the frames queued before it.
-Queued = str | list[str] | CloseAfter
+Queued = Outgoing | list[Outgoing] | CloseAfter
 
 
 class Connection:
-    """One WebSocket: who is on it, which room and seat, and its send queue."""
+    """One WebSocket: who is on it (ids only), which room and seat, and its delivery."""
+
+    __slots__ = (
+        "id",
+        "admission",
+        "websocket",
+        "user_id",
+        "session_id",
+        "room_id",
+        "seat",
+        "watching",
+        "last_seq",
+        "life",
+        "holding",
+        "stall_timeout",
+        "sending_since",
+        "_wire",
+        "_pending",
+        "_queue_size",
+        "_hub",
+        "_sender",
+    )
 
     def __init__(
         self,
@@ -129,7 +99,10 @@ class Connection:
         # Its slots under the connection caps, given back when the hub forgets it.
         self.admission = admission
         self.websocket = websocket
-        self.principal = principal
+        # Ids only: the user row, held by every listener for the life of its
+        # connection, is a few KiB each; actions read the user afresh.
+        self.user_id = principal.user.id if principal else None
+        self.session_id = principal.session_id if principal else None
         self.room_id: int | None = None
         self.seat: Seat | None = None
         # A signed-out connection counted among the room's spectators.
@@ -137,14 +110,16 @@ class Connection:
         self.last_seq = 0
         self.life = Lifecycle(self.id)
         # While joining, live frames wait here until the snapshot and replay are queued.
-        self.holding: list[Item] | None = None
-        self._queue: asyncio.Queue[Queued] = asyncio.Queue(maxsize=queue_size)
+        self.holding: list[Outgoing] | None = None
+        self.stall_timeout = stall_timeout
+        # Since when (loop time) the sender has waited to send; None while it is not.
+        self.sending_since: float | None = None
+        self._wire: DirectWire | None = wire_of(websocket)
+        # Only while behind: what waits for the transport, and the task sending it.
+        self._pending: deque[Queued] | None = None
         self._queue_size = queue_size
         self._hub = hub
         self._sender: asyncio.Task[None] | None = None
-        self.stall_timeout = stall_timeout
-        # When the send in progress began (loop time); None while nothing is being sent.
-        self.sending_since: float | None = None
 
     @property
     def phase(self) -> Phase:
@@ -153,6 +128,25 @@ class Connection:
     @property
     def closing(self) -> bool:
         return self.life.closing
+
+    @property
+    def wire(self) -> DirectWire | None:
+        """The transport frames are written to; None: they are sent through ASGI."""
+        return self._wire
+
+    @property
+    def direct(self) -> bool:
+        return self._wire is not None
+
+    @property
+    def behind(self) -> bool:
+        """Whether it has a queue (and a sender) now: it fell behind, or is not direct."""
+        return self._pending is not None
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting in the send queue (0 when it is not behind)."""
+        return len(self._pending) if self._pending is not None else 0
 
     def move(self, wanted: Phase) -> None:
         self.life.move(wanted)
@@ -165,9 +159,8 @@ class Connection:
         return True
 
     def start(self) -> None:
-        """Known to the hub: start sending."""
+        """Known to the hub: frames may go out."""
         self.move(Phase.OPEN)
-        self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
 
     def start_joining(self) -> None:
         """Hold the room's live frames until `release` queues the snapshot before them."""
@@ -186,30 +179,32 @@ class Connection:
         if self.phase in (Phase.LIVE, Phase.JOINING):
             self.move(Phase.OPEN)
 
-    def offer(self, seq: int | None, text: str) -> None:
-        """Queue a frame (never blocks). `seq` frames this connection has are dropped."""
-        if self.closing:
+    def offer(self, frame: Outgoing) -> None:
+        """Send a frame, or queue it (never blocks). `seq` frames it has are dropped."""
+        if self.life.phase in ENDING:
             return
         if self.holding is not None:
-            self.holding.append((seq, text))
+            self.holding.append(frame)
             if len(self.holding) > self._queue_size:
                 self.overflow()
             return
+        seq = frame.seq
         if seq is not None:
             if seq <= self.last_seq:
                 return
             self.last_seq = seq
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        wire = self._wire
+        if self._pending is None and wire is not None and wire.send(frame.wire):
+            return
+        if not self._enqueue(frame):
             self.overflow()
 
     def push(self, frame: ServerFrame) -> None:
-        """Queue a frame of this connection's own (hello, ack, error, snapshot)."""
-        self.offer(None, encode(frame))
+        """Send a frame of this connection's own (hello, ack, error, snapshot)."""
+        self.offer(Outgoing(None, encode_bytes(frame)))
 
     def release(self, first: list[Item], last_seq: int) -> None:
-        """End the join: queue `first` (snapshot, replay), then what waited meanwhile.
+        """End the join: send `first` (snapshot, replay), then what waited meanwhile.
 
         The client has everything up to `last_seq` once `first` is sent, so held
         frames at or below it are dropped.
@@ -223,13 +218,29 @@ class Connection:
             self.move(Phase.LIVE)
         # A new room (or a resume from an earlier `since`) starts the count afresh.
         self.last_seq = last_seq
-        try:
-            self._queue.put_nowait([text for _seq, text in first])
-        except asyncio.QueueFull:
+        frames = [Outgoing(seq, text.encode()) for seq, text in first]
+        wire = self._wire
+        if self._pending is None and wire is not None:
+            sent = wire.send(b"".join(frame.wire for frame in frames))
+        else:
+            sent = False
+        if not sent and not self._enqueue(frames):
             self.overflow()
             return
-        for seq, text in held:
-            self.offer(seq, text)
+        for frame in held:
+            self.offer(frame)
+
+    def _enqueue(self, entry: Queued) -> bool:
+        """Queue behind what is waiting, starting the sender; False when full."""
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = deque()
+        elif len(pending) >= self._queue_size:
+            return False
+        pending.append(entry)
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_loop(pending), name=f"ws-send-{self.id}")
+        return True
 
     def overflow(self) -> None:
         log.info("closing slow connection %s", self.id)
@@ -240,10 +251,8 @@ class Connection:
         error frames that explain the close."""
         if not self.begin_closing():
             return
-        if flush:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(CloseAfter(code, reason))
-                return
+        if flush and self._enqueue(CloseAfter(code, reason)):
+            return
         self._hub.spawn(self._close(code, reason))
 
     async def flushed(self) -> None:
@@ -265,27 +274,71 @@ class Connection:
         return self.sending_since is not None and now - self.sending_since > self.stall_timeout
 
     async def stop_sender(self) -> None:
-        if self._sender is not None and self._sender is not asyncio.current_task():
-            self._sender.cancel()
+        sender = self._sender
+        if sender is not None and sender is not asyncio.current_task():
+            sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._sender
+                await sender
 
-    async def _send_loop(self) -> None:
+    async def _send_loop(self, pending: deque[Queued]) -> None:
+        """Send what is queued until nothing is, then go: the next frame to a
+        connection that has caught up is written at once again."""
         loop = asyncio.get_running_loop()
+        wire = self._wire
         try:
-            while True:
-                queued = await self._queue.get()
-                if isinstance(queued, CloseAfter):
-                    await self._close(queued.code, queued.reason)
+            while pending:
+                if isinstance(pending[0], CloseAfter):
+                    close = pending.popleft()
+                    assert isinstance(close, CloseAfter)  # noqa: S101 - just checked
+                    await self._close(close.code, close.reason)
                     return
-                for text in [queued] if isinstance(queued, str) else queued:
-                    self.sending_since = loop.time()
-                    await self.websocket.send_text(text)
-                    self.sending_since = None
+                self.sending_since = loop.time()
+                if wire is not None:
+                    await wire.writable()
+                    if not wire.write(b"".join(_wires(pending))):
+                        raise ConnectionError("the connection is closing or gone")
+                else:
+                    await self._send_text(pending)
+                self.sending_since = None
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the peer is gone
-            # The receive loop may never hear of it (a transport that cannot flush is
-            # never reported lost), so the hub forgets the connection now.
-            self.begin_closing()
-            self._hub.spawn(self._hub.disconnect(self))
+            self._gone()
+        finally:
+            self.sending_since = None
+            if self._pending is pending:
+                self._pending = None
+                self._sender = None
+
+    async def _send_text(self, pending: deque[Queued]) -> None:
+        """Through ASGI: the next entry of the queue."""
+        entry = pending.popleft()
+        assert not isinstance(entry, CloseAfter)  # noqa: S101 - the loop takes closes
+        for frame in [entry] if isinstance(entry, Outgoing) else entry:
+            await self.websocket.send_text(frame.text)
+
+    def _gone(self) -> None:
+        # The receive loop may never hear of it (a transport that cannot flush is never
+        # reported lost), so the hub forgets the connection now.
+        self.begin_closing()
+        self._hub.spawn(self._hub.disconnect(self))
+
+
+async def signed_user(session: AsyncSession, user_id: int) -> User | None:
+    """The user on a connection, read for an action that needs the row; the read's
+    transaction ended, so that the action's write is the outermost one."""
+    user = await session.get(User, user_id)
+    await end_read(session)
+    return user
+
+
+def _wires(pending: deque[Queued]) -> list[bytes]:
+    """Take every frame queued up to the next close, as bytes for one write."""
+    out: list[bytes] = []
+    while pending and not isinstance(pending[0], CloseAfter):
+        entry = pending.popleft()
+        if isinstance(entry, Outgoing):
+            out.append(entry.wire)
+        elif isinstance(entry, list):
+            out.extend(frame.wire for frame in entry)
+    return out

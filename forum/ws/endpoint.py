@@ -5,25 +5,23 @@ never 101) and the credentials (session cookie or bearer token). After that ever
 frame is rate limited, parsed, and handed to an action; a refusal is an error frame
 and the connection stays open.
 
-The socket is read by its own task while actions run: uvicorn stops reading a socket
-after each message until the application asks for the next one, so read between actions
-only, a connection whose action waits on the database for longer than the ping timeout
-would never see the answer to the server's ping and be closed 1011, with the frames it
-sent after it. Frames wait in a small inbox and are handled one at a time, in order; a
-full inbox stops the reading until there is room, which holds the client's sends back
-and drops nothing.
+The socket is read while actions run, frames waiting their turn in a small inbox
+(`forum.ws.inbox`).
+
+Who is on the connection is kept as ids: the user row is read again by each action
+that needs it, so that thousands of listeners do not each hold one.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from typing import Any, Final, cast
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from forum.actions import speaking
 from forum.actions.rooms import do_close_session, do_open_session
@@ -32,6 +30,7 @@ from forum.audit import audited, log_refusal
 from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.failures import database_unavailable
+from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.i18n.negotiate import LANGUAGE_COOKIE
@@ -39,11 +38,12 @@ from forum.i18n.reader import Reader, reader_of
 from forum.limits import Limit, rate_limited
 from forum.origins import allowed_origin
 from forum.state import AppState
-from forum.wire.frames import Ack, Pong
-from forum.ws.connection import Connection
+from forum.wire.frames import Ack, Hello, Pong
+from forum.ws.connection import Connection, signed_user
 from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
 from forum.ws.hub import Hub
+from forum.ws.inbox import Inbox
 from forum.ws.joining import join_room
 from forum.ws.protocol import (
     CLOSE_FLOOD,
@@ -73,19 +73,28 @@ from forum.ws.protocol import (
     validate_frame,
 )
 
-CLOSE_UNSUPPORTED_DATA = 1003
-# Frames read and not yet handled. With 16 KiB frames that is at most 256 KiB a
-# connection; a client within the frame rate limit rarely has more than a few waiting.
-INBOX_FRAMES = 16
-# What the reader puts in the inbox after the last frame: the peer has gone, or it sent a
-# binary frame (the protocol is text). Either comes after the frames read before it.
-_GONE: Final = object()
-_BINARY: Final = object()
 PATH = "/ws"
 log = logging.getLogger(__name__)
 
 
 async def room_endpoint(websocket: WebSocket) -> None:
+    opened = await _open(websocket)
+    if opened is None:
+        return
+    session, hello = opened
+    connection = session.connection
+    try:
+        await session.hub.connect(connection)
+        connection.push(hello)
+        await session.run()
+    finally:
+        await session.hub.disconnect(connection)
+
+
+async def _open(websocket: WebSocket) -> tuple[Session, Hello] | None:
+    """Check and accept the connection: its receive loop and `hello`, or None once it
+    has been refused. Apart so that the user row read here is not kept for the life of
+    the connection."""
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
     client = websocket.client.host if websocket.client else "unknown"
@@ -93,7 +102,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     if not allowed_origin(websocket, settings.allowed_origins):
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
-        return
+        return None
     cookies = cookies_from_header(websocket.headers.get("cookie"))
     cookie = cookies.get(SESSION_COOKIE)
     authorization = websocket.headers.get("authorization")
@@ -105,7 +114,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     if principal is None and (cookie or bearer_token(authorization)):
         log_refusal("unauthenticated", ip=client, origin=origin, path=PATH, detail="credentials")
         await websocket.close(CLOSE_UNAUTHENTICATED, "credentials expired or unknown")
-        return
+        return None
     user = principal.user if principal else None
     # Error frames are in the language the connection's pages are: profile, cookie,
     # Accept-Language of the handshake.
@@ -120,7 +129,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         websocket, state, address=client, user_id=user_id, origin=origin, path=PATH
     )
     if admission is None:
-        return
+        return None
     hub = state["hub"]
     # A live peer answers a ping within the ping timeout; one that cannot even take
     # our frames for that long is as good as gone. The hub gives the admission back
@@ -128,81 +137,40 @@ async def room_endpoint(websocket: WebSocket) -> None:
     connection = hub.connection(
         websocket, principal, stall_timeout=settings.ws_ping_timeout, admission=admission
     )
-    try:
-        await hub.connect(connection)
-        connection.push(
-            {
-                "type": "hello",
-                "user": principal.user.public() if principal else None,
-                "server_time": utcnow().isoformat(),
-                "max_frame_bytes": settings.ws_max_size,
-            }
-        )
-        await Session(state, hub, connection, principal, client, origin, reader).run()
-    finally:
-        await hub.disconnect(connection)
+    hello: Hello = {
+        "type": "hello",
+        "user": user.public() if user else None,
+        "server_time": utcnow().isoformat(),
+        "max_frame_bytes": settings.ws_max_size,
+    }
+    signed = (principal.kind, principal.expires_at) if principal else None
+    return Session(state, hub, connection, signed, client, origin, reader), hello
 
 
-class Session:
-    """The receive loop of one connection."""
+class Session(Inbox):
+    """What one connection's frames do: rate limited, parsed, handed to an action."""
+
+    __slots__ = ("reader", "state", "hub", "signed", "client", "origin", "refused_in_a_row")
 
     def __init__(
         self,
         state: AppState,
         hub: Hub,
         connection: Connection,
-        principal: Principal | None,
+        signed: tuple[str, datetime] | None,
         client: str,
         origin: str | None,
         reader: Reader,
     ) -> None:
+        super().__init__(connection)
         self.reader = reader
         self.state = state
         self.hub = hub
-        self.connection = connection
-        self.principal = principal
+        # How it signed in ("cookie", "bearer") and until when, None signed out.
+        self.signed = signed
         self.client = client
         self.origin = origin
         self.refused_in_a_row = 0
-
-    async def run(self) -> None:
-        inbox: asyncio.Queue[str | object] = asyncio.Queue(INBOX_FRAMES)
-        reader = asyncio.create_task(self.read(inbox), name=f"ws-read-{self.connection.id}")
-        try:
-            while not self.connection.closing:
-                item = await inbox.get()
-                if item is _GONE:
-                    return
-                if item is _BINARY:
-                    await self.connection.websocket.close(
-                        CLOSE_UNSUPPORTED_DATA, "frames are JSON text"
-                    )
-                    return
-                assert isinstance(item, str)  # noqa: S101 - the reader queues text or a marker
-                await self.handle(item)
-        finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        await self.connection.flushed()
-
-    async def read(self, inbox: asyncio.Queue[str | object]) -> None:
-        """Move frames from the socket to `inbox` until the peer goes or sends binary."""
-        websocket = self.connection.websocket
-        while True:
-            try:
-                message = await websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                await inbox.put(_GONE)
-                return
-            if message["type"] == "websocket.disconnect":
-                await inbox.put(_GONE)
-                return
-            text = message.get("text")
-            if text is None:
-                await inbox.put(_BINARY)
-                return
-            await inbox.put(text)
 
     async def handle(self, text: str) -> None:
         # Decoded before the rate check, so that even `rate_limited` echoes the ref (a
@@ -250,7 +218,7 @@ class Session:
                     str(error.code),
                     ip=self.client,
                     origin=self.origin,
-                    user_id=self.principal.user.id if self.principal else None,
+                    user_id=self.connection.user_id,
                     path=PATH,
                     detail="flood" if flood else kind,
                 )
@@ -277,12 +245,30 @@ class Session:
             frame["seq"] = seq
         self.connection.push(frame)
 
-    def seated(self) -> tuple[int, Principal, Seat]:
-        if self.principal is None:
+    def seated(self) -> tuple[int, int, Seat]:
+        user_id = self.connection.user_id
+        if user_id is None:
             raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
         if self.connection.room_id is None or self.connection.seat is None:
             raise ForumError(ErrorCode.CONFLICT, N_("Join a room first."))
-        return self.connection.room_id, self.principal, self.connection.seat
+        return self.connection.room_id, user_id, self.connection.seat
+
+    async def user(self, session: AsyncSession, user_id: int) -> User:
+        """The connection's user, read afresh for the action (gone: signed out)."""
+        user = await signed_user(session, user_id)
+        if user is None:
+            raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
+        return user
+
+    async def principal(self) -> Principal | None:
+        """Who joins: the user read afresh, with the session it signed in with."""
+        user_id, session_id = self.connection.user_id, self.connection.session_id
+        if user_id is None or session_id is None or self.signed is None:
+            return None
+        async with self.state["sessionmaker"]() as session:
+            user = await self.user(session, user_id)
+        kind, expires_at = self.signed
+        return Principal(user=user, session_id=session_id, kind=kind, expires_at=expires_at)
 
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
@@ -292,7 +278,8 @@ class Session:
             self.connection.push(pong)
             return
         if isinstance(frame, Join):
-            await join_room(self.state, self.hub, self.connection, self.principal, frame)
+            principal = await self.principal()
+            await join_room(self.state, self.hub, self.connection, principal, frame)
             return
         if isinstance(frame, Leave):
             room_id, _, _ = self.seated()
@@ -300,10 +287,10 @@ class Session:
             self.connection.push({"type": "left", "room": room_id})
             self.ack(frame.ref)
             return
-        room_id, principal, seat = self.seated()
-        user = principal.user
+        room_id, user_id, seat = self.seated()
         broker = self.state["broker"]
         async with self.state["sessionmaker"]() as session:
+            user = await self.user(session, user_id)
             if isinstance(frame, PauseFloor | ResumeFloor | GetEquity):
                 done = await dispatch_floor(frame, session, broker, room_id, user=user)
                 if isinstance(done, dict):

@@ -48,7 +48,8 @@ async def join_room(
         connection.watching = True
     else:
         # Seated with the joins that arrive meanwhile, in one transaction (`Seating`).
-        await seating.take(connection, room.id, seat, worker=hub.worker)
+        assert principal is not None  # noqa: S101 - check_watch refused a signed-out seat
+        await seating.take(connection, room.id, seat, user=principal.user, worker=hub.worker)
         if connection.room_id is not None and connection.room_id != room.id:
             # The seat in the old room went with the take above; only delivery is left.
             await hub.leave(connection, release_seat=False)

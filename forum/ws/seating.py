@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from forum.actions.seats import Arrival, Departure, SeatRequest, WatchRequest, do_arrive, do_depart
 from forum.broker import Broker
 from forum.db.group_commit import DEFAULT_LIMIT, GroupCommit
+from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.errors import ForumError
 from forum.ws.connection import Connection
@@ -44,10 +45,11 @@ class ActionSeating:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def take(self, connection: Connection, room_id: int, seat: Seat, *, worker: str) -> None:
+    async def take(
+        self, connection: Connection, room_id: int, seat: Seat, *, user: User, worker: str
+    ) -> None:
         """Seat the connection (moving it from the seat it holds), or raise the refusal."""
-        assert connection.principal is not None  # noqa: S101 - only the signed-in sit
-        request = SeatRequest(room_id, connection.principal.user, seat, connection.id, worker)
+        request = SeatRequest(room_id, user, seat, connection.id, worker)
         refused = await self.arrivals.submit(request)
         if refused is not None:
             raise refused
@@ -64,9 +66,9 @@ class ActionSeating:
         if connection.watching:
             connection.watching = False
             departures.append(Departure(room_id, connection.id))
-        if seat and connection.principal is not None and connection.seat is not None:
+        if seat and connection.user_id is not None and connection.seat is not None:
             connection.seat = None
-            departures.append(Departure(room_id, connection.id, connection.principal.user))
+            departures.append(Departure(room_id, connection.id, connection.user_id))
         for departure in departures:
             await self.departures.submit(departure)
 
@@ -90,9 +92,9 @@ class ActionSeating:
         at once, or the room would show someone nobody is."""
         if refused is not None:
             return
-        user = arrival.user if isinstance(arrival, SeatRequest) else None
+        user_id = arrival.user.id if isinstance(arrival, SeatRequest) else None
         task = asyncio.create_task(
-            self.departures.submit(Departure(arrival.room_id, arrival.connection_id, user))
+            self.departures.submit(Departure(arrival.room_id, arrival.connection_id, user_id))
         )
         self._tasks.add(task)
         task.add_done_callback(self._undone)
