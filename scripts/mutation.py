@@ -8,12 +8,16 @@ mutant, only the tests that called the mutated function (it records that once, w
 the clean code), in this process's forks, one at a time.
 
     python scripts/mutation.py forum/auth.py     # run, then print the survivors' diffs
+    python scripts/mutation.py --survivors forum/auth.py
+        # once tests are added: run again, against the plan's tests as they are now,
+        # only the mutants of the last run that were not killed
     python scripts/mutation.py --list            # the modules with a test plan
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -31,7 +35,12 @@ PLAN: dict[str, list[str]] = {
         "tests/test_ws_access.py",
     ],
     "forum/web/security.py": ["tests/test_http_security.py"],
-    "forum/web/sse.py": ["tests/test_discussions_live.py", "tests/test_sse_limits.py"],
+    "forum/web/sse.py": [
+        "tests/test_discussions_live.py",
+        "tests/test_sse_limits.py",
+        "tests/test_contacts_api.py",
+        "tests/test_connection_caps.py",
+    ],
     "forum/actions/accounts.py": [
         "tests/test_accounts.py",
         "tests/test_account_lifecycle.py",
@@ -62,10 +71,24 @@ def main(argv: list[str]) -> int:
     if argv == ["--list"]:
         print("\n".join(PLAN))
         return 0
+    again = argv[:1] == ["--survivors"]
+    if again:
+        argv = argv[1:]
     if len(argv) != 1 or argv[0] not in PLAN:
-        print(f"usage: mutation.py MODULE, one of: {' '.join(PLAN)}", file=sys.stderr)
+        print(f"usage: mutation.py [--survivors] MODULE, one of: {' '.join(PLAN)}", file=sys.stderr)
         return 2
     module = argv[0]
+    before = _exit_codes(module) if again else {}
+    if again:
+        names = [name for name, status in _statuses(module).items() if status != "killed"]
+        if not names:
+            print(f"{module}: every mutant of the last run was killed")
+            return 0
+    else:
+        # A fresh tree: mutmut's record of which tests call which function is made for
+        # one selection of tests, and each module has its own.
+        shutil.rmtree("mutants", ignore_errors=True)
+        names = [module.removesuffix(".py").replace("/", ".") + ".*"]
     from mutmut import configuration
 
     config = configuration.config()
@@ -74,8 +97,11 @@ def main(argv: list[str]) -> int:
 
     from mutmut.__main__ import cli
 
-    prefix = module.removesuffix(".py").replace("/", ".") + ".*"
-    cli(["run", "--max-children", "1", prefix], standalone_mode=False)
+    cli(["run", "--max-children", "1", *names], standalone_mode=False)
+    if again:
+        # mutmut forgets every verdict when the selection of tests changes; those of the
+        # mutants already killed stand (a test added kills more, never fewer).
+        _keep_verdicts(module, before, names)
     statuses = _statuses(module)
     counts = Counter(statuses.values())
     print(f"\n{module}: {len(statuses)} mutants, " + ", ".join(sorted_counts(counts)))
@@ -90,13 +116,29 @@ def sorted_counts(counts: Counter[str]) -> list[str]:
     return [f"{status} {count}" for status, count in sorted(counts.items())]
 
 
+def _meta(module: str) -> Path:
+    return Path("mutants") / f"{module}.meta"
+
+
+def _exit_codes(module: str) -> dict[str, int | None]:
+    codes: dict[str, int | None] = json.loads(_meta(module).read_text())["exit_code_by_key"]
+    return codes
+
+
+def _keep_verdicts(module: str, before: dict[str, int | None], rerun: list[str]) -> None:
+    record = json.loads(_meta(module).read_text())
+    record["exit_code_by_key"] = {
+        name: code if name in rerun else before.get(name, code)
+        for name, code in record["exit_code_by_key"].items()
+    }
+    _meta(module).write_text(json.dumps(record, indent=4))
+
+
 def _statuses(module: str) -> dict[str, str]:
     """Each mutant of `module` and what became of it, from mutmut's record of the run."""
     from mutmut.stats import status_by_exit_code
 
-    meta = Path("mutants") / f"{module}.meta"
-    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
-    return {name: status_by_exit_code[code] for name, code in codes.items()}
+    return {name: status_by_exit_code[code] for name, code in _exit_codes(module).items()}
 
 
 if __name__ == "__main__":
