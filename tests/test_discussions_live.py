@@ -18,7 +18,7 @@ import pytest
 from forum.settings import Settings
 from tests.discussions_support import open_thread, reply
 from tests.people import signed_in
-from tests.support import LiveServer, client, make_settings
+from tests.support import LiveServer, client, live_server, make_settings
 
 KEEPALIVE_S = 0.2
 
@@ -221,5 +221,24 @@ async def test_proxies_are_told_to_pass_each_event_at_once(server: LiveServer) -
         for _ in range(2):
             head = await reader.head(url, timeout=5)
             assert head.status_code == 200
-            assert head.headers["content-type"].startswith("text/event-stream")
+            # Media types are case-insensitive (RFC 9110, 8.3.1).
+            assert head.headers["content-type"].lower().startswith("text/event-stream")
             assert head.headers["cache-control"] == "no-cache"
+
+
+async def test_a_stream_ends_after_its_lifetime_for_the_reader_to_reconnect(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """So that a restart waits for no stream longer than its lifetime, and readers
+    spread over the workers as they reconnect."""
+    settings = make_settings(sqlite_url, tmp_path).with_(
+        extra={"sse_lifetime_s": 0.5, "sse_keepalive_s": KEEPALIVE_S}
+    )
+    async with live_server(settings) as live, signed_in(live) as author, client(live) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        loop = asyncio.get_running_loop()
+        async with events(reader, f"/api/threads/{thread_id}/events") as stream:
+            opened = loop.time()
+            with pytest.raises(AssertionError, match="the stream ended"):
+                await stream.next(wait=5.0)
+        assert loop.time() - opened >= 0.4
