@@ -55,6 +55,7 @@ PLAN: dict[str, list[str]] = {
     ],
     "forum/actions/positions.py": [
         "tests/test_discussions_positions.py",
+        "tests/test_discussions_withdraw.py",
         "tests/test_actions_discussions.py",
         "tests/test_actions_lookups.py",
     ],
