@@ -3,9 +3,12 @@ replay is told to reload; neither is ever sent an event twice or out of order.""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select, update
 
 from forum.actions.posts import thread_channel
+from forum.broker.memory import MemoryBroker
 from forum.db.discussions_queries import REPLAY_MAX
 from forum.db.models import Post, Thread
 from forum.web.sse import QUEUE_MAX
@@ -141,3 +144,33 @@ async def test_a_board_reader_a_whole_replay_behind_is_told_to_reload(
             assert [event.id for event in replayed] == list(
                 range(first.seq + 2, first.seq + REPLAY_MAX + 1)
             )
+
+
+def memory_broker(server: LiveServer) -> MemoryBroker:
+    broker = server.state["broker"]
+    assert isinstance(broker, MemoryBroker)
+    return broker
+
+
+async def listeners_left(server: LiveServer, channel: str) -> int:
+    """How many listeners the server's broker holds on `channel`, once the streams that
+    ended have had a moment to let go."""
+    listeners = memory_broker(server)._listeners
+    for _ in range(50):
+        if channel not in listeners:
+            return 0
+        await asyncio.sleep(0.05)
+    return len(listeners[channel])
+
+
+async def test_a_stream_that_ends_leaves_no_listener_behind(server: LiveServer) -> None:
+    """Readers come and go all day: each stream's listener goes with it, or a server
+    would hold (and feed) one for every reader it ever had."""
+    async with signed_in(server) as author, client(server) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        channel = thread_channel(thread_id)
+        for _ in range(2):
+            async with events(reader, f"/api/threads/{thread_id}/events") as stream:
+                assert await anext(stream.lines) == "retry: 2000"
+                assert len(memory_broker(server)._listeners[channel]) == 1
+            assert await listeners_left(server, channel) == 0
