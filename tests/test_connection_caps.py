@@ -332,13 +332,17 @@ async def test_a_signed_in_readers_streams_count_against_the_account(
         over = await stream("127.0.0.3")
         assert over.status_code == 429
         assert json.loads(await over.aread())["error"]["cap"] == "account"
-        lines = [r.__dict__ for r in caplog.records if r.name == "forum.security"]
+        keys = ("code", "ip", "user_id", "path", "detail")
+        logged = [
+            {key: record.__dict__.get(f"forum_{key}") for key in keys}
+            for record in caplog.records
+            if record.name == "forum.security"
+        ]
         assert {
             "code": "too_many_connections",
+            "ip": "127.0.0.3",
             "user_id": str(reader.id),
+            "path": url,
             "detail": "account",
-        } in [
-            {key: line.get(f"forum_{key}") for key in ("code", "user_id", "detail")}
-            for line in lines
-        ]
+        } in logged
     await until(lambda: all_released(server))
