@@ -8,9 +8,9 @@ mutant, only the tests that called the mutated function (it records that once, w
 the clean code), in this process's forks, one at a time.
 
     python scripts/mutation.py forum/auth.py     # run, then print the survivors' diffs
-    python scripts/mutation.py --survivors forum/auth.py
+    python scripts/mutation.py --survivors forum/auth.py ['*x_unsign*' ...]
         # once tests are added: run again, against the plan's tests as they are now,
-        # only the mutants of the last run that were not killed
+        # only the mutants of the last run that were not killed (those matching)
     python scripts/mutation.py --list            # the modules with a test plan
 """
 
@@ -20,6 +20,7 @@ import json
 import shutil
 import sys
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 
 # The test files each module is checked against: those that drive the module's code
@@ -75,13 +76,18 @@ def main(argv: list[str]) -> int:
     again = argv[:1] == ["--survivors"]
     if again:
         argv = argv[1:]
-    if len(argv) != 1 or argv[0] not in PLAN:
-        print(f"usage: mutation.py [--survivors] MODULE, one of: {' '.join(PLAN)}", file=sys.stderr)
+    if not argv or argv[0] not in PLAN or (argv[1:] and not again):
+        usage = "usage: mutation.py MODULE | --survivors MODULE [PATTERN...], MODULE one of"
+        print(f"{usage}: {' '.join(PLAN)}", file=sys.stderr)
         return 2
-    module = argv[0]
+    module, patterns = argv[0], argv[1:] or ["*"]
     before = _exit_codes(module) if again else {}
     if again:
-        names = [name for name, status in _statuses(module).items() if status != "killed"]
+        names = [
+            name
+            for name, status in _statuses(module).items()
+            if status != "killed" and any(fnmatch(name, pattern) for pattern in patterns)
+        ]
         if not names:
             print(f"{module}: every mutant of the last run was killed")
             return 0
