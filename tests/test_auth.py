@@ -3,9 +3,12 @@ which credential decides when a request carries two."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 
 import pytest
+from websockets.asyncio.client import connect
 
 from forum.auth import BEARER_PREFIX, SESSION_COOKIE, bearer_token, sign, unsign
 from tests.factory import PASSWORD
@@ -98,3 +101,16 @@ async def test_a_bearer_token_is_not_a_session_cookie(server: LiveServer, http: 
         browser.cookies.set(SESSION_COOKIE, sign(settings.secret_key, "session", token))
         response = await browser.get("/api/me")
         assert response.status_code == 401, response.text
+
+
+async def test_a_browser_signs_in_to_the_websocket_with_its_session_cookie(
+    server: LiveServer, http: Client
+) -> None:
+    """A page's script cannot set headers on a WebSocket: the browser sends its cookies,
+    among others of the site's, and they sign it in."""
+    user = await http.signup()
+    cookie = f"theme=dark; {SESSION_COOKIE}={http.cookies[SESSION_COOKIE]}; lang=en"
+    headers = {"Origin": server.origin, "Cookie": cookie}
+    async with connect(server.ws_url + "/ws", additional_headers=headers) as ws:
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert hello["type"] == "hello" and hello["user"]["id"] == user["id"]
