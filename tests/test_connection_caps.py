@@ -308,3 +308,41 @@ async def test_every_way_a_stream_ends_gives_its_slot_back(
                 async with http.stream("GET", url) as one, http.stream("GET", url) as two:
                     assert (one.status_code, two.status_code) == (200, 200)
                 await until(lambda: all_released(server))
+
+
+async def test_a_signed_in_readers_streams_count_against_the_account(
+    sqlite_url: str, tmp_path: Path, limiter: MemoryRateLimiter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """From any address, an account holds two streams here and no third; the refusal
+    names the account in the security log."""
+    async with capped_server(sqlite_url, tmp_path, limiter) as server, AsyncExitStack() as open_:
+        thread = await a_thread(server)
+        reader = await person(server)
+        url = f"/api/threads/{thread}/events"
+        headers = {"Authorization": f"Bearer {reader.token}"}
+
+        async def stream(address: str) -> httpx.Response:
+            http = await open_.enter_async_context(from_address(server, address, headers=headers))
+            return await open_.enter_async_context(http.stream("GET", url))
+
+        for address in ("127.0.0.1", "127.0.0.2"):
+            assert (await stream(address)).status_code == 200
+        assert await counted(server, f"account:{reader.id}") == 2
+        caplog.clear()
+        over = await stream("127.0.0.3")
+        assert over.status_code == 429
+        assert json.loads(await over.aread())["error"]["cap"] == "account"
+        keys = ("code", "ip", "user_id", "path", "detail")
+        logged = [
+            {key: record.__dict__.get(f"forum_{key}") for key in keys}
+            for record in caplog.records
+            if record.name == "forum.security"
+        ]
+        assert {
+            "code": "too_many_connections",
+            "ip": "127.0.0.3",
+            "user_id": str(reader.id),
+            "path": url,
+            "detail": "account",
+        } in logged
+    await until(lambda: all_released(server))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from forum.broker import user_channel
 from forum.domain.textcheck import MAX_BODY_BYTES
 from tests.bad_input_support import table_rows
 from tests.capture import EventCapture
@@ -18,6 +19,7 @@ from tests.contacts_support import C7_CAUCUS, contact_point, open_conversation
 from tests.people import api, person
 from tests.support import LiveServer, client, make_secretariat
 from tests.test_discussions_live import events
+from tests.test_sse_limits import listeners_left, memory_broker
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -270,3 +272,30 @@ async def test_a_conversation_stream_ends_with_its_session(server: LiveServer) -
                 await stream.next(wait=2)
         refused = await http.get(f"/api/contact-requests/{request_id}/events")
     assert refused.status_code == 401
+
+
+async def test_a_conversation_stream_outlives_the_persons_other_sessions(
+    server: LiveServer,
+) -> None:
+    """Signing out on another device ends that device's streams, not this one's, and
+    the stream hears nothing else of what is said to the person's other sessions."""
+    expert = await contact_point(server)
+    delegate = await person(server, family="government")
+    request_id = (await open_conversation(delegate, expert))["id"]
+    headers = {"Authorization": f"Bearer {delegate.token}"}
+    messages = f"/api/contact-requests/{request_id}/messages"
+    url = f"/api/contact-requests/{request_id}/events?after=0"
+    async with (
+        client(server, headers=headers) as http,
+        client(server) as other,
+        events(http, url) as stream,
+    ):
+        assert (await stream.next()).event == "request"
+        await other.login(delegate.user["email"])
+        assert (await other.post("/api/auth/logout")).status_code == 204
+        sent = await api(expert, "POST", messages, {"body": "Still here?"})
+        live = await stream.next()
+        assert (live.event, live.id) == ("message", sent.json()["seq"])
+        assert len(memory_broker(server)._listeners[user_channel(delegate.user["id"])]) == 1
+    # Closed by its reader, the stream stops listening for its session's end too.
+    assert await listeners_left(server, user_channel(delegate.user["id"])) == 0

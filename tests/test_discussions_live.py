@@ -18,7 +18,7 @@ import pytest
 from forum.settings import Settings
 from tests.discussions_support import open_thread, reply
 from tests.people import signed_in
-from tests.support import LiveServer, client, make_settings
+from tests.support import LiveServer, client, live_server, make_settings
 
 KEEPALIVE_S = 0.2
 
@@ -169,3 +169,76 @@ async def test_a_board_shows_new_threads_and_activity(server: LiveServer) -> Non
             assert got.data["op"] == "update" and got.data["thread"]["reply_count"] == 1
         assert (await reader.get("/api/action-lines/C99/events")).status_code == 404
         assert (await reader.get("/api/threads/999999/events")).status_code == 404
+
+
+async def test_a_first_connection_replays_what_came_after_the_page(server: LiveServer) -> None:
+    """The page tells its script the seq it was drawn at (`?after=`): what was posted
+    between the page and the stream comes first, and a reconnection's Last-Event-ID,
+    newer, wins over it."""
+    async with signed_in(server) as author, client(server) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        url = f"/api/threads/{thread_id}/events"
+        seq = (await reader.get(f"/api/threads/{thread_id}")).json()["seq"]
+        first = await reply(author, thread_id, "while the page loaded")
+        second = await reply(author, thread_id, "and another")
+        async with events(reader, f"{url}?after={seq}") as stream:
+            got = [await stream.next(), await stream.next()]
+        assert [(event.id, event.data["op"]) for event in got] == [
+            (first["seq"], "replay"),
+            (second["seq"], "replay"),
+        ]
+        assert got[0].data["post"]["id"] == first["id"]
+        async with events(reader, f"{url}?after={seq}", last_event_id=first["seq"]) as stream:
+            resumed = await stream.next()
+        assert (resumed.id, resumed.data["post"]["id"]) == (second["seq"], second["id"])
+
+
+async def test_an_after_no_row_can_have_is_refused_and_named(server: LiveServer) -> None:
+    async with signed_in(server) as author, client(server) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        url = f"/api/threads/{thread_id}/events"
+        for headers, query in (
+            ({}, "?after=99999999999999999999"),
+            ({"Last-Event-ID": "99999999999999999999"}, ""),
+        ):
+            refused = await reader.get(url + query, headers=headers)
+            assert refused.status_code == 422
+            assert refused.json()["error"]["field"] == "after"
+
+
+async def test_proxies_are_told_to_pass_each_event_at_once(server: LiveServer) -> None:
+    """Neither cached nor buffered; a HEAD answers the stream's headers and ends, so the
+    same connection serves the next request at once."""
+    async with signed_in(server) as author:
+        thread_id = (await open_thread(author))["thread"]["id"]
+    url = f"/api/threads/{thread_id}/events"
+    one_connection = httpx.Limits(max_connections=1)
+    async with client(server, limits=one_connection) as reader:
+        async with events(reader, url) as stream:
+            headers = stream.response.headers
+            assert headers["cache-control"] == "no-cache"
+            assert headers["x-accel-buffering"] == "no"
+        for _ in range(2):
+            head = await reader.head(url, timeout=5)
+            assert head.status_code == 200
+            # Media types are case-insensitive (RFC 9110, 8.3.1).
+            assert head.headers["content-type"].lower().startswith("text/event-stream")
+            assert head.headers["cache-control"] == "no-cache"
+
+
+async def test_a_stream_ends_after_its_lifetime_for_the_reader_to_reconnect(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """So that a restart waits for no stream longer than its lifetime, and readers
+    spread over the workers as they reconnect."""
+    settings = make_settings(sqlite_url, tmp_path).with_(
+        extra={"sse_lifetime_s": 0.5, "sse_keepalive_s": KEEPALIVE_S}
+    )
+    async with live_server(settings) as live, signed_in(live) as author, client(live) as reader:
+        thread_id = (await open_thread(author))["thread"]["id"]
+        loop = asyncio.get_running_loop()
+        async with events(reader, f"/api/threads/{thread_id}/events") as stream:
+            opened = loop.time()
+            with pytest.raises(AssertionError, match="the stream ended"):
+                await stream.next(wait=5.0)
+        assert loop.time() - opened >= 0.4

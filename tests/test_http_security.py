@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.support import Client, LiveServer, served_routes
+from tests.support import Client, LiveServer, live_server, make_settings, served_routes
 
 
 def check_headers(headers: object) -> None:
@@ -47,6 +48,25 @@ async def test_every_response_carries_the_security_headers(
         response = await http.get(path)
     assert response.status_code == status
     check_headers(response.headers)
+
+
+@pytest.mark.parametrize("https", [True, False])
+async def test_strict_transport_security_is_sent_only_over_https(
+    sqlite_url: str, tmp_path: Path, https: bool
+) -> None:
+    """Over HTTPS, browsers are told to use nothing else for a year, on every subdomain
+    too; over plain HTTP the header would be ignored, and it is not sent."""
+    settings = make_settings(sqlite_url, tmp_path).with_(secure_cookies=https)
+    async with live_server(settings) as live, Client(base_url=live.url) as http:
+        for path in ("/", "/api/me", "/static/forum.css", "/nowhere"):
+            header = (await http.get(path)).headers.get("strict-transport-security")
+            if not https:
+                assert header is None
+                continue
+            assert header is not None, path
+            # Directive names are case-insensitive (RFC 6797, 6.1).
+            directives = {part.strip().lower() for part in header.split(";")}
+            assert directives == {"max-age=31536000", "includesubdomains"}
 
 
 async def test_server_errors_carry_the_headers_and_no_details(sqlite_server: LiveServer) -> None:

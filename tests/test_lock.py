@@ -23,11 +23,13 @@ def pins(lock: str) -> dict[str, str]:
 def declared() -> dict[str, list[Requirement]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     app = [Requirement(r) for r in project["dependencies"]]
-    test = app + [Requirement(r) for r in project["optional-dependencies"]["test"]]
-    return {"app.lock": app, "test.lock": test}
+    extras = project["optional-dependencies"]
+    test = app + [Requirement(r) for r in extras["test"]]
+    mutation = test + [Requirement(r) for r in extras["mutation"]]
+    return {"app.lock": app, "test.lock": test, "mutation.lock": mutation}
 
 
-@pytest.mark.parametrize("lock", ["app.lock", "test.lock"])
+@pytest.mark.parametrize("lock", ["app.lock", "test.lock", "mutation.lock"])
 def test_every_dependency_is_pinned_within_its_range(lock: str) -> None:
     pinned = pins(lock)
     for requirement in declared()[lock]:
@@ -39,7 +41,7 @@ def test_every_dependency_is_pinned_within_its_range(lock: str) -> None:
         )
 
 
-@pytest.mark.parametrize("lock", ["app.lock", "test.lock"])
+@pytest.mark.parametrize("lock", ["app.lock", "test.lock", "mutation.lock"])
 def test_every_pin_has_a_hash(lock: str) -> None:
     text = (ROOT / "requirements" / lock).read_text()
     entries = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
@@ -51,3 +53,8 @@ def test_every_pin_has_a_hash(lock: str) -> None:
 def test_the_test_lock_agrees_with_the_app_lock() -> None:
     app, test = pins("app.lock"), pins("test.lock")
     assert {name: test.get(name) for name in app} == app
+
+
+def test_the_mutation_lock_agrees_with_the_test_lock() -> None:
+    test, mutation = pins("test.lock"), pins("mutation.lock")
+    assert {name: mutation.get(name) for name in test} == test
