@@ -318,8 +318,9 @@ Measured {when} at {revision} on {cpus} CPUs.{note}
 def write_docs(text: str) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    # Replace our section only, up to the next "## " heading; others stay as they are.
-    pattern = re.compile(r"^## Discussions\n.*?(?=^## |\Z)", re.S | re.M)
+    # Replace our table only, up to the next heading ("## " or "### "): the sections and
+    # subsections written by hand after it stay as they are.
+    pattern = re.compile(r"^## Discussions\n.*?(?=^###? |\Z)", re.S | re.M)
     if pattern.search(current):
         updated = pattern.sub(lambda _: text + "\n", current)
     else:
