@@ -41,6 +41,19 @@ def production_hashing(settings: Settings) -> Settings:
     )
 
 
+async def until_served(url: str, *, tries: int = 300) -> None:
+    """Wait for a server started in another process to answer `/healthz` with 200."""
+    async with httpx.AsyncClient(base_url=url) as http:
+        for _ in range(tries):
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the server did not start")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,7 +4,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ from websockets.asyncio.client import connect
 
 from forum.db.engine import create_engine
 from tests.factory import PASSWORD
-from tests.support import CHEAP_HASHING_ENV, free_port, registration
+from tests.support import CHEAP_HASHING_ENV, free_port, registration, until_served
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,15 +50,7 @@ class Process:
         )
 
     async def ready(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("the server did not start")
+        await until_served(self.url)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

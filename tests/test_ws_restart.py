@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.support import CHEAP_HASHING_ENV, free_port
+from tests.support import CHEAP_HASHING_ENV, free_port, until_served
 from tests.test_durability import sql, token_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,15 +56,7 @@ class Server:
             )
 
     async def ready(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("the server did not start")
+        await until_served(self.url)
 
     def stop(self) -> float:
         """SIGTERM, and the seconds until the process has exited."""

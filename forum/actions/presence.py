@@ -110,16 +110,16 @@ class PresenceChange:
         left = [entry for gone, entry in self.people.values() if gone]
         if not (users or left or self.spectators):
             return
-        message: PresenceUpdate = {
-            "type": "presence",
-            "op": "update",
-            "room": room_id,
-            "users": users,
-            "left": left,
-        }
+        message = presence_update(room_id, users, left)
         if self.spectators is not None:
             message["spectators"] = self.spectators
         outbox.room(room_id, message)
+
+
+def presence_update(
+    room_id: int, users: list[PresenceUser], left: list[PresenceLeft]
+) -> PresenceUpdate:
+    return {"type": "presence", "op": "update", "room": room_id, "users": users, "left": left}
 
 
 def add_presence(
@@ -127,14 +127,7 @@ def add_presence(
 ) -> None:
     """Register a presence update, to publish when the transaction commits."""
     if users or left:
-        message: PresenceUpdate = {
-            "type": "presence",
-            "op": "update",
-            "room": room_id,
-            "users": users,
-            "left": left,
-        }
-        outbox.room(room_id, message)
+        outbox.room(room_id, presence_update(room_id, users, left))
 
 
 async def after_removal(
