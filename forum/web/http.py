@@ -201,8 +201,15 @@ def validation_error(exc: ValidationError) -> ForumError:
     return ForumError(ErrorCode.VALIDATION, message, field=field, params=params)
 
 
+def query_text(request: Request, name: str) -> str | None:
+    # Most reads have no query string: they need not parse one.
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
+
+
 def query_int(request: Request, name: str, default: int, *, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
+    raw = query_text(request, name)
     if raw is None:
         return default
     try:
