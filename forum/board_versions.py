@@ -51,6 +51,9 @@ class BoardVersions:
         self._boards: dict[int, _Known] = {}
         self._listening: set[int] = set()
         self._subscribing: dict[int, asyncio.Future[None]] = {}
+        # The read of a board's counter under way, by board: the readers who come while
+        # it is out wait for it instead of each asking the database.
+        self._reading: dict[int, asyncio.Future[int | None]] = {}
         self._thread_lines: dict[int, int] = {}
         broker.on_commit(self._committed)
 
@@ -69,25 +72,43 @@ class BoardVersions:
     async def thread_seq(self, session: AsyncSession, thread_id: int) -> int:
         """The change counter of the thread's board (404 for no such thread)."""
         line_id = self._thread_lines.get(thread_id)
-        trusted_from = None
         if line_id is not None:
             known = self._boards.get(line_id)
             if known is not None and self._clock() - known.read_at < self._trust_s:
                 return known.seq
-            # Listening before the read begins: whatever commits after it is heard.
-            await self._listen(line_id)
-            trusted_from = self._clock()
+            pending = self._reading.get(line_id)
+            if pending is not None:
+                # Begun a moment ago, it is as fresh as the trust it renews; when it
+                # failed (None), this reader asks for itself.
+                found = await asyncio.shield(pending)
+                if found is not None:
+                    return found
+            return await self._read_shared(session, thread_id, line_id)
         line_id, seq = await thread_line_and_seq(session, thread_id)
         if len(self._thread_lines) >= THREADS_KEPT:
             self._thread_lines.clear()
         self._thread_lines[thread_id] = line_id
-        if trusted_from is None:
-            # The board was not known before this read: the next one can trust.
+        # The board was not known before this read: the next one can trust.
+        await self._listen(line_id)
+        return seq
+
+    async def _read_shared(self, session: AsyncSession, thread_id: int, line_id: int) -> int:
+        """The counter of a known board read again, once for all who ask meanwhile."""
+        pending: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._reading[line_id] = pending
+        seq: int | None = None
+        try:
+            # Listening before the read begins: whatever commits after it is heard.
             await self._listen(line_id)
-        else:
+            trusted_from = self._clock()
+            _, seq = await thread_line_and_seq(session, thread_id)
             known = self._boards.get(line_id)
             self._boards[line_id] = _Known(max(seq, known.seq if known else 0), trusted_from)
-        return seq
+            return seq
+        finally:
+            pending.set_result(seq)
+            if self._reading.get(line_id) is pending:
+                del self._reading[line_id]
 
     async def _listen(self, line_id: int) -> None:
         if line_id in self._listening:

@@ -11,7 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from forum.board_versions import BoardVersions
+from forum.db.engine import create_engine, make_sessionmaker
 from forum.limits import MemoryRateLimiter
+from tests import factory
+from tests.board_world import Board
 from tests.capture import WINDOW_TICK, QueryCounter
 from tests.discussions_support import open_thread, reply
 from tests.people import signed_in
@@ -109,3 +113,28 @@ async def test_a_signed_in_reader_asks_nothing_yet_sees_their_own_write_anywhere
             await asyncio.sleep(TRUST_S + 0.1)
             later = await other_reader.get(path)
             assert "Seen by its writer at once." in later.text
+
+
+async def test_readers_who_come_while_the_counter_is_read_again_share_that_read(
+    board: Board, database_url: str, count_queries: QueryCounter
+) -> None:
+    thread_id, _ = await factory.make_thread(board.session, board.broker, [board["author"]])
+    now = [0.0]
+    versions = BoardVersions(board.broker, trust_s=TRUST_S, clock=lambda: now[0])
+    engine = create_engine(database_url)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        async with sessionmaker() as session:
+            first = await versions.thread_seq(session, thread_id)  # learns the board
+        now[0] += TRUST_S + 1  # the trust is spent: the counter is read again
+        sessions = [sessionmaker() for _ in range(8)]
+        with count_queries(engine, ignore=("BEGIN",)) as queries:
+            seqs = await asyncio.gather(*(versions.thread_seq(s, thread_id) for s in sessions))
+        for session in sessions:
+            await session.close()
+        assert seqs == [first] * 8
+        assert len(queries) == 1
+        assert versions.known_seq(thread_id) == first
+    finally:
+        versions.close()
+        await engine.dispose()

@@ -38,7 +38,7 @@ from forum.domain.vocabulary import Family
 from forum.errors import N_, ErrorCode, ForumError
 from forum.limits import PostThrottle
 from forum.render_cache import etag_for
-from forum.web.conditional import matches, not_modified, validator_headers
+from forum.web.conditional import Kept, KeptResponse, keep, matches, not_modified
 from forum.web.discussion_context import known_seq, thread_seq
 from forum.web.http import (
     app_state,
@@ -48,6 +48,7 @@ from forum.web.http import (
     lazy_db,
     principal,
     query_int,
+    query_text,
     read_json,
 )
 from forum.web.http import require_principal as require_caller
@@ -165,7 +166,7 @@ async def open_thread(request: Request) -> Response:
 async def thread_detail(request: Request) -> Response:
     limit = query_int(request, "limit", THREAD_PAGE, low=1, high=THREAD_PAGE_MAX)
     at = query_int(request, "at", 0, low=0, high=ID_MAX)
-    cursor = request.query_params.get("cursor")
+    cursor = query_text(request, "cursor")
     thread_id = request.path_params["thread_id"]
     caller = await principal(request)
     show_deleted = caller is not None and caller.user.is_secretariat
@@ -178,11 +179,11 @@ async def thread_detail(request: Request) -> Response:
         if seq is None:
             seq = await thread_seq(request, await lazy.get(), thread_id, signed_in=signed_in)
         key = ("thread.json", thread_id, seq, cursor, at, limit, show_deleted)
-        etag = etag_for(key)
+        kept = cache.get(key)
+        etag = kept.etag if isinstance(kept, Kept) else etag_for(key)
         if matches(request, etag):
             return not_modified(etag)
-        body = cache.get(key)
-        if not isinstance(body, bytes):
+        if not isinstance(kept, Kept):
             session = await lazy.get()
             view = await get_thread(session, thread_id)
             start = None
@@ -207,8 +208,9 @@ async def thread_detail(request: Request) -> Response:
                     "next_cursor": page.next_cursor,
                 }
             )
-            cache.put(key, body, len(body))
-    return Response(body, media_type="application/json", headers=validator_headers(etag))
+            kept = keep(body, "application/json", etag)
+            cache.put(key, kept, len(body))
+    return KeptResponse(kept)
 
 
 @router.route(

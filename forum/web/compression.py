@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 
 import brotli
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MINIMUM_SIZE = 500
@@ -75,6 +75,22 @@ def _streaming_compressor(encoding: str) -> tuple[Callable[[bytes], bytes], Call
     return (lambda data: gz.compress(data) + gz.flush(zlib.Z_SYNC_FLUSH)), gz.flush
 
 
+_READ = frozenset({b"content-type", b"content-encoding", b"content-length"})
+
+
+def _add_vary(raw: list[tuple[bytes, bytes]]) -> None:
+    """`Accept-Encoding` added to `Vary` as `MutableHeaders.add_vary_header` adds it: the
+    values there were and then ours, in one header where the first one was."""
+    at = [index for index, (name, _) in enumerate(raw) if name == b"vary"]
+    if not at:
+        raw.append((b"vary", b"Accept-Encoding"))
+        return
+    joined = b", ".join([*(raw[index][1] for index in at), b"Accept-Encoding"])
+    for index in reversed(at[1:]):
+        del raw[index]
+    raw[at[0]] = (b"vary", joined)
+
+
 class CompressionMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,7 +102,12 @@ class CompressionMiddleware:
         if scope["type"] != "http" or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        encoding = choose_encoding(Headers(scope=scope).get("accept-encoding", ""))
+        encoding = None
+        # The raw list, read once: most readers' clients ask for no encoding at all.
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                encoding = choose_encoding(value.decode("latin-1"))
+                break
         responder = _Responder(self, encoding, send)
         await self.app(scope, receive, responder)
 
@@ -155,19 +176,26 @@ class _Responder:
 
     def begin(self, message: Message) -> None:
         self.start = message
-        headers = MutableHeaders(scope=message)
-        compressible = headers.get("content-type", "").split(";")[0].strip() in COMPRESSIBLE
-        if message["status"] in (204, 304) or not compressible or "content-encoding" in headers:
+        raw: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+        message["headers"] = raw
+        # One pass over the raw headers, the first of each as `Headers.get` reads it.
+        found: dict[bytes, bytes] = {}
+        for name, value in raw:
+            if name in _READ and name not in found:
+                found[name] = value
+        content_type = found.get(b"content-type", b"").decode("latin-1")
+        compressible = content_type.split(";")[0].strip() in COMPRESSIBLE
+        if message["status"] in (204, 304) or not compressible or b"content-encoding" in found:
             self.passthrough = True
             if compressible:
-                headers.add_vary_header("Accept-Encoding")
+                _add_vary(raw)
             return
-        headers.add_vary_header("Accept-Encoding")
+        _add_vary(raw)
         if self.encoding is None:
             self.passthrough = True
             return
-        length = headers.get("content-length")
-        self.whole = length is not None and length.isdigit() and int(length) <= WHOLE_LIMIT
+        length = found.get(b"content-length", b"").decode("latin-1")
+        self.whole = length.isdigit() and int(length) <= WHOLE_LIMIT
 
     def mark(self, headers: MutableHeaders) -> None:
         assert self.encoding is not None  # noqa: S101 - only called when compressing

@@ -50,14 +50,18 @@ class LazySession:
         if self._session is not None:
             await self._session.close()
 
+    # A context manager of its own rather than a generator's: a read answered from
+    # memory pays for two method calls, not for driving a generator.
+    async def __aenter__(self) -> LazySession:
+        return self
 
-@asynccontextmanager
-async def lazy_db(request: Request) -> AsyncIterator[LazySession]:
-    lazy = LazySession(request)
-    try:
-        yield lazy
-    finally:
-        await lazy.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def lazy_db(request: Request) -> LazySession:
+    """A `LazySession` for `async with`: closed at its end, if it was ever opened."""
+    return LazySession(request)
 
 
 def secure_cookies(request: Request) -> bool:
@@ -201,8 +205,15 @@ def validation_error(exc: ValidationError) -> ForumError:
     return ForumError(ErrorCode.VALIDATION, message, field=field, params=params)
 
 
+def query_text(request: Request, name: str) -> str | None:
+    # Most reads have no query string: they need not parse one.
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
+
+
 def query_int(request: Request, name: str, default: int, *, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
+    raw = query_text(request, name)
     if raw is None:
         return default
     try:

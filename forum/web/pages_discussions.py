@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from forum.actions.post_edits import do_lock_thread
@@ -35,10 +35,10 @@ from forum.web.api_discussions import (
     search_query,
     throttle,
 )
-from forum.web.conditional import matches, not_modified, validator_headers
+from forum.web.conditional import Kept, KeptResponse, keep, matches, not_modified, validator_headers
 from forum.web.discussion_context import known_seq, path_id, post_url, thread_seq, viewer
 from forum.web.forms import field, read_form
-from forum.web.http import app_state, db, lazy_db, principal
+from forum.web.http import app_state, db, lazy_db, principal, query_text
 from forum.web.locale import reader
 from forum.web.pages import page_context
 from forum.web.params import form_id
@@ -115,9 +115,9 @@ async def thread_page(
     thread_id = path_id(request, "thread_id")
     caller = await principal(request)
     show_deleted = caller is not None and caller.user.is_secretariat
-    reply_to = form_id(request.query_params.get("reply_to", ""), "reply_to")
-    at = form_id(request.query_params.get("at", ""), "at")
-    cursor = request.query_params.get("cursor")
+    reply_to = form_id(query_text(request, "reply_to") or "", "reply_to")
+    at = form_id(query_text(request, "at") or "", "at")
+    cursor = query_text(request, "cursor")
     # Signed out, the page is the same for every reader until the board changes: no
     # name, no buttons, no CSRF token. Anything else is rendered for its reader alone.
     shared = caller is None and form is None and error is None and reply_to is None
@@ -183,19 +183,20 @@ async def thread_page(
         request, "discussions/thread.html", context, status=error.status if error else 200
     )
     if shared and not csrf_token_used(request):
-        cache.put(key, bytes(response.body), len(response.body))
-        response.headers.update(validator_headers(etag_for(key)))
+        etag = etag_for(key)
+        response.headers.update(validator_headers(etag))
+        cache.put(key, keep(bytes(response.body), "text/html", etag), len(response.body))
     return response
 
 
 def _shared_page(request: Request, key: tuple[object, ...]) -> Response | None:
     """The signed-out page kept under `key`: a 304 when the reader has it already."""
-    etag = etag_for(key)
+    kept = app_state(request)["render_cache"].get(key)
+    etag = kept.etag if isinstance(kept, Kept) else etag_for(key)
     if matches(request, etag):
         return not_modified(etag)
-    body = app_state(request)["render_cache"].get(key)
-    if isinstance(body, bytes):
-        return HTMLResponse(body, headers=validator_headers(etag))
+    if isinstance(kept, Kept):
+        return KeptResponse(kept)
     return None
 
 

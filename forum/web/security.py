@@ -37,6 +37,7 @@ class SecurityHeadersMiddleware:
             self.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
         # Encoded once: every response gets them, so they cost a list append each.
         self._raw = [(name.encode(), value.encode()) for name, value in self.headers.items()]
+        self._names = frozenset(name for name, _ in self._raw)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,8 +48,11 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 # ASGI header names are lower-case bytes; one a handler set stays.
                 headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(item for item in self._raw if item[0] not in present)
+                present = self._names.intersection([name.lower() for name, _ in headers])
+                if present:
+                    headers.extend(item for item in self._raw if item[0] not in present)
+                else:
+                    headers.extend(self._raw)
                 message["headers"] = headers
             await send(message)
 
