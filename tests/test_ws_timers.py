@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.db.engine import make_sessionmaker
 from forum.db.models import Room
 from forum.domain.vocabulary import Seat
 from forum.wire.room import Floor
+from forum.ws import timers as timers_module
 from forum.ws.hub import Hub
 from forum.ws.timers import Timers
 from tests.room_world import World
@@ -86,3 +88,26 @@ async def test_a_timer_set_for_an_earlier_turn_ends_nothing(world: World) -> Non
         await timers.stop()
     room = await w.session.get(Room, w.room_id, populate_existing=True)
     assert room is not None and room.floor == floor
+
+
+async def test_the_timers_stop_when_a_cancelled_query_comes_out_as_an_error(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancellation delivered inside a database call may come out as the driver's
+    error, which the loop logs and survives: the worker's shutdown must end anyway."""
+    timers = timers_of(world)
+    started = asyncio.Event()
+
+    async def end_windows() -> int:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            raise RuntimeError("the driver's error for a cancelled query") from None
+        return 0
+
+    monkeypatch.setattr(timers_module, "WINDOW_TICK_S", 0.01)
+    monkeypatch.setattr(timers, "end_windows", end_windows)
+    await timers.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(timers.stop(), 5)

@@ -56,6 +56,10 @@ class Timers:
         self.floors: dict[int, asyncio.TimerHandle] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._expiring: set[asyncio.Task[Any]] = set()
+        # Set before the loops are cancelled: a cancellation that arrives inside a
+        # database call may come out as the driver's error, which a loop logs and goes
+        # on from, so each loop also stops when it sees this.
+        self._stopping = False
 
     async def start(self) -> None:
         self.hub.floor_watcher = self.floor_changed
@@ -66,6 +70,7 @@ class Timers:
         ]
 
     async def stop(self) -> None:
+        self._stopping = True
         self.hub.floor_watcher = None
         for timer in self.floors.values():
             timer.cancel()
@@ -112,7 +117,7 @@ class Timers:
             return await do_end_due_windows(session, self.broker)
 
     async def _windows_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(WINDOW_TICK_S)
             try:
                 await self.end_windows()
@@ -128,7 +133,7 @@ class Timers:
         await self.hub.catch_up()
 
     async def _heartbeat_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(HEARTBEAT_S)
             try:
                 await self.heartbeat()
@@ -147,6 +152,6 @@ class Timers:
                 log.exception("dropping connection %s failed", connection.id)
 
     async def _watchdog_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(WATCHDOG_S)
             await self.watch()
