@@ -44,6 +44,7 @@ PLAN: dict[str, list[str]] = {
         "tests/test_connection_caps.py",
     ],
     "forum/ws/presence_merge.py": [
+        "tests/test_ws_presence.py",
         "tests/test_ws_spectators.py",
         "tests/test_ws_rooms.py",
         "tests/test_ws_joins_batched.py",
