@@ -3,9 +3,7 @@ newest entry of each person when a hub gathers several in one flush."""
 
 from __future__ import annotations
 
-import asyncio
-
-from forum.broker import Message
+from forum.actions.presence import presence_update
 from forum.wire.room import PresenceUser
 from forum.ws.delivery import RoomFanout
 from forum.ws.presence_merge import merge_presence
@@ -52,18 +50,16 @@ def seat(user_id: int, seat: str, ver: int) -> PresenceUser:
 async def test_an_older_entry_arriving_later_in_a_flush_does_not_undo_a_newer() -> None:
     # Two actions commit versions 5 then 6 and may publish 6 then 5: the flush must
     # send the seat of version 6, as a client would keep it.
+    # merge_presence sets its flush timer on the running loop, hence a coroutine.
     fanout = RoomFanout(room_id=3)
     try:
-        newer: Message = {"type": "presence", "room": 3, "users": [seat(9, "remote", 6)]}
-        older: Message = {"type": "presence", "room": 3, "users": [seat(9, "participant", 5)]}
+        newer = presence_update(3, [seat(9, "remote", 6)], [])
+        older = presence_update(3, [seat(9, "participant", 5)], [])
         merge_presence(fanout, newer)
         merge_presence(fanout, older)
         assert fanout.presence == {9: seat(9, "remote", 6)}
-        merge_presence(
-            fanout, {"type": "presence", "users": [], "left": [{"user_id": 9, "ver": 7}]}
-        )
+        merge_presence(fanout, presence_update(3, [], [{"user_id": 9, "ver": 7}]))
         merge_presence(fanout, older)
         assert fanout.presence == {9: {"user_id": 9, "ver": 7, "left": True}}
     finally:
         fanout.close()
-    await asyncio.sleep(0)
