@@ -4,7 +4,7 @@ newest entry of each person when a hub gathers several in one flush."""
 from __future__ import annotations
 
 from forum.actions.presence import presence_update
-from forum.wire.room import PresenceUser
+from forum.wire.room import PresenceUser, SpectatorCount
 from forum.ws.delivery import RoomFanout
 from forum.ws.presence_merge import merge_presence
 from tests.people import person
@@ -61,5 +61,13 @@ async def test_an_older_entry_arriving_later_in_a_flush_does_not_undo_a_newer() 
         merge_presence(fanout, presence_update(3, [], [{"user_id": 9, "ver": 7}]))
         merge_presence(fanout, older)
         assert fanout.presence == {9: {"user_id": 9, "ver": 7, "left": True}}
+        # The spectator count likewise: the highest version seen, whatever came between.
+        counts: list[SpectatorCount | None] = [{"count": 2, "ver": 8}, None, {"count": 1, "ver": 6}]
+        for counted in counts:
+            update = presence_update(3, [], [])
+            if counted is not None:
+                update["spectators"] = counted
+            merge_presence(fanout, update)
+        assert fanout.spectators == {"count": 2, "ver": 8}
     finally:
         fanout.close()
