@@ -43,6 +43,23 @@ PLAN: dict[str, list[str]] = {
         "tests/test_contacts_api.py",
         "tests/test_connection_caps.py",
     ],
+    "forum/ws/presence_merge.py": [
+        "tests/test_ws_presence.py",
+        "tests/test_ws_spectators.py",
+        "tests/test_ws_rooms.py",
+        "tests/test_ws_joins_batched.py",
+    ],
+    "forum/ws/delivery.py": ["tests/test_ws_delivery.py", "tests/test_ws_direct.py"],
+    "forum/ws/ordering.py": [
+        "tests/test_ws_delivery.py",
+        "tests/test_ws_rooms.py",
+        "tests/test_ws_restart.py",
+    ],
+    "forum/ws/direct_send.py": [
+        "tests/test_ws_direct.py",
+        "tests/test_ws_delivery.py",
+        "tests/test_ws_connection.py",
+    ],
     "forum/actions/accounts.py": [
         "tests/test_accounts.py",
         "tests/test_account_lifecycle.py",

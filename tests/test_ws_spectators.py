@@ -119,12 +119,16 @@ async def test_a_refused_seat_change_keeps_the_seat(server: LiveServer) -> None:
         people = {u["user_id"]: u["seat"] for u in state.json()["presence"]["users"]}
         assert people == {chair.id: "participant", observer.id: "observer"}
 
-        # An allowed change moves the seat in place, seen by the room once.
+        # An allowed change moves the seat in place, seen by the room once. The
+        # observer's own arrival may go out in the same merged frame, when all of the
+        # above took less than the presence flush.
         assert (await c.join("remote"))["seat"] == "remote"
         moved = await o.expect("presence")
         while (chair.id, "remote") not in {(u["user_id"], u["seat"]) for u in moved["users"]}:
             moved = await o.expect("presence")
-        assert [(u["user_id"], u["seat"]) for u in moved["users"]] == [(chair.id, "remote")]
+        seen = [(u["user_id"], u["seat"]) for u in moved["users"]]
+        assert seen.count((chair.id, "remote")) == 1
+        assert set(seen) <= {(chair.id, "remote"), (observer.id, "observer")}
         assert moved["left"] == []
 
 
