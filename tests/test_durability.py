@@ -78,6 +78,17 @@ async def sql(database_url: str, statement: str, **params: Any) -> list[tuple[An
         await engine.dispose()
 
 
+async def join_wgig(database_url: str, user_id: int, role: str) -> None:
+    """Make the person a member of the WGIG with this role, straight in the database."""
+    await sql(
+        database_url,
+        "INSERT INTO memberships (group_id, user_id, role, created_at) "
+        "SELECT id, :user, :role, CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
+        user=user_id,
+        role=role,
+    )
+
+
 async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, database_url: str) -> None:
     data_dir = tmp_path
     server = Process(data_dir, database_url)
@@ -85,12 +96,7 @@ async def test_acknowledged_writes_survive_kill_9(tmp_path: Path, database_url: 
         await server.ready()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             chair_id, token = await token_for(http, family="government")
-            await sql(
-                database_url,
-                "INSERT INTO memberships (group_id, user_id, role, created_at) "
-                "SELECT id, :chair, 'chair', CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
-                chair=chair_id,
-            )
+            await join_wgig(database_url, chair_id, "chair")
             auth = {"Authorization": f"Bearer {token}"}
             session = await http.post(
                 "/api/rooms/wgig/sessions",

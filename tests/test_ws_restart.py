@@ -21,7 +21,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.support import CHEAP_HASHING_ENV, free_port, until_served
-from tests.test_durability import sql, token_for
+from tests.test_durability import join_wgig, sql, token_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CONNECTIONS = 300
@@ -92,12 +92,7 @@ async def seated(
 
 async def member(http: httpx.AsyncClient, database_url: str) -> tuple[int, str]:
     user_id, token = await token_for(http, family="government")
-    await sql(
-        database_url,
-        "INSERT INTO memberships (group_id, user_id, role, created_at) "
-        "SELECT id, :user, 'member', CURRENT_TIMESTAMP FROM groups WHERE slug = 'wgig'",
-        user=user_id,
-    )
+    await join_wgig(database_url, user_id, "member")
     return user_id, token
 
 
