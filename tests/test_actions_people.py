@@ -147,6 +147,7 @@ async def test_groups_are_made_and_edited_with_known_action_lines_only(
     group = await create(session, actor, FIELDS)
     edited = await secretariat.do_edit_group(
         session,
+        MemoryBroker(),
         actor=actor,
         slug="youth-ict",
         fields=GroupFields("Youth & ICT", "Renamed.", "africa", ("C1", "C7")),
@@ -188,6 +189,12 @@ async def test_an_unknown_action_line_is_not_edited(session: AsyncSession) -> No
     actor = await person(session, secretariat=True)
     with pytest.raises(ForumError) as caught:
         await secretariat.do_edit_action_line(
-            session, actor=actor, code="C99", title="New", description="", facilitators=""
+            session,
+            MemoryBroker(),
+            actor=actor,
+            code="C99",
+            title="New",
+            description="",
+            facilitators="",
         )
     assert caught.value.code is ErrorCode.NOT_FOUND

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from forum.actions.board_refresh import Bumped, announce, bump_boards
 from forum.broker import Broker, user_channel
 from forum.db.base import utcnow
 from forum.db.engine import end_read, write_transaction
@@ -76,8 +77,26 @@ def check_profile(
     return ProfileChange(name, org, code, region, chosen, zone)
 
 
-async def do_update_profile(session: AsyncSession, user_id: int, change: ProfileChange) -> None:
+async def do_update_profile(
+    session: AsyncSession, broker: Broker, user_id: int, change: ProfileChange
+) -> None:
+    bumped: Bumped = []
     async with write_transaction(session):
+        shown = (
+            await session.execute(
+                select(User.display_name, User.organization, User.country, User.region).where(
+                    User.id == user_id
+                )
+            )
+        ).one_or_none()
+        if shown is not None and tuple(shown) != (
+            change.display_name,
+            change.organization,
+            change.country,
+            change.region,
+        ):
+            # What the boards show of the author: their kept pages go.
+            bumped = await bump_boards(session)
         await session.execute(
             update(User)
             .where(User.id == user_id)
@@ -90,6 +109,7 @@ async def do_update_profile(session: AsyncSession, user_id: int, change: Profile
                 time_zone=change.time_zone,
             )
         )
+    await announce(broker, bumped)
 
 
 async def _end_sessions(session: AsyncSession, user_id: int, *, keep: int | None) -> list[int]:

@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from forum.actions.accounts import Registration, do_register
+from forum.actions.board_refresh import Bumped, announce, bump_boards
+from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.engine import write_transaction
 from forum.db.models import ActionLine, FamilyRequest, Group, GroupActionLine, Room, User
@@ -139,20 +141,26 @@ def _slug_taken() -> ForumError:
 
 
 async def do_edit_group(
-    session: AsyncSession, *, actor: User, slug: str, fields: GroupFields
+    session: AsyncSession, broker: Broker, *, actor: User, slug: str, fields: GroupFields
 ) -> Group:
     check_keep_structure(is_secretariat=actor.is_secretariat)
+    bumped: Bumped = []
     async with write_transaction(session):
         group = await require_group(session, slug)
+        if group.name != fields.name:
+            # Its name is on the positions it signed, on any board.
+            bumped = await bump_boards(session)
         group.name = fields.name
         group.description = fields.description
         group.region = fields.region
         await _link_action_lines(session, group, fields.action_lines)
+    await announce(broker, bumped)
     return group
 
 
 async def do_edit_action_line(
     session: AsyncSession,
+    broker: Broker,
     *,
     actor: User,
     code: str,
@@ -172,11 +180,14 @@ async def do_edit_action_line(
         line.title = cleaned_title
         line.description = cleaned_description
         line.facilitators = names
+        # Its board's pages show them.
+        bumped = await bump_boards(session, line.id)
+    await announce(broker, bumped)
     return line
 
 
 async def do_decide_family_request(
-    session: AsyncSession, *, actor: User, request_id: int, approve: bool
+    session: AsyncSession, broker: Broker, *, actor: User, request_id: int, approve: bool
 ) -> FamilyRequest:
     """Approve (the person is counted in the new family from now on) or refuse a
     pending request. Memberships stay as they are: the secretariat changes them on
@@ -189,8 +200,12 @@ async def do_decide_family_request(
         request.status = "approved" if approve else "refused"
         request.decided_at = utcnow()
         request.decided_by = actor.id
+        bumped: Bumped = []
         if approve:
             await session.execute(
                 update(User).where(User.id == request.user_id).values(family=request.family)
             )
+            # The boards show each author's family.
+            bumped = await bump_boards(session)
+    await announce(broker, bumped)
     return request

@@ -70,7 +70,7 @@ async def edit_me(request: Request) -> Response:
         time_zone=_given(given, "time_zone", user.time_zone),
     )
     async with db(request) as session:
-        await do_update_profile(session, user.id, change)
+        await do_update_profile(session, app_state(request)["broker"], user.id, change)
         fresh = await session.get(User, user.id)
         assert fresh is not None  # noqa: S101 - the caller's own row, just written
     return json_response(await me_json(request, fresh))

@@ -19,7 +19,7 @@ from forum.db.queries import list_pending_family_requests
 from forum.domain.structure import check_keep_structure
 from forum.web.api_profile import family_request_json
 from forum.web.api_structure import groups_json
-from forum.web.http import db, json_response, read_json, require_principal
+from forum.web.http import app_state, db, json_response, read_json, require_principal
 from forum.web.openapi import ApiRouter
 from forum.web.schemas import ActionLineOut, GroupOut
 from forum.web.schemas_profile import (
@@ -87,7 +87,11 @@ async def edit_group(request: Request) -> Response:
     )
     async with db(request) as session:
         group = await do_edit_group(
-            session, actor=caller.user, slug=request.path_params["slug"], fields=fields
+            session,
+            app_state(request)["broker"],
+            actor=caller.user,
+            slug=request.path_params["slug"],
+            fields=fields,
         )
         [data] = await groups_json(session, [group])
     return json_response(data)
@@ -108,6 +112,7 @@ async def edit_action_line(request: Request) -> Response:
     async with db(request) as session:
         line = await do_edit_action_line(
             session,
+            app_state(request)["broker"],
             actor=caller.user,
             code=request.path_params["code"],
             title=body.title,
@@ -147,6 +152,7 @@ async def decide_family_request(request: Request) -> Response:
     async with db(request) as session:
         asked = await do_decide_family_request(
             session,
+            app_state(request)["broker"],
             actor=caller.user,
             request_id=request.path_params["request_id"],
             approve=body.decision == "approve",

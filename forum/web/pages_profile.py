@@ -110,7 +110,7 @@ async def details_form(request: Request) -> Response:
     try:
         change = check_profile(**values)
         async with db(request) as session:
-            await do_update_profile(session, caller.user.id, change)
+            await do_update_profile(session, app_state(request)["broker"], caller.user.id, change)
     except ForumError as error:
         return await _page(request, form="details", values=values, error=error, status=error.status)
     return _done("details")

@@ -187,7 +187,9 @@ async def edit_group_form(request: Request) -> Response:
             action_lines=values["action_lines"],
         )
         async with db(request) as session:
-            await do_edit_group(session, actor=caller.user, slug=slug, fields=fields)
+            await do_edit_group(
+                session, app_state(request)["broker"], actor=caller.user, slug=slug, fields=fields
+            )
     except ForumError as error:
         return await _group_page(
             request, form="group", values=values, error=error, status=error.status

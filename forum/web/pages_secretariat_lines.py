@@ -14,7 +14,7 @@ from forum.actions.secretariat import do_decide_family_request, do_edit_action_l
 from forum.db.queries import get_action_line, list_action_lines, list_pending_family_requests
 from forum.errors import N_, ErrorCode, ForumError
 from forum.web.forms import field
-from forum.web.http import db
+from forum.web.http import app_state, db
 from forum.web.pages_secretariat import context, secretariat, secretariat_form
 from forum.web.templates import render
 
@@ -69,7 +69,9 @@ async def edit_action_line_form(request: Request) -> Response:
     code = request.path_params["code"]
     try:
         async with db(request) as session:
-            await do_edit_action_line(session, actor=caller.user, code=code, **values)
+            await do_edit_action_line(
+                session, app_state(request)["broker"], actor=caller.user, code=code, **values
+            )
     except ForumError as error:
         return await _line_page(request, values=values, error=error, status=error.status)
     return RedirectResponse(f"/secretariat/action-lines/{code}?done=saved", status_code=303)
@@ -106,6 +108,7 @@ async def decide_family_request_form(request: Request) -> Response:
         async with db(request) as session:
             await do_decide_family_request(
                 session,
+                app_state(request)["broker"],
                 actor=caller.user,
                 request_id=request.path_params["request_id"],
                 approve=decision == "approve",

@@ -160,7 +160,9 @@ async def event_stream(
                 if message is None:
                     return
                 seq = int(message["seq"])
-                if seq <= last:
+                if seq <= last or message.get("type") == "renamed":
+                    # A rename moves the board's counter for the workers' kept pages
+                    # (`forum.actions.board_refresh`); readers see ids skip it.
                     continue
                 last = seq
                 yield frame(seq, str(message["type"]), message)

@@ -34,6 +34,15 @@ class ThreadEvent(TypedDict):
     thread: dict[str, Any]
 
 
+class BoardRenamed(TypedDict):
+    """A board's counter moved for a change of the names its pages show (an author's
+    public details, a group's name, the line's title): told to the workers that keep
+    its pages, not forwarded to readers' streams (`forum/actions/board_refresh.py`)."""
+
+    type: Literal["renamed"]
+    seq: int
+
+
 class RequestEvent(TypedDict):
     """A contact request, answered (`RequestOut`)."""
 
