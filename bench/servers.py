@@ -119,6 +119,7 @@ class Speaker:
     sample: dict[str, Any] | None = None
     closed: str | None = None
     reader: asyncio.Task[None] | None = None
+    received: int = 0  # frames read
 
     def start(self) -> None:
         self.reader = asyncio.create_task(self._read())
@@ -127,6 +128,7 @@ class Speaker:
         try:
             async for raw in self.ws:
                 now = time.monotonic()
+                self.received += 1
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind == "ack" and isinstance(frame.get("ref"), int):

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
+from websockets.exceptions import ConnectionClosed
+
 from bench.listeners import JOIN_REF, NAP_US, OPEN_TIMEOUT_S
 from bench.servers import Server, Speaker
 
@@ -56,6 +58,7 @@ class Spoken:
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first error frames
     closed: list[str] = field(default_factory=list)  # "code reason" of each closed speaker
     sample: dict[str, Any] | None = None  # the first intervention frame a speaker received
+    received: int = 0  # frames the speakers read, over the whole run
     # CPU time of the speakers' own process since the first send (0: the bench's own).
     cpu_s: float = 0.0
     sys_s: float = 0.0
@@ -103,8 +106,10 @@ class PythonSpeakers:
                 await asyncio.sleep(delay)
             now = time.monotonic()
             frame = self.server.speak_frame(index, body("bench", index, now, self.body_chars))
-            await self.speakers[index % len(self.speakers)].ws.send(frame)
             self.sent.append(now)
+            # A speaker the server closed (its reader records why) sends no more, as in C.
+            with contextlib.suppress(ConnectionClosed):
+                await self.speakers[index % len(self.speakers)].ws.send(frame)
 
     async def finish(self) -> Spoken:
         errors = [e for s in self.speakers for e in s.errors]
@@ -119,6 +124,7 @@ class PythonSpeakers:
             errors=errors[:5],
             closed=[s.closed for s in self.speakers if s.closed],
             sample=next((s.sample for s in self.speakers if s.sample), None),
+            received=sum(s.received for s in self.speakers),
         )
 
     async def close(self) -> None:
@@ -237,6 +243,7 @@ class LeanSpeakers:
             errors=errors,
             closed=result["closed"],
             sample=json.loads(result["sample"]) if result["sample"] else None,
+            received=result["received"],
             cpu_s=result["cpu_s"],
             sys_s=result["sys_s"],
         )

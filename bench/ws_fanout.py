@@ -276,6 +276,9 @@ async def measure(
         "client_reads": sum(r.get("reads", 0) for r in results),
         "speakers_cpu_s": round(speakers_cpu, 3),
         "speakers_sys_s": round(spoken.sys_s, 3),
+        "speakers_received": spoken.received,
+        # The speakers' CPU per intervention sent (they also read every room event).
+        "speakers_cpu_us_per_sent": speakers_cpu / len(sent) * 1e6 if sent else math.nan,
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
         "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
         # The share of the generator's CPUs (those this process may run on) it used
