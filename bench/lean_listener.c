@@ -47,7 +47,8 @@
  * that ref refuses it (its "code" kept); the first intervention frame it receives is
  * kept as the sample. With ACKS 1 it waits for an answer to every intervention (or
  * the deadline), then prints {"event":"result",...}: the send and answer times of
- * each, the refusals, the first error frames, the closes ("code reason") and its CPU.
+ * each, the refusals, the first error frames, the closes ("code reason"), and the
+ * frames read and the CPU used since "speak".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1005,6 +1006,7 @@ static int command(char *line) {
         acked = calloc(m, sizeof *acked);
         refusal = calloc(m, sizeof *refusal);
         if (acked == NULL || refusal == NULL) die("out of memory");
+        speaker_frames = 0; /* counted from here on, as the CPU */
         return 1;
     }
     if (strcmp(line, "exit") == 0) return 0;

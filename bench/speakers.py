@@ -58,7 +58,7 @@ class Spoken:
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first error frames
     closed: list[str] = field(default_factory=list)  # "code reason" of each closed speaker
     sample: dict[str, Any] | None = None  # the first intervention frame a speaker received
-    received: int = 0  # frames the speakers read, over the whole run
+    received: int = 0  # frames the speakers read from the first send on
     # CPU time of the speakers' own process since the first send (0: the bench's own).
     cpu_s: float = 0.0
     sys_s: float = 0.0
@@ -89,6 +89,7 @@ class PythonSpeakers:
         self.body_chars = body_chars
         self.speakers: list[Speaker] = []
         self.sent: list[float] = []
+        self.received_before = 0
 
     async def open(self) -> None:
         self.speakers = [await self.server.speaker(i) for i in range(self.count)]
@@ -100,6 +101,7 @@ class PythonSpeakers:
         await asyncio.sleep(WARM_S)
 
     async def speak(self, messages: int, rate: float, start: float, deadline: float) -> None:
+        self.received_before = sum(s.received for s in self.speakers)
         for index in range(messages):
             delay = start + index / rate - time.monotonic()
             if delay > 0:
@@ -124,7 +126,7 @@ class PythonSpeakers:
             errors=errors[:5],
             closed=[s.closed for s in self.speakers if s.closed],
             sample=next((s.sample for s in self.speakers if s.sample), None),
-            received=sum(s.received for s in self.speakers),
+            received=sum(s.received for s in self.speakers) - self.received_before,
         )
 
     async def close(self) -> None:

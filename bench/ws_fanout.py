@@ -277,6 +277,9 @@ async def measure(
         "speakers_cpu_s": round(speakers_cpu, 3),
         "speakers_sys_s": round(spoken.sys_s, 3),
         "speakers_received": spoken.received,
+        "speakers_cpu_us_per_received": speakers_cpu / spoken.received * 1e6
+        if spoken.received
+        else math.nan,
         # The speakers' CPU per intervention sent (they also read every room event).
         "speakers_cpu_us_per_sent": speakers_cpu / len(sent) * 1e6 if sent else math.nan,
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
