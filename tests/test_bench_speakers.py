@@ -157,6 +157,8 @@ async def test_interventions_go_at_their_time_and_their_answers_are_matched() ->
     assert spoken.errors[0] == {"type": "error", "code": "rate_limited", "message": "non", "ref": 4}
     assert spoken.sample == SAMPLE
     assert spoken.closed == []
+    # From the first send: two frames to every speaker for each intervention, one answer.
+    assert spoken.received == MESSAGES * 2 * SPEAKERS + MESSAGES - 1
     # One intervention unanswered: it waited for it until the deadline.
     assert deadline <= done < deadline + 1.0
     assert 0 < spoken.cpu_s < 1.0 and 0 <= spoken.sys_s <= spoken.cpu_s
