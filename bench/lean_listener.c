@@ -45,7 +45,8 @@
  * (ASCII, nothing JSON escapes). It reads everything the server sends: a frame of
  * type "ack" whose "ref" is i acknowledges intervention i, one of type "error" with
  * that ref refuses it (its "code" kept); the first intervention frame it receives is
- * kept as the sample. With ACKS 1 it waits for an answer to every intervention (or
+ * kept as the sample. Its reads come in rounds --nap-us apart, between the sends too
+ * (a send is never put off for one), the answers timed by their receive stamp. With ACKS 1 it waits for an answer to every intervention (or
  * the deadline), then prints {"event":"result",...}: the send and answer times of
  * each, the refusals, the first error frames, the closes ("code reason"), and the
  * frames read and the CPU used since "speak".
@@ -142,7 +143,7 @@ static unsigned char readbuf[READ_CAP];
 /* The speakers (--speak). */
 #define MAX_SPEAKER_ERRORS 5
 static long messages = -1; /* set by "speak" */
-static double rate, start_at;
+static double rate, start_at, next_round;
 static int want_acks;
 static long next_send, answered, unsent, speaker_frames;
 static double *sent_at, *answer_at;
@@ -1123,7 +1124,14 @@ int main(int argc, char **argv) {
             int ms = wait <= 0 ? 0 : (int)(wait * 1000); /* early: the nap takes the rest */
             if (ms < timeout) timeout = ms;
         }
-        int n = epoll_wait(epfd, events, 512, timeout);
+        /* While they send, the speakers read in rounds --nap-us apart, not at every send. */
+        int polling = 1;
+        if (due >= 0 && opt.nap_us > 0) {
+            double now = monotonic();
+            if (now < next_round) polling = 0;
+            else next_round = now + (double)opt.nap_us / 1e6;
+        }
+        int n = polling ? epoll_wait(epfd, events, 512, timeout) : 0;
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
         if (n > 0) wakeups++;
         for (int i = 0; i < n; i++) {
@@ -1153,10 +1161,12 @@ int main(int argc, char **argv) {
             if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c);
         }
         /* Let the next frames gather: one wake-up per nap, not one per frame. The speakers
-         * nap from their ready on, and never past the next send. */
+         * nap from their ready on, and never past the next send or read round. */
         long nap_us = (counting || (opt.speak && ready_sent && !result_sent)) && n < 512 ? opt.nap_us : 0;
         if (due >= 0) {
-            double wait_us = (due - monotonic()) * 1e6;
+            if (n == 512) next_round = 0; /* a full batch: read again at once */
+            double until = opt.nap_us > 0 && next_round < due ? next_round : due;
+            double wait_us = (until - monotonic()) * 1e6;
             long cap = opt.nap_us > 0 ? opt.nap_us : 1000;
             nap_us = wait_us <= 0 ? 0 : wait_us < cap ? (long)wait_us : cap;
         }
