@@ -33,6 +33,23 @@
  * {"event":"result",...} when every connection has all of them or the deadline passed,
  * the latencies (seconds, native doubles) written to FILE before it; on stdin "exit"
  * (or the end of stdin) to quit.
+ *
+ * With --speak it is the speakers instead (same connections, handshake and join; each
+ * connection may add its own header, line i of --headers-file for connection i, the
+ * speaker's bearer token). On stdin "warm" sends one warm-up intervention from every
+ * connection; "speak MESSAGES RATE START DEADLINE ACKS" sends intervention i at the
+ * monotonic time START + i / RATE from connection i mod N, each a masked text frame
+ * made from --frame (--warm-frame for the warm-ups), a template in which the byte \x01
+ * stands for the body, \x02 for i and \x03 for i + 1. The body is "bench <i> <send
+ * time> " (or "warm ..."), %.6f, padded to --body-chars with the text of --padding
+ * (ASCII, nothing JSON escapes). It reads everything the server sends: a frame of
+ * type "ack" whose "ref" is i acknowledges intervention i, one of type "error" with
+ * that ref refuses it (its "code" kept); the first intervention frame it receives is
+ * kept as the sample. Its reads come in rounds --nap-us apart, between the sends too
+ * (a send is never put off for one), the answers timed by their receive stamp. With ACKS 1 it waits for an answer to every intervention (or
+ * the deadline), then prints {"event":"result",...}: the send and answer times of
+ * each, the refusals, the first error frames, the closes ("code reason"), and the
+ * frames read and the CPU used since "speak".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -80,6 +97,8 @@ struct conn {
     int in_message;
     int64_t *seen; /* open addressing set of the seqs received */
     size_t seen_cap, unique;
+    int close_code;
+    char close_reason[124];
 };
 
 static struct {
@@ -90,7 +109,10 @@ static struct {
     int header_count;
     double timeout;
     long nap_us;
-} opt = {"127.0.0.1", "/", NULL, NULL, "", 0, 0, 32, {0}, 0, 120.0, 0};
+    int speak, body_chars;
+    const char *frame, *warm_frame, *padding, *headers_file;
+} opt = {"127.0.0.1", "/", NULL, NULL, "", 0, 0, 32, {0}, 0, 120.0, 0, 0, 160, NULL, NULL, "", NULL};
+static char **conn_headers; /* --headers-file: one line per connection */
 
 static struct conn *conns;
 static int epfd;
@@ -117,6 +139,19 @@ static size_t by_index_cap;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static int64_t realtime_offset; /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns */
 static unsigned char readbuf[READ_CAP];
+
+/* The speakers (--speak). */
+#define MAX_SPEAKER_ERRORS 5
+static long messages = -1; /* set by "speak" */
+static double rate, start_at, next_round;
+static int want_acks;
+static long next_send, answered, unsent, speaker_frames;
+static double *sent_at, *answer_at;
+static int *acked; /* 1 acked, 2 refused */
+static char **refusal;
+static struct buf speaker_errors[MAX_SPEAKER_ERRORS];
+static int speaker_error_count;
+static struct buf sample;
 
 static double monotonic(void) {
     struct timespec ts;
@@ -330,6 +365,7 @@ static void closed(struct conn *c, int code) {
         return;
     }
     record_code(code);
+    c->close_code = code;
     drop(c, S_CLOSED);
 }
 
@@ -425,6 +461,8 @@ static void send_request(struct conn *c) {
                      opt.path, opt.host, opt.port, c->key);
     for (int i = 0; i < opt.header_count && n < (int)sizeof request; i++)
         n += snprintf(request + n, sizeof request - (size_t)n, "%s\r\n", opt.headers[i]);
+    if (conn_headers && conn_headers[c->id][0] && n < (int)sizeof request)
+        n += snprintf(request + n, sizeof request - (size_t)n, "%s\r\n", conn_headers[c->id]);
     if (n + 2 >= (int)sizeof request) die("request headers too long");
     memcpy(request + n, "\r\n", 2);
     c->state = S_HANDSHAKE;
@@ -536,9 +574,104 @@ static void intervention(struct conn *c, const unsigned char *p, size_t n, doubl
     if (expected >= 0 && (long)c->unique == expected) complete++;
 }
 
+/* ---- the speakers ---- */
+
+/* The string value of "key": in p[0..n), or NULL; its length in *len. */
+static const unsigned char *string_value(const unsigned char *p, size_t n, const char *key, size_t *len) {
+    const unsigned char *at = memmem(p, n, key, strlen(key)), *end = p + n;
+    if (at == NULL) return NULL;
+    at += strlen(key);
+    if (at >= end || *at != '"') return NULL;
+    const unsigned char *v = ++at;
+    while (at < end && *at != '"') at += *at == '\\' ? 2 : 1;
+    if (at >= end) return NULL;
+    *len = (size_t)(at - v);
+    return v;
+}
+
+/* The intervention an ack or error frame answers ("ref" an integer), or -1. */
+static long answered_index(const unsigned char *p, size_t n) {
+    const unsigned char *at = FIND(p, n, "\"ref\":"), *after;
+    if (at == NULL) return -1;
+    int64_t ref = parse_int(at + sizeof("\"ref\":") - 1, p + n, &after);
+    if (after == NULL || ref < 0 || ref >= next_send) return -1;
+    return (long)ref;
+}
+
+static void speaker_message(struct conn *c, const unsigned char *p, size_t n, double now) {
+    (void)c;
+    speaker_frames++;
+    if (FIND(p, n, "\"type\":\"ack\"")) {
+        long i = answered_index(p, n);
+        if (i >= 0 && !acked[i]) {
+            acked[i] = 1;
+            answer_at[i] = now;
+            answered++;
+        }
+    } else if (FIND(p, n, "\"type\":\"error\"")) {
+        if (speaker_error_count < MAX_SPEAKER_ERRORS)
+            buf_append(&speaker_errors[speaker_error_count++], p, n > 2000 ? 2000 : n);
+        long i = messages >= 0 ? answered_index(p, n) : -1;
+        if (i >= 0 && !acked[i]) {
+            size_t len = 0;
+            const unsigned char *code = string_value(p, n, "\"code\":", &len);
+            acked[i] = 2;
+            answer_at[i] = now;
+            refusal[i] = strndup(code ? (const char *)code : "", code ? len : 0);
+            answered++;
+        }
+    } else if (sample.len == 0 && FIND(p, n, "\"type\":\"intervention\"")) {
+        buf_append(&sample, p, n);
+    }
+}
+
+/* The frame of intervention `index` from --frame or --warm-frame, its body sent at `now`. */
+static void speak_one(struct conn *c, const char *template, const char *kind, long index, double now) {
+    static struct buf out, body;
+    char head[96];
+    int h = snprintf(head, sizeof head, "%s %ld %.6f ", kind, index, now);
+    body.len = 0;
+    buf_append(&body, head, (size_t)h);
+    size_t pad = strlen(opt.padding);
+    for (int j = 0; h + j < opt.body_chars && pad; j++) buf_append(&body, opt.padding + j % pad, 1);
+    out.len = 0;
+    char number[32];
+    for (const char *t = template; *t; t++) {
+        if (*t == '\x01') {
+            buf_append(&out, body.data, body.len);
+        } else if (*t == '\x02' || *t == '\x03') {
+            int k = snprintf(number, sizeof number, "%ld", index + (*t == '\x03'));
+            buf_append(&out, number, (size_t)k);
+        } else {
+            buf_append(&out, t, 1);
+        }
+    }
+    send_frame(c, 1, out.data, out.len);
+}
+
+static void warm_up(void) {
+    for (int i = 0; i < opt.connections; i++)
+        if (conns[i].state == S_OPEN) speak_one(&conns[i], opt.warm_frame, "warm", i, monotonic());
+}
+
+/* Send every intervention whose time has come. */
+static void send_due(void) {
+    while (next_send < messages) {
+        double now = monotonic();
+        if (now < start_at + (double)next_send / rate) return;
+        struct conn *c = &conns[next_send % opt.connections];
+        sent_at[next_send] = now;
+        if (c->state == S_OPEN) speak_one(c, opt.frame, "bench", next_send, now);
+        else unsent++;
+        next_send++;
+    }
+}
+
 static void message(struct conn *c, int op, const unsigned char *p, size_t n, double now) {
     if (op != 1) return; /* binary: not the bench's */
-    if (c->state == S_OPEN) {
+    if (c->state == S_OPEN && opt.speak) {
+        speaker_message(c, p, n, now);
+    } else if (c->state == S_OPEN) {
         intervention(c, p, n, now);
     } else if (c->state == S_JOINING && memmem(p, n, opt.join_mark, strlen(opt.join_mark))) {
         if (FIND(p, n, "\"type\":\"joined\"") == NULL)
@@ -556,6 +689,11 @@ static void frame(struct conn *c, int fin, int op, const unsigned char *p, size_
         }
         if (op == 8) {
             int code = n >= 2 ? (p[0] << 8 | p[1]) : 1005;
+            if (n > 2) {
+                size_t r = n - 2 < sizeof c->close_reason - 1 ? n - 2 : sizeof c->close_reason - 1;
+                memcpy(c->close_reason, p + 2, r);
+                c->close_reason[r] = '\0';
+            }
             unsigned char reply[2] = {(unsigned char)(code >> 8), (unsigned char)code};
             if (n >= 2) send_frame(c, 8, reply, 2);
             else send_frame(c, 8, NULL, 0);
@@ -796,6 +934,53 @@ static void print_result(double cpu_s, double sys_s) {
     fflush(stdout);
 }
 
+static void print_times(const char *name, const double *t, long n, int null_unless) {
+    printf(",\"%s\":[", name);
+    for (long i = 0; i < n; i++) {
+        if (i) putchar(',');
+        if (null_unless && !acked[i]) fputs("null", stdout);
+        else printf("%.6f", t[i]);
+    }
+    putchar(']');
+}
+
+static void print_speaker_result(double cpu_s, double sys_s) {
+    printf("{\"event\":\"result\",\"connections\":%d,\"received\":%ld,\"unsent\":%ld,"
+           "\"cpu_s\":%.6f,\"sys_s\":%.6f,\"wakeups\":%ld,\"reads\":%ld",
+           connected, speaker_frames, unsent, cpu_s, sys_s, wakeups, reads);
+    print_times("sent", sent_at, next_send, 0);
+    print_times("answered", answer_at, next_send, 1);
+    printf(",\"refused\":{");
+    int comma = 0;
+    for (long i = 0; i < next_send; i++)
+        if (acked[i] == 2) {
+            printf("%s\"%ld\":", comma ? "," : "", i);
+            json_string(stdout, refusal[i], strlen(refusal[i]));
+            comma = 1;
+        }
+    printf("},\"errors\":[");
+    for (int i = 0; i < speaker_error_count; i++) {
+        if (i) putchar(',');
+        json_string(stdout, (const char *)speaker_errors[i].data, speaker_errors[i].len);
+    }
+    printf("],\"closed\":[");
+    comma = 0;
+    for (int i = 0; i < opt.connections; i++)
+        if (conns[i].state == S_CLOSED) {
+            char text[160];
+            int n = snprintf(text, sizeof text, "%d", conns[i].close_code);
+            if (conns[i].close_reason[0]) snprintf(text + n, sizeof text - (size_t)n, " %s", conns[i].close_reason);
+            if (comma) putchar(',');
+            json_string(stdout, text, strlen(text));
+            comma = 1;
+        }
+    printf("],\"sample\":");
+    if (sample.len) json_string(stdout, (const char *)sample.data, sample.len);
+    else fputs("null", stdout);
+    printf("}\n");
+    fflush(stdout);
+}
+
 /* One line from the parent; returns 0 on "exit". */
 static int command(char *line) {
     if (strncmp(line, "go ", 3) == 0) {
@@ -807,6 +992,24 @@ static int command(char *line) {
                 complete++;
         return 1;
     }
+    if (opt.speak && strcmp(line, "warm") == 0) {
+        warm_up();
+        return 1;
+    }
+    if (opt.speak && strncmp(line, "speak ", 6) == 0) {
+        if (messages >= 0) die("speak twice");
+        if (sscanf(line + 6, "%ld %lf %lf %lf %d", &messages, &rate, &start_at, &deadline, &want_acks) != 5 ||
+            messages < 0 || rate <= 0)
+            die("bad command: %s", line);
+        size_t m = (size_t)messages + 1;
+        sent_at = xrealloc(NULL, m * sizeof *sent_at);
+        answer_at = xrealloc(NULL, m * sizeof *answer_at);
+        acked = calloc(m, sizeof *acked);
+        refusal = calloc(m, sizeof *refusal);
+        if (acked == NULL || refusal == NULL) die("out of memory");
+        speaker_frames = 0; /* counted from here on, as the CPU */
+        return 1;
+    }
     if (strcmp(line, "exit") == 0) return 0;
     die("unknown command: %s", line);
     return 0;
@@ -815,7 +1018,9 @@ static int command(char *line) {
 static void usage(void) {
     die("usage: lean_listener --port P --connections N --latencies FILE [--host H] [--path P] "
         "[--concurrency C] [--timeout S] [--header 'Name: value']... [--join JSON --join-ref REF] "
-        "[--nap-us US]");
+        "[--nap-us US]\n"
+        "   or: lean_listener --speak 1 --port P --connections N --frame T --warm-frame T "
+        "[--padding TEXT] [--body-chars N] [--headers-file FILE] [the options above]");
 }
 
 int main(int argc, char **argv) {
@@ -834,13 +1039,36 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--join")) opt.join = v;
         else if (!strcmp(a, "--join-ref")) join_ref = v;
         else if (!strcmp(a, "--latencies")) opt.latencies_path = v;
+        else if (!strcmp(a, "--speak")) opt.speak = atoi(v);
+        else if (!strcmp(a, "--frame")) opt.frame = v;
+        else if (!strcmp(a, "--warm-frame")) opt.warm_frame = v;
+        else if (!strcmp(a, "--padding")) opt.padding = v;
+        else if (!strcmp(a, "--body-chars")) opt.body_chars = atoi(v);
+        else if (!strcmp(a, "--headers-file")) opt.headers_file = v;
         else if (!strcmp(a, "--header")) {
             if (opt.header_count == MAX_HEADERS) die("more than %d headers", MAX_HEADERS);
             if (strpbrk(v, "\r\n")) die("a header holds a line break");
             opt.headers[opt.header_count++] = v;
         } else usage();
     }
-    if (opt.port <= 0 || opt.connections < 0 || opt.concurrency <= 0 || !opt.latencies_path) usage();
+    if (opt.port <= 0 || opt.connections < 0 || opt.concurrency <= 0) usage();
+    if (opt.speak ? !opt.frame || !opt.warm_frame || opt.connections == 0 : !opt.latencies_path) usage();
+    if (opt.headers_file) {
+        FILE *f = fopen(opt.headers_file, "r");
+        if (f == NULL) die("cannot read %s: %s", opt.headers_file, strerror(errno));
+        conn_headers = calloc((size_t)opt.connections, sizeof *conn_headers);
+        if (conn_headers == NULL) die("out of memory");
+        char *text = NULL;
+        size_t cap = 0;
+        for (int i = 0; i < opt.connections; i++) {
+            ssize_t got = getline(&text, &cap, f);
+            if (got < 0) die("%s: %d lines, %d connections", opt.headers_file, i, opt.connections);
+            while (got && (text[got - 1] == '\n' || text[got - 1] == '\r')) text[--got] = '\0';
+            conn_headers[i] = strdup(text);
+        }
+        free(text);
+        fclose(f);
+    }
     if (opt.join && !join_ref) die("--join needs --join-ref");
     if (join_ref) snprintf(opt.join_mark, sizeof opt.join_mark, "\"ref\":\"%s\"", join_ref);
     rng ^= (uint64_t)getpid() << 32 ^ (uint64_t)(monotonic() * 1e9);
@@ -876,12 +1104,34 @@ int main(int argc, char **argv) {
             print_result(cpu_now - cpu_at_go, sys_now - sys_at_go);
             result_sent = 1;
         }
+        if (messages >= 0 && !result_sent) {
+            send_due();
+            if (next_send == messages && ((want_acks ? answered == messages : 1) || monotonic() >= deadline)) {
+                double cpu_now = cpu_seconds(&sys_now);
+                print_speaker_result(cpu_now - cpu_at_go, sys_now - sys_at_go);
+                result_sent = 1;
+            }
+        }
+        int counting = (expected >= 0 || messages >= 0) && !result_sent;
         int timeout = 100;
-        if (expected >= 0 && !result_sent) {
+        if (counting) {
             double left = deadline - monotonic();
             timeout = left <= 0 ? 0 : left < 0.1 ? (int)(left * 1000) + 1 : 100;
         }
-        int n = epoll_wait(epfd, events, 512, timeout);
+        double due = messages >= 0 && next_send < messages ? start_at + (double)next_send / rate : -1;
+        if (due >= 0) {
+            double wait = due - monotonic();
+            int ms = wait <= 0 ? 0 : (int)(wait * 1000); /* early: the nap takes the rest */
+            if (ms < timeout) timeout = ms;
+        }
+        /* While they send, the speakers read in rounds --nap-us apart, not at every send. */
+        int polling = 1;
+        if (due >= 0 && opt.nap_us > 0) {
+            double now = monotonic();
+            if (now < next_round) polling = 0;
+            else next_round = now + (double)opt.nap_us / 1e6;
+        }
+        int n = polling ? epoll_wait(epfd, events, 512, timeout) : 0;
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
         if (n > 0) wakeups++;
         for (int i = 0; i < n; i++) {
@@ -893,9 +1143,9 @@ int main(int argc, char **argv) {
                 char *nl;
                 while ((nl = memchr(line, '\n', line_len)) != NULL) {
                     *nl = '\0';
-                    int go_before = expected >= 0;
+                    int go_before = expected >= 0 || messages >= 0;
                     if (!command(line)) return 0;
-                    if (!go_before && expected >= 0) cpu_at_go = cpu_seconds(&sys_at_go);
+                    if (!go_before && (expected >= 0 || messages >= 0)) cpu_at_go = cpu_seconds(&sys_at_go);
                     size_t used = (size_t)(nl - line) + 1;
                     memmove(line, line + used, line_len - used);
                     line_len -= used;
@@ -910,9 +1160,18 @@ int main(int argc, char **argv) {
             }
             if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c);
         }
-        if (expected >= 0 && !result_sent && opt.nap_us > 0 && n < 512) {
-            /* Let the next frames gather: one wake-up per nap, not one per frame. */
-            struct timespec nap = {opt.nap_us / 1000000, opt.nap_us % 1000000 * 1000};
+        /* Let the next frames gather: one wake-up per nap, not one per frame. The speakers
+         * nap from their ready on, and never past the next send or read round. */
+        long nap_us = (counting || (opt.speak && ready_sent && !result_sent)) && n < 512 ? opt.nap_us : 0;
+        if (due >= 0) {
+            if (n == 512) next_round = 0; /* a full batch: read again at once */
+            double until = opt.nap_us > 0 && next_round < due ? next_round : due;
+            double wait_us = (until - monotonic()) * 1e6;
+            long cap = opt.nap_us > 0 ? opt.nap_us : 1000;
+            nap_us = wait_us <= 0 ? 0 : wait_us < cap ? (long)wait_us : cap;
+        }
+        if (nap_us > 0) {
+            struct timespec nap = {nap_us / 1000000, nap_us % 1000000 * 1000};
             nanosleep(&nap, NULL);
         }
         if (!ready_sent && monotonic() - checked > 0.1) {

@@ -48,6 +48,13 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 # The bench's accounts sign in by bearer token only: no password hashes to this.
 FAMILIES = ("government", "civil_society", "private_sector", "international_org")
+# In a speaker's frame template: where the body goes, the intervention's index, index + 1.
+BODY, INDEX, NEXT = "\x01", "\x02", "\x03"
+
+
+def fill(template: str, index: int, body: str) -> str:
+    """The frame of intervention `index` from a template (`Server.speak_template`)."""
+    return template.replace(BODY, body).replace(INDEX, str(index)).replace(NEXT, str(index + 1))
 
 
 def free_port() -> int:
@@ -112,6 +119,7 @@ class Speaker:
     sample: dict[str, Any] | None = None
     closed: str | None = None
     reader: asyncio.Task[None] | None = None
+    received: int = 0  # frames read
 
     def start(self) -> None:
         self.reader = asyncio.create_task(self._read())
@@ -120,6 +128,7 @@ class Speaker:
         try:
             async for raw in self.ws:
                 now = time.monotonic()
+                self.received += 1
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind == "ack" and isinstance(frame.get("ref"), int):
@@ -163,15 +172,29 @@ class Server:
     def listener_join(self) -> dict[str, Any] | None:
         return None
 
+    # Whether the server answers each intervention with an ack or an error (Agora).
+    acks = False
+
+    def speaker_headers(self, index: int) -> dict[str, str]:
+        return {}
+
+    def speaker_join(self) -> dict[str, Any] | None:
+        return None
+
     async def start(self, speakers: int) -> None:
         raise NotImplementedError
 
     async def speaker(self, index: int) -> Speaker:
         raise NotImplementedError
 
+    def speak_template(self, *, warm: bool = False) -> str:
+        """The frame of a bench intervention (or a warm-up one), with `BODY`, `INDEX` and
+        `NEXT` where its body, its index and the index + 1 go."""
+        raise NotImplementedError
+
     def speak_frame(self, index: int, body: str, *, warm: bool = False) -> str:
         """The frame that makes bench intervention `index` (or a warm-up one)."""
-        raise NotImplementedError
+        return fill(self.speak_template(warm=warm), index, body)
 
     def _spawn(self, args: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / "server.log").open("wb")
@@ -301,6 +324,14 @@ class Agora(Server):
     def listener_join(self) -> dict[str, Any]:
         return {"type": "join", "room": GROUP, "seat": "remote"}
 
+    acks = True
+
+    def speaker_headers(self, index: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[f'speaker{index}']}"}
+
+    def speaker_join(self) -> dict[str, Any]:
+        return {"type": "join", "room": GROUP, "seat": "participant"}
+
     async def start(self, speakers: int) -> None:
         env = await self._backends()
         await self._accounts(speakers)
@@ -383,14 +414,12 @@ class Agora(Server):
     async def speaker(self, index: int) -> Speaker:
         ws = await connect(
             self.ws_url,
-            additional_headers={"Authorization": f"Bearer {self.tokens[f'speaker{index}']}"},
+            additional_headers=self.speaker_headers(index),
             compression=None,
             proxy=None,
             ping_interval=None,
         )
-        await ws.send(
-            json.dumps({"type": "join", "room": GROUP, "seat": "participant", "ref": "join"})
-        )
+        await ws.send(json.dumps({**self.speaker_join(), "ref": "join"}))
         while True:
             frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
             if frame.get("ref") == "join":
@@ -401,9 +430,10 @@ class Agora(Server):
         speaker.start()
         return speaker
 
-    def speak_frame(self, index: int, body: str, *, warm: bool = False) -> str:
-        ref: int | str = f"warm-{index}" if warm else index
-        return json.dumps({"type": "speak", "body": body, "ref": ref})
+    def speak_template(self, *, warm: bool = False) -> str:
+        text = json.dumps({"type": "speak", "body": "@body@", "ref": "@ref@"})
+        ref = f'"warm-{INDEX}"' if warm else INDEX
+        return text.replace('"@ref@"', ref).replace("@body@", BODY)
 
 
 class Relay(Server):
@@ -439,6 +469,7 @@ class Relay(Server):
         speaker.start()
         return speaker
 
-    def speak_frame(self, index: int, body: str, *, warm: bool = False) -> str:
-        frame = {**self.template, "body": body, "seq": 0 if warm else index + 1}
-        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    def speak_template(self, *, warm: bool = False) -> str:
+        frame = {**self.template, "body": "@body@", "seq": "@seq@"}
+        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+        return text.replace('"@seq@"', "0" if warm else NEXT).replace('"@body@"', f'"{BODY}"')

@@ -19,7 +19,9 @@ others (`--no-pin` to share them).
 
 The listeners are `bench/lean_listener.c` (compiled with gcc on first use), one epoll
 process per `--clients`, or with `--listener python` the `websockets` client; see
-`bench/listeners.py`. The generator's share of its CPUs (listeners and speakers) is
+`bench/listeners.py`. The speakers are the same program in its speaker mode, one
+process, or with `--speakers python` `websockets` clients in this process; see
+`bench/speakers.py`. The generator's share of its CPUs (listeners and speakers) is
 reported: above 80% it measured itself, and `--write-docs` refuses.
 
 The interventions come from several speakers in turn: the product allows one person 20
@@ -50,14 +52,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bench import listeners
+from bench import listeners, speakers
 from bench import ws_fanout_docs as docs
 from bench.servers import (
     ROOT,
     Agora,
     Relay,
     Server,
-    Speaker,
     cpu_seconds,
     machine_busy,
     rss_bytes,
@@ -71,10 +72,6 @@ SETTLE_S = 1.0
 BUSY_WARNING = 0.25
 GENERATOR_LIMIT = 0.80  # above it, a run measured its own listeners
 LEAD_S = 0.2
-TOPIC = (
-    "On C7 e-government and WSIS paragraph 27b: remote participation must be the rule "
-    "for the open forum, not the exception, so that southern civil society is heard."
-)
 
 
 # What Agora's listeners receive for an intervention; the bare server sends the same
@@ -110,6 +107,7 @@ class Options:
     postgres: str | None = None
     workers: tuple[int, ...] = (1,)
     listeners: tuple[str, ...] = ("c",)
+    speaker: str = "c"  # the speakers: c (lean_listener.c --speak) or python
 
     @property
     def messages(self) -> int:
@@ -120,39 +118,10 @@ class Options:
         return math.ceil(self.messages / PER_SPEAKER)
 
 
-def body(kind: str, index: int, sent: float, chars: int) -> str:
-    head = f"{kind} {index} {sent:.6f} "
-    return head + (TOPIC * (1 + chars // len(TOPIC)))[: max(0, chars - len(head))]
-
-
 def percentile(ordered: list[float], q: float) -> float:
     if not ordered:
         return math.nan
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def warm_up(server: Server, speakers: list[Speaker], options: Options) -> None:
-    """One intervention per speaker before the listeners come: first-call costs out."""
-    for index, speaker in enumerate(speakers):
-        text = body("warm", index, time.monotonic(), options.body_chars)
-        await speaker.ws.send(server.speak_frame(index, text, warm=True))
-    await asyncio.sleep(0.5)
-
-
-async def speak(
-    server: Server, speakers: list[Speaker], options: Options, start: float
-) -> list[float]:
-    """Send the bench interventions at the fixed rate, in turn from each speaker."""
-    sent: list[float] = []
-    for index in range(options.messages):
-        delay = start + index / options.rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        now = time.monotonic()
-        frame = server.speak_frame(index, body("bench", index, now, options.body_chars))
-        await speakers[index % len(speakers)].ws.send(frame)
-        sent.append(now)
-    return sent
 
 
 def start_listeners(
@@ -183,7 +152,7 @@ async def measure(
     server: Server, n: int, options: Options, listener: str = "c", binary: str | None = None
 ) -> dict[str, Any]:
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-    speakers: list[Speaker] = []
+    voices = speakers.make(options.speaker, server, options.speakers, options.body_chars, binary)
     server.cpus = set(options.server_cpus) or None
     busy = await asyncio.to_thread(machine_busy)
     if busy > BUSY_WARNING:
@@ -195,8 +164,8 @@ async def measure(
         )
     await server.start(options.speakers)
     try:
-        speakers = [await server.speaker(i) for i in range(options.speakers)]
-        await warm_up(server, speakers, options)
+        await voices.open()
+        await voices.warm_up()
         rss_before = rss_bytes(server.pid)
 
         workers = start_listeners(server, n, options.clients, listener, binary)
@@ -223,22 +192,26 @@ async def measure(
         deadline = start + options.messages / options.rate + options.grace
         for _, pipe in workers:
             pipe.send(("go", options.messages, deadline))
-        sent = await speak(server, speakers, options, start)
+        await voices.speak(options.messages, options.rate, start, deadline)
         results = [(await asyncio.to_thread(pipe.recv))[1] for _, pipe in workers]
-        server.sample = next((s.sample for s in speakers if s.sample), None)
+        spoken = await voices.finish()
+        sent = spoken.sent
+        server.sample = spoken.sample
         cpu_after = cpu_of(pids)
         own_after = resource.getrusage(resource.RUSAGE_SELF)
         by_process = {pid: cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after}
         cpu_used = sum(by_process.values())
-        speakers_cpu = (own_after.ru_utime + own_after.ru_stime) - (
-            own_before.ru_utime + own_before.ru_stime
+        # The C speakers' process since its first send, and this one's meanwhile.
+        speakers_cpu = (
+            spoken.cpu_s
+            + (own_after.ru_utime + own_after.ru_stime)
+            - (own_before.ru_utime + own_before.ru_stime)
         )
         rss_end = rss_bytes(server.pid)
         for _, pipe in workers:
             pipe.send(("exit",))
     finally:
-        for speaker in speakers:
-            await speaker.close()
+        await voices.close()
         await server.stop()
         for process, _ in workers:
             await asyncio.to_thread(process.join, 10)
@@ -248,7 +221,7 @@ async def measure(
     latencies = sorted(x for r in results for x in r["latencies"])
     received = sum(r["received"] for r in results)
     last = max((r["last"] for r in results if r["received"]), default=sent[-1])
-    acks = [a[i] - sent[i] for a in (s.acks for s in speakers) for i in a if i < len(sent)]
+    acks = sorted(t - sent[i] for i, t in spoken.acks.items() if 0 <= i < len(sent))
     closed: dict[str, int] = {}
     by_index: dict[int, int] = {}
     for r in results:
@@ -266,9 +239,14 @@ async def measure(
         "connected": connected,
         "machine_busy_before": round(busy, 3),
         "sent": len(sent),
-        "speaker_errors": [e for s in speakers for e in s.errors][:5],
-        "speaker_closed": [s.closed for s in speakers if s.closed],
+        "speaker": options.speaker,
+        "speaker_errors": spoken.errors[:5],
+        "speaker_closed": spoken.closed,
         "acked": len(acks),
+        # Interventions the server committed (acked) and refused (an error frame).
+        "committed": len(acks),
+        "refused": len(spoken.refused),
+        "refusals": dict(list(spoken.refused.items())[:20]),
         "short": dict(list(short.items())[:20]),
         "offered_per_s": connected * options.rate,
         "delivered": received,
@@ -279,7 +257,8 @@ async def measure(
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "max_ms": (latencies[-1] if latencies else math.nan) * 1000,
-        "ack_p50_ms": percentile(sorted(acks), 0.50) * 1000,
+        "ack_p50_ms": percentile(acks, 0.50) * 1000,
+        "ack_p99_ms": percentile(acks, 0.99) * 1000,
         "span_s": span,
         "frame_bytes": sum(r["frame_bytes"] for r in results) / received if received else 0,
         "connect_s": max(r["connect_s"] for r in ready),
@@ -296,6 +275,13 @@ async def measure(
         "client_wakeups": sum(r.get("wakeups", 0) for r in results),
         "client_reads": sum(r.get("reads", 0) for r in results),
         "speakers_cpu_s": round(speakers_cpu, 3),
+        "speakers_sys_s": round(spoken.sys_s, 3),
+        "speakers_received": spoken.received,
+        "speakers_cpu_us_per_received": speakers_cpu / spoken.received * 1e6
+        if spoken.received
+        else math.nan,
+        # The speakers' CPU per intervention sent (they also read every room event).
+        "speakers_cpu_us_per_sent": speakers_cpu / len(sent) * 1e6 if sent else math.nan,
         "server_cpu_by_process_s": [round(v, 2) for v in by_process.values()],
         "generator_cpu_s": speakers_cpu + sum(r["cpu_s"] for r in results),
         # The share of the generator's CPUs (those this process may run on) it used
@@ -406,10 +392,12 @@ async def main(options: Options, argv: list[str], *, write_docs: bool = False) -
     needed = max(options.sizes) + 100
     if files < needed:
         sys.exit(f"open files limited to {files}; {needed} needed")
-    binary = str(listeners.build()) if "c" in options.listeners else None
+    lean = "c" in options.listeners or options.speaker == "c"
+    binary = str(listeners.build()) if lean else None
     print(
         f"{options.messages} interventions at {options.rate:g}/s from {options.speakers} "
-        f"speakers; {', '.join(options.listeners)} listeners in {options.clients} processes"
+        f"{options.speaker} speakers; {', '.join(options.listeners)} listeners in "
+        f"{options.clients} processes"
     )
     server_cpus = set(options.server_cpus)
     if server_cpus:
@@ -517,6 +505,13 @@ def parse(argv: list[str]) -> Options:
         "(the websockets client); c,python measures each in turn",
     )
     parser.add_argument(
+        "--speakers",
+        default="c",
+        choices=speakers.KINDS,
+        help="the speakers: c (bench/lean_listener.c --speak, one process) or python "
+        "(websockets clients in the bench's process)",
+    )
+    parser.add_argument(
         "--no-pin",
         dest="pin",
         action="store_false",
@@ -544,6 +539,7 @@ def parse(argv: list[str]) -> Options:
         postgres=args.postgres,
         workers=args.workers,
         listeners=kinds,
+        speaker=args.speakers,
         # With more than one CPU, the server gets the first and the clients the others.
         server_cpus=cpus[:1] if args.pin and len(cpus) > 1 else (),
     )

@@ -62,6 +62,11 @@ def render(run: dict[str, Any]) -> str:
             if list(options.get("listeners", ["python"])) == ["c"]
             else "processes of the `websockets` listener."
         )
+        + (
+            " The speakers: `websockets` clients in the bench's process."
+            if options.get("speaker", "python") == "python"
+            else " The speakers: one process of `bench/lean_listener.c --speak`."
+        )
     )
     lines = [
         textwrap.fill(summary, WIDTH, break_on_hyphens=False),
