@@ -151,3 +151,8 @@ async def run_grouped(
     if groups is None:
         groups = _groups[engine.sync_engine] = BlockGroups()
     return await groups.run(engine, block, abandoned=abandoned)
+
+
+def block_groups(engine: AsyncEngine) -> BlockGroups | None:
+    """The group commit of `engine`, once a block has been handed to it."""
+    return _groups.get(engine.sync_engine)
