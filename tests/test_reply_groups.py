@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.actions import posts
-from forum.db.engine import end_read, make_sessionmaker
+from forum.db.engine import end_read, make_sessionmaker, writer_lock
 from forum.db.grouped_blocks import block_groups, run_grouped
 from forum.db.models import Post, PostRevision, Thread
 from forum.db.one_trip import Statements
@@ -146,3 +146,54 @@ async def test_a_refusal_of_the_first_block_leaves_the_board_as_it_was(board: Bo
     assert await b.rows() == before
     [new] = await b.done(b.open_thread(), "thread/new")
     await b.done(b.reply(new["thread"]["id"]), "thread/update")
+
+
+async def test_a_writer_cancelled_once_its_group_began_still_has_its_events_published(
+    board: Board,
+) -> None:
+    b = board
+    engine = sqlite_engine(b)
+    [new] = await b.done(b.open_thread(), "thread/new")
+    thread_id = new["thread"]["id"]
+    await b.listen(thread_id)
+    b.take()
+    sessionmaker = make_sessionmaker(engine)
+
+    async def write() -> None:
+        async with sessionmaker() as session:
+            await posts.do_reply(
+                session,
+                b.broker,
+                b.throttle,
+                user=b["other"],
+                thread_id=thread_id,
+                body="Sent, then gone.",
+            )
+
+    # The writer lock held here: the group is taken, and waits for it.
+    async with writer_lock(engine):
+        writer = asyncio.create_task(write())
+        for _ in range(200):
+            groups = block_groups(engine)
+            if (
+                groups is not None
+                and groups.groups._task is not None
+                and not groups.groups._pending
+            ):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the group did not begin")
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+    for _ in range(200):
+        if b.captured.messages:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    kinds = [(channel.split(":")[0], event["op"]) for channel, event in b.take()]
+    assert kinds == [("thread", "new"), ("board", "update")]
+    bodies = await b.session.scalars(select(Post.body).where(Post.thread_id == thread_id))
+    assert "Sent, then gone." in bodies.all()
+    await end_read(b.session)
