@@ -127,10 +127,18 @@ class PostThrottle:
     client_ip: str | None = None
     ip_limit: int = 0
 
-    async def count(self, user_id: int) -> None:
+    def _limits(self, user_id: int) -> list[Limit]:
         limits = [Limit(f"post:user:{user_id}", self.limit, self.window)]
         if self.client_ip is not None and self.ip_limit:
             limits.append(Limit(f"post:ip:{self.client_ip}", self.ip_limit, self.window))
+        return limits
+
+    async def give_back(self, user_id: int) -> None:
+        """A post counted, then refused: it counts nowhere after all."""
+        await self.limiter.forget(*(limit.key for limit in self._limits(user_id)))
+
+    async def count(self, user_id: int) -> None:
+        limits = self._limits(user_id)
         # One step for every key: a refused post counts nowhere, and two posts at once
         # cannot both take the last place.
         retry_after = await self.limiter.hit(*limits)

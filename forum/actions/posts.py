@@ -10,32 +10,33 @@ nothing and publishes nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from forum.actions.outbox import publish
 from forum.actions.reply_reads import (
-    ROW_FIELDS,
     ReplyAsk,
+    ReplyWritten,
     placement,
+    post_columns,
+    reply_block,
     reply_row,
     thread_as_committed,
+    written,
 )
 from forum.broker import Broker
 from forum.db.base import utcnow
 from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import board_roles
-from forum.db.engine import write_transaction
+from forum.db.engine import end_read, write_transaction
+from forum.db.grouped_blocks import run_grouped
 from forum.db.models import ActionLine, Board, Group, Post, PostRevision, Thread, User
 from forum.db.one_trip import run_block
-from forum.db.post_writes import (
-    POST_FIELDS,
-    write_reply,
-)
+from forum.db.post_writes import write_reply
 from forum.db.queries import require_group, role_in
 from forum.domain.discussions import (
     Actor,
@@ -306,43 +307,85 @@ async def do_reply(
     """Reply to the thread (no parent) or to one of its posts; with `group` (a slug),
     the reply is a position of that group.
 
-    Its reads and checks are one block of statements, its writes another
-    (`forum.db.one_trip`, `forum.db.post_writes`), with the rate limit between."""
+    Its reads, checks and writes are blocks of statements (`forum.db.one_trip`,
+    `forum.db.post_writes`). On SQLite they are one block, committed with the replies
+    of other writers that came meanwhile (`forum.db.grouped_blocks`), the rate limit
+    counted before and given back if the reply is refused; elsewhere, reads and writes
+    are two blocks of the reply's own transaction, the rate limit counted between."""
     text = await render_body(body)
+    bind = session.bind
+    if session.in_transaction():
+        raise RuntimeError("write_transaction must be the outermost transaction")
+    if inspect(user).expired_attributes:
+        # A rollback of this session expired the caller: the blocks below run off
+        # the session, so it is read again here, where a lazy load would have.
+        await session.refresh(user)
+        await end_read(session)
+    ask = ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+        await throttle.count(user.id)
+        try:
+            done = await run_grouped(
+                bind,
+                reply_block(ask, user, text),
+                abandoned=lambda done: _publish_later(broker, *_reply_views(None, done, user)),
+            )
+        except ForumError:
+            await throttle.give_back(user.id)
+            raise
+    else:
+        done = await _reply_in_transaction(session, throttle, ask, user, text)
+    thread_view, view = _reply_views(session, done, user)
+    await publish_post(broker, "new", view, thread_view)
+    return thread_view, view
+
+
+async def _reply_in_transaction(
+    session: AsyncSession, throttle: PostThrottle, ask: ReplyAsk, user: User, text: Rendered
+) -> ReplyWritten:
     async with write_transaction(session):
-        if inspect(user).expired_attributes:
-            # A rollback of this session expired the caller: the blocks below run off
-            # the session, so it is read again here, where a lazy load would have.
-            await session.refresh(user)
-        ask = ReplyAsk(user.id, user.is_secretariat, thread_id, group, parent_id)
         reads = await run_block(session, ask.read)
         if reads is None:
             # The board has never changed (or the thread is unknown: refused here).
-            line = await thread_line(session, thread_id)
+            line = await thread_line(session, ask.thread_id)
             reads = await run_block(session, ask.read_with(await next_seq(session, line.id)))
         await throttle.count(user.id)
         now = utcnow()
         row = reply_row(reads, user, text, now)
-        columns = {name: getattr(row, name) for name in POST_FIELDS if name in ROW_FIELDS}
-        columns.update(plain=text.plain, deleted_by=None)
+        columns = post_columns(row, text)
         positions = 1 if reads.group is not None else 0
         post_id = await run_block(
             session,
             lambda statements: write_reply(statements, columns, now=now, positions=positions),
         )
+    return written(reads, row, now, post_id)
+
+
+def _reply_views(
+    session: AsyncSession | None, done: ReplyWritten, user: User
+) -> tuple[ThreadView, PostView]:
+    """The thread and the post as committed, as readers see them."""
+    reads, row = done.reads, done.row
     thread = reads.thread
     committed = {
         **thread.thread,
         "last_number": row.number,
-        "last_post_at": now,
+        "last_post_at": done.now,
         "seq": row.seq,
         "reply_count": thread.thread["reply_count"] + 1,
-        "position_count": thread.thread["position_count"] + positions,
+        "position_count": thread.thread["position_count"] + done.positions,
     }
-    thread_view = ThreadView(
-        thread_as_committed(session, committed), ActionLine(**thread.line), thread.author
-    )
+    held = Thread(**committed) if session is None else thread_as_committed(session, committed)
+    thread_view = ThreadView(held, ActionLine(**thread.line), thread.author)
     parent_number = reads.parent.number if reads.parent is not None else None
-    view = PostView(replace(row, id=post_id), user, reads.group, parent_number)
-    await publish_post(broker, "new", view, thread_view)
-    return thread_view, view
+    return thread_view, PostView(row, user, reads.group, parent_number)
+
+
+_later: set[asyncio.Task[None]] = set()
+
+
+def _publish_later(broker: Broker, thread_view: ThreadView, view: PostView) -> None:
+    """The events of a reply committed after its writer was cancelled: still owed."""
+    task = asyncio.get_running_loop().create_task(publish_post(broker, "new", view, thread_view))
+    _later.add(task)
+    task.add_done_callback(_later.discard)

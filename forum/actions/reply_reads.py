@@ -4,7 +4,7 @@ driver's thread or build rows, kept apart from the action's flow."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,19 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from forum.db.base import utcnow
 from forum.db.discussion_views import GroupRow, PostRow
 from forum.db.models import Post, Thread, User
 from forum.db.models.discussions import path_segment
 from forum.db.one_trip import Block, Statements
 from forum.db.post_writes import (
+    POST_FIELDS,
     ParentRead,
     ThreadRead,
     bump_board_of_thread,
+    first_board_seq,
     read_board_roles,
     read_group,
     read_parent,
     read_role_in,
     read_thread,
+    write_reply,
 )
 from forum.db.queries import group_not_found
 from forum.domain.discussions import (
@@ -138,6 +142,52 @@ def reply_row(reads: ReplyRead, author: User, text: Rendered, now: datetime) -> 
 
 
 ROW_FIELDS = frozenset(PostRow.__dataclass_fields__)
+
+
+def post_columns(row: PostRow, text: Rendered) -> dict[str, Any]:
+    """The new post's columns but its id, as `write_reply` takes them."""
+    columns = {name: getattr(row, name) for name in POST_FIELDS if name in ROW_FIELDS}
+    columns.update(plain=text.plain, deleted_by=None)
+    return columns
+
+
+@dataclass(frozen=True)
+class ReplyWritten:
+    """What a reply read, and the post it wrote (with its id)."""
+
+    reads: ReplyRead
+    row: PostRow
+    now: datetime
+    positions: int
+
+
+def no_such_thread() -> ForumError:
+    return ForumError(ErrorCode.NOT_FOUND, N_("No such thread."))
+
+
+def written(reads: ReplyRead, row: PostRow, now: datetime, post_id: int) -> ReplyWritten:
+    return ReplyWritten(reads, replace(row, id=post_id), now, 1 if reads.group else 0)
+
+
+def reply_block(ask: ReplyAsk, author: User, text: Rendered) -> Block[ReplyWritten]:
+    """A reply's reads, checks and writes as one block (on SQLite: for a group commit,
+    `forum.db.grouped_blocks`; the rate limit is counted before, and given back on a
+    refusal). The board's first change makes its row, as `posts.next_seq` does."""
+
+    def block(statements: Statements) -> ReplyWritten:
+        reads = ask.read(statements)
+        if reads is None:
+            seq = first_board_seq(statements, ask.thread_id)
+            if seq is None:
+                raise no_such_thread()
+            reads = ask.read_with(seq)(statements)
+        now = utcnow()
+        row = reply_row(reads, author, text, now)
+        positions = 1 if reads.group is not None else 0
+        post_id = write_reply(statements, post_columns(row, text), now=now, positions=positions)
+        return written(reads, row, now, post_id)
+
+    return block
 
 
 def thread_as_committed(session: AsyncSession, columns: dict[str, Any]) -> Thread:

@@ -132,6 +132,11 @@ def _sqlite_writer_lock(session: AsyncSession) -> asyncio.Lock | None:
     bind = session.bind
     if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
         return None
+    return writer_lock(bind)
+
+
+def writer_lock(bind: AsyncEngine) -> asyncio.Lock:
+    """The lock this process's writers of a SQLite database queue on, in order."""
     engine = bind.sync_engine
     lock = _writer_locks.get(engine)
     if lock is None:

@@ -84,7 +84,7 @@ async def _on_sqlite(
     sync = connection.sync_connection
     assert sync is not None  # noqa: S101 - a started connection has one
     listened = bool(sync.dispatch.after_cursor_execute)
-    statements = _OnSqlite(driver._conn, connection.dialect, heard=listened)
+    statements = SqliteStatements(driver._conn, connection.dialect, heard=listened)
     try:
         return await on_driver_thread(driver, lambda: block(statements))
     finally:
@@ -144,7 +144,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     return found
 
 
-class _OnSqlite:
+class SqliteStatements:
     """Statements on the `sqlite3` connection itself, on the driver's thread."""
 
     def __init__(self, connection: sqlite3.Connection, dialect: Dialect, *, heard: bool) -> None:
@@ -152,6 +152,15 @@ class _OnSqlite:
         self.dialect = dialect
         self.heard = heard
         self.ran: list[tuple[str, list[Any]]] = []
+
+    def plain(self, sql: str) -> None:
+        """A statement with no parameters and no rows (BEGIN, a savepoint)."""
+        try:
+            self.connection.execute(sql).close()
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(sql, (), error, sqlite3.Error) from error
+        if self.heard:
+            self.ran.append((sql, []))
 
     def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
         compiled = _compile(statement, self.dialect)

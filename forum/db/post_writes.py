@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from forum.db.discussion_views import AUTHOR_COLUMNS, AuthorRow, GroupRow
 from forum.db.models import (
@@ -59,6 +60,20 @@ _BUMP_BY_THREAD = (
         .where(_threads.c.id == bindparam("thread_id"))
         .scalar_subquery()
     )
+    .values(last_seq=_boards.c.last_seq + 1)
+    .returning(_boards.c.last_seq)
+)
+# The board's first change, on SQLite (PostgreSQL: `posts.next_seq`): its row made, then
+# bumped as any other time. Another writer may have made it first.
+_LINE_OF_THREAD = select(_threads.c.action_line_id).where(_threads.c.id == bindparam("thread_id"))
+_NEW_BOARD = (
+    sqlite_insert(_boards)
+    .values(action_line_id=bindparam("line"), last_seq=0)
+    .on_conflict_do_nothing()
+)
+_BUMP = (
+    update(_boards)
+    .where(_boards.c.action_line_id == bindparam("line"))
     .values(last_seq=_boards.c.last_seq + 1)
     .returning(_boards.c.last_seq)
 )
@@ -133,6 +148,18 @@ def bump_board_of_thread(statements: Statements, thread_id: int) -> int | None:
     """The board's next `seq`, or None (see above)."""
     rows = statements.rows(_BUMP_BY_THREAD, {"thread_id": thread_id})
     return int(rows[0][0]) if rows else None
+
+
+def first_board_seq(statements: Statements, thread_id: int) -> int | None:
+    """On SQLite, the first `seq` of the board of a thread whose board has no row yet;
+    None when the thread is unknown."""
+    lines = statements.rows(_LINE_OF_THREAD, {"thread_id": thread_id})
+    if not lines:
+        return None
+    line = lines[0][0]
+    statements.rows(_NEW_BOARD, {"line": line})
+    (row,) = statements.rows(_BUMP, {"line": line})
+    return int(row[0])
 
 
 def read_thread(statements: Statements, thread_id: int) -> ThreadRead:
