@@ -25,15 +25,11 @@ from forum.render_cache import RenderCache
 from forum.session_cache import SessionCache, watch_people
 from forum.settings import Settings
 from forum.state import AppState
-from forum.web.compression import CompressionMiddleware
+from forum.web.edge import HttpEdge
 from forum.web.errors import database_error, forum_error, http_error
-from forum.web.failures import UnexpectedErrorMiddleware
-from forum.web.input_guard import InputGuardMiddleware
 from forum.web.route_index import RouteIndex
 from forum.web.routes import build_routes
-from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
-from forum.web.write_hint import WriteHintMiddleware
 from forum.ws.direct_send import RawSend
 from forum.ws.endpoint import routes as ws_routes
 from forum.ws.hub import Hub
@@ -112,13 +108,12 @@ def create_app(
             # Outermost first: the server's own WebSocket `send`, before anything wraps
             # it, for writing room frames to its transport (`forum.ws.direct_send`).
             Middleware(RawSend),
-            # Every answer, a refusal or a 500 too, gets the headers.
-            Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
-            Middleware(CompressionMiddleware),
-            Middleware(UnexpectedErrorMiddleware),
-            Middleware(InputGuardMiddleware),
+            # Every answer, a refusal or a 500 too, gets the headers; compression, the
+            # 500 of an unexpected error, the address check and the write hint, in one
+            # layer (`forum.web.edge`).
             Middleware(
-                WriteHintMiddleware,
+                HttpEdge,
+                hsts=settings.secure_cookies,
                 window_s=settings.board_trust_s,
                 secure=settings.secure_cookies,
             ),

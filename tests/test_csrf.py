@@ -7,6 +7,7 @@ set `forum_csrf` for the forum's host to a value of their choosing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -206,3 +207,35 @@ async def test_bearer_clients_are_not_subject_to_csrf(server: LiveServer) -> Non
             headers={"Origin": "https://tool.example", "Sec-Fetch-Site": "cross-site"},
         )
         assert posted.status_code == 201
+
+
+async def test_a_bearer_reader_gets_no_csrf_token_and_their_forms_go_through(
+    server: LiveServer,
+) -> None:
+    """No browser sends a bearer token by itself: its pages carry no CSRF token and set
+    no cookie for one, and its form posts need none; a browser's form still does."""
+    async with signed_in(server) as api:
+        created = await open_thread(api)
+        thread_id = created["thread"]["id"]
+        page = await api.get(f"/threads/{thread_id}")
+        assert page.status_code == 200
+        assert 'name="csrf_token" value=""' in page.text
+        assert re.search(r'name="csrf_token" value="[^"]', page.text) is None
+        assert CSRF_COOKIE not in page.cookies and CSRF_COOKIE not in api.cookies
+        # Another site's page cannot make a browser send the header, whatever it says.
+        posted = await api.post(
+            f"/threads/{thread_id}",
+            data={"body": "From a script's form"},
+            headers={"Origin": "https://tool.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert posted.status_code == 303, posted.text
+        shown = await api.get(f"/api/threads/{thread_id}")
+        assert [p["body"] for p in shown.json()["posts"]][-1] == "From a script's form"
+    async with client(server) as browser:
+        await browser.signup()
+        page = await browser.get(f"/threads/{thread_id}")
+        own = token_in(page.text)
+        refused = await browser.post(f"/threads/{thread_id}", data={"body": "Hi"})
+        assert csrf_code(refused) == "csrf_failed"
+        ok = await browser.post(f"/threads/{thread_id}", data={"body": "Hi", "csrf_token": own})
+        assert ok.status_code == 303

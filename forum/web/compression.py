@@ -14,12 +14,15 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable
+from typing import Protocol
 
 import brotli
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 MINIMUM_SIZE = 500
+# What the compressed static files may hold in all.
+CACHE_LIMIT = 8 * 1024 * 1024
 # Bodies of known length up to this are compressed in one piece; larger ones in parts.
 WHOLE_LIMIT = 1024 * 1024
 # Quick enough per request for pages and JSON; static files get the best, once.
@@ -36,7 +39,6 @@ COMPRESSIBLE = (
     "application/xml",
     "image/svg+xml",
 )
-_CACHE_LIMIT = 8 * 1024 * 1024
 
 
 def choose_encoding(accept_encoding: str) -> str | None:
@@ -91,39 +93,27 @@ def _add_vary(raw: list[tuple[bytes, bytes]]) -> None:
     raw[at[0]] = (b"vary", joined)
 
 
-class CompressionMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        # (encoding, ETag) -> compressed body, for immutable static files only.
-        self._cache: dict[tuple[str, str], bytes] = {}
-        self._cached_bytes = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "HEAD":
-            await self.app(scope, receive, send)
-            return
-        encoding = None
-        # The raw list, read once: most readers' clients ask for no encoding at all.
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding":
-                encoding = choose_encoding(value.decode("latin-1"))
-                break
-        responder = _Responder(self, encoding, send)
-        await self.app(scope, receive, responder)
-
-    def cached(self, key: tuple[str, str]) -> bytes | None:
-        return self._cache.get(key)
-
-    def keep(self, key: tuple[str, str], body: bytes) -> None:
-        if self._cached_bytes + len(body) <= _CACHE_LIMIT:
-            self._cache[key] = body
-            self._cached_bytes += len(body)
+def accepted_encoding(scope: Scope) -> str | None:
+    """The encoding this request's client takes, read from the raw headers once: most
+    readers' clients ask for none at all."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return choose_encoding(value.decode("latin-1"))
+    return None
 
 
-class _Responder:
-    """Sits between the app and the server for one response."""
+class CompressedCache(Protocol):
+    """Where compressed static files are kept (`forum.web.edge.HttpEdge`)."""
 
-    def __init__(self, owner: CompressionMiddleware, encoding: str | None, send: Send) -> None:
+    def cached(self, key: tuple[str, str]) -> bytes | None: ...
+
+    def keep(self, key: tuple[str, str], body: bytes) -> None: ...
+
+
+class Responder:
+    """Sits between the app and the server for one response (not a HEAD's)."""
+
+    def __init__(self, owner: CompressedCache, encoding: str | None, send: Send) -> None:
         self.owner = owner
         self.encoding = encoding
         self.send = send
@@ -176,8 +166,9 @@ class _Responder:
 
     def begin(self, message: Message) -> None:
         self.start = message
-        raw: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-        message["headers"] = raw
+        raw = message.get("headers")
+        if not isinstance(raw, list):
+            raw = message["headers"] = list(raw or ())
         # One pass over the raw headers, the first of each as `Headers.get` reads it.
         found: dict[bytes, bytes] = {}
         for name, value in raw:

@@ -1,18 +1,16 @@
 """Text no column can store (`forum.storable`) refused where a request's address is
 read: a NUL in the path or the query string is a 400 before any route runs. Bodies are
 checked where they are parsed (`read_json`, `read_form`); WebSocket frames in
-`ws.protocol.parse_frame`."""
+`ws.protocol.parse_frame`. `forum.web.edge` asks `address_problem` of every request."""
 
 from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from forum.errors import N_, ErrorCode, ForumError
 from forum.storable import unstorable_text
-from forum.web.errors import early_error_response
 
 
 def address_problem(scope: Scope) -> ForumError | None:
@@ -30,14 +28,3 @@ def address_problem(scope: Scope) -> ForumError | None:
             ErrorCode.BAD_REQUEST, N_("The query string holds a NUL character."), field="query"
         )
     return None
-
-
-class InputGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (error := address_problem(scope)) is not None:
-            await early_error_response(Request(scope), error)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from forum import csrf
-from forum.auth import CSRF_COOKIE, SESSION_COOKIE
+from forum.auth import CSRF_COOKIE, SESSION_COOKIE, Principal
 from forum.errors import ForumError
 from forum.i18n.catalogs import LANGUAGES, plural_categories, script_catalog
 from forum.i18n.reader import Reader
@@ -54,7 +54,13 @@ _COMPILED = _CompiledTemplates()
 
 def csrf_token(request: Request) -> str:
     """The CSRF token of this browser's session (forum/csrf.py). Signed out, that of a
-    pre-session nonce, made on first use and set as a cookie by `render`."""
+    pre-session nonce, made on first use and set as a cookie by `render`.
+
+    A caller signed in by bearer token gets none, and no cookie: no browser attaches
+    that header by itself, so their forms are not checked (`read_form`)."""
+    caller = request.scope.get("forum.principal")
+    if isinstance(caller, Principal) and caller.kind == "bearer":
+        return ""
     request.scope["forum.csrf_used"] = True
     secret = app_state(request)["settings"].secret_key
     nonce = request.cookies.get(CSRF_COOKIE) or request.scope.get("forum.new_csrf")

@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.templating import Jinja2Templates
+from starlette.types import Receive, Scope, Send
 
 from forum.db.discussion_views import PostView, ThreadView
 from forum.db.discussions_queries import get_post, get_thread, list_thread_posts
@@ -37,6 +38,8 @@ from forum.web.labels import FAMILY_NAMES
 from forum.web.templates import csrf_token, finish_page, render
 
 _EMPTY = Markup("")
+# A piece of a page's body: kept bytes, or a view of them.
+Part = bytes | memoryview
 # The whitespace `thread.html` put around each post when it looped over them.
 _ARTICLE = Markup("\n  {}\n  {}\n</article>\n  ")
 
@@ -59,6 +62,52 @@ class _Piece:
     per_reader: bool
     others: bytes
     own: bytes
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Every post of a page, and all of them as anyone but their author reads them,
+    joined once: a reader who wrote none of them is sent that as it is, the others
+    it with their own posts put in (`_spans`)."""
+
+    pieces: list[_Piece]
+    others: bytes
+    # Where each post's `others` is in the joined bytes.
+    offsets: list[int]
+    # The indexes of each author's posts.
+    by_author: dict[int, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, pieces: list[_Piece]) -> _Pieces:
+        offsets = [0]
+        for piece in pieces:
+            offsets.append(offsets[-1] + len(piece.others))
+        joined = b"".join(piece.others for piece in pieces)
+        by_author: dict[int, list[int]] = {}
+        for n, piece in enumerate(pieces):
+            by_author.setdefault(piece.author_id, []).append(n)
+        # Each post's `others` is kept once, in the joined bytes.
+        kept = [replace(piece, others=b"") for piece in pieces]
+        return cls(kept, joined, offsets, {a: tuple(ns) for a, ns in by_author.items()})
+
+    def size(self) -> int:
+        return len(self.others) + sum(len(p.own) for p in self.pieces)
+
+
+def _spans(kept: _Pieces, own: dict[int, bytes]) -> list[Part]:
+    """The joined posts with those at the indexes of `own` replaced, in views of the
+    joined bytes rather than copies of them."""
+    whole = memoryview(kept.others)
+    out: list[Part] = []
+    start = 0
+    for index in sorted(own):
+        if kept.offsets[index] > start:
+            out.append(whole[start : kept.offsets[index]])
+        out.append(own[index])
+        start = kept.offsets[index + 1]
+    if start < len(kept.others):
+        out.append(whole[start:])
+    return out
 
 
 async def load_page(
@@ -92,7 +141,7 @@ async def load_page(
     return loaded
 
 
-def posts_html(parts: list[bytes]) -> Markup:
+def posts_html(parts: list[Part]) -> Markup:
     """The posts of `post_parts` as the template takes them."""
     # Every part is an article the macros made, escaped where it must be.
     return Markup(b"".join(parts).decode())  # noqa: S704
@@ -105,33 +154,36 @@ def post_parts(
     page: ThreadPage,
     shown_to: Reader,
     allowed: dict[str, Any],
-) -> list[bytes]:
-    """Every post of the page as `thread.html` shows it to this reader, encoded: the
-    kept ones are sent as they are."""
+) -> list[Part]:
+    """Every post of the page as `thread.html` shows it to this reader, encoded, in as
+    few parts as it can: views of the kept bytes, and the reader's own posts."""
     me_id: int | None = allowed["me_id"]
     kind = (me_id is not None, allowed["can_post"], allowed["moderates"])
     pieces_key = ("thread.posts", *key, kind)
-    pieces = cache.get(pieces_key)
-    if not isinstance(pieces, list):
-        pieces = _pieces(request, cache, key, page, shown_to, kind)
-        cache.put(pieces_key, pieces, sum(len(p.others) + len(p.own) for p in pieces))
+    kept = cache.get(pieces_key)
+    if not isinstance(kept, _Pieces):
+        kept = _Pieces.of(_pieces(request, cache, key, page, shown_to, kind))
+        cache.put(pieces_key, kept, kept.size())
     speaks_for = allowed["speaks_for"]
     if not speaks_for:
-        return [p.own if p.author_id == me_id else p.others for p in pieces]
+        written = kept.by_author.get(me_id) if me_id is not None else None
+        if written is None:
+            return [kept.others]
+        return _spans(kept, {n: kept.pieces[n].own for n in written})
     # This reader's own actions on positions, rendered for them alone.
     actions = _macros(request, shown_to, with_request=True)["post_actions"]
     heads = _heads(request, cache, key, page, shown_to)
     locked = page.view.thread.locked
-    out = []
-    for view, piece in zip(page.posts, pieces, strict=True):
+    own: dict[int, bytes] = {}
+    for n, (view, piece) in enumerate(zip(page.posts, kept.pieces, strict=True)):
         if piece.per_reader:
             mine = actions(
                 view, me_id, allowed["moderates"], allowed["can_post"], speaks_for, locked
             )
-            out.append(_article(heads[view.post.id], mine))
-        else:
-            out.append(piece.own if piece.author_id == me_id else piece.others)
-    return out
+            own[n] = _article(heads[view.post.id], mine)
+        elif piece.author_id == me_id:
+            own[n] = piece.own
+    return _spans(kept, own)
 
 
 def _pieces(
@@ -228,7 +280,7 @@ def reader_page(
     cache: RenderCache,
     key: tuple[Hashable, ...],
     context: dict[str, Any],
-    posts: list[bytes],
+    posts: list[Part],
 ) -> Response:
     """A signed-in reader's page (`thread.html`), from the page kept for readers of
     their kind with their name, their CSRF token and their posts' actions put in.
@@ -255,7 +307,7 @@ def reader_page(
         _CSRF: str(escape(csrf_token(request))).encode(),
         _NAME: str(escape(me.display_name)).encode(),
     }
-    body: list[bytes] = []
+    body: list[Part] = []
     for part in parts:
         if part == _POSTS:
             body.extend(posts)
@@ -263,8 +315,42 @@ def reader_page(
             body.append(own[part])
         else:
             body.append(part)
-    response = HTMLResponse(b"".join(body))
-    return finish_page(request, response, context["reader"])
+    return finish_page(request, PartsResponse(body), context["reader"])
+
+
+# A part this large is the posts kept for readers of a kind: sent as it is, not copied.
+_LARGE = 16 * 1024
+
+
+class PartsResponse(Response):
+    """An HTML page put together from parts: when one of them is the bulk of it (the
+    posts, kept), that one is sent as it is, between what comes before and after it
+    joined; else the parts are joined into one body. Each message costs a pass through
+    the stack and a write, so more than three would cost more than the copy."""
+
+    media_type = "text/html"
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.status_code = 200
+        self.background = None
+        large = [n for n, part in enumerate(parts) if len(part) >= _LARGE]
+        if len(large) == 1:
+            [at] = large
+            before, bulk, after = b"".join(parts[:at]), parts[at], b"".join(parts[at + 1 :])
+            self.messages: list[Part] = [m for m in (before, bulk, after) if m]
+        else:
+            self.messages = [b"".join(parts)]
+        self.init_headers()
+        length = sum(len(message) for message in self.messages)
+        self.raw_headers.append((b"content-length", str(length).encode("latin-1")))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        last = len(self.messages) - 1
+        for n, message in enumerate(self.messages):
+            await send({"type": "http.response.body", "body": message, "more_body": n < last})
 
 
 def _frame(request: Request, context: dict[str, Any]) -> list[bytes | str] | None:

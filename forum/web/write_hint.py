@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum.web.http import app_state
 
 WROTE_COOKIE = "forum_wrote"
-_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def wrote_recently(request: Request) -> bool:
@@ -37,30 +35,10 @@ def wrote_recently(request: Request) -> bool:
     return time.time() - written < window or written > time.time()
 
 
-class WriteHintMiddleware:
-    def __init__(self, app: ASGIApp, *, window_s: float, secure: bool) -> None:
-        self.app = app
-        # Whole seconds, rounded up: the cookie outlives the window, never the reverse.
-        self.max_age = max(1, int(-(-window_s // 1)))
-        self.secure = secure
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _SAFE:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_marked(message: Message) -> None:
-            if (
-                message["type"] == "http.response.start"
-                and message["status"] < 400
-                and scope.get("forum.principal") is not None
-            ):
-                secure = "; Secure" if self.secure or scope.get("scheme") == "https" else ""
-                MutableHeaders(scope=message).append(
-                    "set-cookie",
-                    f"{WROTE_COOKIE}={time.time():.3f}; Max-Age={self.max_age}; Path=/; "
-                    f"HttpOnly; SameSite=Lax{secure}",
-                )
-            await send(message)
-
-        await self.app(scope, receive, send_marked)
+def hint_cookie(now: float, max_age: int, secure: bool) -> bytes:
+    """The `Set-Cookie` value `forum.web.edge` adds to a signed-in write that succeeds
+    (a state-changing method, an answer under 400)."""
+    flag = "; Secure" if secure else ""
+    return (
+        f"{WROTE_COOKIE}={now:.3f}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{flag}"
+    ).encode("latin-1")
