@@ -119,5 +119,10 @@ async def _pump(fanout: RoomFanout) -> None:
                 elif worked > SLICE_S:
                     await asyncio.sleep(0)
                     began = clock()
+            if outbox and load.handling:
+                # The next round waits a rest: the writes go first, and the frames
+                # that gather meanwhile go out together.
+                await asyncio.sleep(BUSY_REST_S)
+                began = clock()
     finally:
         fanout.offering = None
