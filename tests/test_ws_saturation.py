@@ -28,6 +28,7 @@ from tests.people import Person, person
 from tests.rooms_support import Peer, peer, schedule_and_open
 from tests.support import LiveServer
 from tests.test_ws_delivery import chair_says, drain, server_with, small_window_peer
+from tests.test_ws_direct import until
 
 LOAD = DELIVERY_CHUNK + 100  # above the chunk: the room's pump delivers
 WRITERS = 4
@@ -65,12 +66,6 @@ async def reading_socket(server: LiveServer, who: Person) -> AsyncIterator[list[
     finally:
         task.cancel()
         writer.close()
-
-
-async def seen(p: Peer, seq: int) -> None:
-    """Until a peer read by `keep_reading` has the event `seq`."""
-    while not any(f.get("seq") == seq for f in p.events()):
-        await asyncio.sleep(0.05)
 
 
 async def keep_reading(p: Peer) -> None:
@@ -130,8 +125,7 @@ async def test_a_flooded_room_acks_its_writers_and_cuts_only_the_reader_that_sto
             for w in writers:
                 await w.join("participant")
             (fanout,) = hub.rooms.values()
-            while len(fanout.connections) < LOAD + 2 + WRITERS:
-                await asyncio.sleep(0.05)
+            await until(lambda: len(fanout.connections) == LOAD + 2 + WRITERS, wait=60)
             reading = [asyncio.create_task(keep_reading(fast))]
             quiet = await acks(writers, "quiet")
 
@@ -159,7 +153,7 @@ async def test_a_flooded_room_acks_its_writers_and_cuts_only_the_reader_that_sto
             # Acks under the flood stay within a generous bound of the quiet room's.
             assert busy < max(10 * quiet, 1.0), (busy, quiet)
             # The reader that read lost nothing, in order; the load listeners are there.
-            await asyncio.wait_for(seen(fast, last), 60)
+            await until(lambda: any(f.get("seq") == last for f in fast.events()), wait=60)
             for task in reading:
                 task.cancel()
             seqs = [f["seq"] for f in fast.events()]
