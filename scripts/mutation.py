@@ -49,7 +49,11 @@ PLAN: dict[str, list[str]] = {
         "tests/test_ws_rooms.py",
         "tests/test_ws_joins_batched.py",
     ],
-    "forum/ws/delivery.py": ["tests/test_ws_delivery.py", "tests/test_ws_direct.py"],
+    "forum/ws/delivery.py": [
+        "tests/test_ws_delivery.py",
+        "tests/test_ws_direct.py",
+        "tests/test_ws_saturation.py",
+    ],
     "forum/ws/ordering.py": [
         "tests/test_ws_delivery.py",
         "tests/test_ws_rooms.py",

@@ -329,9 +329,9 @@ async def test_frames_beyond_the_inbox_wait_and_are_all_answered_in_order(
 async def test_a_room_offered_in_chunks_gets_everything_once_in_order(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above DELIVERY_CHUNK connections, events are offered a chunk at a time, the loop
-    free between chunks: each listener still gets each event once, in order, and one
-    that comes or goes meanwhile gets exactly what it is owed."""
+    """Above DELIVERY_CHUNK connections, events go out through the room's pump, in
+    batches, the loop free between its runs: each listener still gets each event once,
+    in order, and one that comes or goes meanwhile gets exactly what it is owed."""
     monkeypatch.setattr(delivery, "DELIVERY_CHUNK", 2)
     chair, member = await open_room(server)
     async with (

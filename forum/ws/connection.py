@@ -32,7 +32,7 @@ from forum.db.engine import end_read
 from forum.db.models import User
 from forum.domain.vocabulary import Seat
 from forum.wire.frames import ServerFrame
-from forum.ws.direct_send import DirectWire, Outgoing, wire_of
+from forum.ws.direct_send import Batch, DirectWire, Outgoing, wire_of
 from forum.ws.lifecycle import ENDING, TRANSITIONS, Lifecycle, Phase, TransitionError
 from forum.ws.protocol import CLOSE_SLOW_CONSUMER, encode_bytes
 
@@ -135,6 +135,10 @@ class Connection:
         return self._wire
 
     @property
+    def hub(self) -> Hub:
+        return self._hub
+
+    @property
     def direct(self) -> bool:
         return self._wire is not None
 
@@ -198,6 +202,30 @@ class Connection:
             return
         if not self._enqueue(frame):
             self.overflow()
+
+    def offer_batch(self, batch: Batch) -> None:
+        """Offer a room's frames in order, in one write when it can write now. A
+        joining connection, or one that has some of them already, takes them one by one."""
+        first = batch.first
+        if (
+            len(batch.frames) == 1
+            or self.holding is not None
+            or (first is not None and first <= self.last_seq)
+        ):
+            for frame in batch.frames:
+                self.offer(frame)
+            return
+        if self.life.phase in ENDING:
+            return
+        if batch.last is not None:
+            self.last_seq = batch.last
+        wire = self._wire
+        if self._pending is None and wire is not None and wire.send(batch.wire):
+            return
+        for frame in batch.frames:
+            if not self._enqueue(frame):
+                self.overflow()
+                return
 
     def push(self, frame: ServerFrame) -> None:
         """Send a frame of this connection's own (hello, ack, error, snapshot)."""

@@ -1,27 +1,50 @@
-"""A room's share of this worker, and the delivery of a frame to its connections.
+"""A room's share of this worker, and the delivery of its frames to its connections.
 
 Each event is encoded and framed once (`forum.ws.direct_send.Outgoing`) and the same
 bytes offered to every connection in the room; a connection writes them to its
 transport at once, or queues them if it is behind (`forum.ws.connection`).
 
-A room larger than DELIVERY_CHUNK is offered each frame a chunk of connections at a
-time, yielding to the event loop between chunks, in the order the frames came. Offered
-in one pass to thousands of connections, every database round trip of the next action,
-and every ping, would wait behind all of them.
+A room of at most DELIVERY_CHUNK connections, with nothing waiting, is offered a frame
+at once. A larger room, or one whose pump is at work, has its frames wait in its outbox
+for the pump: a task that takes everything waiting as one batch (`Batch`, the frames'
+bytes joined once) and offers it to each connection in turn, in one write to each,
+then takes the next batch. It works for at most SLICE_S at a time, then yields; while
+this worker is handling client frames (actions on their way to the database, whose
+acks wait), it also rests as long as it worked, so that delivery takes at most half of
+the loop from the receive → commit → ack path, however many listeners. The frames that
+come during a round wait for the next, so the further the pump falls behind, the more
+frames each write carries and the less each frame costs. A connection reached while
+its transport is full queues the batch, and one whose queue overflows is closed with
+CLOSE_SLOW_CONSUMER and resumes with `since` (`forum.ws.connection`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from forum.broker import Listener, Message
 from forum.wire.room import PresenceGone, PresenceSnapshot, PresenceUser, SpectatorCount
 from forum.ws.connection import Connection
-from forum.ws.direct_send import Outgoing
+from forum.ws.direct_send import Batch, Outgoing
 
 DELIVERY_CHUNK = 200
+# The pump's longest run between two yields to the event loop; while client frames are
+# being handled, a shorter run, and a rest after it in which the loop waits for the
+# database (and its threads get the core) instead of delivering.
+SLICE_S = 0.002
+BUSY_SLICE_S = 0.0005
+BUSY_REST_S = 0.001
+
+
+@dataclass(slots=True, eq=False)
+class Load:
+    """What this worker's connections are doing, shared by its rooms' pumps."""
+
+    # Client frames read and not yet answered (`forum.ws.inbox`).
+    handling: int = 0
 
 
 # A person's newest presence entry: their seat, or that they left.
@@ -33,6 +56,7 @@ class RoomFanout:
     """This worker's share of one room: its connections and the order of its events."""
 
     room_id: int
+    load: Load = field(default_factory=Load)
     next_seq: int = 1
     connections: set[Connection] = field(default_factory=set)
     pending: dict[int, Message] = field(default_factory=dict)
@@ -70,21 +94,35 @@ def offer(fanout: RoomFanout, frame: Outgoing) -> None:
         return
     fanout.outbox.append(frame)
     if fanout.offering is None:
-        fanout.offering = asyncio.create_task(
-            _offer_in_chunks(fanout), name=f"ws-offer-{fanout.room_id}"
-        )
+        fanout.offering = asyncio.create_task(_pump(fanout), name=f"ws-offer-{fanout.room_id}")
 
 
-async def _offer_in_chunks(fanout: RoomFanout) -> None:
+async def _pump(fanout: RoomFanout) -> None:
+    clock = time.perf_counter
+    outbox = fanout.outbox
     try:
-        while fanout.outbox:
-            frame = fanout.outbox.popleft()
-            connections = list(fanout.connections)
-            for start in range(0, len(connections), DELIVERY_CHUNK):
-                for connection in connections[start : start + DELIVERY_CHUNK]:
-                    # Gone while earlier chunks were offered: it has left the room.
-                    if connection in fanout.connections:
-                        connection.offer(frame)
-                await asyncio.sleep(0)
+        load = fanout.load
+        began = clock()
+        while outbox:
+            batch = Batch(list(outbox))
+            outbox.clear()
+            members = fanout.connections
+            for connection in list(members):
+                # Gone while the pump yielded: it has left the room.
+                if connection in members:
+                    connection.offer_batch(batch)
+                worked = clock() - began
+                if load.handling:
+                    if worked > BUSY_SLICE_S:
+                        await asyncio.sleep(BUSY_REST_S)
+                        began = clock()
+                elif worked > SLICE_S:
+                    await asyncio.sleep(0)
+                    began = clock()
+            if outbox and load.handling:
+                # The next round waits a rest: the writes go first, and the frames
+                # that gather meanwhile go out together.
+                await asyncio.sleep(BUSY_REST_S)
+                began = clock()
     finally:
         fanout.offering = None

@@ -61,6 +61,21 @@ class Outgoing:
         return self.wire[self._head :].decode()
 
 
+class Batch:
+    """Frames of a room offered together: their bytes joined once, for one write to each
+    connection that has none of them yet."""
+
+    __slots__ = ("frames", "wire", "first", "last")
+
+    def __init__(self, frames: list[Outgoing]) -> None:
+        self.frames = frames
+        self.wire = frames[0].wire if len(frames) == 1 else b"".join(f.wire for f in frames)
+        seqs = [frame.seq for frame in frames if frame.seq is not None]
+        # Room events come in `seq` order; presence frames have none.
+        self.first = seqs[0] if seqs else None
+        self.last = seqs[-1] if seqs else None
+
+
 class DirectWire:
     """A uvicorn `websockets-sansio` connection, written to without ASGI."""
 

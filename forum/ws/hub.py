@@ -29,7 +29,7 @@ from forum.connection_caps import Admission
 from forum.db.models import Room
 from forum.wire.room import PresenceSnapshot
 from forum.ws.connection import DEFAULT_STALL_S, Connection, Phase
-from forum.ws.delivery import RoomFanout
+from forum.ws.delivery import Load, RoomFanout
 from forum.ws.ordering import GAP_WAIT_S, FloorWatcher, RoomOrder
 from forum.ws.protocol import CLOSE_UNAUTHENTICATED
 from forum.ws.seat_notices import apply_seat_notice
@@ -65,6 +65,8 @@ class Hub(RoomOrder):
         self.floor_watcher: FloorWatcher | None = None
         # Events read from the database because the broker did not bring them.
         self.gap_fills = 0
+        # Shared by the rooms' pumps, which give way while frames are being handled.
+        self.load = Load()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ------------------------------------------------------------------
@@ -168,7 +170,7 @@ class Hub(RoomOrder):
         """Start delivering the room's events to `connection` (held until released)."""
         fanout = self.rooms.get(room_id)
         if fanout is None:
-            fanout = self.rooms[room_id] = RoomFanout(room_id)
+            fanout = self.rooms[room_id] = RoomFanout(room_id, self.load)
             try:
                 await self._subscribe(fanout)
             finally:

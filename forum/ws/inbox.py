@@ -82,12 +82,18 @@ class Inbox:
         inbox = self.inbox
         inbox.append(text)
         if self.handler is None:
+            # Counted until its inbox is empty: the rooms' delivery gives way meanwhile.
+            self.connection.hub.load.handling += 1
             self.handler = asyncio.create_task(
                 self.handle_all(inbox), name=f"ws-handle-{self.connection.id}"
             )
+            self.handler.add_done_callback(self._handled)
         while len(inbox) >= INBOX_FRAMES:
             self.room = asyncio.get_running_loop().create_future()
             await self.room
+
+    def _handled(self, _task: asyncio.Task[None]) -> None:
+        self.connection.hub.load.handling -= 1
 
     async def handle_all(self, inbox: deque[str]) -> None:
         try:
