@@ -8,7 +8,9 @@ up, in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 
@@ -124,17 +126,61 @@ _Read = tuple[Room, str | None, RoomSession | None, list[RoomEvent], PresenceSna
 
 
 async def _fresh(state: AppState, hub: Hub, connection: Connection, room_id: int) -> _Read | None:
-    """A join without `since`, in one trip: the room, the seat held and the open
-    session, and the presence this worker read at the room's version already. None
-    when the presence must be read with the rest (`_read`)."""
+    """A join without `since`: the room, the seat held and the open session in one
+    trip, and the presence this worker has read at the room's version already (or
+    reads, once for the joins that enter together). None: no such room."""
     async with state["sessionmaker"]() as session:
         found = await entered(session, room_id, connection.id)
     if found is None:
         return None
     presence = hub.presence_snapshot(room_id, found.room.presence_ver)
     if presence is None:
-        return None
+        presence = await _presence(state, hub, room_id, found.room.presence_ver)
     return found.room, found.held, found.open_session, [], presence
+
+
+# The presence reads under way, by hub and room: the joins a batch seated enter the
+# room together and find its presence at a version none has read yet; one read is
+# enough for all of them, not one each of a room thousands are in.
+_reading: WeakKeyDictionary[Hub, dict[int, asyncio.Task[PresenceSnapshot]]] = WeakKeyDictionary()
+
+
+async def _presence(state: AppState, hub: Hub, room_id: int, ver: int) -> PresenceSnapshot:
+    """The room's presence at version `ver` or later, read by this join or by one that
+    began reading after `ver` was read: it was committed before that read began, then,
+    and the read shows it (a later version too, which the client applies again, and
+    which changes nothing)."""
+    reads = _reading.setdefault(hub, {})
+    while True:
+        task = reads.get(room_id)
+        own = task is None
+        if task is None:
+            task = reads[room_id] = asyncio.create_task(_read_presence(state, room_id))
+            task.add_done_callback(lambda done: _read_done(reads, room_id, done))
+        # Shielded: a join that goes does not cancel the read the others wait for.
+        snapshot = await asyncio.shield(task)
+        if own or snapshot["ver"] >= ver:
+            hub.keep_presence_snapshot(room_id, snapshot)
+            return snapshot
+        # A read begun before `ver` was committed may not show it: read again.
+        if reads.get(room_id) is task:
+            del reads[room_id]
+
+
+async def _read_presence(state: AppState, room_id: int) -> PresenceSnapshot:
+    async with state["sessionmaker"]() as session:
+        return await get_presence(session, room_id)
+
+
+def _read_done(
+    reads: dict[int, asyncio.Task[PresenceSnapshot]],
+    room_id: int,
+    task: asyncio.Task[PresenceSnapshot],
+) -> None:
+    if reads.get(room_id) is task:
+        del reads[room_id]
+    if not task.cancelled():
+        task.exception()  # told to those who waited; retrieved here for those who went
 
 
 async def _read(
