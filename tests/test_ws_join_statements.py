@@ -7,6 +7,7 @@ or whose batch makes each join read the room's presence again, fails here."""
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import AsyncExitStack
 
 from tests.capture import QueryCounter
@@ -19,8 +20,10 @@ NOT_THE_JOINS = ("ws-arrivals", "ws-departures", "ws-heartbeat", "ws-watchdog", 
 
 
 def first_lines(statements: list[str]) -> list[str]:
-    """Each statement by what it reads: its table and its condition."""
-    return [" ".join(s.split()).split(" FROM ", 1)[-1] for s in statements]
+    """Each statement by what it reads: its tables and its condition, the parameters
+    as SQLite writes them (PostgreSQL's `$1::INTEGER`: `?`)."""
+    shown = [" ".join(s.split()).split(" FROM ", 1)[-1] for s in statements]
+    return [re.sub(r"\$\d+(::\w+)?", "?", s) for s in shown]
 
 
 HANDSHAKE = (
@@ -70,9 +73,10 @@ async def test_joins_that_change_the_presence_read_it_once(
     reads = first_lines(queries.statements)
     assert reads.count(ROOM_BY_SLUG) == reads.count(ENTERED) == 6, reads
     # Every batch changes the spectator count; the joins it seated read the presence
-    # once (in a transaction: its version, who is there, the count), not once each.
+    # once (its version, who is there, the count, in a transaction), not once each.
     batches = server.state["seating"].arrivals.batches - before
     versions = [r for r in reads if r == PRESENCE_VERSION]
     assert 1 <= len(versions) <= batches < 6, reads
-    others = [r for r in reads if r not in (ROOM_BY_SLUG, ENTERED, PRESENCE_VERSION)]
-    assert len(others) == 3 * len(versions), reads
+    # SQLite's BEGIN is a statement, PostgreSQL's is not: left out.
+    others = [r for r in reads if r not in (ROOM_BY_SLUG, ENTERED, PRESENCE_VERSION, "BEGIN")]
+    assert len(others) == 2 * len(versions), reads
