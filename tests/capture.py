@@ -163,10 +163,19 @@ class Queries:
         return len(self.statements)
 
 
+def _task_name() -> str | None:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    return task.get_name() if task is not None else None
+
+
 class QueryCounter:
     """`with count_queries(engine) as queries:` records each statement `engine` runs
     in the block, but those that contain one of `ignore` (another job's, on the same
-    engine), and the rows they returned."""
+    engine) or that run in a task named in `ignore_tasks` (a group commit's,
+    `forum.db.group_commit`), and the rows they returned."""
 
     @contextmanager
     def __call__(
@@ -174,6 +183,7 @@ class QueryCounter:
         engine: AsyncEngine | AsyncConnection | Engine,
         *,
         ignore: tuple[str, ...] = (),
+        ignore_tasks: tuple[str, ...] = (),
         requests_only: bool = False,
     ) -> Iterator[Queries]:
         sync = engine if isinstance(engine, Engine) else engine.sync_engine
@@ -183,6 +193,8 @@ class QueryCounter:
             if any(word in statement for word in ignore):
                 return
             if requests_only and not _serving_a_request():
+                return
+            if ignore_tasks and _task_name() in ignore_tasks:
                 return
             queries.statements.append(statement)
             # The async drivers' cursors hold every row of the result once it has run.

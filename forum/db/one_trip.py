@@ -64,18 +64,24 @@ async def read_alone(
     snapshot), on a connection of the session's engine that begins none: on SQLite a
     single trip to the driver, where a session's read is three (begin, the statement,
     the rollback). The session itself is left as it was."""
+    return await read_block(session, lambda s: s.rows(statement, params))
+
+
+async def read_block(session: AsyncSession, block: Block[T]) -> T:
+    """`read_alone` for a block of reads: in one trip, each statement its own snapshot
+    (no transaction holds them together), for reads that need not agree."""
     engine = session.bind
     if not isinstance(engine, AsyncEngine):
-        raise TypeError("read_alone needs a session bound to an engine")
+        raise TypeError("read_block needs a session bound to an engine")
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         if isinstance(driver, aiosqlite.Connection):
             # No BEGIN: the driver runs in autocommit (`isolation_level = None`, set on
-            # connect), so the statement is its own transaction, and the pool, seeing
+            # connect), so each statement is its own transaction, and the pool, seeing
             # none open, gives the connection back without a rollback.
-            return await _on_sqlite(connection, driver, lambda s: s.rows(statement, params))
-        return await connection.run_sync(lambda sync: _Through(sync).rows(statement, params))
+            return await _on_sqlite(connection, driver, block)
+        return await connection.run_sync(lambda sync: block(_Through(sync)))
 
 
 async def _on_sqlite(

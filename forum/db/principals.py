@@ -9,24 +9,25 @@ as it did from a session that was then closed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
+from forum.db.detached import columns_of, detached
 from forum.db.models import AuthSession, User
-from forum.db.one_trip import read_alone
+from forum.db.one_trip import Statements, read_alone
 
 _sessions = cast(Table, AuthSession.__table__)
 _users = cast(Table, User.__table__)
-_USER_FIELDS = tuple(column.key for column in _users.columns)
+_USER_FIELDS = columns_of(User)
 
 _SIGNED_IN = (
     select(_sessions.c.id, _sessions.c.expires_at, *_users.columns)
     .join(_users, _users.c.id == _sessions.c.user_id)
     .where(_sessions.c.token_hash == bindparam("hash"), _sessions.c.kind == bindparam("kind"))
 )
+_USER = select(*_users.columns).where(_users.c.id == bindparam("user"))
 
 
 async def signed_in(
@@ -37,7 +38,10 @@ async def signed_in(
     if not rows:
         return None
     session_id, expires_at, *columns = rows[0]
-    fields: dict[str, Any] = dict(zip(_USER_FIELDS, columns, strict=True))
-    user = User(**fields)
-    make_transient_to_detached(user)
-    return session_id, expires_at, user
+    return session_id, expires_at, detached(User, _USER_FIELDS, columns)
+
+
+def user_by_id(statements: Statements, user_id: int) -> User | None:
+    """The person, read in a block of `forum.db.one_trip` (None: gone)."""
+    rows = statements.rows(_USER, {"user": user_id})
+    return detached(User, _USER_FIELDS, rows[0]) if rows else None

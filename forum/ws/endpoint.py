@@ -27,7 +27,7 @@ from forum.actions import speaking
 from forum.actions.rooms import do_close_session, do_open_session
 from forum.actions.voice import do_record_voice_turn
 from forum.audit import audited, log_refusal
-from forum.auth import SESSION_COOKIE, Principal, authenticate, bearer_token, cookies_from_header
+from forum.auth import SESSION_COOKIE, authenticate, bearer_token, cookies_from_header
 from forum.db.base import utcnow
 from forum.db.failures import database_unavailable
 from forum.db.models import User
@@ -260,16 +260,6 @@ class Session(Inbox):
             raise ForumError(ErrorCode.UNAUTHENTICATED, N_("Sign in to take part."))
         return user
 
-    async def principal(self) -> Principal | None:
-        """Who joins: the user read afresh, with the session it signed in with."""
-        user_id, session_id = self.connection.user_id, self.connection.session_id
-        if user_id is None or session_id is None or self.signed is None:
-            return None
-        async with self.state["sessionmaker"]() as session:
-            user = await self.user(session, user_id)
-        kind, expires_at = self.signed
-        return Principal(user=user, session_id=session_id, kind=kind, expires_at=expires_at)
-
     async def dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
             pong: Pong = {"type": "pong"}
@@ -278,8 +268,8 @@ class Session(Inbox):
             self.connection.push(pong)
             return
         if isinstance(frame, Join):
-            principal = await self.principal()
-            await join_room(self.state, self.hub, self.connection, principal, frame)
+            signed_in = self.signed is not None
+            await join_room(self.state, self.hub, self.connection, frame, signed_in=signed_in)
             return
         if isinstance(frame, Leave):
             room_id, _, _ = self.seated()
