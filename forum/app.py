@@ -10,6 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from forum.backends import shared_limits
 from forum.board_versions import BoardVersions
@@ -34,8 +36,9 @@ from forum.web.routes import build_routes
 from forum.web.security import SecurityHeadersMiddleware
 from forum.web.templates import make_templates
 from forum.web.write_hint import WriteHintMiddleware
-from forum.ws.direct_send import RawSend
-from forum.ws.endpoint import routes as ws_routes
+from forum.ws.direct_send import RAW_SEND
+from forum.ws.endpoint import PATH as WS_PATH
+from forum.ws.endpoint import room_endpoint
 from forum.ws.hub import Hub
 from forum.ws.seating import ActionSeating
 from forum.ws.timers import Timers
@@ -45,6 +48,36 @@ log = logging.getLogger(__name__)
 # session token hashes among them. Keep them quiet whatever the root level.
 for _name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+class Forum(Starlette):
+    """Starlette, with WebSocket scopes sent straight to the room endpoint.
+
+    The HTTP middlewares, Starlette's error and exception layers and its router would
+    each pass a WebSocket scope on untouched, and each keep a coroutine frame (and the
+    exception layers a `send` wrapper) for the life of the connection: kilobytes a
+    listener, thousands of listeners. A WebSocket scope here meets only what it needs:
+    the server's own `send` kept for `forum.ws.direct_send`, then `/ws`'s own checks
+    (Origin, credentials, caps: `forum.ws.endpoint`). Any other path is refused before
+    accept, which the server answers 403, as Starlette's router does.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        # The server's `send`, before anything wraps it: room frames are written to
+        # its transport.
+        scope[RAW_SEND] = send
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        if path == WS_PATH:
+            await room_endpoint(WebSocket(scope, receive, send))
+        else:
+            await send({"type": "websocket.close", "code": 1000, "reason": ""})
 
 
 def create_app(
@@ -106,13 +139,11 @@ def create_app(
             await broker.close()
             await engine.dispose()
 
-    app = Starlette(
-        routes=[RouteIndex([*build_routes(), *ws_routes()])],
+    # HTTP only: WebSocket scopes do not reach these (`Forum`).
+    app = Forum(
+        routes=[RouteIndex(build_routes())],
         middleware=[
-            # Outermost first: the server's own WebSocket `send`, before anything wraps
-            # it, for writing room frames to its transport (`forum.ws.direct_send`).
-            Middleware(RawSend),
-            # Every answer, a refusal or a 500 too, gets the headers.
+            # Outermost first. Every answer, a refusal or a 500 too, gets the headers.
             Middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
             Middleware(CompressionMiddleware),
             Middleware(UnexpectedErrorMiddleware),

@@ -24,13 +24,12 @@ import struct
 from asyncio import Transport
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-# The ASGI `send` the server gave the application, before Starlette wraps it: the
-# bound method of the connection's protocol object.
+# The ASGI `send` the server gave the application (`forum.app.Forum` keeps it in the
+# scope): the bound method of the connection's protocol object.
 RAW_SEND = "forum.raw_send"
 _TEXT = 0x81  # FIN + opcode 1 (text)
 # Looked up once: reading an enum member off its class costs a microsecond on 3.11,
@@ -124,13 +123,16 @@ def wire_of(websocket: WebSocket) -> DirectWire | None:
     return DirectWire(protocol)
 
 
-class RawSend:
-    """ASGI middleware, outermost: keeps the server's own `send` in the scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
+def release_handshake(websocket: WebSocket) -> None:
+    """Let go of what only the handshake needed, once the connection is accepted and
+    checked: its request headers, kept in the scope, and uvicorn's own copies of the
+    request and the response (`websockets-sansio` reads them only before its
+    handshake completes). A listener holds nothing of its handshake for hours."""
+    if websocket.application_state is not WebSocketState.CONNECTED:
+        return
+    websocket.scope["headers"] = ()
+    protocol: Any = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
+    if type(protocol) is WebSocketsSansIOProtocol and protocol.handshake_complete:
+        kept = vars(protocol)
+        kept.pop("request", None)
+        kept.pop("response", None)
