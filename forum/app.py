@@ -60,13 +60,22 @@ class Forum(Starlette):
     the server's own `send` kept for `forum.ws.direct_send`, then `/ws`'s own checks
     (Origin, credentials, caps: `forum.ws.endpoint`). Any other path is refused before
     accept, which the server answers 403, as Starlette's router does.
+
+    uvicorn gives every connection a copy of the lifespan's state, which a listener
+    would hold for hours; a WebSocket scope gets the lifespan's own instead (nothing on
+    `/ws` writes to it).
     """
+
+    # The state the lifespan yielded, while it runs.
+    shared_state: AppState | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
+        if self.shared_state is not None:
+            scope["state"] = self.shared_state
         # The server's `send`, before anything wraps it: room frames are written to
         # its transport.
         scope[RAW_SEND] = send
@@ -114,23 +123,28 @@ def create_app(
         board_versions = BoardVersions(broker, trust_s=settings.board_trust_s)
         session_cache = SessionCache(trust_s=settings.session_trust_s)
         watch_people(engine, session_cache)
+        state: AppState = {
+            "settings": settings,
+            "engine": engine,
+            "sessionmaker": sessionmaker,
+            "broker": broker,
+            "limiter": shared.limiter,
+            "render_cache": RenderCache(),
+            "board_versions": board_versions,
+            "session_cache": session_cache,
+            "connection_caps": ConnectionCaps(
+                shared.counter, ConnectionLimits.from_settings(settings)
+            ),
+            "hub": hub,
+            "seating": seating,
+        }
+        if isinstance(app, Forum):
+            app.shared_state = state
         try:
-            yield {
-                "settings": settings,
-                "engine": engine,
-                "sessionmaker": sessionmaker,
-                "broker": broker,
-                "limiter": shared.limiter,
-                "render_cache": RenderCache(),
-                "board_versions": board_versions,
-                "session_cache": session_cache,
-                "connection_caps": ConnectionCaps(
-                    shared.counter, ConnectionLimits.from_settings(settings)
-                ),
-                "hub": hub,
-                "seating": seating,
-            }
+            yield state
         finally:
+            if isinstance(app, Forum):
+                app.shared_state = None
             board_versions.close()
             await timers.stop()
             await hub.stop()

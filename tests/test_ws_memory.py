@@ -18,6 +18,7 @@ from starlette.routing import Router
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from forum.app import Forum
 from forum.ws.connection import Connection
 from forum.ws.direct_send import RAW_SEND
 from tests.people import person
@@ -79,6 +80,10 @@ async def test_a_live_connection_keeps_nothing_of_its_handshake(
         assert (await p.call({"type": "ping"}))["type"] == "pong"
         websocket = only_connection(sqlite_server).websocket
         assert websocket.scope["headers"] == ()
+        # The lifespan's state itself, not a copy of it for each connection.
+        app = sqlite_server.app
+        assert isinstance(app, Forum)
+        assert websocket.scope["state"] is app.shared_state is not None
         # Starlette's caches of the headers and the URL were never filled on it.
         assert not {"_headers", "_url", "_cookies"} & set(vars(websocket))
         protocol = websocket.scope[RAW_SEND].__self__
