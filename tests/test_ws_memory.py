@@ -20,7 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from forum.app import Forum
 from forum.ws.connection import Connection
-from forum.ws.direct_send import RAW_SEND
+from forum.ws.direct_send import RAW_SEND, Flag, Inbound
 from tests.people import person
 from tests.rooms_support import peer
 from tests.support import LiveServer
@@ -90,6 +90,9 @@ async def test_a_live_connection_keeps_nothing_of_its_handshake(
         assert protocol.handshake_complete
         assert not hasattr(protocol, "request")
         assert not hasattr(protocol, "response")
+        # Its queue and its event are lists made only while something waits.
+        assert isinstance(protocol.queue, Inbound)
+        assert isinstance(protocol.writable, Flag)
         # And the connection works on: the ping of the server's keepalive, a frame.
         assert (await p.call({"type": "ping"}))["type"] == "pong"
 

@@ -20,6 +20,7 @@ while the protocol is open and its transport below its high-water mark
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from asyncio import Transport
 from typing import Any
@@ -127,12 +128,97 @@ def release_handshake(websocket: WebSocket) -> None:
     """Let go of what only the handshake needed, once the connection is accepted and
     checked: its request headers, kept in the scope, and uvicorn's own copies of the
     request and the response (`websockets-sansio` reads them only before its
-    handshake completes). A listener holds nothing of its handshake for hours."""
+    handshake completes). A listener holds nothing of its handshake for hours.
+
+    The protocol's receive queue and its `writable` event, an `asyncio.Queue` and an
+    `asyncio.Event`, are four and one deques of 760 bytes each; they become `Inbound`
+    and `Flag`, which do what the protocol asks of them with a list made only while
+    someone waits. Nothing waits on either here: this runs in the connection's own
+    task, the only one that reads, before its sender exists."""
     if websocket.application_state is not WebSocketState.CONNECTED:
         return
     websocket.scope["headers"] = ()
     protocol: Any = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
-    if type(protocol) is WebSocketsSansIOProtocol and protocol.handshake_complete:
-        kept = vars(protocol)
-        kept.pop("request", None)
-        kept.pop("response", None)
+    if type(protocol) is not WebSocketsSansIOProtocol or not protocol.handshake_complete:
+        return
+    kept = vars(protocol)
+    kept.pop("request", None)
+    kept.pop("response", None)
+    queue = protocol.queue
+    if type(queue) is asyncio.Queue and not queue._getters:
+        protocol.queue = Inbound(list(queue._queue))
+    writable = protocol.writable
+    if type(writable) is asyncio.Event and not writable._waiters:
+        protocol.writable = Flag(writable.is_set())
+
+
+class Inbound:
+    """What uvicorn's protocol asks of its receive queue (`put_nowait`, `get`, `empty`),
+    for one reader: the connection's task."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class Flag:
+    """`asyncio.Event` as uvicorn's protocol and `DirectWire` use it: `is_set`, `set`,
+    `clear`, `wait`; every waiter woken by a `set`, as `asyncio.Event` wakes them."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if self._value:
+            return
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
