@@ -49,15 +49,13 @@ def only_connection(server: LiveServer) -> Connection:
 async def test_a_websocket_scope_passes_through_none_of_the_http_layers(
     sqlite_server: LiveServer,
 ) -> None:
-    http_layers = {
-        f"{cls.__qualname__}.__call__"
-        for cls in (
-            ServerErrorMiddleware,
-            ExceptionMiddleware,
-            Router,
-            *(middleware.cls for middleware in sqlite_server.app.user_middleware),
-        )
-    }
+    classes: tuple[Any, ...] = (
+        ServerErrorMiddleware,
+        ExceptionMiddleware,
+        Router,
+        *(middleware.cls for middleware in sqlite_server.app.user_middleware),
+    )
+    http_layers = {f"{cls.__qualname__}.__call__" for cls in classes}
     member = await person(sqlite_server, role="member")
     async with peer(sqlite_server, member) as p:
         assert (await p.call({"type": "ping"}))["type"] == "pong"

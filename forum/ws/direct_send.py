@@ -144,12 +144,12 @@ def release_handshake(websocket: WebSocket) -> None:
     kept = vars(protocol)
     kept.pop("request", None)
     kept.pop("response", None)
-    queue = protocol.queue
-    if type(queue) is asyncio.Queue and not queue._getters:
-        protocol.queue = Inbound(list(queue._queue))
-    writable = protocol.writable
+    queue: Any = protocol.queue
+    if type(queue) is asyncio.Queue and not vars(queue)["_getters"]:
+        kept["queue"] = Inbound(list(vars(queue)["_queue"]))
+    writable: Any = protocol.writable
     if type(writable) is asyncio.Event and not writable._waiters:
-        protocol.writable = Flag(writable.is_set())
+        kept["writable"] = Flag(writable.is_set())
 
 
 class Inbound:
@@ -213,12 +213,14 @@ class Flag:
         if self._value:
             return True
         waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(waiter)
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        waiters.append(waiter)
         try:
             await waiter
         finally:
-            if self._waiters is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+            # `set` hands the list over as it wakes it; a cancelled waiter leaves it.
+            if waiter in waiters:
+                waiters.remove(waiter)
         return True
