@@ -87,6 +87,9 @@ async def test_a_live_connection_keeps_nothing_of_its_handshake(
         protocol = websocket.scope[RAW_SEND].__self__
         assert protocol.handshake_complete
         assert not hasattr(protocol, "request")
+        # Nor has the parser, which holds the request, kept its headers.
+        parser = protocol.conn.parser
+        assert not parser.gi_frame.f_locals["request"].headers
         assert not hasattr(protocol, "response")
         # Its queue and its event are lists made only while something waits.
         assert isinstance(protocol.queue, Inbound)

@@ -128,7 +128,8 @@ def release_handshake(websocket: WebSocket) -> None:
     """Let go of what only the handshake needed, once the connection is accepted and
     checked: its request headers, kept in the scope, and uvicorn's own copies of the
     request and the response (`websockets-sansio` reads them only before its
-    handshake completes). A listener holds nothing of its handshake for hours.
+    handshake completes), with the request's headers, which the `websockets` parser
+    would keep. A listener holds nothing of its handshake for hours.
 
     The protocol's receive queue and its `writable` event, an `asyncio.Queue` and an
     `asyncio.Event`, are four and one deques of 760 bytes each; they become `Inbound`
@@ -142,8 +143,12 @@ def release_handshake(websocket: WebSocket) -> None:
     if type(protocol) is not WebSocketsSansIOProtocol or not protocol.handshake_complete:
         return
     kept = vars(protocol)
-    kept.pop("request", None)
+    request = kept.pop("request", None)
     kept.pop("response", None)
+    if request is not None:
+        # The `websockets` parser keeps the request in its generator's frame for the
+        # connection's life: its headers, at least, go.
+        request.headers.clear()
     queue: Any = protocol.queue
     if type(queue) is asyncio.Queue and not vars(queue)["_getters"]:
         kept["queue"] = Inbound(list(vars(queue)["_queue"]))
