@@ -20,17 +20,17 @@ while the protocol is open and its transport below its high-water mark
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from asyncio import Transport
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-# The ASGI `send` the server gave the application, before Starlette wraps it: the
-# bound method of the connection's protocol object.
+# The ASGI `send` the server gave the application (`forum.app.Forum` keeps it in the
+# scope): the bound method of the connection's protocol object.
 RAW_SEND = "forum.raw_send"
 _TEXT = 0x81  # FIN + opcode 1 (text)
 # Looked up once: reading an enum member off its class costs a microsecond on 3.11,
@@ -139,13 +139,108 @@ def wire_of(websocket: WebSocket) -> DirectWire | None:
     return DirectWire(protocol)
 
 
-class RawSend:
-    """ASGI middleware, outermost: keeps the server's own `send` in the scope."""
+def release_handshake(websocket: WebSocket) -> None:
+    """Let go of what only the handshake needed, once the connection is accepted and
+    checked: its request headers, kept in the scope, and uvicorn's own copies of the
+    request and the response (`websockets-sansio` reads them only before its
+    handshake completes), with the request's headers, which the `websockets` parser
+    would keep. A listener holds nothing of its handshake for hours.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    The protocol's receive queue and its `writable` event, an `asyncio.Queue` and an
+    `asyncio.Event`, are four and one deques of 760 bytes each; they become `Inbound`
+    and `Flag`, which do what the protocol asks of them with a list made only while
+    someone waits. Nothing waits on either here: this runs in the connection's own
+    task, the only one that reads, before its sender exists."""
+    if websocket.application_state is not WebSocketState.CONNECTED:
+        return
+    websocket.scope["headers"] = ()
+    protocol: Any = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
+    if type(protocol) is not WebSocketsSansIOProtocol or not protocol.handshake_complete:
+        return
+    kept = vars(protocol)
+    request = kept.pop("request", None)
+    kept.pop("response", None)
+    if request is not None:
+        # The `websockets` parser keeps the request in its generator's frame for the
+        # connection's life: its headers, at least, go.
+        request.headers.clear()
+    queue: Any = protocol.queue
+    if type(queue) is asyncio.Queue and not vars(queue)["_getters"]:
+        kept["queue"] = Inbound(list(vars(queue)["_queue"]))
+    writable: Any = protocol.writable
+    if type(writable) is asyncio.Event and not writable._waiters:
+        kept["writable"] = Flag(writable.is_set())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
+
+class Inbound:
+    """What uvicorn's protocol asks of its receive queue (`put_nowait`, `get`, `empty`),
+    for one reader: the connection's task."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class Flag:
+    """`asyncio.Event` as uvicorn's protocol and `DirectWire` use it: `is_set`, `set`,
+    `clear`, `wait`; every waiter woken by a `set`, as `asyncio.Event` wakes them."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if self._value:
+            return
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            # `set` hands the list over as it wakes it; a cancelled waiter leaves it.
+            if waiter in waiters:
+                waiters.remove(waiter)
+        return True

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -40,6 +41,7 @@ from forum.origins import allowed_origin
 from forum.state import AppState
 from forum.wire.frames import Ack, Hello, Pong
 from forum.ws.connection import Connection, signed_user
+from forum.ws.direct_send import release_handshake
 from forum.ws.floor_frames import dispatch_floor
 from forum.ws.handshake import admit
 from forum.ws.hub import Hub
@@ -94,18 +96,21 @@ async def room_endpoint(websocket: WebSocket) -> None:
 async def _open(websocket: WebSocket) -> tuple[Session, Hello] | None:
     """Check and accept the connection: its receive loop and `hello`, or None once it
     has been refused. Apart so that the user row read here is not kept for the life of
-    the connection."""
+    the connection; the handshake's headers are read through a connection object of
+    their own, so that the WebSocket kept for the connection's life caches none."""
     state = cast(AppState, websocket.scope["state"])
     settings = state["settings"]
+    handshake = HTTPConnection(websocket.scope)
+    headers = handshake.headers
     client = websocket.client.host if websocket.client else "unknown"
-    origin = websocket.headers.get("origin")
-    if not allowed_origin(websocket, settings.allowed_origins):
+    origin = headers.get("origin")
+    if not allowed_origin(handshake, settings.allowed_origins):
         log_refusal("forbidden", ip=client, origin=origin, path=PATH, detail="origin")
         await websocket.close()  # before accept: uvicorn answers 403
         return None
-    cookies = cookies_from_header(websocket.headers.get("cookie"))
+    cookies = cookies_from_header(headers.get("cookie"))
     cookie = cookies.get(SESSION_COOKIE)
-    authorization = websocket.headers.get("authorization")
+    authorization = headers.get("authorization")
     async with state["sessionmaker"]() as session:
         principal = await authenticate(
             session, settings.secret_key, cookie=cookie, authorization=authorization
@@ -122,7 +127,7 @@ async def _open(websocket: WebSocket) -> tuple[Session, Hello] | None:
         language=user.language if user else None,
         time_zone=None,
         cookie=cookies.get(LANGUAGE_COOKIE),
-        accept_language=websocket.headers.get("accept-language"),
+        accept_language=headers.get("accept-language"),
     )
     user_id = user.id if user else None
     admission = await admit(
@@ -144,6 +149,7 @@ async def _open(websocket: WebSocket) -> tuple[Session, Hello] | None:
         "max_frame_bytes": settings.ws_max_size,
     }
     signed = (principal.kind, principal.expires_at) if principal else None
+    release_handshake(websocket)
     return Session(state, hub, connection, signed, client, origin, reader), hello
 
 
