@@ -36,6 +36,14 @@ PLAN: dict[str, list[str]] = {
         "tests/test_api_profile.py",
         "tests/test_ws_access.py",
     ],
+    "forum/db/principals.py": [
+        "tests/test_auth.py",
+        "tests/test_accounts.py",
+        "tests/test_csrf.py",
+        "tests/test_account_lifecycle.py",
+        "tests/test_session_cache.py",
+        "tests/test_ws_access.py",
+    ],
     "forum/web/security.py": ["tests/test_http_security.py"],
     "forum/web/sse.py": [
         "tests/test_discussions_live.py",
