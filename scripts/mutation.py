@@ -38,7 +38,6 @@ PLAN: dict[str, list[str]] = {
     ],
     "forum/db/principals.py": [
         "tests/test_auth.py",
-        "tests/test_accounts.py",
         "tests/test_csrf.py",
         "tests/test_account_lifecycle.py",
         "tests/test_session_cache.py",
