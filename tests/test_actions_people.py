@@ -110,6 +110,36 @@ def test_an_unknown_family_is_told_the_families_there_are() -> None:
     )
 
 
+def test_a_name_and_an_organization_are_read_up_to_their_lengths() -> None:
+    accepted = check_register(
+        email="a@example.org",
+        password=PASSWORD,
+        display_name="n" * 100,
+        family="government",
+        organization="o" * 200,
+        country="KE",
+    )
+    assert (len(accepted.display_name), len(accepted.organization)) == (100, 200)
+    name, organization = _register(display_name="n" * 101), _register(organization="o" * 201)
+    assert (name.field, name.params["max"]) == ("display_name", 100)
+    assert (organization.field, organization.params["max"]) == ("organization", 200)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"email": "amina.diallo@example.org", "password": "my amina.diallo passphrase"},
+        {"display_name": "Amina Diallo of Dakar", "password": "amina diallo of dakar"},
+    ],
+)
+def test_a_password_that_holds_the_address_or_is_the_name_is_refused(
+    change: dict[str, str],
+) -> None:
+    refused = _register(**change)
+    assert (refused.code, refused.field) == (ErrorCode.WEAK_PASSWORD, "password")
+    assert refused.msgid == "The password must not contain your email or name."
+
+
 async def test_a_password_change_is_limited_and_must_change_something(
     session: AsyncSession,
 ) -> None:
