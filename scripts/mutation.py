@@ -72,7 +72,9 @@ PLAN: dict[str, list[str]] = {
         "tests/test_account_lifecycle.py",
         "tests/test_actions_people.py",
         "tests/test_actions_lookups.py",
+        "tests/test_actions_structure.py",
         "tests/test_login_limits.py",
+        "tests/test_security_log.py",
     ],
     "forum/actions/groups.py": [
         "tests/test_groups.py",
