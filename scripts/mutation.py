@@ -69,6 +69,7 @@ PLAN: dict[str, list[str]] = {
     ],
     "forum/actions/accounts.py": [
         "tests/test_accounts.py",
+        "tests/test_auth.py",
         "tests/test_account_lifecycle.py",
         "tests/test_actions_people.py",
         "tests/test_actions_lookups.py",
