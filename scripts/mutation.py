@@ -76,6 +76,7 @@ PLAN: dict[str, list[str]] = {
         "tests/test_actions_structure.py",
         "tests/test_login_limits.py",
         "tests/test_security_log.py",
+        "tests/test_ws_abuse.py",
     ],
     "forum/actions/groups.py": [
         "tests/test_groups.py",
