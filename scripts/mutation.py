@@ -36,6 +36,13 @@ PLAN: dict[str, list[str]] = {
         "tests/test_api_profile.py",
         "tests/test_ws_access.py",
     ],
+    "forum/db/principals.py": [
+        "tests/test_auth.py",
+        "tests/test_csrf.py",
+        "tests/test_account_lifecycle.py",
+        "tests/test_session_cache.py",
+        "tests/test_ws_access.py",
+    ],
     "forum/web/security.py": ["tests/test_http_security.py"],
     "forum/web/sse.py": [
         "tests/test_discussions_live.py",
@@ -66,10 +73,14 @@ PLAN: dict[str, list[str]] = {
     ],
     "forum/actions/accounts.py": [
         "tests/test_accounts.py",
+        "tests/test_auth.py",
         "tests/test_account_lifecycle.py",
         "tests/test_actions_people.py",
         "tests/test_actions_lookups.py",
+        "tests/test_actions_structure.py",
         "tests/test_login_limits.py",
+        "tests/test_security_log.py",
+        "tests/test_ws_abuse.py",
     ],
     "forum/actions/groups.py": [
         "tests/test_groups.py",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -67,7 +68,11 @@ async def test_email_is_case_insensitive_and_unique(server: LiveServer, http: Cl
     assert (await http.post("/api/accounts", json=body)).status_code == 201
     again = await http.post("/api/accounts", json={**body, "email": "delegate@example.org"})
     assert again.status_code == 409
-    assert again.json()["error"]["code"] == "email_taken"
+    assert again.json()["error"] == {
+        "code": "email_taken",
+        "message": "An account with this email exists already; sign in instead.",
+        "field": "email",
+    }
     assert await count_users(server) == 1
     await http.login("DELEGATE@example.org")
 
@@ -228,6 +233,8 @@ async def test_sixth_failed_login_is_rate_limited_even_with_the_right_password(
     assert blocked.status_code == 429
     assert blocked.json()["error"]["code"] == "rate_limited"
     assert int(blocked.headers["retry-after"]) > 0
+    message = blocked.json()["error"]["message"]
+    assert re.fullmatch(r"Too many sign-in attempts; try again in [1-9]\d* s\.", message)
     async with server.state["sessionmaker"]() as session:
         assert await session.scalar(select(func.count()).select_from(AuthSession)) == 0
     assert any(getattr(r, "code", None) == "rate_limited" for r in caplog.records)
@@ -364,3 +371,13 @@ async def test_logs_hold_no_password_token_or_hash(
     assert PASSWORD not in text and "wrong-one-x" not in text
     assert "$argon2" not in text
     assert http.cookies[SESSION_COOKIE] not in text
+
+
+async def test_an_address_of_254_characters_registers_and_signs_in(http: Client) -> None:
+    """254 characters is the longest address mail can carry (RFC 5321): registration
+    and sign-in both take it whole."""
+    email = "a" * 64 + "@" + "d" * (254 - 64 - 1 - 4) + ".org"
+    assert len(email) == 254
+    created = await http.register(email=email)
+    assert created["email"] == email
+    assert (await http.login(email))["email"] == email

@@ -67,6 +67,79 @@ async def test_a_country_is_required_where_a_person_says_where_they_are() -> Non
     assert (editing.value.code, editing.value.field) == (ErrorCode.VALIDATION, "country")
 
 
+def _register(**change: str) -> ForumError:
+    fields = {
+        "email": "a@example.org",
+        "password": PASSWORD,
+        "display_name": "A",
+        "family": "government",
+        "organization": "Org",
+        "country": "KE",
+    }
+    with pytest.raises(ForumError) as refused:
+        check_register(**{**fields, **change})
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        # One character longer than mail carries (RFC 5321), though well formed.
+        ({"email": "a" * 64 + "@" + "d" * 186 + ".org"}, "email", "This is not an email address."),
+        ({"family": " "}, "family", "Choose your stakeholder family."),
+        ({"family": "press"}, "family", "Unknown stakeholder family; use one of: {families}."),
+        ({"country": " "}, "country", "Choose your country."),
+        (
+            {"country": "XX"},
+            "country",
+            "Unknown country; use its two-letter ISO 3166 code, such as KE or BR.",
+        ),
+    ],
+)
+def test_each_refused_registration_names_its_field_and_says_why(
+    change: dict[str, str], field: str, message: str
+) -> None:
+    refused = _register(**change)
+    assert (refused.code, refused.field, refused.msgid) == (ErrorCode.VALIDATION, field, message)
+
+
+def test_an_unknown_family_is_told_the_families_there_are() -> None:
+    assert _register(family="press").message == (
+        "Unknown stakeholder family; use one of: "
+        "government, civil_society, private_sector, international_org."
+    )
+
+
+def test_a_name_and_an_organization_are_read_up_to_their_lengths() -> None:
+    accepted = check_register(
+        email="a@example.org",
+        password=PASSWORD,
+        display_name="n" * 100,
+        family="government",
+        organization="o" * 200,
+        country="KE",
+    )
+    assert (len(accepted.display_name), len(accepted.organization)) == (100, 200)
+    name, organization = _register(display_name="n" * 101), _register(organization="o" * 201)
+    assert (name.field, name.params["max"]) == ("display_name", 100)
+    assert (organization.field, organization.params["max"]) == ("organization", 200)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"email": "amina.diallo@example.org", "password": "my amina.diallo passphrase"},
+        {"display_name": "Amina Diallo of Dakar", "password": "amina diallo of dakar"},
+    ],
+)
+def test_a_password_that_holds_the_address_or_is_the_name_is_refused(
+    change: dict[str, str],
+) -> None:
+    refused = _register(**change)
+    assert (refused.code, refused.field) == (ErrorCode.WEAK_PASSWORD, "password")
+    assert refused.msgid == "The password must not contain your email or name."
+
+
 async def test_a_password_change_is_limited_and_must_change_something(
     session: AsyncSession,
 ) -> None:

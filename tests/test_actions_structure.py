@@ -61,6 +61,26 @@ async def test_sign_in_rehashes_a_password_hashed_with_old_parameters(
     assert not PasswordHasher().check_needs_rehash(stored)
 
 
+async def test_sign_in_keeps_a_password_hashed_with_the_parameters_of_now(
+    session: AsyncSession,
+) -> None:
+    user = await do_register(session, registration("current@example.org"))
+    user_id, current = user.id, user.password_hash
+    await do_login(
+        session,
+        MemoryRateLimiter(),
+        email="current@example.org",
+        password=PASSWORD,
+        client_ip="192.0.2.1",
+        kind="cookie",
+        max_age=60,
+        policy=LoginPolicy(attempts=5, account_attempts=20, address_attempts=100, window=900),
+    )
+    session.expire_all()
+    stored = await session.scalar(select(User.password_hash).where(User.id == user_id))
+    assert stored == current  # hashed again, it would have a new salt
+
+
 async def test_roles_change_and_removals_need_a_member(session: AsyncSession) -> None:
     broker = MemoryBroker()
     secretariat = await do_register(session, registration("sec@example.org"))

@@ -72,8 +72,6 @@ class LoginPolicy:
 class SignIn:
     user: User
     token: str  # shown once: the cookie's or the API client's secret
-    session_id: int
-    kind: str
 
 
 def normalize_email(email: str) -> str:
@@ -205,7 +203,7 @@ async def do_login(
             expires_at=utcnow() + timedelta(seconds=max_age),
         )
         session.add(auth_session)
-    return SignIn(user=user, token=token, session_id=auth_session.id, kind=kind)
+    return SignIn(user=user, token=token)
 
 
 async def do_logout(
