@@ -222,6 +222,20 @@ def build() -> Path:
     return binary
 
 
+def read_event(
+    process: subprocess.Popen[str], stdout: IO[str], name: str, who: str, whose: str
+) -> dict[str, Any]:
+    """The next line a C process of the bench writes, which must be its event `name`."""
+    line = stdout.readline()
+    if not line:
+        code = process.wait()
+        raise RuntimeError(f"{who} ended (exit code {code}) before {whose} {name}")
+    event: dict[str, Any] = json.loads(line)
+    if event.pop("event") != name:
+        raise RuntimeError(f"{who} sent {line[:200]!r}, not {whose} {name}")
+    return event
+
+
 class LeanListener:
     """The C listener as a child process, driven by lines on its stdin and stdout."""
 
@@ -259,14 +273,7 @@ class LeanListener:
         self.stdout: IO[str] = self.process.stdout
 
     def _event(self, name: str) -> dict[str, Any]:
-        line = self.stdout.readline()
-        if not line:
-            code = self.process.wait()
-            raise RuntimeError(f"the C listener ended (exit code {code}) before its {name}")
-        event: dict[str, Any] = json.loads(line)
-        if event.pop("event") != name:
-            raise RuntimeError(f"the C listener sent {line!r}, not its {name}")
-        return event
+        return read_event(self.process, self.stdout, name, "the C listener", "its")
 
     def ready(self) -> dict[str, Any]:
         """Once every connection is open or has failed: connected, failed, errors."""

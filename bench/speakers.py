@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
-from bench.listeners import JOIN_REF, OPEN_TIMEOUT_S
+from bench.listeners import JOIN_REF, OPEN_TIMEOUT_S, read_event
 from bench.servers import Server, Speaker
 
 KINDS = ("c", "python")
@@ -177,14 +177,7 @@ class LeanSpeakers:
 
     def _event(self, name: str) -> dict[str, Any]:
         assert self.process is not None and self.stdout is not None
-        line = self.stdout.readline()
-        if not line:
-            code = self.process.wait()
-            raise RuntimeError(f"the C speakers ended (exit code {code}) before their {name}")
-        event: dict[str, Any] = json.loads(line)
-        if event.pop("event") != name:
-            raise RuntimeError(f"the C speakers sent {line[:200]!r}, not their {name}")
-        return event
+        return read_event(self.process, self.stdout, name, "the C speakers", "their")
 
     def _command(self, line: str) -> None:
         assert self.stdin is not None
