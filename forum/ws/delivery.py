@@ -10,8 +10,10 @@ for the pump: a task that takes everything waiting as one batch (`Batch`, the fr
 bytes joined once) and offers it to each connection in turn, in one write to each,
 then takes the next batch. It works for at most SLICE_S at a time, then yields; while
 this worker is handling client frames (actions on their way to the database, whose
-acks wait), it also rests as long as it worked, so that delivery takes at most half of
-the loop from the receive → commit → ack path, however many listeners. The frames that
+acks wait), its runs are shorter (BUSY_SLICE_S) and each is followed by a rest twice as
+long (BUSY_REST_S), so that the pump takes at most a third of the loop from the
+receive → commit → ack path, however many listeners. (The writes of connections that
+are behind, from their queues, are not the pump's and not counted in that third.) The frames that
 come during a round wait for the next, so the further the pump falls behind, the more
 frames each write carries and the less each frame costs. A connection reached while
 its transport is full queues the batch, and one whose queue overflows is closed with
