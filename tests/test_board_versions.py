@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from forum.app import Forum
 from forum.board_versions import BoardVersions
 from forum.db.engine import create_engine, make_sessionmaker
 from forum.limits import MemoryRateLimiter
@@ -19,9 +20,22 @@ from tests.board_world import Board
 from tests.capture import WINDOW_TICK, QueryCounter
 from tests.discussions_support import open_thread, reply
 from tests.people import signed_in
-from tests.support import LiveServer, client, live_server, make_settings
+from tests.support import FakeClock, LiveServer, client, live_server, make_settings
 
 TRUST_S = 2.0
+
+
+def hand_clock(live: LiveServer) -> FakeClock:
+    """The worker's board counters trusted against a clock the test moves: how long a
+    loaded machine takes between two reads cannot spend the trust. Before any client
+    connects (each HTTP connection keeps a copy of the state it began with)."""
+    clock = FakeClock()
+    versions = BoardVersions(live.state["broker"], trust_s=TRUST_S, clock=clock)
+    live.state["board_versions"].close()
+    live.state["board_versions"] = versions
+    if isinstance(live.app, Forum) and live.app.shared_state is not None:
+        live.app.shared_state["board_versions"] = versions
+    return clock
 
 
 @pytest.fixture
@@ -36,6 +50,7 @@ async def trusting(
 async def test_a_signed_out_thread_read_asks_nothing_while_the_counter_is_trusted(
     trusting: LiveServer, count_queries: QueryCounter
 ) -> None:
+    clock = hand_clock(trusting)
     engine = trusting.state["engine"]
 
     async def read(reader: httpx.AsyncClient, path: str) -> tuple[int, httpx.Response]:
@@ -73,7 +88,7 @@ async def test_a_signed_out_thread_read_asks_nothing_while_the_counter_is_truste
             await session.execute(text("UPDATE boards SET last_seq = last_seq + 1"))
         asked, stale = await read(anonymous, path)
         assert asked == 0 and "Changed quietly." not in stale.text
-        await asyncio.sleep(TRUST_S + 0.1)
+        clock.advance(TRUST_S + 0.1)
         asked, after = await read(anonymous, path)
         assert asked > 0 and "Changed quietly." in after.text
 
@@ -84,9 +99,15 @@ async def test_a_signed_in_reader_asks_nothing_yet_sees_their_own_write_anywhere
     # Two workers whose brokers never reach each other: every publish is lost between
     # them, so each knows of the other's writes only from the database.
     settings = make_settings(sqlite_url, tmp_path).with_(board_trust_s=TRUST_S)
+    async with live_server(settings) as here, live_server(settings) as there:
+        clock = hand_clock(there)
+        await _own_write_seen_anywhere(here, there, clock, count_queries)
+
+
+async def _own_write_seen_anywhere(
+    here: LiveServer, there: LiveServer, clock: FakeClock, count_queries: QueryCounter
+) -> None:
     async with (
-        live_server(settings) as here,
-        live_server(settings) as there,
         client(here) as writer,
         signed_in(there) as other_reader,
     ):
@@ -110,7 +131,7 @@ async def test_a_signed_in_reader_asks_nothing_yet_sees_their_own_write_anywhere
             # window at most.
             theirs = await other_reader.get(path)
             assert "Seen by its writer at once." not in theirs.text
-            await asyncio.sleep(TRUST_S + 0.1)
+            clock.advance(TRUST_S + 0.1)
             later = await other_reader.get(path)
             assert "Seen by its writer at once." in later.text
 

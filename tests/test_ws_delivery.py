@@ -39,6 +39,8 @@ PING_INTERVAL = 0.4
 PING_TIMEOUT = 0.4
 # Scheduling slack on a busy two-core machine; the bound itself is interval + timeout.
 SLACK = 1.0
+# The floor given in the test of the speaking clock.
+FLOOR_S = 3
 
 
 @asynccontextmanager
@@ -179,6 +181,10 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
             # there, not when the room got busy (filling the socket's buffers first takes
             # as long as a loaded machine makes it).
             stuck_since: list[float] = []
+            # When the hub let it go, and the most any wake-up of this loop came late:
+            # the watchdog's wake-ups are as late, on a busy machine, and no later.
+            dropped_at: list[float] = []
+            worst_lag = 0.0
 
             async def busy() -> None:
                 n = 0
@@ -187,11 +193,15 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
                     n += 1
 
             async def watch() -> None:
+                nonlocal worst_lag
                 # Until the hub drops it, only the sender sets `sending_since`.
                 while connection in hub.connections:
                     if connection.sending_since is not None:
                         stuck_since[:] = [connection.sending_since]
+                    before = loop.time()
                     await asyncio.sleep(0.01)
+                    worst_lag = max(worst_lag, loop.time() - before - 0.01)
+                dropped_at.append(loop.time())
 
             talker = asyncio.create_task(busy())
             watcher = asyncio.create_task(watch())
@@ -201,7 +211,6 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
                     return observer.id not in await presence_ids(server, chair)
 
                 await until(observer_gone, wait=30)
-                gone_at = loop.time()
             finally:
                 stop.set()
                 await talker
@@ -212,7 +221,10 @@ async def test_a_dead_client_in_a_busy_room_is_dropped_too(
             # With pings, the unanswered ping may drop it before any send is stuck; either
             # way the promise holds from when it went silent or its send stuck.
             since = stuck_since[0] if stuck_since else paused_at
-            assert gone_at - since < PING_INTERVAL + PING_TIMEOUT + SLACK
+            # Timed where the hub drops it, not by the presence polled over HTTP behind
+            # the busy room's writes; one late wake-up for the watchdog, one for here.
+            bound = PING_INTERVAL + PING_TIMEOUT + SLACK + 2 * worst_lag
+            assert dropped_at[0] - since < bound, (dropped_at[0] - since, worst_lag)
             assert not hub.connections
             # Its slot under the connection caps went with it, though its socket hangs.
             assert await server.state["connection_caps"].counter.count("all") == 0
@@ -427,24 +439,27 @@ async def test_the_floor_returns_to_the_chair_when_time_runs_out(
         await m.join("remote")
         await o.join("observer")
         await m.call({"type": "raise_hand"})
-        given = await c.call({"type": "give_floor", "limit_s": 1})
+        # Three seconds: the speaker speaks at once, on a loaded machine too, and the
+        # newcomer below joins before the floor is taken back.
+        given = await c.call({"type": "give_floor", "limit_s": FLOOR_S})
+        said = await m.call({"type": "speak", "body": "Briefly."})
+        assert said["type"] == "ack" and said["seq"] == given["seq"] + 1
         floor = (await o.expect("floor", op="give"))["floor"]
-        assert floor["user_id"] == member.id and floor["limit_s"] == 1
+        assert floor["user_id"] == member.id and floor["limit_s"] == FLOOR_S
         started = datetime.fromisoformat(floor["started_at"])
-        assert (datetime.fromisoformat(floor["ends_at"]) - started).total_seconds() == 1
+        assert (datetime.fromisoformat(floor["ends_at"]) - started).total_seconds() == FLOOR_S
         # The time left is in the state a newcomer receives.
         async with peer(server, chair) as late:
             state = (await late.join("participant"))["state"]
             assert state["floor"]["ends_at"] == floor["ends_at"]
-            assert state["seq"] == given["seq"]
-        assert (await m.call({"type": "speak", "body": "Briefly."}))["type"] == "ack"
+            assert state["seq"] == said["seq"]
 
         for watcher in (c, m, o):
-            taken = await watcher.expect("floor", op="take", wait=3)
+            taken = await watcher.expect("floor", op="take", wait=FLOOR_S + 2 * SLACK)
             assert taken["reason"] == "expired" and taken["actor"] is None
             assert taken["user_id"] == member.id and taken["floor"] is None
         elapsed = (datetime.fromisoformat(taken["at"]) - started).total_seconds()
-        assert 1 <= elapsed < 2
+        assert FLOOR_S <= elapsed < FLOOR_S + SLACK
         refused = await m.call({"type": "speak", "body": "One more thing"})
         assert refused["code"] == "floor_required"
         state = (await api(chair, "GET", f"/api/rooms/{GROUP}")).json()
