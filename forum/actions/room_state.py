@@ -68,7 +68,11 @@ def spoken_of(room: Room) -> dict[Family, int]:
 
 
 def turn_of(room: Room) -> Turn | None:
-    floor = room.floor
+    return turn_of_floor(room.floor)
+
+
+def turn_of_floor(floor: Floor | None) -> Turn | None:
+    """The turn a room's stored floor describes (None: the chair has it)."""
     if floor is None:
         return None
     paused_at = floor.get("paused_at")

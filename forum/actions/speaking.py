@@ -6,14 +6,17 @@ taken, nothing is published.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from forum.actions.admission import check_held
 from forum.actions.floor_state import budgets_wire, settle
 from forum.actions.floor_time import start_turn
-from forum.actions.outbox import committing
+from forum.actions.intervene_block import Speaker, intervene_block
+from forum.actions.outbox import Outbox, committing, send
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import (
     floor_wire,
@@ -24,7 +27,9 @@ from forum.actions.room_state import (
 )
 from forum.broker import Broker
 from forum.db.base import utcnow
+from forum.db.engine import end_read
 from forum.db.events import append_event
+from forum.db.grouped_blocks import run_grouped
 from forum.db.models import Room, RoomEvent, RoomSession, User
 from forum.domain import floor as floor_rules
 from forum.domain import speaking as rules
@@ -284,6 +289,50 @@ async def do_expire_floor(
 
 
 async def do_intervene(
+    session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat, body: str
+) -> RoomEvent:
+    """Speak in the room. On SQLite, in a group room and on a seat the speaker's
+    standing gives, the reads, checks and writes are one block committed with the
+    interventions of other speakers that came meanwhile (`forum.actions.intervene_block`,
+    `forum.db.grouped_blocks`); the event is published once its group has committed."""
+    bind = session.bind
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+        if session.in_transaction():
+            raise RuntimeError("write_transaction must be the outermost transaction")
+        if inspect(user).expired_attributes:
+            await session.refresh(user)
+            await end_read(session)
+        speaker = Speaker(user.id, user.display_name, user.family, user.is_secretariat)
+        grouped = await run_grouped(
+            bind,
+            intervene_block(room_id, speaker, seat, body),
+            abandoned=lambda event: _publish_later(broker, event),
+        )
+        if grouped is not None:
+            outbox = Outbox()
+            outbox.event(grouped)
+            await send(broker, outbox)
+            return grouped
+    return await _intervene_in_transaction(
+        session, broker, room_id, user=user, seat=seat, body=body
+    )
+
+
+_later: set[asyncio.Task[None]] = set()
+
+
+def _publish_later(broker: Broker, event: RoomEvent | None) -> None:
+    """The event of an intervention committed after its writer was cancelled: still owed."""
+    if event is None:
+        return
+    outbox = Outbox()
+    outbox.event(event)
+    task = asyncio.get_running_loop().create_task(send(broker, outbox))
+    _later.add(task)
+    task.add_done_callback(_later.discard)
+
+
+async def _intervene_in_transaction(
     session: AsyncSession, broker: Broker, room_id: int, *, user: User, seat: Seat, body: str
 ) -> RoomEvent:
     async with committing(session, broker) as outbox:
