@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.discussions_support import open_thread
 from tests.support import LiveServer, client, live_server, make_settings
 
 
@@ -81,7 +80,7 @@ async def test_the_hint_is_secure_when_every_cookie_is(sqlite_url: str, tmp_path
         )
         http.csrf = signed_in.json()["csrf_token"]
         # httpx keeps Secure cookies for https only: the session is sent by hand.
-        cookies = {name: value for name, value in signed_in.cookies.items()}
+        cookies = dict(signed_in.cookies.items())
         http.cookies.clear()
         response = await http.post(
             "/api/action-lines/C3/threads",
