@@ -1,7 +1,7 @@
 """What `forum.web.edge` does to every answer, seen from a client of a real server: the
 write hint's cookie on a signed-in write that succeeds and on nothing else, a NUL in
-the address refused before any route, and an answer that fails once begun cut short
-with one log line."""
+the address refused before any route, a HEAD left uncompressed, an answer that fails
+once begun cut short with one log line; and its cache of compressed static files."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from tests.support import LiveServer, client, live_server, make_settings
 
@@ -94,7 +95,52 @@ async def test_the_hint_is_secure_when_every_cookie_is(sqlite_url: str, tmp_path
 @pytest.fixture
 async def errors(caplog: pytest.LogCaptureFixture) -> AsyncIterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.ERROR)
+    caplog.set_level(logging.DEBUG, logger="forum.errors.traceback")
     yield caplog
+
+
+async def test_a_head_is_neither_compressed_nor_varied(sqlite_server: LiveServer) -> None:
+    async with client(sqlite_server) as http:
+        got = await http.get("/", headers={"accept-encoding": "br"})
+        head = await http.head("/", headers={"accept-encoding": "br"})
+    assert got.headers["content-encoding"] == "br"
+    assert head.status_code == 200 and "content-encoding" not in head.headers
+    assert "accept-encoding" not in head.headers.get("vary", "").lower()
+    assert head.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_answer_begun_with_no_headers_gets_ours(sqlite_server: LiveServer) -> None:
+    """ASGI lets an app leave out `headers`; the answer still carries the forum's."""
+    from starlette.routing import Route
+
+    class Bare:
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200})
+            await send({"type": "http.response.body", "body": b"bare"})
+
+    sqlite_server.app.router.routes.append(Route("/bare", Bare()))
+    async with client(sqlite_server) as http:
+        response = await http.get("/bare", headers={"accept-encoding": "identity"})
+    assert response.status_code == 200 and response.content == b"bare"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_compressed_static_files_are_kept_up_to_the_cache_limit() -> None:
+    from forum.web.compression import CACHE_LIMIT
+    from forum.web.edge import HttpEdge
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("not called")
+
+    edge = HttpEdge(app, hsts=False, window_s=1.0, secure=False)
+    half = b"x" * (CACHE_LIMIT // 2)
+    edge.keep(("a.css", "br"), half)
+    assert edge.cached(("a.css", "br")) == half and edge.cached(("a.css", "gzip")) is None
+    edge.keep(("b.css", "br"), half)
+    assert edge.cached(("b.css", "br")) == half and edge.compressed_bytes == CACHE_LIMIT
+    # Full: one byte more is compressed again each time, not kept.
+    edge.keep(("c.css", "br"), b"x")
+    assert edge.cached(("c.css", "br")) is None and edge.compressed_bytes == CACHE_LIMIT
 
 
 async def test_a_nul_in_the_address_is_a_400_before_any_route(
@@ -133,5 +179,11 @@ async def test_an_answer_that_fails_once_begun_is_cut_short_with_one_log_line(
             await http.get("/halfway")
     ours, server = [r.getMessage() for r in errors.records if r.levelno >= logging.ERROR]
     assert ours.startswith("unexpected RuntimeError on GET '/halfway', request ")
+    request_id = ours.rsplit(" ", 1)[1]
+    assert len(request_id) == 16 and int(request_id, 16) >= 0
+    # The traceback goes to the debug logger only, under the same id.
+    [trace] = [r for r in errors.records if r.name == "forum.errors.traceback"]
+    assert trace.getMessage() == f"request {request_id}" and trace.levelno == logging.DEBUG
+    assert trace.exc_info is not None and str(trace.exc_info[1]) == "halfway"
     # The server says it closed the connection on an unfinished answer, and no more.
     assert server == "ASGI callable returned without completing response."
