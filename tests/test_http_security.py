@@ -69,6 +69,22 @@ async def test_strict_transport_security_is_sent_only_over_https(
             assert directives == {"max-age=31536000", "includesubdomains"}
 
 
+async def test_a_strict_transport_security_the_handler_set_is_the_only_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def brief(request: object) -> PlainTextResponse:
+        return PlainTextResponse("brief", headers={"Strict-Transport-Security": "max-age=60"})
+
+    settings = make_settings(sqlite_url, tmp_path).with_(secure_cookies=True)
+    async with live_server(settings) as live, Client(base_url=live.url) as http:
+        live.app.router.routes.append(Route("/brief", brief))
+        response = await http.get("/brief")
+    assert response.headers.get_list("strict-transport-security") == ["max-age=60"]
+
+
 async def test_server_errors_carry_the_headers_and_no_details(sqlite_server: LiveServer) -> None:
     from starlette.routing import Route
 
