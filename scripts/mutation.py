@@ -44,6 +44,12 @@ PLAN: dict[str, list[str]] = {
         "tests/test_ws_access.py",
     ],
     "forum/web/security.py": ["tests/test_http_security.py"],
+    "forum/web/edge.py": [
+        "tests/test_http_edge.py",
+        "tests/test_http_security.py",
+        "tests/test_compression.py",
+        "tests/test_server_errors.py",
+    ],
     "forum/web/sse.py": [
         "tests/test_discussions_live.py",
         "tests/test_sse_limits.py",

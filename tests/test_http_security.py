@@ -69,6 +69,22 @@ async def test_strict_transport_security_is_sent_only_over_https(
             assert directives == {"max-age=31536000", "includesubdomains"}
 
 
+async def test_a_strict_transport_security_the_handler_set_is_the_only_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def brief(request: object) -> PlainTextResponse:
+        return PlainTextResponse("brief", headers={"Strict-Transport-Security": "max-age=60"})
+
+    settings = make_settings(sqlite_url, tmp_path).with_(secure_cookies=True)
+    async with live_server(settings) as live, Client(base_url=live.url) as http:
+        live.app.router.routes.append(Route("/brief", brief))
+        response = await http.get("/brief")
+    assert response.headers.get_list("strict-transport-security") == ["max-age=60"]
+
+
 async def test_server_errors_carry_the_headers_and_no_details(sqlite_server: LiveServer) -> None:
     from starlette.routing import Route
 
@@ -122,3 +138,25 @@ def test_openapi_document_is_valid() -> None:
     from forum.web.routes import API_ROUTERS
 
     openapi_spec_validator.validate(openapi_document(API_ROUTERS))
+
+
+async def test_a_header_the_handler_set_is_kept_and_the_others_added(
+    sqlite_server: LiveServer,
+) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def framed(request: object) -> PlainTextResponse:
+        return PlainTextResponse("framed", headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    sqlite_server.app.router.routes.append(Route("/framed", framed))
+    async with Client(base_url=sqlite_server.url) as http:
+        response = await http.get("/framed")
+        plain = await http.get("/healthz")
+    assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    check_headers(response.headers)
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
+    # Without one of its own, an answer gets each of ours once.
+    for name in ("x-frame-options", "content-security-policy", "permissions-policy"):
+        assert len(plain.headers.get_list(name)) == 1, name
+    assert plain.headers["x-frame-options"] == "DENY"
