@@ -322,14 +322,14 @@ _later: set[asyncio.Task[None]] = set()
 
 
 def _publish_later(broker: Broker, event: RoomEvent | None) -> None:
-    """The event of an intervention committed after its writer was cancelled: still owed."""
-    if event is None:
-        return
-    outbox = Outbox()
-    outbox.event(event)
-    task = asyncio.get_running_loop().create_task(send(broker, outbox))
-    _later.add(task)
-    task.add_done_callback(_later.discard)
+    """The event of an intervention committed after its writer was cancelled: still owed
+    (None: the block left it to the general path, which the cancel stopped)."""
+    if event is not None:
+        outbox = Outbox()
+        outbox.event(event)
+        task = asyncio.get_running_loop().create_task(send(broker, outbox))
+        _later.add(task)
+        task.add_done_callback(_later.discard)
 
 
 async def _intervene_in_transaction(
