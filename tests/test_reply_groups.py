@@ -202,3 +202,20 @@ async def test_a_writer_cancelled_once_its_group_began_still_has_its_events_publ
     bodies = await b.session.scalars(select(Post.body).where(Post.thread_id == thread_id))
     assert "Sent, then gone." in bodies.all()
     await end_read(b.session)
+
+
+async def test_a_reply_must_be_its_own_transaction(board: Board) -> None:
+    b = board
+    [new] = await b.done(b.open_thread(), "thread/new")
+    b.take()
+    async with b.session.begin():
+        with pytest.raises(RuntimeError, match="outermost transaction"):
+            await posts.do_reply(
+                b.session,
+                b.broker,
+                b.throttle,
+                user=b["other"],
+                thread_id=new["thread"]["id"],
+                body="Inside another.",
+            )
+    assert b.take() == []
