@@ -5,19 +5,17 @@ cancelled once its group began, whose committed intervention is still published.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.actions import speaking
-from forum.db.engine import end_read, make_sessionmaker, writer_lock
-from forum.db.grouped_blocks import block_groups
+from forum.db.engine import end_read, make_sessionmaker
 from forum.db.models import RoomEvent
 from forum.domain.sessions import SessionFormat
 from forum.domain.vocabulary import Seat
 from forum.errors import ErrorCode
+from tests.group_support import cancel_once_grouped
 from tests.room_world import World
 
 
@@ -82,27 +80,7 @@ async def test_a_speaker_cancelled_once_the_group_began_is_still_heard(world: Wo
                 session, w.broker, w.room_id, user=member, seat=Seat.PARTICIPANT, body="Then gone."
             )
 
-    # The writer lock held here: the group is taken, and waits for it.
-    async with writer_lock(engine):
-        writer = asyncio.create_task(speak())
-        for _ in range(200):
-            groups = block_groups(engine)
-            if (
-                groups is not None
-                and groups.groups._task is not None
-                and not groups.groups._pending
-            ):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the group did not begin")
-        writer.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await writer
-    for _ in range(200):
-        if w.captured.messages:
-            break
-        await asyncio.sleep(0.01)
+    await cancel_once_grouped(engine, speak, w.captured)
     [heard] = w.take()
     assert heard["type"] == "intervention" and heard["body"] == "Then gone."
     stored = await w.session.scalar(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from forum.actions import posts
-from forum.db.engine import end_read, make_sessionmaker, writer_lock
+from forum.db.engine import end_read, make_sessionmaker
 from forum.db.grouped_blocks import block_groups, run_grouped
 from forum.db.models import Post, PostRevision, Thread
 from forum.db.one_trip import Statements
@@ -21,6 +21,7 @@ from forum.db.search import SearchQuery, search_posts
 from forum.errors import ErrorCode, ForumError
 from forum.limits import MemoryRateLimiter, PostThrottle
 from tests.board_world import Board
+from tests.group_support import cancel_once_grouped
 
 WRITERS = ("author", "other", "coordinator", "signer", "member", "secretariat")
 
@@ -175,27 +176,7 @@ async def test_a_writer_cancelled_once_its_group_began_still_has_its_events_publ
                 body="Sent, then gone.",
             )
 
-    # The writer lock held here: the group is taken, and waits for it.
-    async with writer_lock(engine):
-        writer = asyncio.create_task(write())
-        for _ in range(200):
-            groups = block_groups(engine)
-            if (
-                groups is not None
-                and groups.groups._task is not None
-                and not groups.groups._pending
-            ):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the group did not begin")
-        writer.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await writer
-    for _ in range(200):
-        if b.captured.messages:
-            break
-        await asyncio.sleep(0.01)
+    await cancel_once_grouped(engine, write, b.captured)
     await asyncio.sleep(0.05)
     kinds = [(channel.split(":")[0], event["op"]) for channel, event in b.take()]
     assert kinds == [("thread", "new"), ("board", "update")]
