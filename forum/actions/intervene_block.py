@@ -23,6 +23,7 @@ from forum.db.one_trip import Block, Statements
 from forum.domain import speaking as rules
 from forum.domain.seats import seats_for
 from forum.domain.sessions import SessionFormat, can_chair
+from forum.domain.speaking import Turn
 from forum.domain.vocabulary import Role, Seat
 from forum.errors import N_, ErrorCode, ForumError
 from forum.wire.events import Intervention
@@ -62,6 +63,18 @@ class Speaker:
     is_secretariat: bool
 
 
+def intervention_data(speaker: Speaker, seat: Seat, text: str, turn: Turn | None) -> Intervention:
+    """The event's data, on either path: who spoke, from which seat, and whether on the floor."""
+    return {
+        "user_id": speaker.user_id,
+        "name": speaker.name,
+        "family": speaker.family,
+        "seat": seat.value,
+        "body": text,
+        "on_floor": turn is not None and turn.user_id == speaker.user_id,
+    }
+
+
 def intervene_block(
     room_id: int, speaker: Speaker, seat: Seat, body: str
 ) -> Block[RoomEvent | None]:
@@ -91,14 +104,7 @@ def intervene_block(
             now=now,
             body=body,
         )
-        data: Intervention = {
-            "user_id": speaker.user_id,
-            "name": speaker.name,
-            "family": speaker.family,
-            "seat": seat.value,
-            "body": text,
-            "on_floor": turn is not None and turn.user_id == speaker.user_id,
-        }
+        data = intervention_data(speaker, seat, text, turn)
         (seq,) = statements.rows(_BUMP, {"room_id": room_id})[0]
         columns: dict[str, Any] = {
             "room_id": room_id,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from forum.actions.admission import check_held
 from forum.actions.floor_state import budgets_wire, settle
 from forum.actions.floor_time import start_turn
-from forum.actions.intervene_block import Speaker, intervene_block
+from forum.actions.intervene_block import Speaker, intervene_block, intervention_data
 from forum.actions.outbox import Outbox, committing, send
 from forum.actions.room_reads import locked, member_of
 from forum.actions.room_state import (
@@ -46,7 +46,6 @@ from forum.wire.events import (
     HandMoved,
     HandRaised,
     HandsLowered,
-    Intervention,
     PolicySet,
 )
 
@@ -355,14 +354,8 @@ async def _intervene_in_transaction(
             now=utcnow(),
             body=body,
         )
-        data: Intervention = {
-            "user_id": user.id,
-            "name": user.display_name,
-            "family": user.family,
-            "seat": seat.value,
-            "body": text,
-            "on_floor": turn is not None and turn.user_id == user.id,
-        }
+        speaker = Speaker(user.id, user.display_name, user.family, user.is_secretariat)
+        data = intervention_data(speaker, seat, text, turn)
         event = await append_event(session, room, "intervention", "post", data, actor_id=user.id)
         outbox.event(event)
     return event
